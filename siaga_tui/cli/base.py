@@ -1,0 +1,108 @@
+"""What every ``siaga112`` command shares: the Typer app, global options, output.
+
+Global options come before the command (``siaga112 --db FILE add …``) and are kept in
+``Settings``; commands open the database through ``settings.database()`` only when
+they need it, so ``--help`` never touches a file.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import typer
+
+from siaga_tui.core.db import Database, open_database
+from siaga_tui.core.i18n import set_language, translate
+
+app = typer.Typer(
+    name="siaga112",
+    help="Siaga 112 console: take calls, file and work reports, study the figures.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@dataclass
+class Settings:
+    """Global options, resolved once per invocation."""
+
+    db_value: str | None = None
+    lang: str | None = None
+    operator: str | None = None
+    _db: Database | None = field(default=None, repr=False)
+
+    def database(self, *, migrate: bool = True) -> Database:
+        if self._db is None:
+            self._db = open_database(self.db_value, migrate=migrate)
+            for warning in self._db.warnings:
+                print(warning, file=sys.stderr)
+        return self._db
+
+    @property
+    def operator_name(self) -> str:
+        return self.operator or os.environ.get("SIAGA112_OPERATOR") or _login_name()
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "operator"
+
+
+settings = Settings()
+
+
+@app.callback()
+def global_options(
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        envvar="SIAGA112_DB",
+        help="SQLite file or SQLAlchemy URL (postgresql+psycopg://…). "
+        "Default: a file in your user data folder.",
+    ),
+    lang: str | None = typer.Option(
+        None, "--lang", envvar="SIAGA112_LANG", help="Language: id (default) or en."
+    ),
+    operator: str | None = typer.Option(
+        None,
+        "--operator",
+        envvar="SIAGA112_OPERATOR",
+        help="Name recorded on what you do (default: your login name).",
+    ),
+) -> None:
+    settings.db_value = db
+    settings.lang = set_language(lang) if lang else set_language(None)
+    settings.operator = operator
+
+
+def t(key: str, **params: Any) -> str:
+    return translate(key, None, **params)
+
+
+def print_json(data: Any) -> None:
+    """Machine output: UTF-8 JSON, times as ISO 8601."""
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, frozenset | set | tuple):
+        return list(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def fail(message: str) -> typer.Exit:
+    """One clear line on stderr and exit code 2 (bad input)."""
+    print(f"siaga112: {message}", file=sys.stderr)
+    return typer.Exit(2)

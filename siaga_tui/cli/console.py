@@ -1,0 +1,24 @@
+"""``siaga112 tui``: start the operator console."""
+
+from __future__ import annotations
+
+import typer
+
+from siaga_tui.cli.base import app, settings
+
+
+@app.command("tui")
+def tui(
+    demo: bool = typer.Option(
+        False, "--demo", help="Fill an empty database with the 2019 demo data first."
+    ),
+) -> None:
+    """Start the operator console (queue, quick entry F2, status board F4, help F1)."""
+    db = settings.database()
+    if demo:
+        from siaga_tui.services.demo import ensure_demo_data
+
+        ensure_demo_data(db)
+    from siaga_tui.app import make_app
+
+    make_app(db, operator=settings.operator_name, lang=settings.lang).run()

@@ -1,0 +1,72 @@
+"""``siaga112 db``: where the database is, and its schema."""
+
+from __future__ import annotations
+
+import typer
+
+from siaga_tui.cli.base import app, print_json, settings, t
+from siaga_tui.core.db import SCHEMA_HEAD, current_revision, resolve_database_url
+
+db_app = typer.Typer(help="The database: where it is, check it, upgrade its schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("path")
+def db_path() -> None:
+    """Print where the data is kept (file or URL, without password)."""
+    url = resolve_database_url(settings.db_value)
+    if url.startswith("sqlite:///"):
+        print(url.removeprefix("sqlite:///"))
+    else:
+        from sqlalchemy.engine import make_url
+
+        print(make_url(url).render_as_string(hide_password=True))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database or bring its schema up to date (done at every start too)."""
+    from siaga_tui.core import migrate
+
+    db = settings.database(migrate=False)
+    before = migrate.upgrade(db)
+    after = current_revision(db)
+    if before == after:
+        print(t("db_schema_current", revision=after, path=db.describe()))
+    else:
+        print(t("db_schema_upgraded", before=before or "-", after=after, path=db.describe()))
+
+
+@db_app.command("check")
+def db_check(as_json: bool = typer.Option(False, "--json", help="Output as JSON.")) -> None:
+    """Check the schema revision and the file's integrity; exit 1 when something is wrong."""
+    db = settings.database(migrate=False)
+    revision = current_revision(db)
+    problems: list[str] = []
+    if revision != SCHEMA_HEAD:
+        problems.append(t("db_check_revision", revision=revision or "-", expected=SCHEMA_HEAD))
+    integrity = "ok"
+    if db.is_sqlite:
+        with db.read() as conn:
+            rows = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check").all()]
+            fk = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+        integrity = "ok" if rows == ["ok"] else "; ".join(map(str, rows[:5]))
+        if integrity != "ok":
+            problems.append(t("db_check_integrity", detail=integrity))
+        if fk:
+            problems.append(t("db_check_foreign_keys", count=len(fk)))
+    result = {
+        "database": db.describe(),
+        "revision": revision,
+        "expected_revision": SCHEMA_HEAD,
+        "integrity": integrity,
+        "problems": problems,
+    }
+    if as_json:
+        print_json(result)
+    else:
+        print(t("db_check_summary", path=db.describe(), revision=revision or "-", integrity=integrity))
+        for problem in problems:
+            print(f"  ! {problem}")
+    if problems:
+        raise typer.Exit(1)

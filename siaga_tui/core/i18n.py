@@ -1,0 +1,102 @@
+"""Messages in Indonesian (default) and English.
+
+Every sentence the program shows lives in ``data/messages/*.toml``: one table per key
+with an ``id`` and an ``en`` string, ``str.format`` placeholders for values. Files are
+split by area (core, cli, console, stats, ...) so each part keeps its own words; a key
+defined twice, or missing a language, is refused when the files load.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import cache
+from importlib import resources
+from typing import Any, Final
+
+LANGUAGES: Final = ("id", "en")
+DEFAULT_LANGUAGE: Final = "id"
+
+_current_language: str | None = None
+
+
+class MessageCatalogueError(Exception):
+    """A message file is malformed; names the file and the key."""
+
+
+def set_language(lang: str | None) -> str:
+    """Set the process language (``id`` or ``en``); ``None`` means from the environment."""
+    global _current_language
+    _current_language = normalise_language(lang) if lang else None
+    return current_language()
+
+
+def normalise_language(lang: str) -> str:
+    code = lang.strip().lower().replace("_", "-").split("-")[0]
+    if code not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}: use one of {', '.join(LANGUAGES)}")
+    return code
+
+
+def current_language() -> str:
+    if _current_language:
+        return _current_language
+    env = os.environ.get("SIAGA112_LANG", "")
+    try:
+        return normalise_language(env) if env else DEFAULT_LANGUAGE
+    except ValueError:
+        return DEFAULT_LANGUAGE
+
+
+@cache
+def _messages() -> dict[str, dict[str, str]]:
+    messages: dict[str, dict[str, str]] = {}
+    folder = resources.files("siaga_tui").joinpath("data", "messages")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".toml"):
+            continue
+        where = f"data/messages/{entry.name}"
+        try:
+            table = tomllib.loads(entry.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise MessageCatalogueError(f"{where}: not valid TOML: {exc}") from exc
+        for key, texts in table.items():
+            if key in messages:
+                raise MessageCatalogueError(f"{where}: message {key!r} is defined twice")
+            if not isinstance(texts, dict) or any(
+                not isinstance(texts.get(lang), str) for lang in LANGUAGES
+            ):
+                raise MessageCatalogueError(
+                    f"{where}: message {key!r} needs text for each of {', '.join(LANGUAGES)}"
+                )
+            messages[key] = {lang: texts[lang] for lang in LANGUAGES}
+    return messages
+
+
+def translate(key: str, lang: str | None = None, /, **params: Any) -> str:
+    """The message ``key`` in ``lang``, with ``params`` filled in.
+
+    An unknown key returns the key itself so a missing text never crashes a screen;
+    the test suite checks that every key used in the code exists.
+    """
+    texts = _messages().get(key)
+    if texts is None:
+        return key
+    text = texts[lang or current_language()]
+    if not params:
+        return text
+    try:
+        return text.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return text
+
+
+t = translate
+
+
+def has_message(key: str) -> bool:
+    return key in _messages()
+
+
+def all_message_keys() -> frozenset[str]:
+    return frozenset(_messages())

@@ -1,0 +1,67 @@
+"""Schema migrations with Alembic (imported only when the schema is not current).
+
+The migration scripts ship inside the package (``siaga_tui/migrations``), so an
+installed console upgrades its own database at start, and ``siaga112 db upgrade`` does
+the same on demand. A database whose revision this program does not know was written
+by a newer version: it is refused and never altered.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from siaga_tui.core.db import Database, current_revision
+from siaga_tui.core.errors import StorageError
+
+
+def alembic_config():  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option(
+        "script_location", str(resources.files("siaga_tui").joinpath("migrations"))
+    )
+    return config
+
+
+def known_revisions() -> list[str]:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config())
+    return [rev.revision for rev in script.walk_revisions()]
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    return heads[0]
+
+
+def upgrade(db: Database, target: str = "head") -> str | None:
+    """Upgrade to ``target``; returns the revision the database was at before."""
+    from alembic import command
+
+    before = current_revision(db)
+    if before is not None and before not in known_revisions():
+        raise StorageError("db_too_new", revision=before, path=db.describe())
+    config = alembic_config()
+    with db.write() as conn:
+        if conn.dialect.name == "postgresql":
+            # Two positions starting at once must not both run the migration.
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(112112)")
+        config.attributes["connection"] = conn
+        command.upgrade(config, target)
+    return before
+
+
+def schema_differences(db: Database) -> list[object]:
+    """What differs between the database and the models (empty when they agree)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from siaga_tui.core.models import metadata
+
+    with db.read() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata))

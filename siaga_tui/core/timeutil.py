@@ -1,0 +1,82 @@
+"""Time: stored in UTC, shown in WITA (Asia/Makassar, UTC+8) unless configured otherwise.
+
+The console and the services take a ``Clock`` (a function returning an aware UTC
+datetime) so tests and snapshots can freeze time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, tzinfo
+from functools import cache
+from typing import Final
+from zoneinfo import ZoneInfo
+
+Clock = Callable[[], datetime]
+
+DISPLAY_ZONE_NAME: Final = "Asia/Makassar"
+
+
+def system_clock() -> datetime:
+    """Now, in UTC, aware."""
+    return datetime.now(UTC)
+
+
+def fixed_clock(at: datetime) -> Clock:
+    """A clock frozen at ``at`` (for tests, snapshots and the demo)."""
+    frozen = as_utc(at)
+    return lambda: frozen
+
+
+@cache
+def display_zone() -> tzinfo:
+    # tzdata is a dependency, so this works on machines without a system zone database.
+    return ZoneInfo(DISPLAY_ZONE_NAME)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """An aware UTC datetime; a naive one is taken to be UTC already (as stored)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def to_local(moment: datetime | None) -> datetime | None:
+    return None if moment is None else as_utc(moment).astimezone(display_zone())
+
+
+def format_local(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    local = to_local(moment)
+    return "" if local is None else local.strftime(pattern)
+
+
+def format_age(delta: timedelta) -> str:
+    """Compact age for a queue cell: ``45s``, ``12m``, ``3h05m``, ``2d04h``."""
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, _ = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
+def format_duration(seconds: float | None) -> str:
+    """Human duration for statistics: ``4m 10s``, ``2h 03m``, ``3d 01h``; None → ``–``."""
+    if seconds is None:
+        return "–"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, secs = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h {minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours:02d}h"

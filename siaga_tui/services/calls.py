@@ -1,0 +1,123 @@
+"""Calls that are no report (prank, silent, information, wrong number) and caller history."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Final
+
+import sqlalchemy as sa
+
+from siaga_tui.core.db import Database
+from siaga_tui.core.errors import InvalidInput, ValidationError
+from siaga_tui.core.models import CALL, NON_REPORT_DISPOSITIONS, REPORT, Disposition
+from siaga_tui.core.phones import normalize_phone
+from siaga_tui.core.text import FIELD_LIMITS, bounded_text
+from siaga_tui.core.timeutil import Clock, as_utc, system_clock
+from siaga_tui.services.reports import insert_call
+from siaga_tui.services.rows import SUMMARY_COLUMNS, call_from, summaries
+from siaga_tui.services.views import CallerHistory
+
+#: A number with this many prank calls in the window is flagged to the operator.
+REPEAT_PRANK_CALLS: Final = 2
+REPEAT_PRANK_WINDOW: Final = timedelta(days=30)
+HISTORY_LIMIT: Final = 20
+
+
+class CallService:
+    def __init__(self, db: Database, *, operator: str, clock: Clock = system_clock) -> None:
+        self.db = db
+        self.operator = operator
+        self.clock = clock
+
+    def log_call(
+        self,
+        disposition: str,
+        *,
+        phone: str | None = None,
+        note: str | None = None,
+        answered_at: datetime | None = None,
+    ) -> int:
+        """Log a call that became no report; returns the call's id."""
+        errors: list[ValidationError] = []
+        wanted = (disposition or "").strip().lower()
+        allowed = [d.value for d in NON_REPORT_DISPOSITIONS]
+        if wanted not in allowed:
+            errors.append(
+                ValidationError(
+                    "disposition", "choice_unknown", value=disposition, allowed=", ".join(allowed)
+                )
+            )
+        e164 = clean_note = None
+        try:
+            e164 = normalize_phone(phone)
+        except ValidationError as error:
+            errors.append(error)
+        try:
+            clean_note = bounded_text(
+                note, field="note", max_length=FIELD_LIMITS["note"], multiline=True
+            ) or None
+        except ValidationError as error:
+            errors.append(error)
+        if errors:
+            raise InvalidInput(errors)
+        at = as_utc(answered_at) if answered_at else self.clock()
+        with self.db.write() as conn:
+            return insert_call(
+                conn,
+                answered_at=at,
+                phone=e164,
+                disposition=Disposition(wanted),
+                operator=self.operator,
+                note=clean_note,
+            )
+
+    def caller_history(self, phone: str | None) -> CallerHistory | None:
+        """Earlier calls and reports from this number; None when it is not a full number."""
+        try:
+            e164 = normalize_phone(phone)
+        except ValidationError:
+            return None
+        if not e164:
+            return None
+        since = self.clock() - REPEAT_PRANK_WINDOW
+        with self.db.read() as conn:
+            call_rows = conn.execute(
+                sa.select(CALL, REPORT.c.number)
+                .outerjoin(REPORT, REPORT.c.id == CALL.c.report_id)
+                .where(CALL.c.caller_phone == e164)
+                .order_by(CALL.c.answered_at.desc())
+                .limit(HISTORY_LIMIT)
+            ).mappings().all()
+            counts = dict(
+                conn.execute(
+                    sa.select(CALL.c.disposition, sa.func.count())
+                    .where(CALL.c.caller_phone == e164)
+                    .group_by(CALL.c.disposition)
+                ).all()
+            )
+            recent_pranks = int(
+                conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(CALL)
+                    .where(
+                        CALL.c.caller_phone == e164,
+                        CALL.c.answered_at >= since,
+                        CALL.c.disposition == Disposition.ISENG,
+                    )
+                ).scalar_one()
+            )
+            reports = summaries(
+                conn,
+                sa.select(*SUMMARY_COLUMNS)
+                .where(REPORT.c.caller_phone == e164)
+                .order_by(REPORT.c.created_at.desc())
+                .limit(HISTORY_LIMIT),
+            )
+        return CallerHistory(
+            phone=e164,
+            calls=tuple(call_from(row, row["number"]) for row in call_rows),
+            reports=tuple(reports),
+            dispositions={str(k): int(v) for k, v in counts.items()},
+            prank_count=int(counts.get(Disposition.ISENG.value, 0)),
+            repeat_prank=recent_pranks >= REPEAT_PRANK_CALLS,
+        )

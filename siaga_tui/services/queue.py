@@ -1,0 +1,180 @@
+"""The live queue of open reports: a window at a time, and what changed since.
+
+The queue never loads every open report: an old database can hold hundreds of
+thousands. It reads one window in queue order (emergencies waiting first, then oldest)
+from the partial index on open reports, and pages on with a keyset (the sort key of
+the last row seen), which costs the same on page 1 and page 1,000.
+
+Other workstations' changes are found by following the event sequence: every change
+appends one event, so "events with an id above the last one I saw" is exactly what to
+refresh, whatever the size of the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+import sqlalchemy as sa
+
+from siaga_tui.core.catalogue import Catalogue, load_catalogue
+from siaga_tui.core.db import Database
+from siaga_tui.core.errors import ValidationError
+from siaga_tui.core.models import EVENT, REPORT, Kind, Status
+from siaga_tui.core.phones import phone_search_key
+from siaga_tui.core.text import clean_text
+from siaga_tui.services.reports import normalise_report_number
+from siaga_tui.services.rows import SUMMARY_COLUMNS, agencies_by_report, summaries, summary_from
+from siaga_tui.services.views import Changes, QueuePage, ReportSummary
+
+PAGE_SIZE: Final = 100
+#: More changes than this since the last look: reload the window rather than list them.
+MAX_CHANGES: Final = 500
+
+OPEN: Final = REPORT.c.status != Status.SELESAI.value
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the operator narrowed the queue to; empty means every open report."""
+
+    kind: str | None = None
+    category: str | None = None
+    status: str | None = None
+    search: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.kind or self.category or self.status or self.search.strip())
+
+
+class QueueService:
+    def __init__(self, db: Database, *, catalogue: Catalogue | None = None) -> None:
+        self.db = db
+        self.catalogue = catalogue or load_catalogue()
+
+    def open_reports(
+        self,
+        filters: QueueFilter = QueueFilter(),
+        *,
+        limit: int = PAGE_SIZE,
+        after: tuple[int, datetime, int] | None = None,
+        with_total: bool = True,
+    ) -> QueuePage:
+        """One window of open reports in queue order, and how many match in all."""
+        conditions = [OPEN, *self._conditions(filters)]
+        query = sa.select(*SUMMARY_COLUMNS, REPORT.c.queue_rank).where(*conditions)
+        if after is not None:
+            query = query.where(
+                sa.tuple_(REPORT.c.queue_rank, REPORT.c.created_at, REPORT.c.id) > sa.tuple_(*after)
+            )
+        query = query.order_by(REPORT.c.queue_rank, REPORT.c.created_at, REPORT.c.id).limit(limit)
+        with self.db.read() as conn:
+            rows = conn.execute(query).mappings().all()
+            agencies = agencies_by_report(conn, (row["id"] for row in rows))
+            page = [summary_from(row, agencies.get(row["id"], ())) for row in rows]
+            total = (
+                int(conn.execute(sa.select(sa.func.count()).where(*conditions)).scalar_one())
+                if with_total
+                else -1
+            )
+        next_after = None
+        if rows and len(rows) == limit:
+            last = rows[-1]
+            next_after = (last["queue_rank"], last["created_at"], last["id"])
+        return QueuePage(rows=tuple(page), total=total, next_after=next_after)
+
+    def reports_by_id(self, report_ids: list[int]) -> list[ReportSummary]:
+        """Fresh rows for reports another workstation changed."""
+        if not report_ids:
+            return []
+        with self.db.read() as conn:
+            return summaries(conn, sa.select(*SUMMARY_COLUMNS).where(REPORT.c.id.in_(report_ids)))
+
+    def last_change(self) -> int:
+        """The current end of the change sequence (one index lookup)."""
+        with self.db.read() as conn:
+            return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(EVENT.c.id), 0))).scalar_one())
+
+    def changes_since(self, seq: int) -> Changes:
+        """Reports changed after ``seq``; cost depends on the changes, not the database."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(EVENT.c.id, EVENT.c.report_id)
+                .where(EVENT.c.id > seq)
+                .order_by(EVENT.c.id)
+                .limit(MAX_CHANGES + 1)
+            ).all()
+        if not rows:
+            return Changes(last_seq=seq, report_ids=frozenset())
+        overflow = len(rows) > MAX_CHANGES
+        rows = rows[:MAX_CHANGES]
+        return Changes(
+            last_seq=int(rows[-1][0]),
+            report_ids=frozenset(int(r[1]) for r in rows),
+            overflow=overflow,
+        )
+
+    def search(self, text: str, *, include_closed: bool = True, limit: int = 50) -> list[ReportSummary]:
+        """Reports matching a number, a phone, a place or words of the text."""
+        conditions = self._search_conditions(text)
+        if not include_closed:
+            conditions.append(OPEN)
+        query = (
+            sa.select(*SUMMARY_COLUMNS)
+            .where(*conditions)
+            .order_by(REPORT.c.created_at.desc())
+            .limit(limit)
+        )
+        with self.db.read() as conn:
+            return summaries(conn, query)
+
+    # --- Filters --------------------------------------------------------------------
+
+    def _conditions(self, filters: QueueFilter) -> list[Any]:
+        conditions: list[Any] = []
+        if filters.kind:
+            kind = Kind(filters.kind)
+            # queue_rank encodes the kind, so the partial index still serves the filter
+            ranks = (0, 1) if kind == Kind.DARURAT else (2, 3)
+            conditions.append(REPORT.c.queue_rank.in_(ranks))
+        if filters.category:
+            conditions.append(REPORT.c.category == filters.category)
+        if filters.status:
+            conditions.append(REPORT.c.status == Status(filters.status).value)
+        if filters.search.strip():
+            conditions.extend(self._search_conditions(filters.search))
+        return conditions
+
+    def _search_conditions(self, text: str) -> list[Any]:
+        needle = clean_text(text)[:200]
+        if not needle:
+            return []
+        options: list[Any] = []
+        number = normalise_report_number(needle)
+        if number.startswith("112-"):
+            options.append(REPORT.c.number == number)
+        elif needle[:1].isdigit() or needle.startswith("+"):
+            options.append(REPORT.c.number.like(f"%{_escape_like(needle)}%", escape="\\"))
+        key = phone_search_key(needle)
+        if key:
+            prefix = key if key.startswith("+") else "+" + key
+            options.append(REPORT.c.caller_phone.like(f"{_escape_like(prefix)}%", escape="\\"))
+        codes = self._kelurahan_codes(needle)
+        if codes:
+            options.append(REPORT.c.kelurahan_code.in_(codes))
+        pattern = f"%{_escape_like(needle)}%"
+        options.append(REPORT.c.description.ilike(pattern, escape="\\"))
+        options.append(REPORT.c.address.ilike(pattern, escape="\\"))
+        return [sa.or_(*options)]
+
+    def _kelurahan_codes(self, text: str) -> list[str]:
+        try:
+            return [self.catalogue.resolve_kelurahan(text).code]
+        except ValidationError:
+            return [k.code for k in self.catalogue.complete_kelurahan(text, limit=5)] if len(text) >= 3 else []
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

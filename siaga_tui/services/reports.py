@@ -1,0 +1,693 @@
+"""Filing and working reports: every change is one transaction with its event.
+
+``ReportService`` is bound to one database, one clock and one operator (whose name
+every record carries). Its methods validate, apply the lifecycle rules, write, and
+return plain views; they never import anything from the console.
+
+Lifecycle rules (menunggu → ditangani → selesai):
+
+- forwarding to an agency moves a waiting report to ``ditangani``;
+- ``ditangani`` needs at least one referral;
+- ``selesai`` needs a closing note (``menunggu`` → ``selesai`` is allowed with one:
+  settled on the phone);
+- reopening a closed report needs a reason;
+- marking a duplicate closes it and points it at the original, following chains to
+  the one original;
+- everything else is refused with a message that says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from siaga_tui.core.catalogue import Catalogue, Category, load_catalogue
+from siaga_tui.core.db import Database
+from siaga_tui.core.errors import (
+    ConflictError,
+    InvalidInput,
+    NotFound,
+    TransitionRefused,
+    ValidationError,
+)
+from siaga_tui.core.models import (
+    CALL,
+    EVENT,
+    NUMBER_SEQUENCE,
+    REFERRAL,
+    REPORT,
+    Channel,
+    Disposition,
+    EventKind,
+    Status,
+    queue_rank,
+)
+from siaga_tui.core.phones import normalize_phone
+from siaga_tui.core.text import FIELD_LIMITS, bounded_text
+from siaga_tui.core.timeutil import Clock, as_utc, system_clock
+from siaga_tui.services.events import append_event
+from siaga_tui.services.rows import (
+    SUMMARY_COLUMNS,
+    call_from,
+    referral_from,
+    summaries,
+    summary_from,
+)
+from siaga_tui.services.views import EventView, ReportDetail, ReportSummary
+
+#: An open report of the same category in the same kelurahan this recently is offered
+#: as the report a new call may be about.
+DUPLICATE_WINDOW: Final = timedelta(hours=1)
+#: Open reports from the same phone number are offered if filed this recently.
+SAME_CALLER_WINDOW: Final = timedelta(hours=24)
+
+ALLOWED_CHANGES: Final = {
+    (Status.MENUNGGU, Status.DITANGANI),
+    (Status.MENUNGGU, Status.SELESAI),
+    (Status.DITANGANI, Status.SELESAI),
+}
+
+
+@dataclass(frozen=True)
+class NewReport:
+    """What the operator typed for a new report (raw; the service validates it)."""
+
+    category: str
+    kelurahan: str
+    description: str
+    phone: str | None = None
+    caller_name: str | None = None
+    address: str = ""
+    answered_at: datetime | None = None
+    priority: int | None = None
+    import_key: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SavedReport:
+    id: int
+    number: str
+    call_id: int | None
+
+
+class ReportService:
+    """Every operation on reports, for one operator."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        operator: str,
+        clock: Clock = system_clock,
+        catalogue: Catalogue | None = None,
+    ) -> None:
+        self.db = db
+        self.operator = operator
+        self.clock = clock
+        self.catalogue = catalogue or load_catalogue()
+
+    # --- Filing -----------------------------------------------------------------------
+
+    def validate_new_report(self, data: NewReport) -> dict[str, Any]:
+        """The cleaned fields of a new report, or InvalidInput naming every bad field."""
+        errors: list[ValidationError] = []
+        cleaned: dict[str, Any] = {}
+
+        def check(name: str, produce: Any) -> None:
+            try:
+                cleaned[name] = produce()
+            except ValidationError as error:
+                errors.append(error)
+
+        check("category", lambda: self._category(data.category))
+        check("phone", lambda: normalize_phone(data.phone))
+        check("kelurahan", lambda: self.catalogue.resolve_kelurahan(data.kelurahan or ""))
+        check("address", lambda: _text(data.address, "address"))
+        check(
+            "description",
+            lambda: _text(data.description, "description", required=True, multiline=True),
+        )
+        check("caller_name", lambda: _text(data.caller_name, "caller_name") or None)
+        if errors:
+            raise InvalidInput(errors)
+        return cleaned
+
+    def create_report(self, data: NewReport) -> SavedReport:
+        """File a report and the call it came from; returns its new number."""
+        fields = self.validate_new_report(data)
+        category: Category = fields["category"]
+        kelurahan = fields["kelurahan"]
+        now = self.clock()
+        created_at = as_utc(data.created_at) if data.created_at else now
+        answered_at = as_utc(data.answered_at) if data.answered_at else created_at
+        answered_at = min(answered_at, created_at)  # a clock step back must not invert them
+        priority = data.priority or category.priority
+        with self.db.write() as conn:
+            year = _local_year(created_at)
+            seq = _next_number(conn, year)
+            number = format_report_number(year, seq)
+            values = dict(
+                number=number,
+                year=year,
+                seq=seq,
+                category=category.code,
+                kind=category.kind,
+                priority=priority,
+                status=Status.MENUNGGU.value,
+                queue_rank=queue_rank(category.kind, Status.MENUNGGU),
+                caller_phone=fields["phone"],
+                caller_name=fields["caller_name"],
+                kelurahan_code=kelurahan.code,
+                kecamatan_code=kelurahan.kecamatan.code,
+                address=fields["address"],
+                description=fields["description"],
+                operator=self.operator,
+                created_at=created_at,
+                updated_at=created_at,
+                version=1,
+                call_answered_at=answered_at,
+                import_key=data.import_key,
+            )
+            report_id = int(conn.execute(sa.insert(REPORT).values(**values)).inserted_primary_key[0])
+            call_id = _insert_call(
+                conn,
+                answered_at=answered_at,
+                phone=fields["phone"],
+                disposition=Disposition.LAPORAN,
+                operator=self.operator,
+                report_id=report_id,
+            )
+            details = {
+                key: values[key]
+                for key in (
+                    "number", "category", "kind", "priority", "status", "caller_phone",
+                    "caller_name", "kelurahan_code", "kecamatan_code", "address", "description",
+                )
+            }
+            details["call_id"] = call_id
+            append_event(
+                conn,
+                report_id=report_id,
+                kind=EventKind.CREATED,
+                operator=self.operator,
+                at=created_at,
+                details=details,
+            )
+        return SavedReport(id=report_id, number=number, call_id=call_id)
+
+    def possible_duplicates(
+        self, category: str, kelurahan_code: str | None, phone: str | None
+    ) -> list[ReportSummary]:
+        """Open reports the caller may be calling about: offered before filing a new one."""
+        now = self.clock()
+        try:
+            e164 = normalize_phone(phone)
+        except ValidationError:
+            e164 = None
+        conditions = []
+        if kelurahan_code:
+            conditions.append(
+                sa.and_(
+                    REPORT.c.kelurahan_code == kelurahan_code,
+                    REPORT.c.category == category,
+                    REPORT.c.created_at >= now - DUPLICATE_WINDOW,
+                )
+            )
+        if e164:
+            conditions.append(
+                sa.and_(
+                    REPORT.c.caller_phone == e164,
+                    REPORT.c.created_at >= now - SAME_CALLER_WINDOW,
+                )
+            )
+        if not conditions:
+            return []
+        query = (
+            sa.select(*SUMMARY_COLUMNS)
+            .where(sa.or_(*conditions), REPORT.c.status != Status.SELESAI)
+            .order_by(REPORT.c.created_at.desc())
+            .limit(10)
+        )
+        with self.db.read() as conn:
+            return summaries(conn, query)
+
+    def attach_call(
+        self,
+        report_id: int,
+        *,
+        phone: str | None = None,
+        answered_at: datetime | None = None,
+        note: str | None = None,
+    ) -> int:
+        """Record another call about an existing report (another caller, same fire)."""
+        e164 = _field("phone", lambda: normalize_phone(phone))
+        clean_note = _field("note", lambda: _text(note, "note", multiline=True)) or None
+        now = self.clock()
+        with self.db.write() as conn:
+            report = _load_report(conn, report_id)
+            call_id = _insert_call(
+                conn,
+                answered_at=as_utc(answered_at) if answered_at else now,
+                phone=e164,
+                disposition=Disposition.LAPORAN,
+                operator=self.operator,
+                report_id=report_id,
+                note=clean_note,
+            )
+            self._change(
+                conn,
+                report,
+                EventKind.CALL_ATTACHED,
+                now,
+                {"call_id": call_id, "caller_phone": e164, "note": clean_note},
+                {},
+            )
+        return call_id
+
+    # --- Working a report -----------------------------------------------------------
+
+    def forward(
+        self,
+        report_id: int,
+        agency: str,
+        *,
+        channel: str = Channel.TELEPON,
+        agency_ref: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
+        """Forward the report to an agency; a waiting report becomes ``ditangani``."""
+        agency_code = self._agency(agency)
+        channel_code = _choice("channel", channel, Channel)
+        ref = _field("agency_ref", lambda: _text(agency_ref, "agency_ref")) or None
+        now = self.clock()
+        with self.db.write() as conn:
+            report = _load_report(conn, report_id, expected_version)
+            if report["status"] == Status.SELESAI:
+                raise TransitionRefused("forward_closed", number=report["number"])
+            at = _not_before(now, report["created_at"])
+            referral_id = int(
+                conn.execute(
+                    sa.insert(REFERRAL).values(
+                        report_id=report_id,
+                        agency=agency_code,
+                        forwarded_at=at,
+                        forwarded_by=self.operator,
+                        channel=channel_code,
+                        agency_ref=ref,
+                    )
+                ).inserted_primary_key[0]
+            )
+            changes: dict[str, Any] = {}
+            details: dict[str, Any] = {
+                "referral_id": referral_id,
+                "agency": agency_code,
+                "channel": channel_code,
+                "agency_ref": ref,
+            }
+            if report["first_forwarded_at"] is None:
+                changes["first_forwarded_at"] = at
+            if report["status"] == Status.MENUNGGU:
+                changes.update(_status_columns(report, Status.DITANGANI))
+                details["status_to"] = Status.DITANGANI.value
+            self._change(conn, report, EventKind.FORWARDED, at, details, changes)
+        return referral_id
+
+    def acknowledge(
+        self,
+        report_id: int,
+        referral_id: int,
+        *,
+        acknowledged_by: str | None = None,
+        agency_ref: str | None = None,
+        expected_version: int | None = None,
+    ) -> None:
+        """Record that the agency confirmed it has taken the report up."""
+        by = _field("acknowledged_by", lambda: _text(acknowledged_by, "caller_name")) or None
+        ref = _field("agency_ref", lambda: _text(agency_ref, "agency_ref")) or None
+        now = self.clock()
+        with self.db.write() as conn:
+            report = _load_report(conn, report_id, expected_version)
+            referral = conn.execute(
+                sa.select(REFERRAL).where(
+                    REFERRAL.c.id == referral_id, REFERRAL.c.report_id == report_id
+                )
+            ).mappings().first()
+            if referral is None:
+                raise NotFound("referral_not_found", referral=referral_id, number=report["number"])
+            if referral["acknowledged_at"] is not None:
+                raise TransitionRefused(
+                    "already_acknowledged", agency=referral["agency"], number=report["number"]
+                )
+            at = _not_before(now, referral["forwarded_at"])
+            update: dict[str, Any] = {"acknowledged_at": at, "acknowledged_by": by}
+            if ref:
+                update["agency_ref"] = ref
+            conn.execute(sa.update(REFERRAL).where(REFERRAL.c.id == referral_id).values(**update))
+            changes = {} if report["first_acknowledged_at"] else {"first_acknowledged_at": at}
+            details = {
+                "referral_id": referral_id,
+                "agency": referral["agency"],
+                "by": by,
+                "agency_ref": ref,
+            }
+            self._change(conn, report, EventKind.ACKNOWLEDGED, at, details, changes)
+
+    def change_status(
+        self,
+        report_id: int,
+        status: str,
+        *,
+        note: str | None = None,
+        expected_version: int | None = None,
+    ) -> None:
+        """Move the report along its lifecycle, if the rules allow it."""
+        target = Status(_choice("status", status, Status))
+        clean_note = _field("note", lambda: _text(note, "note", multiline=True))
+        now = self.clock()
+        with self.db.write() as conn:
+            report = _load_report(conn, report_id, expected_version)
+            current = Status(report["status"])
+            _check_transition(conn, report, current, target, clean_note)
+            at = _not_before(now, report["created_at"], report["first_forwarded_at"])
+            changes = _status_columns(report, target)
+            if target == Status.SELESAI:
+                changes["closed_at"] = at
+            details = {"from": current.value, "to": target.value, "note": clean_note or None}
+            self._change(conn, report, EventKind.STATUS_CHANGED, at, details, changes)
+
+    def add_note(self, report_id: int, note: str, *, expected_version: int | None = None) -> None:
+        clean = _field("note", lambda: _text(note, "note", required=True, multiline=True))
+        now = self.clock()
+        with self.db.write() as conn:
+            report = _load_report(conn, report_id, expected_version)
+            self._change(conn, report, EventKind.NOTE_ADDED, now, {"note": clean}, {})
+
+    def mark_duplicate(
+        self, report_id: int, original: str | int, *, expected_version: int | None = None
+    ) -> str:
+        """Close the report as a duplicate of another; returns the original's number."""
+        now = self.clock()
+        with self.db.write() as conn:
+            report = _load_report(conn, report_id, expected_version)
+            if report["duplicate_of"] is not None:
+                raise TransitionRefused("already_duplicate", number=report["number"])
+            root = _resolve_original(conn, original)
+            if root["id"] == report_id:
+                raise TransitionRefused("duplicate_of_itself", number=report["number"])
+            changes = _status_columns(report, Status.SELESAI)
+            changes.update(duplicate_of=root["id"], closed_at=now)
+            details = {
+                "original_id": root["id"],
+                "original_number": root["number"],
+                "from": report["status"],
+            }
+            self._change(conn, report, EventKind.DUPLICATE_LINKED, now, details, changes)
+        return str(root["number"])
+
+    def reopen(self, report_id: int, reason: str, *, expected_version: int | None = None) -> str:
+        """Reopen a closed report (with a reason); returns the status it goes back to."""
+        clean = _field("reason", lambda: _text(reason, "reason", required=True, multiline=True))
+        now = self.clock()
+        with self.db.write() as conn:
+            report = _load_report(conn, report_id, expected_version)
+            if report["status"] != Status.SELESAI:
+                raise TransitionRefused("reopen_not_closed", number=report["number"])
+            has_referral = _referral_count(conn, report_id) > 0
+            target = Status.DITANGANI if has_referral else Status.MENUNGGU
+            changes = _status_columns(report, target)
+            changes.update(closed_at=None, duplicate_of=None)
+            details = {
+                "reason": clean,
+                "to": target.value,
+                "was_duplicate_of": report["duplicate_of"],
+            }
+            self._change(conn, report, EventKind.REOPENED, now, details, changes)
+        return target.value
+
+    # --- Reading ----------------------------------------------------------------------
+
+    def get_report(self, report: int | str) -> ReportDetail:
+        """A report by id or number, with referrals, calls and history."""
+        with self.db.read() as conn:
+            return load_detail(conn, report)
+
+    # --- Internals --------------------------------------------------------------------
+
+    def _change(
+        self,
+        conn: Connection,
+        report: RowMapping,
+        kind: EventKind,
+        at: datetime,
+        details: dict[str, Any],
+        changes: dict[str, Any],
+    ) -> None:
+        """Apply ``changes`` if nobody else changed the report, and append the event."""
+        result = conn.execute(
+            sa.update(REPORT)
+            .where(REPORT.c.id == report["id"], REPORT.c.version == report["version"])
+            .values(**changes, version=report["version"] + 1, updated_at=at)
+        )
+        if result.rowcount != 1:
+            raise ConflictError("report_changed_meanwhile", number=report["number"])
+        append_event(
+            conn,
+            report_id=report["id"],
+            kind=kind,
+            operator=self.operator,
+            at=at,
+            details=_jsonable(details),
+        )
+
+    def _category(self, code: str) -> Category:
+        for category in self.catalogue.categories:
+            if category.code == (code or "").strip():
+                return category
+        raise ValidationError("category", "category_unknown", value=code or "")
+
+    def _agency(self, code: str) -> str:
+        wanted = (code or "").strip().lower()
+        for agency in self.catalogue.agencies:
+            if agency.code == wanted:
+                return agency.code
+        raise ValidationError("agency", "agency_unknown", value=code or "")
+
+
+# --- Module helpers, shared with the other services -----------------------------------
+
+
+def format_report_number(year: int, seq: int) -> str:
+    """``112-2026-000123``: readable on the phone, unique across workstations."""
+    return f"112-{year}-{seq:06d}"
+
+
+def _local_year(moment: datetime) -> int:
+    from siaga_tui.core.timeutil import to_local
+
+    local = to_local(moment)
+    assert local is not None
+    return local.year
+
+
+def _next_number(conn: Connection, year: int) -> int:
+    """Take the next number for ``year``; the row lock serialises concurrent filers."""
+    statement = sa.text(
+        "INSERT INTO report_number_sequence (year, last_value) VALUES (:year, 1) "
+        "ON CONFLICT (year) DO UPDATE SET last_value = report_number_sequence.last_value + 1 "
+        "RETURNING last_value"
+    )
+    return int(conn.execute(statement, {"year": year}).scalar_one())
+
+
+def _insert_call(
+    conn: Connection,
+    *,
+    answered_at: datetime,
+    phone: str | None,
+    disposition: Disposition,
+    operator: str,
+    report_id: int | None = None,
+    note: str | None = None,
+) -> int:
+    result = conn.execute(
+        sa.insert(CALL).values(
+            answered_at=answered_at,
+            caller_phone=phone,
+            disposition=disposition.value,
+            operator=operator,
+            note=note,
+            report_id=report_id,
+        )
+    )
+    return int(result.inserted_primary_key[0])
+
+
+insert_call = _insert_call
+
+
+def _load_report(
+    conn: Connection, report_id: int, expected_version: int | None = None
+) -> RowMapping:
+    row = conn.execute(sa.select(REPORT).where(REPORT.c.id == report_id)).mappings().first()
+    if row is None:
+        raise NotFound("report_not_found", number=str(report_id))
+    if expected_version is not None and row["version"] != expected_version:
+        raise ConflictError("report_changed_meanwhile", number=row["number"])
+    return row
+
+
+def _resolve_original(conn: Connection, original: str | int) -> RowMapping:
+    """The report a duplicate points to, following chains to the one original."""
+    row = _find_report(conn, original)
+    seen = {row["id"]}
+    while row["duplicate_of"] is not None:
+        row = conn.execute(
+            sa.select(REPORT).where(REPORT.c.id == row["duplicate_of"])
+        ).mappings().one()
+        if row["id"] in seen:  # a cycle cannot be written, but never loop forever
+            break
+        seen.add(row["id"])
+    return row
+
+
+def _find_report(conn: Connection, report: str | int) -> RowMapping:
+    if isinstance(report, int):
+        condition = REPORT.c.id == report
+    else:
+        condition = REPORT.c.number == normalise_report_number(report)
+    row = conn.execute(sa.select(REPORT).where(condition)).mappings().first()
+    if row is None:
+        raise NotFound("report_not_found", number=str(report))
+    return row
+
+
+def normalise_report_number(text: str) -> str:
+    """Accept ``112-2026-000123``, ``2026-123`` and ``2026/123`` as the same number."""
+    cleaned = text.strip()
+    parts = [p for p in cleaned.replace("/", "-").split("-") if p]
+    if len(parts) == 3 and parts[0] == "112" and parts[1].isdigit() and parts[2].isdigit():
+        return format_report_number(int(parts[1]), int(parts[2]))
+    if len(parts) == 2 and all(p.isdigit() for p in parts) and len(parts[0]) == 4:
+        return format_report_number(int(parts[0]), int(parts[1]))
+    return cleaned
+
+
+def _referral_count(conn: Connection, report_id: int) -> int:
+    return int(
+        conn.execute(
+            sa.select(sa.func.count()).select_from(REFERRAL).where(REFERRAL.c.report_id == report_id)
+        ).scalar_one()
+    )
+
+
+def _check_transition(
+    conn: Connection, report: RowMapping, current: Status, target: Status, note: str
+) -> None:
+    number = report["number"]
+    if current == target:
+        raise TransitionRefused("status_unchanged", number=number, status=target.value)
+    if current == Status.SELESAI:
+        raise TransitionRefused("status_closed_use_reopen", number=number)
+    if (current, target) not in ALLOWED_CHANGES:
+        raise TransitionRefused(
+            "status_not_allowed", number=number, current=current.value, target=target.value
+        )
+    if target == Status.DITANGANI and _referral_count(conn, report["id"]) == 0:
+        raise TransitionRefused("status_needs_referral", number=number)
+    if target == Status.SELESAI and not note:
+        raise ValidationError("note", "status_needs_closing_note", number=number)
+
+
+def _status_columns(report: RowMapping, target: Status) -> dict[str, Any]:
+    return {"status": target.value, "queue_rank": queue_rank(report["kind"], target)}
+
+
+def _not_before(now: datetime, *earlier: datetime | None) -> datetime:
+    """``now``, or the latest earlier moment if the clock stepped back (no negative intervals)."""
+    moments = [as_utc(m) for m in earlier if m is not None]
+    return max([now, *moments])
+
+
+def _text(
+    value: str | None,
+    field: str,
+    *,
+    required: bool = False,
+    multiline: bool = False,
+) -> str:
+    return bounded_text(
+        value, field=field, max_length=FIELD_LIMITS[field], required=required, multiline=multiline
+    )
+
+
+def _field(name: str, produce: Any) -> Any:
+    """Run one field's validation; any error is reported as a form error on that field."""
+    try:
+        return produce()
+    except ValidationError as error:
+        raise InvalidInput([error]) from error
+
+
+def _choice(field: str, value: str, allowed: Any) -> str:
+    wanted = (value or "").strip().lower()
+    values = [member.value for member in allowed]
+    if wanted not in values:
+        raise InvalidInput(
+            [ValidationError(field, "choice_unknown", value=value, allowed=", ".join(values))]
+        )
+    return wanted
+
+
+def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: (value.isoformat() if isinstance(value, datetime) else value)
+        for key, value in details.items()
+    }
+
+
+def load_detail(conn: Connection, report: int | str) -> ReportDetail:
+    """Everything about one report, read in one transaction."""
+    row = _find_report(conn, report)
+    report_id = row["id"]
+    referrals = tuple(
+        referral_from(r)
+        for r in conn.execute(
+            sa.select(REFERRAL).where(REFERRAL.c.report_id == report_id).order_by(REFERRAL.c.id)
+        ).mappings()
+    )
+    calls = tuple(
+        call_from(r, row["number"])
+        for r in conn.execute(
+            sa.select(CALL).where(CALL.c.report_id == report_id).order_by(CALL.c.id)
+        ).mappings()
+    )
+    events = tuple(
+        EventView(id=r["id"], at=r["at"], operator=r["operator"], kind=r["kind"], details=r["details"])
+        for r in conn.execute(
+            sa.select(EVENT).where(EVENT.c.report_id == report_id).order_by(EVENT.c.id)
+        ).mappings()
+    )
+    duplicate_number = None
+    if row["duplicate_of"] is not None:
+        duplicate_number = conn.execute(
+            sa.select(REPORT.c.number).where(REPORT.c.id == row["duplicate_of"])
+        ).scalar()
+    agencies: list[str] = []
+    for referral in referrals:
+        if referral.agency not in agencies:
+            agencies.append(referral.agency)
+    return ReportDetail(
+        summary=summary_from(row, agencies),
+        caller_name=row["caller_name"],
+        call_answered_at=row["call_answered_at"],
+        first_acknowledged_at=row["first_acknowledged_at"],
+        duplicate_of_number=duplicate_number,
+        referrals=referrals,
+        calls=calls,
+        events=events,
+    )
