@@ -350,7 +350,10 @@ def test_a_missing_or_unreadable_file_is_named(data_copy: Path) -> None:
 
 def test_the_catalogue_imports_no_textual() -> None:
     # A fresh interpreter: other tests in this process may have imported Textual.
-    code = "import sys, siaga_tui.core.catalogue as c; c.load_catalogue(); print('textual' in sys.modules)"
+    code = (
+        "import sys, siaga_tui.core.catalogue as c; c.load_catalogue();"
+        " print('textual' in sys.modules)"
+    )
     root = str(Path(__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
     result = subprocess.run(

@@ -253,7 +253,7 @@ class Catalogue:
             raise NotFound("kelurahan_code_unknown", value=code) from None
 
     def kelurahan_in(self, kecamatan: Kecamatan | str) -> tuple[Kelurahan, ...]:
-        """The kelurahan of a kecamatan (given itself or its code), in code order."""
+        """The kelurahan of a kecamatan (given itself or its code), in the file's order."""
         code = kecamatan if isinstance(kecamatan, str) else kecamatan.code
         return tuple(k for k in self.kelurahan if k.kecamatan.code == code)
 
@@ -348,7 +348,11 @@ class Catalogue:
     def _starting_with_word(self, name: str) -> list[Kelurahan]:
         """Kelurahan whose name or alias begins with the whole words of ``name``."""
         prefix = f"{name} "
-        return [k for k, forms in self._forms.items() if any(f.norm.startswith(prefix) for f in forms)]
+        return [
+            kelurahan
+            for kelurahan, forms in self._forms.items()
+            if any(form.norm.startswith(prefix) for form in forms)
+        ]
 
     def _suggestions(self, name: str, among: Iterable[Kelurahan] | None = None) -> list[Kelurahan]:
         """Close spellings by difflib; failing that, what completion would offer."""
@@ -518,7 +522,9 @@ def _read_agencies(where: str, document: Mapping[str, Any]) -> list[Agency]:
         _claim(entry, "code", code, codes)
         short_name = entry.text("short_name")
         if len(short_name) > SHORT_NAME_MAX:
-            entry.fail("short_name", f"must be at most {SHORT_NAME_MAX} characters, got {short_name!r}")
+            entry.fail(
+                "short_name", f"must be at most {SHORT_NAME_MAX} characters, got {short_name!r}"
+            )
         phone = entry.text("phone", optional=True) or None
         if phone is not None and not _PHONE.fullmatch(phone):
             entry.fail("phone", f"must be a phone number like \"(0431) 864444\", got {phone!r}")
