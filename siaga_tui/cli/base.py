@@ -46,6 +46,12 @@ class Settings:
                 print(warning, file=sys.stderr)
         return self._db
 
+    def reset(self) -> None:
+        """Forget the previous invocation's database (tests run many in one process)."""
+        if self._db is not None:
+            self._db.dispose()
+        self._db = None
+
     @property
     def operator_name(self) -> str:
         return self.operator or os.environ.get("SIAGA112_OPERATOR") or _login_name()
@@ -80,6 +86,7 @@ def global_options(
         help="Name recorded on what you do (default: your login name).",
     ),
 ) -> None:
+    settings.reset()
     settings.db_value = db
     settings.lang = set_language(lang) if lang else set_language(None)
     settings.operator = operator

@@ -32,7 +32,14 @@ PAGE_SIZE: Final = 100
 #: More changes than this since the last look: reload the window rather than list them.
 MAX_CHANGES: Final = 500
 
-OPEN: Final = REPORT.c.status != Status.SELESAI.value
+#: "Open" written so SQLite can use the partial index on open reports: the status term
+#: must be a literal (a bound parameter cannot be matched to the index's WHERE), and the
+#: range on queue_rank, the index's first column, makes the planner prefer that index
+#: over scanning every report when it has no statistics yet.
+OPEN: Final = sa.and_(
+    REPORT.c.status != sa.literal_column(f"'{Status.SELESAI.value}'"),
+    REPORT.c.queue_rank >= sa.literal_column("0"),
+)
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,7 @@ class QueueService:
             agencies = agencies_by_report(conn, (row["id"] for row in rows))
             page = [summary_from(row, agencies.get(row["id"], ())) for row in rows]
             total = (
-                int(conn.execute(sa.select(sa.func.count()).where(*conditions)).scalar_one())
+                int(conn.execute(open_count_query(conditions)).scalar_one())
                 if with_total
                 else -1
             )
@@ -174,6 +181,10 @@ class QueueService:
             return [self.catalogue.resolve_kelurahan(text).code]
         except ValidationError:
             return [k.code for k in self.catalogue.complete_kelurahan(text, limit=5)] if len(text) >= 3 else []
+
+
+def open_count_query(conditions: list[Any]) -> sa.Select[Any]:
+    return sa.select(sa.func.count()).select_from(REPORT).where(*conditions)
 
 
 def _escape_like(text: str) -> str:

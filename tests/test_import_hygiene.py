@@ -1,0 +1,53 @@
+"""The core, the services and the CLI (but the console command) never import Textual.
+
+Checked in a fresh interpreter, so what other tests imported does not hide a leak.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+MODULES = [
+    "siaga_tui.core.catalogue",
+    "siaga_tui.core.db",
+    "siaga_tui.core.migrate",
+    "siaga_tui.core.models",
+    "siaga_tui.core.phones",
+    "siaga_tui.core.text",
+    "siaga_tui.services.calls",
+    "siaga_tui.services.queue",
+    "siaga_tui.services.reports",
+    "siaga_tui.cli",
+]
+
+
+def test_services_and_cli_do_not_import_textual() -> None:
+    import pkgutil
+
+    import siaga_tui.services
+
+    service_modules = [
+        f"siaga_tui.services.{info.name}" for info in pkgutil.iter_modules(siaga_tui.services.__path__)
+    ]
+    code = (
+        "import importlib, sys\n"
+        f"for name in {MODULES + service_modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "leaks = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
+        "print(','.join(leaks))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
+
+
+def test_cli_start_up_stays_light() -> None:
+    """`siaga112 --help` must not pay for phone metadata or migrations."""
+    code = (
+        "import sys\n"
+        "import siaga_tui.cli\n"
+        "heavy = [m for m in ('phonenumbers', 'alembic', 'xlsxwriter', 'textual') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
