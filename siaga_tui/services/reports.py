@@ -173,7 +173,7 @@ class ReportService:
                 call_answered_at=answered_at,
                 import_key=data.import_key,
             )
-            report_id = int(conn.execute(sa.insert(REPORT).values(**values)).inserted_primary_key[0])
+            report_id = int(conn.execute(_INSERT_REPORT, values).inserted_primary_key[0])
             call_id = _insert_call(
                 conn,
                 answered_at=answered_at,
@@ -481,6 +481,16 @@ class ReportService:
 # --- Module helpers, shared with the other services -----------------------------------
 
 
+# Built once and given values at execute time, so SQLAlchemy's compiled cache is hit.
+_INSERT_REPORT = sa.insert(REPORT)
+_INSERT_CALL = sa.insert(CALL)
+_NEXT_NUMBER = sa.text(
+    "INSERT INTO report_number_sequence (year, last_value) VALUES (:year, 1) "
+    "ON CONFLICT (year) DO UPDATE SET last_value = report_number_sequence.last_value + 1 "
+    "RETURNING last_value"
+)
+
+
 def format_report_number(year: int, seq: int) -> str:
     """``112-2026-000123``: readable on the phone, unique across workstations."""
     return f"112-{year}-{seq:06d}"
@@ -496,12 +506,7 @@ def _local_year(moment: datetime) -> int:
 
 def _next_number(conn: Connection, year: int) -> int:
     """Take the next number for ``year``; the row lock serialises concurrent filers."""
-    statement = sa.text(
-        "INSERT INTO report_number_sequence (year, last_value) VALUES (:year, 1) "
-        "ON CONFLICT (year) DO UPDATE SET last_value = report_number_sequence.last_value + 1 "
-        "RETURNING last_value"
-    )
-    return int(conn.execute(statement, {"year": year}).scalar_one())
+    return int(conn.execute(_NEXT_NUMBER, {"year": year}).scalar_one())
 
 
 def _insert_call(
@@ -515,14 +520,15 @@ def _insert_call(
     note: str | None = None,
 ) -> int:
     result = conn.execute(
-        sa.insert(CALL).values(
-            answered_at=answered_at,
-            caller_phone=phone,
-            disposition=disposition.value,
-            operator=operator,
-            note=note,
-            report_id=report_id,
-        )
+        _INSERT_CALL,
+        {
+            "answered_at": answered_at,
+            "caller_phone": phone,
+            "disposition": disposition.value,
+            "operator": operator,
+            "note": note,
+            "report_id": report_id,
+        },
     )
     return int(result.inserted_primary_key[0])
 
