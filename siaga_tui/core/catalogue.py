@@ -47,6 +47,10 @@ _KELURAHAN_WORDS: Final = frozenset({"kelurahan", "kel", "desa"})
 _KECAMATAN_WORDS: Final = frozenset({"kecamatan", "kec"})
 _CITY_NAMES: Final = frozenset({"manado", "kota manado"})
 _CANDIDATES_SHOWN: Final = 8
+#: Longer than any way of writing a place ("Kelurahan Malalayang Satu Timur, Kecamatan
+#: Malalayang" is 55): such text is a paste, refused at once instead of fuzzy-matched
+#: (difflib on a 10 MB paste takes seconds).
+_LONGEST_PLACE_TEXT: Final = 120
 
 
 class CatalogueError(Exception):
@@ -265,6 +269,8 @@ class Catalogue:
         Kepulauan)"). Never guesses from a prefix: "Tumumpa" asks which one.
         """
         value = (text or "").strip()
+        if len(value) > _LONGEST_PLACE_TEXT:
+            raise self._unknown(value, [])
         if not plain_text(value):
             raise ValidationError("kelurahan", "kelurahan_required")
         code_match = _KELURAHAN_CODE_TEXT.fullmatch(value)
@@ -286,7 +292,7 @@ class Catalogue:
         inside a name, then the kelurahan of a kecamatan whose name matches.
         """
         value = text.strip()
-        if limit <= 0 or not plain_text(value):
+        if limit <= 0 or len(value) > _LONGEST_PLACE_TEXT or not plain_text(value):
             return []
         if re.fullmatch(r"\d[\d.]*", value):
             digits = value.replace(".", "")
