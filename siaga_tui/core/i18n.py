@@ -15,6 +15,9 @@ from importlib import resources
 from typing import Any, Final
 
 LANGUAGES: Final = ("id", "en")
+#: The most characters of one parameter a message shows: messages quote what people
+#: typed or pasted ("Kelurahan tidak dikenal: …"), and a 10 MB paste must not come back.
+QUOTED_LIMIT: Final = 400
 DEFAULT_LANGUAGE: Final = "id"
 
 _current_language: str | None = None
@@ -86,9 +89,25 @@ def translate(key: str, lang: str | None = None, /, **params: Any) -> str:
     if not params:
         return text
     try:
-        return text.format(**params)
+        return text.format(**{name: _quoted(value) for name, value in params.items()})
     except (KeyError, IndexError, ValueError):
         return text
+
+
+def _quoted(value: Any) -> Any:
+    """A text parameter as a message may show it: cleaned like caller text, kept short.
+
+    Parameters often quote input ("unknown kelurahan: {value}"), so they get the same
+    treatment as caller text: no escape sequence, control or bidi override reaches the
+    terminal through a message, and a huge paste is cut.
+    """
+    if not isinstance(value, str):
+        return value
+    from siaga_tui.core.text import clean_text
+
+    # Cleaning only removes characters: cutting first keeps a huge paste cheap.
+    text = clean_text(value[: QUOTED_LIMIT * 4], multiline=True)
+    return text if len(text) <= QUOTED_LIMIT else text[: QUOTED_LIMIT - 1] + "\u2026"
 
 
 t = translate

@@ -4,6 +4,24 @@ from __future__ import annotations
 
 from siaga_tui.core.catalogue import load_catalogue
 from siaga_tui.core.errors import ValidationError
+from siaga_tui.core.i18n import QUOTED_LIMIT, translate
+from tests.reliability.conftest import unsafe_characters
+
+
+def test_messages_quote_parameters_without_escapes_or_controls() -> None:
+    message = translate("kelurahan_unknown", "en", value="\x1b]0;x\x07Tik\u202eala\x00", suggestions="-")
+    assert unsafe_characters(message) == []
+    assert "Tikala" in message
+
+
+def test_messages_cut_a_huge_quoted_paste() -> None:
+    message = translate("category_unknown", "en", value="x" * 10_000_000)
+    assert len(message) < QUOTED_LIMIT + 200
+    assert message.count("x") == QUOTED_LIMIT - 1
+
+
+def test_messages_keep_numbers_and_short_text_as_they_are() -> None:
+    assert translate("kelurahan_unknown", "en", value="Atlantis", suggestions="-").count("Atlantis") == 1
 
 
 def test_a_pasted_page_is_no_kelurahan_and_is_refused_at_once() -> None:
