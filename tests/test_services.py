@@ -23,6 +23,12 @@ from siaga_tui.services.reports import NewReport, ReportService, normalise_repor
 
 
 @pytest.fixture
+def db(any_db: Database) -> Database:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_db
+
+
+@pytest.fixture
 def reports(db: Database, clock) -> ReportService:
     return ReportService(db, operator="budi", clock=clock)
 
