@@ -399,14 +399,15 @@ class ReportService:
             root = _resolve_original(conn, original)
             if root["id"] == report_id:
                 raise TransitionRefused("duplicate_of_itself", number=report["number"])
+            at = _not_before(now, report["created_at"], report["first_forwarded_at"])
             changes = _status_columns(report, Status.SELESAI)
-            changes.update(duplicate_of=root["id"], closed_at=now)
+            changes.update(duplicate_of=root["id"], closed_at=at)
             details = {
                 "original_id": root["id"],
                 "original_number": root["number"],
                 "from": report["status"],
             }
-            self._change(conn, report, EventKind.DUPLICATE_LINKED, now, details, changes)
+            self._change(conn, report, EventKind.DUPLICATE_LINKED, at, details, changes)
         return str(root["number"])
 
     def reopen(self, report_id: int, reason: str, *, expected_version: int | None = None) -> str:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from siaga_tui.core.catalogue import load_catalogue
+from siaga_tui.core.db import Database
 from siaga_tui.core.errors import ValidationError
 from siaga_tui.core.i18n import QUOTED_LIMIT, translate
+from siaga_tui.services.reports import NewReport, ReportService
+from tests.conftest import MutableClock
 from tests.reliability.conftest import unsafe_characters
 
 
@@ -36,3 +39,17 @@ def test_a_pasted_page_is_no_kelurahan_and_is_refused_at_once() -> None:
     assert catalogue.complete_kelurahan(paste) == []
     # Ordinary long forms still resolve.
     assert catalogue.resolve_kelurahan("Kelurahan Bunaken, Kecamatan Bunaken Kepulauan").code == "71.71.10.1001"
+
+
+def test_a_duplicate_closed_after_the_clock_stepped_back_is_not_closed_before_it_was_filed(
+    db: Database, clock: MutableClock
+) -> None:
+    desk = ReportService(db, operator="rel", clock=clock)
+    original = desk.create_report(NewReport(category="kebakaran", kelurahan="Bahu", description="api"))
+    clock.advance(minutes=5)
+    again = desk.create_report(NewReport(category="kebakaran", kelurahan="Bahu", description="api lagi"))
+    clock.advance(minutes=-10)  # the workstation's clock is corrected backwards
+    desk.mark_duplicate(again.id, original.id)
+    detail = desk.get_report(again.id)
+    assert detail.summary.closed_at is not None
+    assert detail.summary.closed_at >= detail.summary.created_at
