@@ -1,0 +1,778 @@
+"""The center's figures for a period, laid out like the city's own annual report.
+
+``compute_statistics(db, period)`` answers what the head of Diskominfo reads out each
+January: how many reports, how many emergencies, which categories, how many done
+against the 60 % aim, which agencies, how fast, and how many calls were no report.
+
+How the figures are counted (the rules a supervisor may ask about):
+
+- A report belongs to a period by the moment it was recorded (``created_at``); the
+  period is half-open, ``[start, end)``, built from local WITA dates.
+- **Duplicates count once**: a report closed as a duplicate of another
+  (``duplicate_of`` set) is left out of every report figure; its original is counted.
+  How many were left out is given as ``Statistics.duplicates``.
+- **Shares are whole percents, rounded half up** (50.5 % → 51 %), each of its own
+  total, exactly as the city prints them: 842 of 1,132 is 74 %, 290 is 26 %. The shares
+  of a breakdown are *not* adjusted to add up to 100: the city does not adjust them
+  either, so a breakdown may add up to 99 or 101.
+- The 60 % aim is met when at least 60 % of the period's reports are ``selesai``
+  (compared exactly, before rounding).
+- Intervals are in seconds: answer→saved (``created_at - call_answered_at``),
+  saved→forwarded (``first_forwarded_at - created_at``), forwarded→acknowledged
+  (``first_acknowledged_at - first_forwarded_at``) and forwarded→done
+  (``closed_at - first_forwarded_at``). Each is taken over the reports that have both
+  moments, per kind and for all kinds, each moment rounded to whole seconds. Medians
+  and 90th percentiles interpolate linearly between the two nearest ranks (the
+  method of numpy's default and of spreadsheets' ``PERCENTILE.INC``).
+- Calls are counted by the moment they were answered, by disposition; a report may
+  have several calls (another caller about the same fire).
+
+The database does the counting: report counts are ``GROUP BY`` queries that read only
+the covering indexes ``ix_report_created_stats`` (a period) or
+``ix_report_category_status`` (all time); intervals come back as a histogram of whole
+seconds, never as one row per report. Nothing here imports the console.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from siaga_tui.core.catalogue import KINDS, Catalogue, load_catalogue
+from siaga_tui.core.db import Database
+from siaga_tui.core.errors import ValidationError
+from siaga_tui.core.models import CALL, REFERRAL, REPORT, Disposition, Kind, Status
+from siaga_tui.core.timeutil import Clock, as_utc, display_zone, system_clock, to_local
+from siaga_tui.services.rows import SUMMARY_COLUMNS, summaries
+from siaga_tui.services.views import ReportSummary
+
+#: The city's aim: more than this share of reports done (selesai).
+DONE_AIM_PERCENT: Final = 60
+#: How many of the oldest waiting reports the statistics list.
+OLDEST_WAITING: Final = 5
+#: Shift start hours in WITA: 07–14, 14–21, 21–07 (the night shift crosses midnight).
+SHIFT_START_HOURS: Final = (7, 14, 21)
+STATUSES: Final = (Status.SELESAI.value, Status.DITANGANI.value, Status.MENUNGGU.value)
+DISPOSITIONS: Final = tuple(d.value for d in Disposition)
+#: The intervals, by name, as (from-column, to-column) of the report row.
+INTERVALS: Final = {
+    "answer_to_saved": ("call_answered_at", "created_at"),
+    "saved_to_forwarded": ("created_at", "first_forwarded_at"),
+    "forwarded_to_acknowledged": ("first_forwarded_at", "first_acknowledged_at"),
+    "forwarded_to_done": ("first_forwarded_at", "closed_at"),
+}
+
+
+# --- Periods ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open span of time ``[start, end)`` in aware UTC; ``None`` is unbounded.
+
+    Build one from local (WITA) dates with the class methods; ``first_day`` and
+    ``last_day`` are the local dates it covers (inclusive), for headings.
+    """
+
+    start: datetime | None
+    end: datetime | None
+    first_day: date | None = None
+    last_day: date | None = None
+
+    def __post_init__(self) -> None:
+        for moment in (self.start, self.end):
+            if moment is not None and moment.tzinfo is None:
+                raise ValueError("a period needs aware datetimes")
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValueError("a period cannot end before it starts")
+
+    # Constructors ----------------------------------------------------------------
+
+    @classmethod
+    def between(cls, date_from: date, date_to: date) -> Period:
+        """From the start of ``date_from`` to the end of ``date_to``, WITA, both included."""
+        if date_to < date_from:
+            raise ValidationError(
+                "period", "stats_period_reversed", date_from=date_from.isoformat(),
+                date_to=date_to.isoformat(),
+            )
+        return cls(
+            _local_midnight(date_from),
+            _local_midnight(date_to + timedelta(days=1)),
+            date_from,
+            date_to,
+        )
+
+    @classmethod
+    def year(cls, year: int) -> Period:
+        return cls.between(date(year, 1, 1), date(year, 12, 31))
+
+    @classmethod
+    def today(cls, clock: Clock = system_clock) -> Period:
+        day = _local_today(clock)
+        return cls.between(day, day)
+
+    @classmethod
+    def days(cls, count: int, clock: Clock = system_clock) -> Period:
+        """The last ``count`` local days, today included."""
+        if count < 1:
+            raise ValueError("a period of days needs at least one day")
+        day = _local_today(clock)
+        return cls.between(day - timedelta(days=count - 1), day)
+
+    @classmethod
+    def month(cls, clock: Clock = system_clock) -> Period:
+        """This local calendar month, from its first day to its last."""
+        day = _local_today(clock)
+        first = day.replace(day=1)
+        next_first = (first + timedelta(days=32)).replace(day=1)
+        return cls.between(first, next_first - timedelta(days=1))
+
+    @classmethod
+    def this_year(cls, clock: Clock = system_clock) -> Period:
+        return cls.year(_local_today(clock).year)
+
+    @classmethod
+    def shift(cls, clock: Clock = system_clock) -> Period:
+        """The shift running now: 07–14, 14–21 or 21–07 WITA (crossing midnight)."""
+        local = as_utc(clock()).astimezone(display_zone())
+        day = local.date()
+        starts = [
+            datetime.combine(day + timedelta(days=offset), time(hour), display_zone())
+            for offset in (-1, 0)
+            for hour in SHIFT_START_HOURS
+        ]
+        start = max(s for s in starts if s <= local)
+        index = starts.index(start)
+        if index + 1 < len(starts):
+            end = starts[index + 1]
+        else:
+            end = datetime.combine(day + timedelta(days=1), time(SHIFT_START_HOURS[0]), display_zone())
+        return cls(start.astimezone(UTC), end.astimezone(UTC), start.date(), end.date())
+
+    @classmethod
+    def all(cls) -> Period:
+        """Everything recorded, whenever."""
+        return cls(None, None)
+
+    # Use -------------------------------------------------------------------------
+
+    @property
+    def is_all(self) -> bool:
+        return self.start is None and self.end is None
+
+    def contains(self, moment: datetime) -> bool:
+        moment = as_utc(moment)
+        return (self.start is None or moment >= self.start) and (
+            self.end is None or moment < self.end
+        )
+
+    def describe(self) -> str:
+        """``2019``, ``2019-03-01 – 2019-03-31``, ``2026-11-28``, a shift's hours, or ``*``."""
+        if self.is_all:
+            return "*"
+        start, end = to_local(self.start), to_local(self.end)
+        if start is not None and end is not None and start.time() == end.time() == time(0):
+            first, last = start.date(), end.date() - timedelta(days=1)
+            if first.month == first.day == 1 and last.month == 12 and last.day == 31 and first.year == last.year:
+                return str(first.year)
+            if first == last:
+                return first.isoformat()
+            return f"{first.isoformat()} \u2013 {last.isoformat()}"
+        left = start.strftime("%Y-%m-%d %H:%M") if start else "\u2026"
+        right = end.strftime("%Y-%m-%d %H:%M") if end else "\u2026"
+        return f"{left} \u2013 {right}"
+
+    def condition(self, column: sa.ColumnElement[Any]) -> list[sa.ColumnElement[bool]]:
+        """The WHERE terms that keep ``column`` inside the period."""
+        terms: list[sa.ColumnElement[bool]] = []
+        if self.start is not None:
+            terms.append(column >= self.start)
+        if self.end is not None:
+            terms.append(column < self.end)
+        return terms
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), display_zone()).astimezone(UTC)
+
+
+def _local_today(clock: Clock) -> date:
+    return as_utc(clock()).astimezone(display_zone()).date()
+
+
+# --- Results ------------------------------------------------------------------------
+
+
+def percent(count: int, total: int) -> int | None:
+    """``count`` of ``total`` as a whole percent, rounded half up (the city's rule).
+
+    Exact integer arithmetic: 1 of 8 (12.5 %) is 13, 1 of 200 (0.5 %) is 1; None when
+    there is nothing to share.
+    """
+    if total <= 0:
+        return None
+    return (200 * count + total) // (2 * total)
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """A count, the total it is a share of, and the share as the city prints it."""
+
+    count: int
+    total: int
+
+    @property
+    def percent(self) -> int | None:
+        return percent(self.count, self.total)
+
+    @property
+    def fraction(self) -> float | None:
+        """The exact share (0–1), for machines; None when the total is 0."""
+        return self.count / self.total if self.total else None
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryFigure:
+    """One category: its count and its share within its kind."""
+
+    code: str
+    kind: str
+    label_id: str
+    label_en: str
+    share: Share
+
+    @property
+    def count(self) -> int:
+        return self.share.count
+
+    def label(self, lang: str | None = None) -> str:
+        return self.label_en if (lang or "").startswith("en") else self.label_id
+
+
+@dataclass(frozen=True, slots=True)
+class KindFigure:
+    """Emergency or non-emergency: share of all reports, and its categories, highest first."""
+
+    kind: str
+    share: Share
+    categories: tuple[CategoryFigure, ...]
+
+    @property
+    def count(self) -> int:
+        return self.share.count
+
+
+@dataclass(frozen=True, slots=True)
+class StatusFigure:
+    status: str
+    share: Share
+
+    @property
+    def count(self) -> int:
+        return self.share.count
+
+
+@dataclass(frozen=True, slots=True)
+class DoneAim:
+    """Reports done against the city's aim (``DONE_AIM_PERCENT``)."""
+
+    done: Share
+    aim_percent: int = DONE_AIM_PERCENT
+
+    @property
+    def met(self) -> bool:
+        """At least the aim, compared exactly (not after rounding); False with no reports."""
+        return self.done.total > 0 and self.done.count * 100 >= self.aim_percent * self.done.total
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyFigure:
+    """Reports of the period forwarded to one agency; each report counts once per agency."""
+
+    code: str
+    name: str
+    short_name: str
+    forwarded: int
+    acknowledged: int
+    done: int
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalFigure:
+    """One interval for one kind (``kind`` None: all kinds), in seconds."""
+
+    name: str
+    kind: str | None
+    count: int
+    median: float | None
+    p90: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallFigure:
+    disposition: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Statistics:
+    """Every figure of one period; plain values, safe to hand to another thread.
+
+    ``kinds`` holds emergency then non-emergency; ``statuses`` selesai, ditangani,
+    menunggu; ``intervals`` every interval name for darurat, non_darurat and None (all
+    kinds); ``calls`` every disposition, laporan first.
+    """
+
+    period: Period
+    generated_at: datetime
+    total: int
+    duplicates: int
+    kinds: tuple[KindFigure, ...]
+    statuses: tuple[StatusFigure, ...]
+    aim: DoneAim
+    agencies: tuple[AgencyFigure, ...]
+    intervals: tuple[IntervalFigure, ...]
+    calls: tuple[CallFigure, ...]
+    oldest_waiting: tuple[ReportSummary, ...] = field(default=())
+
+    def kind(self, kind: str) -> KindFigure:
+        return next(k for k in self.kinds if k.kind == kind)
+
+    def category(self, code: str) -> CategoryFigure:
+        return next(c for k in self.kinds for c in k.categories if c.code == code)
+
+    def status(self, status: str) -> StatusFigure:
+        return next(s for s in self.statuses if s.status == status)
+
+    def interval(self, name: str, kind: str | None = None) -> IntervalFigure:
+        return next(i for i in self.intervals if i.name == name and i.kind == kind)
+
+    def call_count(self, disposition: str) -> int:
+        return next((c.count for c in self.calls if c.disposition == disposition), 0)
+
+    @property
+    def calls_total(self) -> int:
+        return sum(c.count for c in self.calls)
+
+    @property
+    def nuisance_calls(self) -> int:
+        """Calls that were no report: prank, silent, information, wrong number."""
+        return self.calls_total - self.call_count(Disposition.LAPORAN)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures as JSON-ready data; the field names are a stable interface."""
+        return {
+            "period": {
+                "label": self.period.describe(),
+                "start": _iso(self.period.start),
+                "end": _iso(self.period.end),
+            },
+            "generated_at": _iso(self.generated_at),
+            "reports": self.total,
+            "duplicates_excluded": self.duplicates,
+            "kinds": [
+                {
+                    "kind": k.kind,
+                    **_share_dict(k.share),
+                    "categories": [
+                        {"code": c.code, "label_id": c.label_id, "label_en": c.label_en,
+                         **_share_dict(c.share)}
+                        for c in k.categories
+                    ],
+                }
+                for k in self.kinds
+            ],
+            "statuses": [{"status": s.status, **_share_dict(s.share)} for s in self.statuses],
+            "done_aim": {
+                "aim_percent": self.aim.aim_percent,
+                "done_percent": self.aim.done.percent,
+                "met": self.aim.met,
+            },
+            "agencies": [
+                {"code": a.code, "name": a.name, "forwarded": a.forwarded,
+                 "acknowledged": a.acknowledged, "done": a.done}
+                for a in self.agencies
+            ],
+            "intervals": [
+                {"interval": i.name, "kind": i.kind or "all", "count": i.count,
+                 "median_seconds": i.median, "p90_seconds": i.p90}
+                for i in self.intervals
+            ],
+            "calls": {c.disposition: c.count for c in self.calls},
+            "calls_total": self.calls_total,
+            "oldest_waiting": [
+                {"number": r.number, "category": r.category, "created_at": _iso(r.created_at)}
+                for r in self.oldest_waiting
+            ],
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    local = to_local(moment)
+    return None if local is None else local.isoformat()
+
+
+def _share_dict(share: Share) -> dict[str, Any]:
+    return {"count": share.count, "of": share.total, "percent": share.percent}
+
+
+#: Columns of ``figure_rows``: one flat table for CSV and spreadsheets.
+ROW_FIELDS: Final = ("section", "key", "kind", "count", "of", "percent", "median_seconds", "p90_seconds")
+
+
+def figure_rows(stats: Statistics) -> list[dict[str, Any]]:
+    """Every figure as one flat row with ``ROW_FIELDS`` (the CSV layout, documented).
+
+    Sections: ``reports`` (key ``total``, ``duplicates_excluded``), ``kind``,
+    ``category`` (share within its kind), ``status``, ``done_aim`` (count done, percent
+    done; key ``met`` or ``not_met``), ``agency_forwarded`` / ``agency_acknowledged`` /
+    ``agency_done`` (key: agency code), ``interval`` (key: interval name, kind ``all``
+    for all kinds), ``calls`` (key: disposition).
+    """
+    rows: list[dict[str, Any]] = []
+
+    def add(section: str, key: str, kind: str = "", count: int | None = None,
+            of: int | None = None, pct: int | None = None,
+            median: float | None = None, p90: float | None = None) -> None:
+        values = (section, key, kind, count, of, pct, median, p90)
+        rows.append({name: ("" if v is None else v) for name, v in zip(ROW_FIELDS, values, strict=True)})
+
+    add("reports", "total", count=stats.total)
+    add("reports", "duplicates_excluded", count=stats.duplicates)
+    for k in stats.kinds:
+        add("kind", k.kind, k.kind, k.count, k.share.total, k.share.percent)
+        for c in k.categories:
+            add("category", c.code, c.kind, c.count, c.share.total, c.share.percent)
+    for s in stats.statuses:
+        add("status", s.status, count=s.count, of=s.share.total, pct=s.share.percent)
+    add("done_aim", "met" if stats.aim.met else "not_met", count=stats.aim.done.count,
+        of=stats.aim.done.total, pct=stats.aim.done.percent)
+    for a in stats.agencies:
+        add("agency_forwarded", a.code, count=a.forwarded)
+        add("agency_acknowledged", a.code, count=a.acknowledged)
+        add("agency_done", a.code, count=a.done)
+    for i in stats.intervals:
+        add("interval", i.name, i.kind or "all", i.count, median=i.median, p90=i.p90)
+    for call in stats.calls:
+        add("calls", call.disposition, count=call.count, of=stats.calls_total,
+            pct=percent(call.count, stats.calls_total))
+    return rows
+
+
+# --- Computing ----------------------------------------------------------------------
+
+
+def compute_statistics(
+    db: Database,
+    period: Period,
+    *,
+    catalogue: Catalogue | None = None,
+    clock: Clock = system_clock,
+    oldest_waiting: int = OLDEST_WAITING,
+) -> Statistics:
+    """Every figure for ``period``, read in one consistent snapshot."""
+    catalogue = catalogue or load_catalogue()
+    with db.read() as conn:
+        counts = _report_counts(conn, period)
+        duplicates = _duplicate_counts(conn, period)
+        for key, value in duplicates.items():
+            counts[key] = counts.get(key, 0) - value
+        agencies = _agency_counts(conn, period)
+        histograms = {name: _interval_histograms(conn, period, name) for name in INTERVALS}
+        calls = _call_counts(conn, period)
+        waiting = _oldest_waiting(conn, period, oldest_waiting) if oldest_waiting else []
+    return assemble(
+        period,
+        counts,
+        duplicates=sum(duplicates.values()),
+        agency_counts=agencies,
+        histograms=histograms,
+        calls=calls,
+        catalogue=catalogue,
+        generated_at=clock(),
+        oldest_waiting=waiting,
+    )
+
+
+CountKey = tuple[str, str, str]  # (kind, category, status)
+
+
+def assemble(
+    period: Period,
+    counts: Mapping[CountKey, int],
+    *,
+    duplicates: int = 0,
+    agency_counts: Mapping[str, tuple[int, int, int]] | None = None,
+    histograms: Mapping[str, Mapping[str, Sequence[tuple[float, int]]]] | None = None,
+    calls: Mapping[str, int] | None = None,
+    catalogue: Catalogue,
+    generated_at: datetime,
+    oldest_waiting: Sequence[ReportSummary] = (),
+) -> Statistics:
+    """Build the result tree from raw counts (kept apart from SQL so it can be tested alone)."""
+    total = sum(counts.values())
+    by_kind: dict[str, int] = {}
+    by_category: dict[tuple[str, str], int] = {}
+    by_status: dict[str, int] = {}
+    for (kind, category, status), count in counts.items():
+        by_kind[kind] = by_kind.get(kind, 0) + count
+        by_category[(kind, category)] = by_category.get((kind, category), 0) + count
+        by_status[status] = by_status.get(status, 0) + count
+
+    order = {c.code: index for index, c in enumerate(catalogue.categories)}
+    known = {c.code: c for c in catalogue.categories}
+    kinds: list[KindFigure] = []
+    for kind in (*KINDS, *sorted(set(by_kind) - set(KINDS))):
+        kind_total = by_kind.get(kind, 0)
+        codes = {c.code for c in catalogue.categories if c.kind == kind}
+        codes |= {code for (k, code) in by_category if k == kind}
+        figures = []
+        for code in codes:
+            entry = known.get(code)
+            figures.append(
+                CategoryFigure(
+                    code=code,
+                    kind=kind,
+                    label_id=entry.label_id if entry else code,
+                    label_en=entry.label_en if entry else code,
+                    share=Share(by_category.get((kind, code), 0), kind_total),
+                )
+            )
+        figures.sort(key=lambda f: (-f.count, order.get(f.code, len(order)), f.code))
+        kinds.append(KindFigure(kind, Share(kind_total, total), tuple(figures)))
+
+    statuses = tuple(
+        StatusFigure(status, Share(by_status.get(status, 0), total))
+        for status in (*STATUSES, *sorted(set(by_status) - set(STATUSES)))
+    )
+    agencies = tuple(
+        AgencyFigure(
+            code=code,
+            name=_agency_name(catalogue, code)[0],
+            short_name=_agency_name(catalogue, code)[1],
+            forwarded=values[0],
+            acknowledged=values[1],
+            done=values[2],
+        )
+        for code, values in sorted(
+            (agency_counts or {}).items(), key=lambda item: (-item[1][0], item[0])
+        )
+    )
+    intervals: list[IntervalFigure] = []
+    for name in INTERVALS:
+        per_kind = (histograms or {}).get(name, {})
+        for kind in KINDS:
+            intervals.append(_interval_figure(name, kind, per_kind.get(kind, ())))
+        merged = [pair for kind_pairs in per_kind.values() for pair in kind_pairs]
+        intervals.append(_interval_figure(name, None, merged))
+    call_counts = calls or {}
+    call_figures = tuple(
+        CallFigure(d, int(call_counts.get(d, 0)))
+        for d in (*DISPOSITIONS, *sorted(set(call_counts) - set(DISPOSITIONS)))
+    )
+    return Statistics(
+        period=period,
+        generated_at=generated_at,
+        total=total,
+        duplicates=duplicates,
+        kinds=tuple(kinds),
+        statuses=statuses,
+        aim=DoneAim(Share(by_status.get(Status.SELESAI.value, 0), total)),
+        agencies=agencies,
+        intervals=tuple(intervals),
+        calls=call_figures,
+        oldest_waiting=tuple(oldest_waiting),
+    )
+
+
+def _agency_name(catalogue: Catalogue, code: str) -> tuple[str, str]:
+    for agency in catalogue.agencies:
+        if agency.code == code:
+            return agency.name, agency.short_name
+    return code, code
+
+
+def _interval_figure(name: str, kind: str | None, histogram: Iterable[tuple[float, int]]) -> IntervalFigure:
+    pairs = sorted(histogram)
+    count = sum(n for _, n in pairs)
+    return IntervalFigure(
+        name=name,
+        kind=kind,
+        count=count,
+        median=percentile(pairs, 0.5),
+        p90=percentile(pairs, 0.9),
+    )
+
+
+def percentile(histogram: Sequence[tuple[float, int]], p: float) -> float | None:
+    """The ``p`` quantile (0–1) of values given as sorted ``(value, how many)`` pairs.
+
+    Linear interpolation between the two nearest ranks: the median of 1, 2, 3, 4 is
+    2.5; the 90th percentile of 1 … 10 is 9.1. None for no values.
+    """
+    count = sum(n for _, n in histogram)
+    if count == 0:
+        return None
+    position = (count - 1) * p
+    low_rank = math.floor(position)
+    high_rank = min(low_rank + 1, count - 1)
+    low = high = None
+    seen = 0
+    for value, n in histogram:
+        if low is None and low_rank < seen + n:
+            low = value
+        if high_rank < seen + n:
+            high = value
+            break
+        seen += n
+    assert low is not None and high is not None
+    return float(low + (position - low_rank) * (high - low))
+
+
+# --- The queries ----------------------------------------------------------------------
+
+
+def report_counts_query(period: Period) -> sa.Select[Any]:
+    """Reports by (kind, category, status): reads only a covering index."""
+    if period.is_all:
+        # ix_report_category_status covers category and status; kind follows from the
+        # category, so it is read per category from one row each (see _kinds_of).
+        return (
+            sa.select(REPORT.c.category, REPORT.c.status, sa.func.count().label("n"))
+            .group_by(REPORT.c.category, REPORT.c.status)
+        )
+    return (
+        sa.select(REPORT.c.kind, REPORT.c.category, REPORT.c.status, sa.func.count().label("n"))
+        .where(*period.condition(REPORT.c.created_at))
+        .group_by(REPORT.c.kind, REPORT.c.category, REPORT.c.status)
+    )
+
+
+def _report_counts(conn: Connection, period: Period) -> dict[CountKey, int]:
+    rows = conn.execute(report_counts_query(period)).all()
+    if not period.is_all:
+        return {(str(k), str(c), str(s)): int(n) for k, c, s, n in rows}
+    kinds = _kinds_of(conn, {str(c) for c, _, _ in rows})
+    return {(kinds[str(c)], str(c), str(s)): int(n) for c, s, n in rows}
+
+
+def _kinds_of(conn: Connection, categories: set[str]) -> dict[str, str]:
+    """The kind stored with each category (one indexed row per category)."""
+    kinds: dict[str, str] = {}
+    for code in sorted(categories):
+        kind = conn.execute(
+            sa.select(REPORT.c.kind).where(REPORT.c.category == code).limit(1)
+        ).scalar()
+        kinds[code] = str(kind) if kind is not None else Kind.DARURAT.value
+    return kinds
+
+
+def duplicate_counts_query(period: Period) -> sa.Select[Any]:
+    """Duplicates by (kind, category, status), to take out of the report counts."""
+    return (
+        sa.select(REPORT.c.kind, REPORT.c.category, REPORT.c.status, sa.func.count().label("n"))
+        .where(REPORT.c.duplicate_of.is_not(None), *period.condition(REPORT.c.created_at))
+        .group_by(REPORT.c.kind, REPORT.c.category, REPORT.c.status)
+    )
+
+
+def _duplicate_counts(conn: Connection, period: Period) -> dict[CountKey, int]:
+    rows = conn.execute(duplicate_counts_query(period)).all()
+    return {(str(k), str(c), str(s)): int(n) for k, c, s, n in rows}
+
+
+def _counted(period: Period) -> list[sa.ColumnElement[bool]]:
+    """Reports a figure counts: in the period, not a duplicate."""
+    return [REPORT.c.duplicate_of.is_(None), *period.condition(REPORT.c.created_at)]
+
+
+def _agency_counts(conn: Connection, period: Period) -> dict[str, tuple[int, int, int]]:
+    """Per agency: reports forwarded, acknowledged by it, and done (each report once)."""
+    acknowledged = sa.case((REFERRAL.c.acknowledged_at.is_not(None), REFERRAL.c.report_id))
+    done = sa.case((REPORT.c.status == Status.SELESAI.value, REFERRAL.c.report_id))
+    query = (
+        sa.select(
+            REFERRAL.c.agency,
+            sa.func.count(sa.distinct(REFERRAL.c.report_id)),
+            sa.func.count(sa.distinct(acknowledged)),
+            sa.func.count(sa.distinct(done)),
+        )
+        .select_from(REFERRAL.join(REPORT, REPORT.c.id == REFERRAL.c.report_id))
+        .where(*_counted(period))
+        .group_by(REFERRAL.c.agency)
+    )
+    return {str(a): (int(f), int(k), int(d)) for a, f, k, d in conn.execute(query)}
+
+
+def seconds_between(conn: Connection, start: sa.ColumnElement[Any], end: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """``end - start`` in whole seconds, in SQL, on SQLite and PostgreSQL."""
+    if conn.dialect.name == "sqlite":
+        difference: sa.ColumnElement[Any] = (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
+    else:
+        difference = sa.extract("epoch", end - start)
+    return sa.cast(sa.func.round(difference), sa.Integer)
+
+
+def interval_histogram_query(conn: Connection, period: Period, name: str) -> sa.Select[Any]:
+    """``(kind, seconds, how many)`` for one interval: a histogram, not one row per report."""
+    start_name, end_name = INTERVALS[name]
+    start, end = REPORT.c[start_name], REPORT.c[end_name]
+    seconds = seconds_between(conn, start, end).label("seconds")
+    return (
+        sa.select(REPORT.c.kind, seconds, sa.func.count().label("n"))
+        .where(*_counted(period), start.is_not(None), end.is_not(None))
+        .group_by(REPORT.c.kind, seconds)
+    )
+
+
+def _interval_histograms(conn: Connection, period: Period, name: str) -> dict[str, list[tuple[float, int]]]:
+    histograms: dict[str, list[tuple[float, int]]] = {}
+    for kind, seconds, n in conn.execute(interval_histogram_query(conn, period, name)):
+        histograms.setdefault(str(kind), []).append((float(seconds), int(n)))
+    return histograms
+
+
+def call_counts_query(period: Period) -> sa.Select[Any]:
+    """Calls by disposition: reads only ``ix_call_answered``."""
+    return (
+        sa.select(CALL.c.disposition, sa.func.count())
+        .where(*period.condition(CALL.c.answered_at))
+        .group_by(CALL.c.disposition)
+    )
+
+
+def _call_counts(conn: Connection, period: Period) -> dict[str, int]:
+    return {str(d): int(n) for d, n in conn.execute(call_counts_query(period))}
+
+
+def oldest_waiting_query(period: Period, rank: int, limit: int) -> sa.Select[Any]:
+    """The oldest waiting reports of one queue rank, from the open-queue partial index."""
+    return (
+        sa.select(*SUMMARY_COLUMNS)
+        .where(
+            REPORT.c.status != Status.SELESAI.value,
+            REPORT.c.queue_rank == rank,
+            REPORT.c.duplicate_of.is_(None),
+            *period.condition(REPORT.c.created_at),
+        )
+        .order_by(REPORT.c.created_at, REPORT.c.id)
+        .limit(limit)
+    )
+
+
+def _oldest_waiting(conn: Connection, period: Period, limit: int) -> list[ReportSummary]:
+    """Waiting (menunggu) reports of the period, oldest first, emergencies or not."""
+    from siaga_tui.core.models import queue_rank
+
+    found: list[ReportSummary] = []
+    for kind in KINDS:
+        found.extend(summaries(conn, oldest_waiting_query(period, queue_rank(kind, Status.MENUNGGU), limit)))
+    found.sort(key=lambda r: (as_utc(r.created_at), r.id))
+    return found[:limit]
