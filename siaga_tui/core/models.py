@@ -246,6 +246,51 @@ class ReportNumberSequence(SQLModel, table=True):
     last_value: int = Field(default=0)
 
 
+class AuditEntry(SQLModel, table=True):
+    """One line of the audit log: who did what, when, chained to the line before.
+
+    ``hash`` is SHA-256 over the entry's fields and ``prev_hash`` (see
+    ``services/audit.py``), so changing, removing or reordering any entry breaks every
+    hash after it. The database refuses UPDATE and DELETE on this table (triggers in
+    migration 0002), as it does on ``report_event``.
+    """
+
+    __tablename__: ClassVar[Any] = "audit_entry"
+    __table_args__ = (
+        # `siaga112 audit --from/--to` and the handover's span.
+        sa.Index("ix_audit_entry_at", "at"),
+        # `siaga112 audit --operator`.
+        sa.Index("ix_audit_entry_operator", "operator", "id"),
+    )
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: datetime = Field(sa_type=UTCDateTime)
+    operator: str = Field(max_length=64)
+    action: str = Field(max_length=40)
+    subject: str = Field(default="", max_length=120)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64, unique=True)
+
+
+class Handover(SQLModel, table=True):
+    """A shift handover: the outgoing operator's summary and notes, and its acceptance."""
+
+    __tablename__: ClassVar[Any] = "handover"
+    __table_args__ = (sa.Index("ix_handover_created", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    outgoing: str = Field(max_length=64)
+    shift_start: datetime = Field(sa_type=UTCDateTime)
+    shift_end: datetime = Field(sa_type=UTCDateTime)
+    notes: str = Field(default="", max_length=8000)
+    summary: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    audit_head: str = Field(max_length=64)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    incoming: str | None = Field(default=None, max_length=64)
+
+
 metadata = SQLModel.metadata
 REPORT: Final = Report.__table__  # type: ignore[attr-defined]
 CALL: Final = Call.__table__  # type: ignore[attr-defined]
@@ -253,3 +298,5 @@ REFERRAL: Final = Referral.__table__  # type: ignore[attr-defined]
 EVENT: Final = ReportEvent.__table__  # type: ignore[attr-defined]
 OPERATOR: Final = Operator.__table__  # type: ignore[attr-defined]
 NUMBER_SEQUENCE: Final = ReportNumberSequence.__table__  # type: ignore[attr-defined]
+AUDIT: Final = AuditEntry.__table__  # type: ignore[attr-defined]
+HANDOVER: Final = Handover.__table__  # type: ignore[attr-defined]

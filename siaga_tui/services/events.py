@@ -1,7 +1,20 @@
 """The one place where report history is written, and the replay that checks it.
 
 Every change to a report appends exactly one event in the same transaction as the
-change. ``replay`` rebuilds a report's lifecycle state from its events alone; the tests
+change, and one audit entry for it (``services/audit.py``) in that transaction too.
+
+Event ids are the live queue's change sequence (``QueueService.changes_since``), so a
+reader must never see id N+1 committed while N is still to come. SQLite guarantees
+this: ``BEGIN IMMEDIATE`` lets one writer at a time. On PostgreSQL ids come from a
+sequence, handed out at INSERT but visible at COMMIT, so without care a slow
+transaction could commit id 10 after a fast one committed id 11, and a reader that
+had moved past 11 would never see 10. ``append_event`` therefore takes the history
+lock (a transaction-scoped advisory lock) *before* the insert: from the moment an id
+is drawn until the transaction ends no other event can be appended, so ids become
+visible strictly in order. The audit chain needs the same lock anyway, and the wait is
+one short transaction tail (the report row update and two inserts). Looking back
+over a window of "maybe not yet visible" ids instead would cost every poll a second
+query and still guess at the window's size. ``replay`` rebuilds a report's lifecycle state from its events alone; the tests
 compare it with the stored row after every operation.
 """
 
@@ -14,13 +27,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from siaga_tui.core.models import EVENT, EventKind, Status
+from siaga_tui.core.models import EVENT, REPORT, EventKind, Status
 from siaga_tui.core.timeutil import as_utc
+from siaga_tui.services.audit import Action, append_audit, event_digest, jsonable, lock_history
 
 
 # Built once: statements given their values at execute time hit SQLAlchemy's compiled
 # cache, which keeps the save path close to a raw insert (see benchmarks, B3).
 _INSERT_EVENT = sa.insert(EVENT)
+_REPORT_NUMBER = sa.select(REPORT.c.number).where(REPORT.c.id == sa.bindparam("report_id"))
 
 
 def append_event(
@@ -32,12 +47,31 @@ def append_event(
     at: datetime,
     details: dict[str, Any],
 ) -> int:
-    """Append one event; returns its id, which is also the change sequence number."""
-    result = conn.execute(
-        _INSERT_EVENT,
-        {"report_id": report_id, "kind": kind.value, "operator": operator, "at": at, "details": details},
+    """Append one event and its audit entry; returns the event id (the change sequence)."""
+    lock_history(conn)
+    values = {
+        "report_id": report_id,
+        "kind": kind.value,
+        "operator": operator,
+        "at": as_utc(at),
+        "details": jsonable(details),
+    }
+    result = conn.execute(_INSERT_EVENT, values)
+    event_id = int(result.inserted_primary_key[0])
+    number = conn.execute(_REPORT_NUMBER, {"report_id": report_id}).scalar()
+    append_audit(
+        conn,
+        at=at,
+        operator=operator,
+        action=Action.REPORT_PREFIX + kind.value,
+        subject=str(number or report_id),
+        details={
+            "event_id": event_id,
+            "report_id": report_id,
+            "event_sha256": event_digest({**values, "id": event_id}),
+        },
     )
-    return int(result.inserted_primary_key[0])
+    return event_id
 
 
 @dataclass
