@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
 from siaga_tui.core.catalogue import load_catalogue
-from siaga_tui.core.db import Database
-from siaga_tui.core.errors import ValidationError
+from siaga_tui.core.db import Database, open_database
+from siaga_tui.core.errors import StorageError, ValidationError
 from siaga_tui.core.i18n import QUOTED_LIMIT, translate
 from siaga_tui.services.reports import NewReport, ReportService
 from tests.conftest import MutableClock
@@ -53,3 +59,23 @@ def test_a_duplicate_closed_after_the_clock_stepped_back_is_not_closed_before_it
     detail = desk.get_report(again.id)
     assert detail.summary.closed_at is not None
     assert detail.summary.closed_at >= detail.summary.created_at
+
+
+def test_another_programs_sqlite_file_is_refused_without_a_byte_changed(tmp_path: Path) -> None:
+    target = tmp_path / "invoices.db"
+    with closing(sqlite3.connect(target)) as conn, conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    before = target.read_bytes()
+    with pytest.raises(StorageError) as refused:
+        open_database(target)
+    assert refused.value.key == "db_not_siaga"
+    assert target.read_bytes() == before  # switching to WAL would have rewritten the header
+
+
+def test_a_file_with_an_sqlite_header_but_garbage_inside_is_refused_as_no_database(tmp_path: Path) -> None:
+    target = tmp_path / "damaged.db"
+    target.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
+    with pytest.raises(StorageError) as refused:
+        open_database(target)
+    assert refused.value.key == "db_not_a_database"
+    assert target.read_bytes() == b"SQLite format 3\x00" + b"\xff" * 4000
