@@ -188,31 +188,8 @@ def _prepare_sqlite_file(path: Path) -> None:
             raise StorageError("db_read_only", path=str(path))
         if path.stat().st_size:
             _refuse_foreign_database(path)
-        if path.stat().st_size:
-            _refuse_foreign_database(path)
     elif not os.access(folder, os.W_OK):
         raise StorageError("db_folder_not_writable", path=str(folder))
-
-
-def _refuse_foreign_database(path: Path) -> None:
-    """Look inside an existing file through a read-only connection before using it.
-
-    The engine's connections switch the file to WAL, which rewrites its header: a file
-    with an SQLite header but damaged inside, or another program's database, must be
-    refused before that, so it is left exactly as it was.
-    """
-    try:
-        probe = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
-        try:
-            tables = {row[0] for row in probe.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        finally:
-            probe.close()
-    except sqlite3.DatabaseError as exc:
-        if "not a database" in str(exc) or "malformed" in str(exc):
-            raise StorageError("db_not_a_database", path=str(path)) from exc
-        return  # locked, or cannot be read right now: the engine reports it
-    if tables and "alembic_version" not in tables:
-        raise StorageError("db_not_siaga", path=str(path))
 
 
 def _refuse_foreign_database(path: Path) -> None:
