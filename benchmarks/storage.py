@@ -1,0 +1,213 @@
+"""B2 (live-queue change check), B3 (saving a report) and B9 (eight workstations)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import time
+from contextlib import closing
+from pathlib import Path
+
+from benchmarks.data import cached_database, sample_report, scratch_copy
+from benchmarks.measure import Figure, Plan, child_env, interleaved, median, python, ratio_figure
+from siaga_tui.core.db import open_database
+from siaga_tui.services.queue import QueueService
+from siaga_tui.services.reports import ReportService
+
+#: Changes another workstation made since the last poll, in the measured check.
+CHANGES_PER_POLL = 3
+
+
+def b2_change_check(plan: Plan) -> list[Figure]:
+    """One ``changes_since`` poll at the large size against the same at the small one."""
+    large = open_database(cached_database(plan.large).path)
+    small = open_database(cached_database(plan.small).path)
+    try:
+        queues = QueueService(large), QueueService(small)
+        seqs = [queue.last_change() - CHANGES_PER_POLL for queue in queues]
+        for queue, seq in zip(queues, seqs, strict=True):  # warm: pool, caches, statements
+            queue.changes_since(seq)
+
+        def check(index: int) -> float:
+            started = time.perf_counter()
+            changes = queues[index].changes_since(seqs[index])
+            elapsed = time.perf_counter() - started
+            assert len(changes.report_ids) >= 1
+            return elapsed
+
+        value, baseline = interleaved(lambda: check(0), lambda: check(1), plan.repeats)
+        # For the record: what the queue pays for its count of open reports, which the
+        # console asks for only when a poll found changes.
+        count_large, count_small = interleaved(
+            lambda: _timed_count(queues[0]), lambda: _timed_count(queues[1]),
+            max(3, plan.repeats // 20),
+        )
+    finally:
+        large.dispose()
+        small.dispose()
+    return [
+        ratio_figure(
+            "B2", f"live-queue change check at {plan.large:,} (vs {plan.small:,})",
+            value * 1e3, baseline * 1e3, "ms", 1.3,
+            note=f"{CHANGES_PER_POLL} changes since the last poll",
+        ),
+        Figure(
+            "B2+", f"first queue window with count of open reports at {plan.large:,} "
+            f"(vs {plan.small:,})", count_large * 1e3, count_small * 1e3, "ms",
+            "for the record", True,
+            note="open_reports(with_total=True): 100 rows and the count",
+        ),
+    ]
+
+
+def _timed_count(queue: QueueService) -> float:
+    started = time.perf_counter()
+    queue.open_reports(with_total=True)
+    return time.perf_counter() - started
+
+
+def b3_save(plan: Plan) -> list[Figure]:
+    """``create_report`` (call + report + event, durable) against one raw insert+commit."""
+    with scratch_copy(plan.large) as path:
+        return _b3_save(plan, path)
+
+
+def _b3_save(plan: Plan, path: Path) -> list[Figure]:
+    db = open_database(path)
+    service = ReportService(db, operator="bench")
+    try:
+        raw, insert = _raw_report_table(path, path.with_name("raw.db"))
+        row = _raw_row(path)
+        counter = iter(range(10**9))
+        service.create_report(sample_report(0))  # warm: pool, statement cache
+
+        def save() -> float:
+            data = sample_report(next(counter))
+            started = time.perf_counter()
+            service.create_report(data)
+            return time.perf_counter() - started
+
+        def raw_insert() -> float:
+            n = next(counter)
+            values = {**row, "id": None, "number": f"raw-{n}", "seq": n}
+            started = time.perf_counter()
+            raw.execute("BEGIN IMMEDIATE")
+            raw.execute(insert, values)
+            raw.execute("COMMIT")
+            return time.perf_counter() - started
+
+        value, baseline = interleaved(save, raw_insert, plan.repeats)
+        raw.close()
+    finally:
+        db.dispose()
+    return [
+        ratio_figure(
+            "B3", f"saving a report (call + report + event) at {plan.large:,}",
+            value * 1e3, baseline * 1e3, "ms", 3,
+            note="baseline: raw sqlite3 insert+commit, WAL, synchronous=FULL, BEGIN IMMEDIATE",
+        )
+    ]
+
+
+def _raw_report_table(source: Path, target: Path) -> tuple[sqlite3.Connection, str]:
+    """A file with a table like ``report`` (same columns and constraints), set up as ours,
+    and the statement that inserts one row into it."""
+    with closing(sqlite3.connect(source)) as conn:
+        ddl = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'report'").fetchone()[0]
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(report)")]
+    raw = sqlite3.connect(target, isolation_level=None)
+    raw.execute("PRAGMA journal_mode = WAL")
+    raw.execute("PRAGMA synchronous = FULL")
+    raw.execute(ddl)
+    insert = (
+        f"INSERT INTO report ({', '.join(columns)}) "
+        f"VALUES ({', '.join(':' + c for c in columns)})"
+    )
+    return raw, insert
+
+
+def _raw_row(source: Path) -> dict[str, object]:
+    with closing(sqlite3.connect(source)) as conn:
+        conn.row_factory = sqlite3.Row
+        return dict(conn.execute("SELECT * FROM report ORDER BY id DESC LIMIT 1").fetchone())
+
+
+def b9_concurrency(plan: Plan) -> list[Figure]:
+    """``filers`` processes filing ``reports_each`` at once against one filing them all."""
+    total = plan.filers * plan.reports_each
+    scratch = Path(tempfile.mkdtemp(prefix="siaga-b9-"))
+    try:
+        template = scratch / "template.db"
+        open_database(template).dispose()
+        runs_many: list[float] = []
+        runs_one: list[float] = []
+        errors: list[str] = []
+        for run in range(max(1, plan.runs // 2)):
+            for name, filers, each, times in (
+                ("one", 1, total, runs_one),
+                ("many", plan.filers, plan.reports_each, runs_many),
+            ):
+                path = scratch / f"{name}-{run}.db"
+                shutil.copyfile(template, path)
+                seconds, found = _file_at_once(path, filers, each)
+                errors.extend(found)
+                errors.extend(_check_filed(path, total))
+                times.append(seconds)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    value, baseline = median(runs_many), median(runs_one)
+    note = f"{len(errors)} errors" + (f"; first: {errors[0]}" if errors else "")
+    return [
+        ratio_figure(
+            "B9", f"{plan.filers} processes filing {plan.reports_each:,} reports each "
+            f"(vs 1 filing {total:,})", value, baseline, "s", 2,
+            note=note, extra_ok=not errors, extra_target="zero errors",
+        )
+    ]
+
+
+def _file_at_once(path: Path, filers: int, each: int) -> tuple[float, list[str]]:
+    """Start ``filers`` workstations, let them go together; seconds until the last is done."""
+    processes = [
+        subprocess.Popen(
+            python("-m", "benchmarks.filer", str(path), str(each), f"ws{n + 1}"),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env=child_env(),
+        )
+        for n in range(filers)
+    ]
+    for process in processes:
+        assert process.stdout is not None
+        if process.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"a filer did not start:\n{process.communicate()[1][-2000:]}")
+    go = time.clock_gettime(time.CLOCK_MONOTONIC)
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    errors: list[str] = []
+    finished = go
+    for process in processes:
+        out, err = process.communicate(timeout=1800)
+        if process.returncode != 0:
+            errors.append(f"filer exited {process.returncode}: {err.strip()[-300:]}")
+            continue
+        result = json.loads(out.strip().splitlines()[-1])
+        errors.extend(result["errors"])
+        finished = max(finished, result["finished"])
+    return finished - go, errors
+
+
+def _check_filed(path: Path, expected: int) -> list[str]:
+    """Every report filed once, with a number of its own."""
+    with closing(sqlite3.connect(path)) as conn:
+        count, numbers = conn.execute("SELECT count(*), count(DISTINCT number) FROM report").fetchone()
+    problems = []
+    if count != expected:
+        problems.append(f"{count} reports filed, {expected} expected")
+    if numbers != count:
+        problems.append(f"{count - numbers} report numbers given twice")
+    return problems
