@@ -633,7 +633,8 @@ def percentile(histogram: Sequence[tuple[float, int]], p: float) -> float | None
             break
         seen += n
     assert low is not None and high is not None
-    return float(low + (position - low_rank) * (high - low))
+    # Rounded to the millisecond: the values are whole seconds, the rest is float noise.
+    return round(float(low + (position - low_rank) * (high - low)), 3)
 
 
 # --- The queries ----------------------------------------------------------------------

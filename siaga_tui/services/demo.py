@@ -1,0 +1,588 @@
+"""Demonstration data: the whole of 2019 as the city reported it, and a live today.
+
+``build_demo(db, seed=..., clock=...)`` fills an empty database so a new user can try
+the console at once: 1,132 reports of 2019 with the city's figures exactly (842
+emergency, 290 non-emergency; ketertiban 137, kebakaran 123, kelistrikan 140, air
+bersih 62; 577 / 385 / 170 selesai / ditangani / menunggu), a dozen duplicates (which
+the figures count once), the calls that were no report, and a "today" of open reports
+of various ages, some overdue, relative to the clock.
+
+The data is written through SQLAlchemy Core in one transaction with ``executemany``
+(about a second), keeping every invariant the services keep: one ``report_event`` per
+change, ``version`` = the number of events, numbers from ``report_number_sequence``,
+``queue_rank`` from the model, calls joined to their reports. Ids are given in time
+order, so the event ids (the change sequence) run with the clock. The same seed and
+clock give the same database content. The words (descriptions, streets, names) are in
+``data/demo.toml``; every caller is invented, with a synthetic number.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from importlib import resources
+from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from siaga_tui.core.catalogue import KIND_DARURAT, Catalogue, Category, Kelurahan, load_catalogue
+from siaga_tui.core.db import Database
+from siaga_tui.core.errors import SiagaError
+from siaga_tui.core.models import (
+    AUDIT,
+    CALL,
+    EVENT,
+    NUMBER_SEQUENCE,
+    OPERATOR,
+    REFERRAL,
+    REPORT,
+    Channel,
+    Disposition,
+    EventKind,
+    Status,
+    queue_rank,
+)
+from siaga_tui.core.timeutil import Clock, as_utc, display_zone, system_clock
+from siaga_tui.services.audit import GENESIS, Action, entry_hash, event_digest, jsonable, lock_history
+from siaga_tui.services.reports import format_report_number
+
+DEFAULT_SEED: Final = 112
+#: How far back "today" reaches: open and closed reports of the last hours.
+LIVE_HOURS: Final = 14
+LIVE_REPORTS: Final = 30
+
+# How agencies are usually reached.
+_CHANNELS: Final = {
+    "damkar": Channel.RADIO, "polresta": Channel.RADIO, "polda": Channel.RADIO,
+    "satpol-pp": Channel.RADIO, "bpbd": Channel.TELEPON, "dinkes": Channel.TELEPON,
+    "basarnas": Channel.TELEPON, "diskominfo": Channel.APLIKASI,
+}  # fmt: skip
+# Relative weight of each local hour (0–23) for three kinds of report.
+_HOURS: Final = {
+    "day": [0.3, 0.2, 0.2, 0.2, 0.3, 0.5, 0.8, 1.2, 1.6, 1.8, 1.8, 1.7,
+            1.6, 1.6, 1.6, 1.5, 1.4, 1.3, 1.2, 1.0, 0.9, 0.7, 0.5, 0.4],
+    "any": [0.6, 0.5, 0.4, 0.4, 0.4, 0.6, 0.8, 1.0, 1.2, 1.3, 1.3, 1.3,
+            1.3, 1.3, 1.3, 1.3, 1.3, 1.4, 1.5, 1.5, 1.4, 1.2, 1.0, 0.8],
+    "night": [1.4, 1.2, 1.0, 0.7, 0.4, 0.3, 0.3, 0.4, 0.5, 0.6, 0.6, 0.7,
+              0.7, 0.7, 0.8, 0.8, 0.9, 1.0, 1.2, 1.4, 1.6, 1.8, 1.8, 1.6],
+}  # fmt: skip
+_NIGHT_CATEGORIES: Final = frozenset({"ketertiban", "kerusuhan", "kriminalitas"})
+
+
+class DemoRefused(SiagaError):
+    """The demo only fills an empty database."""
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What ``build_demo`` wrote."""
+
+    reports: int
+    year_reports: int
+    live_reports: int
+    duplicates: int
+    calls: int
+    events: int
+
+
+@cache
+def demo_words() -> dict[str, Any]:
+    """``data/demo.toml``: the figures to reproduce and the words to use."""
+    text = resources.files("siaga_tui").joinpath("data", "demo.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def ensure_demo_data(db: Database, *, seed: int = DEFAULT_SEED, clock: Clock = system_clock) -> bool:
+    """Fill an empty database with the demo; leave one with reports alone. True if filled."""
+    try:
+        build_demo(db, seed=seed, clock=clock)
+    except DemoRefused:
+        return False
+    return True
+
+
+def build_demo(
+    db: Database,
+    *,
+    seed: int = DEFAULT_SEED,
+    clock: Clock = system_clock,
+    catalogue: Catalogue | None = None,
+) -> DemoSummary:
+    """Write the demo into ``db`` (which must hold no reports and no calls)."""
+    plan = _Plan(random.Random(seed), catalogue or load_catalogue(), as_utc(clock()))
+    plan.year_2019()
+    plan.live_today()
+    with db.write() as conn:
+        if _has_data(conn):
+            raise DemoRefused("demo_not_empty", db=db.describe())
+        summary = plan.write(conn)
+    return summary
+
+
+def _has_data(conn: Connection) -> bool:
+    return any(
+        conn.execute(sa.select(table.c.id).limit(1)).first() is not None
+        for table in (REPORT, CALL)
+    )
+
+
+# --- Drafts ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Forward:
+    agency: str
+    at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    channel: str
+    referral_id: int = 0
+
+
+@dataclass
+class _Call:
+    answered_at: datetime
+    phone: str | None
+    disposition: str
+    operator: str
+    note: str | None = None
+    report: _Report | None = None
+    id: int = 0
+
+
+@dataclass
+class _Report:
+    category: Category
+    kelurahan: Kelurahan
+    created_at: datetime
+    answered_at: datetime
+    phone: str | None
+    name: str | None
+    address: str
+    description: str
+    operator: str
+    status: str = Status.MENUNGGU.value
+    forwards: list[_Forward] = field(default_factory=list)
+    extra_calls: list[_Call] = field(default_factory=list)
+    closed_at: datetime | None = None
+    closing_note: str | None = None
+    duplicate_of: _Report | None = None
+    id: int = 0
+    number: str = ""
+    call: _Call | None = None
+
+
+class _Plan:
+    """Everything the demo will write, drafted in memory, then written in bulk."""
+
+    def __init__(self, rng: random.Random, catalogue: Catalogue, now: datetime) -> None:
+        self.rng = rng
+        self.catalogue = catalogue
+        self.now = now.replace(microsecond=0)
+        self.words = demo_words()
+        self.reports: list[_Report] = []
+        self.calls: list[_Call] = []
+        self.live = 0
+        people = self.words["people"]
+        self.operators = [o["username"] for o in people["operators"]]
+        prefixes = people["phone_prefixes"]
+        numbers = rng.sample(range(10000), 1500)
+        self.phones = [f"+62{prefixes[i % len(prefixes)][1:]}0000{n:04d}" for i, n in enumerate(numbers)]
+        self.regulars = self.phones[:60]  # people who call more than once
+        self.pranksters = self.phones[60:72]
+        self.fresh = self.phones[72:]
+        self.kelurahan_weights = [
+            0.3 if k.kecamatan.code.endswith(".10") else 1.0 for k in catalogue.kelurahan
+        ]
+
+    # Choosing -------------------------------------------------------------------
+
+    def _pick(self, options: list[Any]) -> Any:
+        return options[self.rng.randrange(len(options))]
+
+    def _lognormal(self, median: float, sigma: float, low: float, high: float) -> timedelta:
+        seconds = self.rng.lognormvariate(math.log(median), sigma)
+        return timedelta(seconds=round(min(high, max(low, seconds))))
+
+    def _operator(self, moment: datetime) -> str:
+        """Who was on shift: three shifts a day, rotating through the team."""
+        local = moment.astimezone(display_zone())
+        shift = 0 if 7 <= local.hour < 14 else 1 if 14 <= local.hour < 21 else 2
+        day = local.toordinal() - (1 if local.hour < 7 else 0)
+        return self.operators[(day * 3 + shift) % len(self.operators)]
+
+    def _moment_in(self, day: date, profile: str) -> datetime:
+        hour = self.rng.choices(range(24), weights=_HOURS[profile])[0]
+        local = datetime.combine(day, time(hour), display_zone()) + timedelta(
+            seconds=self.rng.randrange(3600)
+        )
+        return local.astimezone(UTC)
+
+    def _caller(self) -> tuple[str | None, str | None]:
+        roll = self.rng.random()
+        phone = None if roll < 0.08 else self._pick(self.regulars) if roll < 0.25 else self._pick(self.fresh)
+        name = self._pick(self.words["people"]["callers"]) if self.rng.random() < 0.65 else None
+        return phone, name
+
+    def _profile(self, category: Category) -> str:
+        if category.code in _NIGHT_CATEGORIES:
+            return "night"
+        return "any" if category.kind == KIND_DARURAT else "day"
+
+    # Drafting ---------------------------------------------------------------------
+
+    def _report(self, category: Category, created_at: datetime) -> _Report:
+        emergency = category.kind == KIND_DARURAT
+        answer = self._lognormal(75 if emergency else 150, 0.5, 20, 900)
+        places = self.words["places"]
+        kelurahan = self.rng.choices(self.catalogue.kelurahan, weights=self.kelurahan_weights)[0]
+        phone, name = self._caller()
+        report = _Report(
+            category=category,
+            kelurahan=kelurahan,
+            created_at=created_at,
+            answered_at=created_at - answer,
+            phone=phone,
+            name=name,
+            address=f"{self._pick(places['streets'])}, {self._pick(places['landmarks'])}",
+            description=self._pick(self.words["descriptions"][category.code]),
+            operator=self._operator(created_at),
+        )
+        self.reports.append(report)
+        return report
+
+    def _work(self, report: _Report, target: str, until: datetime | None = None) -> None:
+        """Forward, acknowledge and close ``report`` as far as ``target`` (and ``until``)."""
+        category = report.category
+        emergency = category.kind == KIND_DARURAT
+        if emergency and self.rng.random() < (0.2 if category.code == "kebakaran" else 0.05):
+            at = report.created_at + timedelta(seconds=self.rng.randrange(90, 900))
+            if until is None or at < until:
+                phone, _ = self._caller()
+                note = self._pick(self.words["notes"]["extra_call"])
+                report.extra_calls.append(_Call(at, phone, Disposition.LAPORAN.value, self._operator(at), note))
+        if target == Status.MENUNGGU:
+            return
+        forward_median = category.forward_target.total_seconds() * (0.6 if emergency else 0.7)
+        first = report.created_at + self._lognormal(forward_median, 0.6 if emergency else 0.8, 20, 5 * 86400)
+        if until is not None and first >= until:
+            return
+        agencies = list(category.primary_agencies[:1])
+        if len(category.primary_agencies) > 1 and self.rng.random() < 0.35:
+            agencies.append(category.primary_agencies[1])
+        at = first
+        for agency in agencies:
+            ack_delay = self._lognormal(90 if emergency else 2400, 0.6 if emergency else 0.9, 10, 3 * 86400)
+            acknowledged = at + ack_delay
+            if self.rng.random() < (0.97 if target == Status.SELESAI else 0.75) and (
+                until is None or acknowledged < until
+            ):
+                by = f"{self._pick(self.words['people']['acknowledgers'])} {self.catalogue.agency(agency).short_name}"
+                report.forwards.append(_Forward(agency, at, acknowledged, by, _channel(agency)))
+            else:
+                report.forwards.append(_Forward(agency, at, None, None, _channel(agency)))
+            at = at + self._lognormal(240 if emergency else 5400, 0.5, 30, 86400)
+            if until is not None and at >= until:
+                break
+        report.status = Status.DITANGANI.value
+        if target != Status.SELESAI:
+            return
+        done_median = category.finish_target.total_seconds() * (0.7 if emergency else 0.6)
+        closed = first + self._lognormal(done_median, 0.5 if emergency else 0.7, 300, 30 * 86400)
+        latest = max(
+            [f.acknowledged_at or f.at for f in report.forwards]
+            + [f.at for f in report.forwards]
+            + [c.answered_at for c in report.extra_calls]
+        )
+        closed = max(closed, latest + timedelta(seconds=60))
+        if until is not None and closed >= until:
+            return
+        report.status = Status.SELESAI.value
+        report.closed_at = closed
+        report.closing_note = self._pick(self.words["notes"]["closing"])
+
+    def year_2019(self) -> None:
+        figures = self.words["year_2019"]
+        year = int(figures["year"])
+        season = self.words["season"]
+        for code, count in figures["categories"].items():
+            category = self.catalogue.category(code)
+            weights = _month_weights(year, season.get(code))
+            days = self.rng.choices(weights[0], weights=weights[1], k=int(count))
+            for day in days:
+                self._report(category, self._moment_in(day, self._profile(category)))
+        # Exact statuses; emergencies a little more often done, non-emergencies waiting.
+        wanted = figures["statuses"]
+        pool = list(self.reports)
+        for status, weight_emergency in ((Status.SELESAI, 1.6), (Status.DITANGANI, 1.0)):
+            keys = [
+                self.rng.random() ** (1 / (weight_emergency if r.category.kind == KIND_DARURAT else 1.0))
+                for r in pool
+            ]
+            ranked = sorted(range(len(pool)), key=lambda i: keys[i], reverse=True)
+            chosen = set(ranked[: int(wanted[status.value])])
+            for index in sorted(chosen):
+                self._work(pool[index], status.value)
+            pool = [r for i, r in enumerate(pool) if i not in chosen]
+        for report in pool:
+            self._work(report, Status.MENUNGGU.value)
+        self._duplicates(int(figures["duplicates"]), year)
+        start = datetime.combine(date(year, 1, 1), time(0), display_zone()).astimezone(UTC)
+        end = datetime.combine(date(year + 1, 1, 1), time(0), display_zone()).astimezone(UTC)
+        for disposition, count in figures["calls"].items():
+            self._nuisance(disposition, int(count), start, end)
+
+    def _duplicates(self, count: int, year: int) -> None:
+        """Second reports of the same incident, closed as duplicates of the first."""
+        last_day = datetime(year, 12, 30, tzinfo=UTC)
+        candidates = [
+            r for r in self.reports
+            if r.category.code in ("kebakaran", "kecelakaan", "bencana-alam", "pohon-tumbang")
+            and r.created_at < last_day and r.duplicate_of is None
+        ]  # fmt: skip
+        for original in self.rng.sample(candidates, count):
+            created = original.created_at + timedelta(seconds=self.rng.randrange(180, 1800))
+            duplicate = self._report(original.category, created)
+            duplicate.kelurahan = original.kelurahan
+            duplicate.description = original.description
+            duplicate.duplicate_of = original
+            duplicate.status = Status.SELESAI.value
+            duplicate.closed_at = created + timedelta(seconds=self.rng.randrange(60, 300))
+
+    def _nuisance(self, disposition: str, count: int, start: datetime, end: datetime) -> None:
+        span = int((end - start).total_seconds())
+        for _ in range(count):
+            at = start + timedelta(seconds=self.rng.randrange(span))
+            roll = self.rng.random()
+            if disposition == Disposition.ISENG:
+                phone = self._pick(self.pranksters) if roll < 0.35 else None if roll < 0.5 else self._pick(self.fresh)
+            elif disposition == Disposition.HENING:
+                phone = None if roll < 0.4 else self._pick(self.fresh)
+            else:
+                phone = None if roll < 0.1 else self._pick(self.fresh)
+            note = self._pick(self.words["notes"]["information"]) if disposition == Disposition.INFORMASI else None
+            self.calls.append(_Call(at, phone, disposition, self._operator(at), note))
+
+    def live_today(self) -> None:
+        """Reports of the last hours, worked only as far as the clock allows."""
+        first_allowed = datetime(int(self.words["year_2019"]["year"]) + 1, 1, 2, tzinfo=UTC)
+        start = max(self.now - timedelta(hours=LIVE_HOURS), first_allowed)
+        if start >= self.now - timedelta(minutes=30):
+            return
+        figures = self.words["year_2019"]["categories"]
+        codes = list(figures)
+        weights = [figures[c] for c in codes]
+        span = int((self.now - start).total_seconds())
+        before = len(self.reports)
+        for _ in range(LIVE_REPORTS):
+            category = self.catalogue.category(self.rng.choices(codes, weights=weights)[0])
+            created = start + timedelta(seconds=self.rng.randrange(span - 120))
+            self._work(self._report(category, created), Status.SELESAI.value, until=self.now)
+        # Overdue on purpose: waiting longer than the category's forward target.
+        overdue = (("kebakaran", 0.2, 3), ("kecelakaan", 0.15, 2), ("kelistrikan", 1.0, 3),
+                   ("sampah", 1.0, 1.6))  # fmt: skip
+        for code, hours, factor in overdue:
+            category = self.catalogue.category(code)
+            age = max(category.forward_target * factor, timedelta(hours=hours))
+            self._report(category, self.now - age)
+        # Just filed, not yet forwarded.
+        for _ in range(3):
+            category = self.catalogue.category(self.rng.choices(codes, weights=weights)[0])
+            self._report(category, self.now - timedelta(seconds=self.rng.randrange(60, 480)))
+        self.live = len(self.reports) - before
+        self._nuisance(Disposition.ISENG.value, 14, start, self.now)
+        self._nuisance(Disposition.HENING.value, 9, start, self.now)
+        self._nuisance(Disposition.INFORMASI.value, 11, start, self.now)
+        self._nuisance(Disposition.SALAH_SAMBUNG.value, 3, start, self.now)
+
+    # Writing ----------------------------------------------------------------------
+
+    def write(self, conn: Connection) -> DemoSummary:
+        reports = sorted(self.reports, key=lambda r: r.created_at)
+        sequences: Counter[int] = Counter()
+        for index, report in enumerate(reports, start=1):
+            report.id = index
+            year = report.created_at.astimezone(display_zone()).year
+            sequences[year] += 1
+            report.number = format_report_number(year, sequences[year])
+            report.call = _Call(report.answered_at, report.phone, Disposition.LAPORAN.value, report.operator, None, report)
+            for extra in report.extra_calls:
+                extra.report = report
+        calls = [*self.calls, *(r.call for r in reports if r.call), *(c for r in reports for c in r.extra_calls)]
+        calls.sort(key=lambda c: (c.answered_at, c.report.id if c.report else 0))
+        for index, call in enumerate(calls, start=1):
+            call.id = index
+        forwards = sorted(((f, r) for r in reports for f in r.forwards), key=lambda p: (p[0].at, p[1].id))
+        for index, (forward, _) in enumerate(forwards, start=1):
+            forward.referral_id = index
+        events: list[tuple[datetime, int, int, dict[str, Any]]] = []
+        rows: list[dict[str, Any]] = []
+        for report in reports:
+            own = _events(report)
+            events.extend((at, report.id, order, event) for order, (at, event) in enumerate(own))
+            rows.append(_report_row(report, len(own), own[-1][0]))
+        events.sort(key=lambda e: (e[0], e[1], e[2]))
+        event_rows = [{"id": i, **e[3]} for i, e in enumerate(events, start=1)]
+
+        existing = set(conn.execute(sa.select(OPERATOR.c.username)).scalars())
+        operators = [
+            {"username": o["username"], "display_name": o["display_name"], "role": o["role"],
+             "active": True, "failed_attempts": 0, "created_at": reports[0].created_at}
+            for o in self.words["people"]["operators"]
+            if o["username"] not in existing
+        ]
+        if operators:
+            conn.execute(sa.insert(OPERATOR), operators)
+        conn.execute(sa.insert(REPORT), rows)
+        conn.execute(sa.insert(CALL), [
+            {"id": c.id, "answered_at": c.answered_at, "caller_phone": c.phone, "disposition": c.disposition,
+             "operator": c.operator, "note": c.note, "report_id": c.report.id if c.report else None}
+            for c in calls
+        ])
+        if forwards:
+            conn.execute(sa.insert(REFERRAL), [
+                {"id": f.referral_id, "report_id": r.id, "agency": f.agency, "forwarded_at": f.at,
+                 "forwarded_by": self._operator(f.at), "channel": f.channel, "agency_ref": None,
+                 "acknowledged_at": f.acknowledged_at, "acknowledged_by": f.acknowledged_by, "outcome": None}
+                for f, r in forwards
+            ])
+        lock_history(conn)
+        conn.execute(sa.insert(EVENT), event_rows)
+        _audit_events(conn, event_rows, {r.id: r.number for r in reports})
+        for year, last in sequences.items():
+            _set_sequence(conn, year, last)
+        if conn.dialect.name == "postgresql":
+            for table in (REPORT, CALL, REFERRAL, EVENT):
+                conn.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"(SELECT max(id) FROM {table.name}))"
+                )
+        return DemoSummary(
+            reports=len(reports),
+            year_reports=len(reports) - self.live,
+            live_reports=self.live,
+            duplicates=sum(1 for r in reports if r.duplicate_of is not None),
+            calls=len(calls),
+            events=len(event_rows),
+        )
+
+
+def _channel(agency: str) -> str:
+    return _CHANNELS.get(agency, Channel.WHATSAPP).value
+
+
+def _month_weights(year: int, season: list[float] | None) -> tuple[list[date], list[float]]:
+    days = [date(year, 1, 1) + timedelta(days=i) for i in range((date(year + 1, 1, 1) - date(year, 1, 1)).days)]
+    weights = [float(season[d.month - 1]) if season else 1.0 for d in days]
+    return days, weights
+
+
+def _events(report: _Report) -> list[tuple[datetime, dict[str, Any]]]:
+    """The report's events, oldest first, each as the service would have written it."""
+    assert report.call is not None
+    made: list[tuple[datetime, str, str, dict[str, Any]]] = []
+
+    def add(at: datetime, kind: EventKind, operator: str, details: dict[str, Any]) -> None:
+        made.append((at, kind.value, operator, details))
+
+    add(report.created_at, EventKind.CREATED, report.operator, {
+        "number": report.number, "category": report.category.code, "kind": report.category.kind,
+        "priority": report.category.priority, "status": Status.MENUNGGU.value,
+        "caller_phone": report.phone, "caller_name": report.name,
+        "kelurahan_code": report.kelurahan.code, "kecamatan_code": report.kelurahan.kecamatan.code,
+        "address": report.address, "description": report.description, "call_id": report.call.id,
+    })
+    timeline: list[tuple[datetime, int, EventKind, str, dict[str, Any]]] = []
+    for call in report.extra_calls:
+        timeline.append((call.answered_at, 0, EventKind.CALL_ATTACHED, call.operator,
+                         {"call_id": call.id, "caller_phone": call.phone, "note": call.note}))
+    for index, forward in enumerate(report.forwards):
+        details: dict[str, Any] = {"referral_id": forward.referral_id, "agency": forward.agency,
+                                   "channel": forward.channel, "agency_ref": None}
+        if index == 0:
+            details["status_to"] = Status.DITANGANI.value
+        timeline.append((forward.at, 1, EventKind.FORWARDED, report.operator, details))
+        if forward.acknowledged_at is not None:
+            timeline.append((forward.acknowledged_at, 2, EventKind.ACKNOWLEDGED, report.operator, {
+                "referral_id": forward.referral_id, "agency": forward.agency,
+                "by": forward.acknowledged_by, "agency_ref": None,
+            }))
+    if report.duplicate_of is not None:
+        assert report.closed_at is not None
+        timeline.append((report.closed_at, 3, EventKind.DUPLICATE_LINKED, report.operator, {
+            "original_id": report.duplicate_of.id, "original_number": report.duplicate_of.number,
+            "from": Status.MENUNGGU.value,
+        }))
+    elif report.closed_at is not None:
+        timeline.append((report.closed_at, 3, EventKind.STATUS_CHANGED, report.operator, {
+            "from": Status.DITANGANI.value, "to": Status.SELESAI.value, "note": report.closing_note,
+        }))
+    for at, _, kind, operator, details in sorted(timeline, key=lambda e: (e[0], e[1])):
+        add(at, kind, operator, details)
+    return [
+        (at, {"report_id": report.id, "at": at, "operator": operator, "kind": kind, "details": details})
+        for at, kind, operator, details in made
+    ]
+
+
+def _report_row(report: _Report, version: int, updated_at: datetime) -> dict[str, Any]:
+    first_ack = min((f.acknowledged_at for f in report.forwards if f.acknowledged_at), default=None)
+    year = report.created_at.astimezone(display_zone()).year
+    return {
+        "id": report.id, "number": report.number, "year": year, "seq": int(report.number.rsplit("-", 1)[1]),
+        "category": report.category.code, "kind": report.category.kind,
+        "priority": report.category.priority, "status": report.status,
+        "queue_rank": queue_rank(report.category.kind, report.status),
+        "caller_phone": report.phone, "caller_name": report.name,
+        "kelurahan_code": report.kelurahan.code, "kecamatan_code": report.kelurahan.kecamatan.code,
+        "address": report.address, "description": report.description, "operator": report.operator,
+        "created_at": report.created_at, "updated_at": updated_at, "version": version,
+        "duplicate_of": report.duplicate_of.id if report.duplicate_of else None,
+        "call_answered_at": report.answered_at,
+        "first_forwarded_at": report.forwards[0].at if report.forwards else None,
+        "first_acknowledged_at": first_ack, "closed_at": report.closed_at, "import_key": None,
+    }
+
+
+def _audit_events(conn: Connection, events: list[dict[str, Any]], numbers: dict[int, str]) -> None:
+    """One audit entry per event, chained, exactly as ``events.append_event`` writes them."""
+    last = conn.execute(sa.select(AUDIT.c.id, AUDIT.c.hash).order_by(AUDIT.c.id.desc()).limit(1)).first()
+    entry_id, prev_hash = (int(last[0]), str(last[1])) if last else (0, GENESIS)
+    entries = []
+    for event in events:
+        entry_id += 1
+        entry = {
+            "id": entry_id,
+            "at": event["at"],
+            "operator": event["operator"][:64],
+            "action": (Action.REPORT_PREFIX + event["kind"])[:40],
+            "subject": numbers[event["report_id"]],
+            "details": jsonable({
+                "event_id": event["id"],
+                "report_id": event["report_id"],
+                "event_sha256": event_digest(event),
+            }),
+            "prev_hash": prev_hash,
+        }
+        entry["hash"] = prev_hash = entry_hash(entry)
+        entries.append(entry)
+    if entries:
+        conn.execute(sa.insert(AUDIT), entries)
+
+
+def _set_sequence(conn: Connection, year: int, last: int) -> None:
+    """The year's last number given out: the next report filed gets ``last + 1``."""
+    updated = conn.execute(
+        sa.update(NUMBER_SEQUENCE)
+        .where(NUMBER_SEQUENCE.c.year == year, NUMBER_SEQUENCE.c.last_value < last)
+        .values(last_value=last)
+    ).rowcount
+    exists = conn.execute(sa.select(NUMBER_SEQUENCE.c.year).where(NUMBER_SEQUENCE.c.year == year)).first()
+    if not updated and exists is None:
+        conn.execute(sa.insert(NUMBER_SEQUENCE).values(year=year, last_value=last))
