@@ -79,6 +79,13 @@ def file_reports(db_path: Path, count: int, *, description: str = "Api di dapur"
     return numbers
 
 
+def account(figures: dict[str, Any], written: list[str] | set[str], found: set[str]) -> None:
+    """Record and check that every acknowledged report is still there."""
+    lost = set(written) - found
+    figures.update(written=len(written), found=len(found), lost=len(lost))
+    assert not lost
+
+
 def assert_one_clear_line(code: int, err: str, expected_key: str | None = None) -> None:
     assert code != 0
     assert_no_traceback(err)
@@ -140,7 +147,7 @@ def shared_folder() -> Iterator[Path]:
     shutil.rmtree(folder)
 
 
-def test_read_only_database_file_is_refused_and_left_as_it_was(shared_folder: Path) -> None:
+def test_read_only_database_file_is_refused_and_left_as_it_was(shared_folder: Path, figures: dict[str, Any]) -> None:
     db_path = shared_folder / "siaga112.db"
     numbers = file_reports(db_path, 3)
     db_path.chmod(0o444)
@@ -153,7 +160,7 @@ def test_read_only_database_file_is_refused_and_left_as_it_was(shared_folder: Pa
     assert_one_clear_line(result.returncode, result.stderr, "db_read_only")
     assert sha256(db_path) == before
     db_path.chmod(0o644)
-    assert numbers_in(db_path) == set(numbers)
+    account(figures, numbers, numbers_in(db_path))
 
 
 def test_database_becoming_read_only_while_in_use_fails_the_save_clearly(db: Database) -> None:
@@ -210,14 +217,14 @@ def test_folder_that_cannot_be_written_is_refused(shared_folder: Path) -> None:
     assert list(folder.iterdir()) == []
 
 
-def test_database_in_a_folder_that_became_read_only_fails_clearly(shared_folder: Path) -> None:
+def test_database_in_a_folder_that_became_read_only_fails_clearly(shared_folder: Path, figures: dict[str, Any]) -> None:
     db_path = shared_folder / "siaga112.db"
     numbers = file_reports(db_path, 2)
     shared_folder.chmod(0o555)  # SQLite cannot create its journal beside the file
     result = restricted("--db", str(db_path), *ADD)
     assert_one_clear_line(result.returncode, result.stderr)
     shared_folder.chmod(0o755)
-    assert numbers_in(db_path) == set(numbers)
+    account(figures, numbers, numbers_in(db_path))
 
 
 # --- Corrupt file, not a database -----------------------------------------------------
@@ -313,10 +320,10 @@ def test_database_locked_by_another_process_says_so_and_saves_nothing(
         assert code == 0, err
     finally:
         holder.communicate("", timeout=30)
-    assert numbers_in(db_path) == set(numbers)
+    account(figures, numbers, numbers_in(db_path))
     code, out, err = _run_main(main, db_path, *ADD)
     assert code == 0, err
-    figures.update(busy_timeout_s=0.3)
+    figures.update(busy_timeout_s=core_db.BUSY_TIMEOUT_SECONDS)
 
 
 # --- Disk full ------------------------------------------------------------------------
@@ -333,7 +340,7 @@ def _fill_the_disk(engine: sa.engine.Engine) -> None:
     event.listen(engine, "connect", full)
 
 
-def test_disk_full_fails_the_save_clearly_and_keeps_what_was_saved(db: Database) -> None:
+def test_disk_full_fails_the_save_clearly_and_keeps_what_was_saved(db: Database, figures: dict[str, Any]) -> None:
     desk = ReportService(db, operator="rel")
     kept = [desk.create_report(FIRE).number for _ in range(3)]
     _fill_the_disk(db.engine)
@@ -348,7 +355,8 @@ def test_disk_full_fails_the_save_clearly_and_keeps_what_was_saved(db: Database)
     with db.read() as conn:
         stored = set(conn.execute(sa.select(REPORT.c.number)).scalars())
         assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
-    assert set(kept) <= stored
+    account(figures, kept, stored)
+    figures.update(refused_when_full=refused)
 
 
 def test_disk_full_in_the_cli_is_one_line(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -24,7 +24,13 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlmodel import SQLModel
 
 from siaga_tui.core.catalogue import load_catalogue
@@ -43,13 +49,21 @@ AGENCIES = [a.code for a in CATALOGUE.agencies]
 STATUSES = [s.value for s in Status]
 BOGUS_ID = 10**9
 
+#: Mostly text that is accepted, so that reports get far along their lifecycle; some
+#: that is refused (empty, only controls) and some that is hostile but accepted.
 texts = st.one_of(
-    st.sampled_from(["", "   ", "Api sudah padam", "[/]", "\x1b[2J", "=cmd|' /C calc'!A0", "\u202e"]),
+    st.sampled_from(
+        ["Api sudah padam", "Petugas tiba", "Sudah ditangani PLN", "[/]", "\x1b[2J ok",
+         "=cmd|' /C calc'!A0", "", "   ", "\u202e"]
+    ),
     st.text(max_size=30),
 )
 optional_texts = st.one_of(st.none(), texts)
-phones = st.sampled_from([None, "", "0812-3456-7890", "112", "+62 812 1111 2222", "abc", "1" * 40])
-kelurahan = st.sampled_from(["Paal IV", "Bahu", "71.71.10.1001", "Bunaken", "Atlantis", ""])
+phones = st.sampled_from([None, "", "0812-3456-7890", "112", "+62 812 1111 2222", "0431 864444", "abc", "1" * 40])
+kelurahan = st.sampled_from(["Paal IV", "Bahu", "71.71.10.1001", "Kleak", "Ranotana", "Bunaken", "Atlantis", ""])
+categories = st.sampled_from([*CATEGORIES, "nope"])
+agencies = st.sampled_from([*AGENCIES, "nasa"])
+statuses = st.sampled_from([*STATUSES, Status.SELESAI.value, "hilang"])
 choices = st.integers(min_value=0, max_value=10**6)
 #: The clock moves on by up to an hour, or steps back by up to an hour.
 clock_steps = st.floats(min_value=-3600, max_value=3600, allow_nan=False)
@@ -86,8 +100,8 @@ class ServiceMachine(RuleBasedStateMachine):
     # --- Helpers ------------------------------------------------------------------
 
     def pick(self, choice: int) -> int:
-        """One of the reports, or (one time in eight) an id that does not exist."""
-        if not self.ids or choice % 8 == 7:
+        """One of the reports, or (one time in sixteen) an id that does not exist."""
+        if not self.ids or choice % 16 == 15:
             return BOGUS_ID
         return self.ids[choice % len(self.ids)]
 
@@ -114,7 +128,18 @@ class ServiceMachine(RuleBasedStateMachine):
 
     # --- Operations ---------------------------------------------------------------
 
-    @rule(step=clock_steps, category=st.one_of(st.sampled_from(CATEGORIES), st.just("nope")),
+    @initialize(count=st.integers(min_value=1, max_value=3))
+    def some_reports(self, count: int) -> None:
+        for n in range(count):
+            self.ids.append(self.reports.create_report(
+                NewReport(category=CATEGORIES[n], kelurahan="Bahu", description=f"laporan {n}")).id)
+
+    @rule(step=clock_steps, category=st.sampled_from(CATEGORIES), place=st.sampled_from(["Paal IV", "Kleak"]),
+          description=st.text(min_size=1, max_size=30).filter(str.strip), phone=phones)
+    def create_valid(self, step: float, category: str, place: str, description: str, phone: str | None) -> None:
+        self.create(step, category, place, "Laporan " + description, phone, None, "")
+
+    @rule(step=clock_steps, category=categories,
           place=kelurahan, description=texts, phone=phones, name=optional_texts, address=texts)
     def create(self, step: float, category: str, place: str, description: str,
                phone: str | None, name: str | None, address: str) -> None:
@@ -124,7 +149,7 @@ class ServiceMachine(RuleBasedStateMachine):
         if saved is not None:
             self.ids.append(saved.id)
 
-    @rule(step=clock_steps, choice=choices, agency=st.one_of(st.sampled_from(AGENCIES), st.just("nasa")),
+    @rule(step=clock_steps, choice=choices, agency=agencies,
           channel=st.sampled_from(["telepon", "radio", "merpati"]), ref=optional_texts, stale=st.booleans())
     def forward(self, step: float, choice: int, agency: str, channel: str, ref: str | None, stale: bool) -> None:
         report_id = self.pick(choice)
@@ -139,7 +164,7 @@ class ServiceMachine(RuleBasedStateMachine):
         referral_id = referrals[which % len(referrals)] if referrals and which % 6 else BOGUS_ID
         self.attempt(step, lambda: self.reports.acknowledge(report_id, referral_id, acknowledged_by=by))
 
-    @rule(step=clock_steps, choice=choices, status=st.one_of(st.sampled_from(STATUSES), st.just("hilang")),
+    @rule(step=clock_steps, choice=choices, status=statuses,
           note=optional_texts, stale=st.booleans())
     def change_status(self, step: float, choice: int, status: str, note: str | None, stale: bool) -> None:
         report_id = self.pick(choice)
