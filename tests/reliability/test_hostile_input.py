@@ -56,6 +56,10 @@ OPTIONS = {
 #: The column (or detail attribute) each field is stored in.
 COLUMNS = {"phone": "caller_phone", "kelurahan": "kelurahan_code"}
 
+#: Cases that go into a report or a note (the others are dates, files, ...).
+REPORT_CASES = [c for c in CASES if c.field in (*OPTIONS, "note")]
+DATE_CASES = [c for c in CASES if c.field == "date"]
+
 
 def report_values(case: Case) -> dict[str, str]:
     values = dict(BASE)
@@ -101,7 +105,7 @@ def assert_refusal_names_field(error: InvalidInput, case: Case) -> None:
 # --- Service layer -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("case", case_params())
+@pytest.mark.parametrize("case", case_params(REPORT_CASES))
 def test_service_layer(case: Case, db: Database, clock: Any) -> None:
     desk = ReportService(db, operator="rel", clock=clock)
     if case.field == "note":
@@ -137,7 +141,7 @@ def test_service_layer(case: Case, db: Database, clock: Any) -> None:
 # --- Command line, in this process ---------------------------------------------------
 
 
-@pytest.mark.parametrize("case", case_params())
+@pytest.mark.parametrize("case", case_params(REPORT_CASES))
 def test_command_line(case: Case, cli: Any) -> None:
     if case.field == "note":
         code, out, err = cli("add", *(f"{OPTIONS[k]}={v}" for k, v in BASE.items()))
@@ -218,3 +222,69 @@ def test_command_line_process(case: Case, db_path: Path) -> None:
     assert result.returncode == (0 if case.accepted else 2), result.stderr[:300]
     if not case.accepted:
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+# --- Dates, through the statistics' period ---------------------------------------------
+
+
+@pytest.mark.parametrize("case", case_params(DATE_CASES))
+def test_statistics_period(case: Case, cli: Any) -> None:
+    code, out, err = cli("stats", "--from", case.text, "--to", "2020-12-31")
+    assert_no_traceback(err)
+    assert_terminal_safe(out + err)
+    if case.accepted:
+        assert code == 0, err
+    else:
+        assert code == 2, err
+        assert len(err.strip().splitlines()) == 1
+        assert "--from" in err
+
+
+# --- Every accepted case at once, out through every output ----------------------------
+
+
+def test_every_output_with_every_accepted_case(db: Database, cli: Any, figures: dict[str, Any]) -> None:
+    desk = ReportService(db, operator="rel")
+    numbers = []
+    for case in REPORT_CASES:
+        if not case.accepted:
+            continue
+        saved = desk.create_report(NewReport(**report_values(case) if case.field != "note" else BASE))
+        if case.field == "note":
+            desk.add_note(saved.id, case.text)
+        desk.forward(saved.id, "damkar", agency_ref=case.text[:100] if case.field == "note" else None)
+        numbers.append(saved.number)
+    outputs = [
+        ("list", "--limit", "500"),
+        ("list", "--json", "--limit", "500"),
+        ("stats",),
+        ("stats", "--format", "json"),
+        ("stats", "--format", "csv"),
+        *(("show", number) for number in numbers),
+    ]
+    for command in outputs:
+        code, out, err = cli(*command)
+        assert code == 0, (command, err)
+        assert_no_traceback(err)
+        assert_terminal_safe(out + err)
+        if "csv" in command:
+            assert_no_formula_cells(out)
+    figures.update(reports=len(numbers), outputs=len(outputs))
+
+
+def assert_no_formula_cells(text: str) -> None:
+    """No CSV cell a spreadsheet would run: none starts with = + - @ TAB or CR."""
+    import csv
+    import io
+
+    for row in csv.reader(io.StringIO(text)):
+        for cell in row:
+            assert not cell[:1] in ("=", "+", "-", "@", "\t", "\r") or _is_number(cell), repr(cell)
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
