@@ -116,9 +116,14 @@ def append_audit(
     action: str,
     subject: str = "",
     details: dict[str, Any] | None = None,
+    locked: bool = False,
 ) -> AuditHead:
-    """Append one entry in the caller's transaction; returns the new head."""
-    lock_history(conn)
+    """Append one entry in the caller's transaction; returns the new head.
+
+    ``locked``: the caller already holds the history lock (saves a round trip).
+    """
+    if not locked:
+        lock_history(conn)
     last = conn.execute(_LAST).first()
     entry_id = int(last[0]) + 1 if last else 1
     prev_hash = str(last[1]) if last else GENESIS

@@ -46,8 +46,13 @@ def append_event(
     operator: str,
     at: datetime,
     details: dict[str, Any],
+    number: str | None = None,
 ) -> int:
-    """Append one event and its audit entry; returns the event id (the change sequence)."""
+    """Append one event and its audit entry; returns the event id (the change sequence).
+
+    ``number`` is the report's number when the caller has it at hand (it names the
+    audit entry); otherwise it is looked up, one query more on the save path.
+    """
     lock_history(conn)
     values = {
         "report_id": report_id,
@@ -58,7 +63,8 @@ def append_event(
     }
     result = conn.execute(_INSERT_EVENT, values)
     event_id = int(result.inserted_primary_key[0])
-    number = conn.execute(_REPORT_NUMBER, {"report_id": report_id}).scalar()
+    if number is None:
+        number = conn.execute(_REPORT_NUMBER, {"report_id": report_id}).scalar()
     append_audit(
         conn,
         at=at,
@@ -70,6 +76,7 @@ def append_event(
             "report_id": report_id,
             "event_sha256": event_digest({**values, "id": event_id}),
         },
+        locked=True,
     )
     return event_id
 
