@@ -10,8 +10,7 @@ queue shows at the end is the number filed. The poll times are reported, not ass
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -21,59 +20,40 @@ import sqlalchemy as sa
 from siaga_tui.core.db import open_database
 from siaga_tui.core.models import REPORT
 from siaga_tui.services.queue import QueueService
+from tests.test_concurrency import run_filers
 
 WORKSTATIONS = 4
 #: Reports per workstation; SIAGA_RELIABILITY_HEAVY=1 files ten times as many.
 PER_WORKSTATION = 150 * (10 if os.environ.get("SIAGA_RELIABILITY_HEAVY") else 1)
 
-FILER = """
-import sys
-from siaga_tui.core.db import open_database
-from siaga_tui.services.reports import NewReport, ReportService
-db = open_database(sys.argv[1])
-desk = ReportService(db, operator=sys.argv[2])
-places = ["Bahu", "Paal IV", "Kleak", "Ranotana", "Tikala Baru"]
-kinds = ["kebakaran", "kecelakaan", "kelistrikan", "sampah", "kesehatan"]
-for i in range(int(sys.argv[3])):
-    saved = desk.create_report(NewReport(
-        category=kinds[i % 5], kelurahan=places[i % 5], description=f"laporan {i} dari {sys.argv[2]}",
-        phone="0812-3456-7890" if i % 3 else None))
-    print(saved.number, flush=True)
-"""
+class Workstations(threading.Thread):
+    """The concurrency suite's filers (tests/test_concurrency.py), run beside the poller."""
+
+    def __init__(self, db_path: Path, folder: Path) -> None:
+        super().__init__(daemon=True)
+        self.args = (str(db_path), folder, WORKSTATIONS, PER_WORKSTATION)
+        self.numbers: list[str] = []
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.numbers, _ = run_filers(*self.args)
+        except BaseException as error:  # noqa: BLE001 - re-raised in the test
+            self.error = error
 
 
-def start_workstations(db_path: Path) -> list[subprocess.Popen[str]]:
-    return [
-        subprocess.Popen(
-            [sys.executable, "-c", FILER, str(db_path), f"meja{n}", str(PER_WORKSTATION)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for n in range(WORKSTATIONS)
-    ]
-
-
-def collect(processes: list[subprocess.Popen[str]]) -> list[str]:
-    printed: list[str] = []
-    for process in processes:
-        out, err = process.communicate(timeout=300)
-        assert process.returncode == 0, err[-2000:]
-        assert "Traceback" not in err
-        printed.extend(out.split())
-    return printed
-
-
-def test_filing_from_four_processes_while_the_queue_polls(db_path: Path, figures: dict[str, Any]) -> None:
-    open_database(db_path).dispose()
+def test_filing_from_four_processes_while_the_queue_polls(
+    db_path: Path, tmp_path: Path, figures: dict[str, Any]
+) -> None:
     db = open_database(db_path)
     queue = QueueService(db)
-    processes = start_workstations(db_path)
+    workstations = Workstations(db_path, tmp_path)
     seen = queue.last_change()
     changed: set[int] = set()
     polls: list[float] = []
     started = time.perf_counter()
-    while any(p.poll() is None for p in processes):
+    workstations.start()
+    while workstations.is_alive():
         began = time.perf_counter()
         changes = queue.changes_since(seen)
         seen = changes.last_seq
@@ -82,7 +62,9 @@ def test_filing_from_four_processes_while_the_queue_polls(db_path: Path, figures
         polls.append(time.perf_counter() - began)
         time.sleep(0.05)
     elapsed = time.perf_counter() - started
-    printed = collect(processes)
+    if workstations.error is not None:
+        raise workstations.error
+    printed = workstations.numbers
 
     changes = queue.changes_since(seen)
     changed |= changes.report_ids
