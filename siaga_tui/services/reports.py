@@ -197,6 +197,7 @@ class ReportService:
                 operator=self.operator,
                 at=created_at,
                 details=details,
+                number=number,
             )
         return SavedReport(id=report_id, number=number, call_id=call_id)
 
@@ -463,6 +464,7 @@ class ReportService:
             operator=self.operator,
             at=at,
             details=_jsonable(details),
+            number=report["number"],
         )
 
     def _category(self, code: str) -> Category:
