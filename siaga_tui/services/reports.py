@@ -50,6 +50,7 @@ from siaga_tui.core.phones import normalize_phone
 from siaga_tui.core.text import FIELD_LIMITS, bounded_text
 from siaga_tui.core.timeutil import Clock, as_utc, system_clock
 from siaga_tui.services.events import append_event
+from siaga_tui.services.operators import Permission, check_permission
 from siaga_tui.services.rows import (
     SUMMARY_COLUMNS,
     call_from,
@@ -105,9 +106,12 @@ class ReportService:
         operator: str,
         clock: Clock = system_clock,
         catalogue: Catalogue | None = None,
+        role: str | None = None,
     ) -> None:
         self.db = db
         self.operator = operator
+        #: The signed-in account's role; None in single-user mode (no accounts).
+        self.role = role
         self.clock = clock
         self.catalogue = catalogue or load_catalogue()
 
@@ -412,7 +416,15 @@ class ReportService:
         return str(root["number"])
 
     def reopen(self, report_id: int, reason: str, *, expected_version: int | None = None) -> str:
-        """Reopen a closed report (with a reason); returns the status it goes back to."""
+        """Reopen a closed report (with a reason); returns the status it goes back to.
+
+        Supervisors only, once accounts exist: an operator's attempt is refused and
+        recorded in the audit log.
+        """
+        check_permission(
+            self.db, operator=self.operator, role=self.role,
+            permission=Permission.REOPEN_REPORT, subject=str(report_id), clock=self.clock,
+        )
         clean = _field("reason", lambda: _text(reason, "reason", required=True, multiline=True))
         now = self.clock()
         with self.db.write() as conn:

@@ -1,0 +1,431 @@
+"""Operator accounts, sign-in and roles.
+
+Accounts have a username, a display name and a role: ``operator`` or ``supervisor``.
+Passwords are kept only as argon2id hashes (salted, slow; ``argon2-cffi``'s RFC 9106
+defaults). ``SIAGA112_PASSWORD_HASH=fast`` selects cheap parameters, for tests only.
+
+Sign-in: a wrong password is recorded in the audit log and answered after a delay that
+doubles with each consecutive failure (0.25 s … 4 s); the fifth failure in a row locks
+the account for 15 minutes, during which even the right password is refused (and
+recorded). An unknown username costs the same hash check as a known one and gets the
+same answer, so the answer does not tell which usernames exist.
+
+Roles: a supervisor may also reopen closed reports, export with personal data and
+manage accounts (``Permission``). ``check_permission`` is the one gate: it lets the
+action through or records the refusal in the audit log and raises
+``PermissionDenied``. When no account exists at all the program runs in single-user
+mode, as before accounts existed: nobody signs in and everything is allowed. The
+first account created must be a supervisor, so accounts can always be managed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from siaga_tui.core.db import Database
+from siaga_tui.core.errors import InvalidInput, NotFound, PermissionDenied, ValidationError
+from siaga_tui.core.models import OPERATOR, Role
+from siaga_tui.core.text import bounded_text, clean_text
+from siaga_tui.core.timeutil import Clock, as_utc, system_clock
+from siaga_tui.services import audit
+from siaga_tui.services.audit import Action
+
+MAX_FAILURES: Final = 5
+LOCKOUT: Final = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH: Final = 8
+MAX_PASSWORD_LENGTH: Final = 1024
+USERNAME_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+ENV_HASH_PROFILE: Final = "SIAGA112_PASSWORD_HASH"
+
+
+class Permission(StrEnum):
+    """Actions only a supervisor may take."""
+
+    REOPEN_REPORT = "reopen_report"
+    EXPORT_PERSONAL_DATA = "export_personal_data"
+    MANAGE_ACCOUNTS = "manage_accounts"
+
+
+def failure_delay(failures: int) -> float:
+    """Seconds to wait before answering the ``failures``-th wrong password in a row."""
+    return 0.0 if failures < 1 else min(0.25 * 2 ** (failures - 1), 4.0)
+
+
+def password_hasher() -> Any:
+    """The argon2id hasher: RFC 9106 parameters, or cheap ones when the env asks (tests)."""
+    from argon2 import PasswordHasher
+
+    if os.environ.get(ENV_HASH_PROFILE) == "fast":
+        return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    return PasswordHasher()
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: int
+    username: str
+    display_name: str
+    role: str
+    active: bool
+    failed_attempts: int
+    locked_until: datetime | None
+    created_at: datetime
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and as_utc(self.locked_until) > now
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting: a signed-in account, or nobody in single-user mode (role None)."""
+
+    username: str
+    display_name: str
+    role: str | None
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == Role.SUPERVISOR
+
+
+def has_accounts(conn_or_db: Database | Connection) -> bool:
+    """Whether any account exists (if not, the program runs in single-user mode)."""
+    query = sa.select(OPERATOR.c.id).limit(1)
+    if isinstance(conn_or_db, Database):
+        with conn_or_db.read() as conn:
+            return conn.execute(query).first() is not None
+    return conn_or_db.execute(query).first() is not None
+
+
+def allows(db: Database, role: str | None, permission: Permission) -> bool:
+    """Whether ``role`` may take a supervisor-only action (None: single-user mode)."""
+    if role == Role.SUPERVISOR:
+        return True
+    return role is None and not has_accounts(db)
+
+
+def check_permission(
+    db: Database,
+    *,
+    operator: str,
+    role: str | None,
+    permission: Permission,
+    subject: str = "",
+    clock: Clock = system_clock,
+) -> None:
+    """Let a supervisor-only action through, or record the refusal and raise.
+
+    Every service that offers such an action calls this first (reports: reopen;
+    export: personal data; this module: accounts).
+    """
+    if allows(db, role, permission):
+        return
+    audit.record(
+        db,
+        operator=operator,
+        action=Action.REFUSED,
+        subject=subject,
+        details={"permission": permission.value, "role": role},
+        clock=clock,
+    )
+    raise PermissionDenied(f"acct_denied_{permission.value}", operator=operator)
+
+
+class OperatorService:
+    """Accounts and sign-in, on one database."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Clock = system_clock,
+        hasher: Any = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.hasher = hasher or password_hasher()
+        self.sleep = sleep
+
+    # --- Reading ------------------------------------------------------------------------
+
+    def has_accounts(self) -> bool:
+        return has_accounts(self.db)
+
+    def list_accounts(self) -> list[Account]:
+        with self.db.read() as conn:
+            rows = conn.execute(sa.select(OPERATOR).order_by(OPERATOR.c.username)).mappings().all()
+        return [_account(row) for row in rows]
+
+    def get(self, username: str) -> Account:
+        with self.db.read() as conn:
+            row = _find(conn, username)
+        if row is None:
+            raise NotFound("acct_not_found", username=username)
+        return _account(row)
+
+    # --- Sign-in ------------------------------------------------------------------------
+
+    def sign_in(self, username: str, password: str) -> Actor:
+        """The account's actor if the password is right; PermissionDenied otherwise."""
+        name = _normal_username(username)
+        now = self.clock()
+        with self.db.read() as conn:
+            row = _find(conn, name)
+        if row is None or not row["active"] or not row["password_hash"]:
+            self._verify(_dummy_hash(self.hasher), password)  # same cost as a real check
+            self._record_failure(name or clean_text(username)[:64], None, now)
+            raise PermissionDenied("acct_signin_failed")
+        account = _account(row)
+        if account.is_locked(now):
+            audit.record(
+                self.db, operator=name, action=Action.SIGN_IN_LOCKED, subject=name,
+                details={"locked_until": account.locked_until}, clock=self.clock,
+            )
+            raise PermissionDenied("acct_locked", until=_local_time(account.locked_until))
+        if not self._verify(row["password_hash"], password):
+            failures = self._record_failure(name, account, now)
+            self.sleep(failure_delay(failures))
+            if failures >= MAX_FAILURES:
+                raise PermissionDenied("acct_locked", until=_local_time(now + LOCKOUT))
+            raise PermissionDenied("acct_signin_failed")
+        new_hash = self._rehash(row["password_hash"], password)
+        with self.db.write() as conn:
+            values: dict[str, Any] = {"failed_attempts": 0, "locked_until": None}
+            if new_hash:
+                values["password_hash"] = new_hash
+            conn.execute(sa.update(OPERATOR).where(OPERATOR.c.id == account.id).values(**values))
+            audit.append_audit(conn, at=now, operator=name, action=Action.SIGN_IN, subject=name)
+        return Actor(username=name, display_name=account.display_name, role=account.role)
+
+    def _verify(self, password_hash: str, password: str) -> bool:
+        from argon2.exceptions import InvalidHashError, VerificationError
+
+        try:
+            return bool(self.hasher.verify(password_hash, password[:MAX_PASSWORD_LENGTH]))
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def _rehash(self, password_hash: str, password: str) -> str | None:
+        """A fresh hash when the stored one used other parameters than today's."""
+        try:
+            if self.hasher.check_needs_rehash(password_hash):
+                return str(self.hasher.hash(password))
+        except Exception:  # noqa: BLE001 - an odd stored hash just stays as it is
+            return None
+        return None
+
+    def _record_failure(self, name: str, account: Account | None, now: datetime) -> int:
+        """Count a wrong password (locking at the limit) and record it; returns the count."""
+        with self.db.write() as conn:
+            failures = 0
+            details: dict[str, Any] = {}
+            if account is not None:
+                current = conn.execute(
+                    sa.select(OPERATOR.c.failed_attempts)
+                    .where(OPERATOR.c.id == account.id)
+                    .with_for_update()
+                ).scalar_one()
+                failures = int(current) + 1
+                values: dict[str, Any] = {"failed_attempts": failures}
+                if failures >= MAX_FAILURES:
+                    values.update(failed_attempts=0, locked_until=now + LOCKOUT)
+                    details["locked_until"] = now + LOCKOUT
+                conn.execute(sa.update(OPERATOR).where(OPERATOR.c.id == account.id).values(**values))
+                details["failures"] = failures
+            else:
+                details["unknown_account"] = True
+            audit.append_audit(
+                conn, at=now, operator=name, action=Action.SIGN_IN_FAILED, subject=name, details=details
+            )
+        return failures
+
+    # --- Managing accounts ----------------------------------------------------------------
+
+    def add(
+        self,
+        username: str,
+        display_name: str,
+        role: str,
+        password: str,
+        *,
+        by: Actor | None = None,
+    ) -> Account:
+        """Create an account. The first one must be a supervisor; after that only a
+        supervisor may add accounts."""
+        name = _username(username)
+        role_value = _role(role)
+        display = _field(
+            "display_name",
+            lambda: bounded_text(display_name, field="display_name", max_length=120, required=True),
+        )
+        secret = _password(password)
+        first = not self.has_accounts()
+        if first and role_value != Role.SUPERVISOR:
+            raise InvalidInput([ValidationError("role", "acct_first_must_be_supervisor")])
+        actor_name = by.username if by else name
+        if not first:
+            self._require(by, Permission.MANAGE_ACCOUNTS, name)
+        password_hash = str(self.hasher.hash(secret))
+        now = self.clock()
+        with self.db.write() as conn:
+            if _find(conn, name) is not None:
+                raise InvalidInput([ValidationError("username", "acct_username_taken", username=name)])
+            account_id = conn.execute(
+                sa.insert(OPERATOR).values(
+                    username=name, display_name=display, role=role_value, active=True,
+                    password_hash=password_hash, failed_attempts=0, locked_until=None,
+                    created_at=now,
+                )
+            ).inserted_primary_key[0]
+            audit.append_audit(
+                conn, at=now, operator=actor_name, action=Action.ACCOUNT_ADDED, subject=name,
+                details={"role": role_value, "display_name": display, "first_account": first},
+            )
+        return Account(int(account_id), name, display, role_value, True, 0, None, now)
+
+    def disable(self, username: str, *, by: Actor | None) -> None:
+        """Disable an account (it can no longer sign in; its name stays on its records)."""
+        name = _normal_username(username)
+        self._require(by, Permission.MANAGE_ACCOUNTS, name)
+        assert by is not None
+        now = self.clock()
+        with self.db.write() as conn:
+            row = _find(conn, name)
+            if row is None:
+                raise NotFound("acct_not_found", username=name)
+            if row["role"] == Role.SUPERVISOR and row["active"] and _active_supervisors(conn) <= 1:
+                raise PermissionDenied("acct_last_supervisor", username=name)
+            conn.execute(sa.update(OPERATOR).where(OPERATOR.c.id == row["id"]).values(active=False))
+            audit.append_audit(conn, at=now, operator=by.username, action=Action.ACCOUNT_DISABLED, subject=name)
+
+    def set_password(
+        self,
+        username: str,
+        new_password: str,
+        *,
+        by: Actor | None,
+        current_password: str | None = None,
+    ) -> None:
+        """Change a password: one's own with the current one, anyone's as a supervisor.
+
+        Clears failed attempts and a lock-out.
+        """
+        name = _normal_username(username)
+        secret = _password(new_password)
+        own = by is not None and by.username == name
+        if own and not (by is not None and by.is_supervisor):
+            self.sign_in(name, current_password or "")
+        else:
+            self._require(by, Permission.MANAGE_ACCOUNTS, name)
+        assert by is not None
+        password_hash = str(self.hasher.hash(secret))
+        now = self.clock()
+        with self.db.write() as conn:
+            row = _find(conn, name)
+            if row is None:
+                raise NotFound("acct_not_found", username=name)
+            conn.execute(
+                sa.update(OPERATOR).where(OPERATOR.c.id == row["id"])
+                .values(password_hash=password_hash, failed_attempts=0, locked_until=None)
+            )
+            audit.append_audit(conn, at=now, operator=by.username, action=Action.ACCOUNT_PASSWORD, subject=name)
+
+    def _require(self, by: Actor | None, permission: Permission, subject: str) -> None:
+        if by is None:
+            raise PermissionDenied(f"acct_denied_{permission.value}", operator="-")
+        check_permission(
+            self.db, operator=by.username, role=by.role, permission=permission,
+            subject=subject, clock=self.clock,
+        )
+
+
+# --- Helpers ----------------------------------------------------------------------------
+
+
+def _find(conn: Connection, username: str) -> Any:
+    return conn.execute(sa.select(OPERATOR).where(OPERATOR.c.username == username)).mappings().first()
+
+
+def _active_supervisors(conn: Connection) -> int:
+    return int(
+        conn.execute(
+            sa.select(sa.func.count()).select_from(OPERATOR)
+            .where(OPERATOR.c.role == Role.SUPERVISOR.value, OPERATOR.c.active.is_(True))
+        ).scalar_one()
+    )
+
+
+def _account(row: Any) -> Account:
+    return Account(
+        id=int(row["id"]),
+        username=row["username"],
+        display_name=row["display_name"],
+        role=row["role"],
+        active=bool(row["active"]),
+        failed_attempts=int(row["failed_attempts"]),
+        locked_until=as_utc(row["locked_until"]) if row["locked_until"] else None,
+        created_at=as_utc(row["created_at"]),
+    )
+
+
+def _normal_username(username: str) -> str:
+    return clean_text(username or "").strip().lower()[:64]
+
+
+def _username(username: str) -> str:
+    name = _normal_username(username)
+    if not USERNAME_PATTERN.fullmatch(name):
+        raise InvalidInput([ValidationError("username", "acct_username_invalid", value=name)])
+    return name
+
+
+def _role(role: str) -> str:
+    value = (role or "").strip().lower()
+    if value not in {r.value for r in Role}:
+        raise InvalidInput(
+            [ValidationError("role", "choice_unknown", value=role, allowed=", ".join(r.value for r in Role))]
+        )
+    return value
+
+
+def _password(password: str) -> str:
+    if not (MIN_PASSWORD_LENGTH <= len(password or "") <= MAX_PASSWORD_LENGTH):
+        raise InvalidInput(
+            [ValidationError("password", "acct_password_length", min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)]
+        )
+    return password
+
+
+def _field(name: str, produce: Callable[[], str]) -> str:
+    try:
+        return produce()
+    except ValidationError as error:
+        raise InvalidInput([error]) from error
+
+
+_DUMMY_HASHES: dict[tuple[int, int, int], str] = {}
+
+
+def _dummy_hash(hasher: Any) -> str:
+    """A hash with the hasher's own parameters, to spend the same time on unknown names."""
+    key = (hasher.time_cost, hasher.memory_cost, hasher.parallelism)
+    if key not in _DUMMY_HASHES:
+        _DUMMY_HASHES[key] = str(hasher.hash("siaga112-no-such-account"))
+    return _DUMMY_HASHES[key]
+
+
+def _local_time(moment: datetime | None) -> str:
+    from siaga_tui.core.timeutil import format_local
+
+    return format_local(moment, "%H:%M")
