@@ -403,7 +403,7 @@ def sample_report(n: int) -> NewReport:
     street = _STREETS[n % len(_STREETS)]
     return NewReport(
         category=category.code,
-        kelurahan=place.name if n % 3 else place.code,
+        kelurahan=f"{place.name}, {place.kecamatan.name}" if n % 3 else place.code,
         description=f"Warga melaporkan {category.code.replace('-', ' ')} dekat Jl. {street}.",
         phone=f"0812{(n * 7919) % 100_000_000:08d}",
         caller_name=_NAMES[n % len(_NAMES)],
