@@ -81,7 +81,8 @@ def test_json_has_stable_fields(demo: Cli) -> None:
     assert data["done_aim"] == {"aim_percent": 60, "done_percent": 51, "met": False}
     assert set(data["calls"]) == {"laporan", "iseng", "hening", "informasi", "salah_sambung"}
     interval = data["intervals"][0]
-    assert set(interval) == {"interval", "kind", "count", "median_seconds", "p90_seconds"}
+    assert set(interval) == {"interval", "kind", "count", "median_seconds", "p90_seconds", "sampled"}
+    assert interval["sampled"] is False
 
 
 def test_csv_is_one_flat_table(demo: Cli) -> None:
@@ -104,6 +105,9 @@ def test_from_to_and_today_choose_the_period(demo: Cli) -> None:
     assert default["period"]["label"] == "2026" and default["reports"] >= today["reports"]
     since = json.loads(demo.ok("stats", "--from", "2026-11-28", "--format", "json"))
     assert since["reports"] == today["reports"]
+    everything = json.loads(demo.ok("stats", "--all", "--format", "json"))
+    assert everything["period"]["start"] is None and everything["reports"] == 1132 + default["reports"]
+    assert "all years" in demo.ok("stats", "--all")
 
 
 @pytest.mark.parametrize(
@@ -118,6 +122,7 @@ def test_from_to_and_today_choose_the_period(demo: Cli) -> None:
         (("--year", "2019", "--today"), "--today"),
         (("--from", "2019-03-02", "--to", "2019-03-01"), "2019-03-01"),
         (("--format", "xml"), "xml"),
+        (("--all", "--year", "2019"), "--all"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(demo: Cli, args: tuple[str, ...], needle: str) -> None:
@@ -153,3 +158,13 @@ def test_an_empty_database_prints_zeroes_not_errors(cli: Cli) -> None:
 def test_the_generated_time_is_the_clock(demo: Cli) -> None:
     data = json.loads(demo.ok("stats", "--today", "--format", "json"))
     assert data["generated_at"] == "2026-11-28T10:00:00+08:00"
+
+
+def test_a_sampled_period_says_so_under_the_times(demo: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    import siaga_tui.services.stats as service
+
+    monkeypatch.setattr(service, "EXACT_INTERVALS_LIMIT", 100)
+    out = demo.ok("stats", "--year", "2019")
+    assert "systematic sample" in out and "Reports: 1,132" in out
+    data = json.loads(demo.ok("stats", "--year", "2019", "--format", "json"))
+    assert all(i["sampled"] for i in data["intervals"]) and data["reports"] == 1132

@@ -286,6 +286,31 @@ def test_calls_by_disposition_beside_the_reports(db: Database, clock, fixed_data
     assert stats.calls_total == 9 and stats.nuisance_calls == 3
 
 
+def test_a_sample_of_every_id_gives_the_exact_figures(db: Database, clock, fixed_data, monkeypatch) -> None:
+    from siaga_tui.services import stats as module
+
+    period = Period.today(fixed_clock(FROZEN_NOW))
+    exact = compute_statistics(db, period, clock=clock)
+    monkeypatch.setattr(module, "EXACT_INTERVALS_LIMIT", 0)
+    monkeypatch.setattr(module, "INTERVAL_SAMPLE", 1000)  # step 1: every id
+    sampled = compute_statistics(db, period, clock=clock)
+    assert all(i.sampled for i in sampled.intervals) and not any(i.sampled for i in exact.intervals)
+    assert [(i.count, i.median, i.p90) for i in sampled.intervals] == [
+        (i.count, i.median, i.p90) for i in exact.intervals
+    ]
+    monkeypatch.setattr(module, "INTERVAL_SAMPLE", 3)  # step 2: every other id
+    half = compute_statistics(db, Period.all(), clock=clock)
+    assert 0 < half.interval("answer_to_saved").count < exact.interval("answer_to_saved").count
+    assert half.total == exact.total  # counts are never sampled
+
+
+def test_parts_leave_out_what_is_not_asked_for(db: Database, clock, fixed_data) -> None:
+    stats = compute_statistics(db, Period.today(fixed_clock(FROZEN_NOW)), clock=clock, parts=())
+    assert stats.total == 5 and stats.status("selesai").count == 3
+    assert stats.agencies == () and stats.calls_total == 0 and stats.oldest_waiting == ()
+    assert stats.interval("answer_to_saved", None).median is None and stats.parts == frozenset()
+
+
 def test_all_time_counts_agree_with_the_period(db: Database, clock, fixed_data) -> None:
     today = compute_statistics(db, Period.today(fixed_clock(FROZEN_NOW)), clock=clock)
     everything = compute_statistics(db, Period.all(), clock=clock)

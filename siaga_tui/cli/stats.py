@@ -26,6 +26,7 @@ from siaga_tui.core.errors import NotFound
 from siaga_tui.core.i18n import current_language
 from siaga_tui.core.timeutil import Clock, format_age, format_duration, format_local, system_clock
 from siaga_tui.services.stats import (
+    INTERVAL_SAMPLE,
     INTERVALS,
     ROW_FIELDS,
     Period,
@@ -51,6 +52,7 @@ def stats(
         None, "--to", help="Last day, YYYY-MM-DD (included; default: today)."
     ),
     today: bool = typer.Option(False, "--today", help="Today only (WITA)."),
+    everything: bool = typer.Option(False, "--all", help="Everything recorded, every year."),
     output: str = typer.Option(
         "table", "--format", "-f", help="table (default), csv or json (stable fields, see README)."
     ),
@@ -59,7 +61,10 @@ def stats(
     agencies, handling times and calls, as the city reports them."""
     if output not in FORMATS:
         raise fail(t("choice_unknown", value=output, field="--format", allowed=", ".join(FORMATS)))
-    period = _period(year, date_from, date_to, today)
+    period = Period.all() if everything and not (year or date_from or date_to or today) else None
+    if everything and period is None:
+        raise fail(t("stats_one_period"))
+    period = period or _period(year, date_from, date_to, today)
     figures = compute_statistics(settings.database(), period, clock=clock)
     if output == "json":
         print_json(figures.to_dict())
@@ -128,7 +133,8 @@ def render(figures: Statistics, lang: str) -> Group:
     heading = Text(t("stats_reports_total", total=number(figures.total, lang)), style="bold")
     if figures.duplicates:
         heading.append("  " + t("stats_duplicates_note", count=number(figures.duplicates, lang)), style="dim")
-    parts.append(Panel(heading, title=Text(t("stats_title", period=figures.period.describe())), expand=False))
+    period = t("stats_period_all") if figures.period.is_all else figures.period.describe()
+    parts.append(Panel(heading, title=Text(t("stats_title", period=period)), expand=False))
     if not figures.total:
         parts.append(Text(t("stats_no_reports")))
 
@@ -181,6 +187,8 @@ def render(figures: Statistics, lang: str) -> Group:
             figure = figures.interval(name, kind)
             cells.append(Text(f"{format_duration(figure.median)} / {format_duration(figure.p90)}"))
         intervals.add_row(*cells)
+    if any(figure.sampled for figure in figures.intervals):
+        intervals.caption = Text(t("stats_intervals_sampled", size=number(INTERVAL_SAMPLE, lang)))
     parts.append(intervals)
 
     calls = _table(t("stats_calls_title"), t("stats_col_disposition"), t("stats_col_count"), t("stats_col_share"))
