@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import sqlalchemy as sa
 
@@ -226,3 +228,95 @@ def test_account_changes_are_in_the_audit_log(accounts: OperatorService, any_db:
     ]
     assert all(PASSWORD not in str(e.details) for e in entries)
     assert audit.verify(any_db).ok
+
+
+# --- The command line -----------------------------------------------------------------
+
+
+class Cli:
+    """Runs ``siaga112`` in-process with stdin and the password environment given."""
+
+    def __init__(self, url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+        self.url = url
+        self.capsys = capsys
+        self.monkeypatch = monkeypatch
+
+    def __call__(self, *args: str, operator: str = "sari", password: str | None = PASSWORD,
+                 stdin: str = "") -> tuple[int, str, str]:
+        import io
+
+        from siaga_tui.cli import main
+
+        if password is None:
+            self.monkeypatch.delenv("SIAGA112_PASSWORD", raising=False)
+        else:
+            self.monkeypatch.setenv("SIAGA112_PASSWORD", password)
+        self.monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        self.capsys.readouterr()
+        try:
+            main(["--db", self.url, "--lang", "en", "--operator", operator, *args])
+            code = 0
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+
+@pytest.fixture
+def cli(any_db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    return Cli(any_db_url, capsys, monkeypatch)
+
+
+def test_cli_accounts_from_the_first_supervisor_on(cli: Cli) -> None:
+    code, out, _ = cli("operator", "list")
+    assert code == 0 and "single-user" in out
+    code, _, err = cli("operator", "add", "budi", "--name", "Budi", "--password-stdin", stdin=PASSWORD + "\n")
+    assert code == 2 and "first account must be a supervisor" in err
+    code, out, _ = cli(
+        "operator", "add", "sari", "--name", "Sari", "--role", "supervisor", "--password-stdin",
+        stdin=PASSWORD + "\n", password=None,
+    )
+    assert code == 0 and "sari" in out
+    code, out, err = cli(
+        "operator", "add", "budi", "--name", "Budi Santoso", "--password-stdin", stdin="budi-sandi-1\n"
+    )
+    assert code == 0, err
+    code, out, _ = cli("operator", "list", "--json")
+    listed = json.loads(out)
+    assert [(a["username"], a["role"], a["active"]) for a in listed] == [
+        ("budi", "operator", True), ("sari", "supervisor", True),
+    ]
+    assert "hash" not in out and PASSWORD not in out
+    # An operator may not manage accounts: refused, recorded, one line.
+    code, _, err = cli("operator", "disable", "sari", operator="budi", password="budi-sandi-1")
+    assert code == 2 and "Only a supervisor may manage accounts" in err
+    # A wrong supervisor password is refused.
+    code, _, err = cli("operator", "disable", "budi", password="salah")
+    assert code == 2 and "Wrong username or password" in err
+    # No password and no terminal: told how to give one.
+    code, _, err = cli("operator", "disable", "budi", password=None)
+    assert code == 2 and "SIAGA112_PASSWORD" in err
+    code, out, _ = cli("operator", "passwd", "budi", "--password-stdin", stdin="budi-sandi-2\n",
+                       operator="budi", password="budi-sandi-1")
+    assert code == 0 and "budi" in out
+    code, out, _ = cli("operator", "disable", "budi")
+    assert code == 0
+    code, out, _ = cli("operator", "list")
+    assert "disabled" in out
+
+
+def test_cli_reopen_needs_a_supervisor_once_accounts_exist(cli: Cli, any_db_url: str, clock) -> None:
+    from siaga_tui.core.db import open_database
+
+    db = open_database(any_db_url)
+    report_id = closed_report(db, clock)
+    number = ReportService(db, operator="x").get_report(report_id).summary.number
+    service = OperatorService(db, clock=clock)
+    service.add("sari", "Sari", "supervisor", PASSWORD)
+    service.add("budi", "Budi", "operator", "budi-sandi-1", by=Actor("sari", "Sari", "supervisor"))
+    code, _, err = cli("reopen", number, "--reason", "salah tutup", operator="budi", password="budi-sandi-1")
+    assert code == 2 and "Only a supervisor may reopen" in err
+    assert audit.list_entries(db)[-1].action == audit.Action.REFUSED
+    code, out, err = cli("reopen", number, "--reason", "salah tutup")
+    assert code == 0, err
+    db.dispose()

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from siaga_tui.cli.base import app, fail, print_json, settings, t
+from siaga_tui.cli.operators import signed_in_role
 from siaga_tui.core.catalogue import load_catalogue
 from siaga_tui.core.i18n import current_language
 from siaga_tui.core.models import Channel, Status
@@ -214,8 +215,8 @@ def reopen(
     number: str = typer.Argument(..., help="Report number."),
     reason: str = typer.Option(..., "--reason", "-r", help="Why it is reopened."),
 ) -> None:
-    """Reopen a closed report (needs a reason)."""
-    service = _reports()
+    """Reopen a closed report (needs a reason; a supervisor once accounts exist)."""
+    service = ReportService(settings.database(), operator=settings.operator_name, role=signed_in_role())
     detail = service.get_report(number)
     status = service.reopen(detail.id, reason)
     print(t("cli_reopened", number=detail.number, status=status))
