@@ -274,6 +274,15 @@ def test_ensure_fills_only_an_empty_database(db: Database) -> None:
         assert conn.execute(sa.select(sa.func.count()).select_from(REPORT)).scalar_one() == before
 
 
+def test_the_demo_creates_no_accounts_so_nobody_is_locked_out(demo_db: Database) -> None:
+    from siaga_tui.services.operators import has_accounts
+
+    assert not has_accounts(demo_db)
+    with demo_db.read() as conn:
+        operators = set(conn.execute(sa.select(REPORT.c.operator).distinct()).scalars())
+    assert 3 <= len(operators) <= 8
+
+
 def test_a_clock_in_early_2020_adds_no_live_reports_to_2019(db: Database) -> None:
     summary = build_demo(db, clock=fixed_clock(datetime(2020, 1, 1, 3, tzinfo=UTC)))
     assert summary.live_reports == 0

@@ -10,7 +10,9 @@ of various ages, some overdue, relative to the clock.
 The data is written through SQLAlchemy Core in one transaction with ``executemany``
 (about a second), keeping every invariant the services keep: one ``report_event`` per
 change, ``version`` = the number of events, numbers from ``report_number_sequence``,
-``queue_rank`` from the model, calls joined to their reports. Ids are given in time
+``queue_rank`` from the model, calls joined to their reports, an audit entry per event.
+The operators' names are on the records only: the demo creates no accounts, so the
+console stays in single-user mode (an account without a password would lock it). Ids are given in time
 order, so the event ids (the change sequence) run with the clock. The same seed and
 clock give the same database content. The words (descriptions, streets, names) are in
 ``data/demo.toml``; every caller is invented, with a synthetic number.
@@ -39,7 +41,6 @@ from siaga_tui.core.models import (
     CALL,
     EVENT,
     NUMBER_SEQUENCE,
-    OPERATOR,
     REFERRAL,
     REPORT,
     Channel,
@@ -190,7 +191,7 @@ class _Plan:
         self.calls: list[_Call] = []
         self.live = 0
         people = self.words["people"]
-        self.operators = [o["username"] for o in people["operators"]]
+        self.operators = [str(name) for name in people["operators"]]
         prefixes = people["phone_prefixes"]
         numbers = rng.sample(range(10000), 1500)
         self.phones = [f"+62{prefixes[i % len(prefixes)][1:]}0000{n:04d}" for i, n in enumerate(numbers)]
@@ -430,15 +431,6 @@ class _Plan:
         events.sort(key=lambda e: (e[0], e[1], e[2]))
         event_rows = [{"id": i, **e[3]} for i, e in enumerate(events, start=1)]
 
-        existing = set(conn.execute(sa.select(OPERATOR.c.username)).scalars())
-        operators = [
-            {"username": o["username"], "display_name": o["display_name"], "role": o["role"],
-             "active": True, "failed_attempts": 0, "created_at": reports[0].created_at}
-            for o in self.words["people"]["operators"]
-            if o["username"] not in existing
-        ]
-        if operators:
-            conn.execute(sa.insert(OPERATOR), operators)
         conn.execute(sa.insert(REPORT), rows)
         conn.execute(sa.insert(CALL), [
             {"id": c.id, "answered_at": c.answered_at, "caller_phone": c.phone, "disposition": c.disposition,
