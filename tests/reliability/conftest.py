@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tomllib
 import unicodedata
 from collections.abc import Iterator
@@ -126,9 +127,22 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         Path(target).write_text(json.dumps(_results, indent=1, default=str), encoding="utf-8")
 
 
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty database at the current schema, made once: copying it beats migrating."""
+    from siaga_tui.core.db import open_database
+
+    path = tmp_path_factory.mktemp("template") / "siaga112.db"
+    open_database(path).dispose()  # closing the last connection folds the WAL in
+    return path
+
+
 @pytest.fixture
-def operator() -> str:
-    return "rel"
+def db_path(tmp_path: Path, template_database: Path) -> Path:
+    """The suite's database file: a copy of the empty template (overrides tests/conftest)."""
+    path = tmp_path / "siaga112.db"
+    shutil.copyfile(template_database, path)
+    return path
 
 
 @pytest.fixture
