@@ -371,3 +371,17 @@ def test_report_counts_read_only_covering_indexes(db_path) -> None:
         assert "COVERING INDEX ix_call_answered" in calls
     finally:
         database.dispose()
+
+
+def test_oldest_waiting_and_the_sample_bounds_use_indexes(db_path) -> None:
+    from siaga_tui.core.db import open_database
+    from siaga_tui.services.stats import id_bounds_query, oldest_waiting_query
+
+    database = open_database(db_path)
+    try:
+        waiting = _plan(database, oldest_waiting_query(Period.year(2019), 0, 5))
+        assert "ix_report_open_queue" in waiting and "TEMP B-TREE" not in waiting
+        bounds = _plan(database, id_bounds_query(Period.year(2019)))
+        assert "COVERING INDEX ix_report_created_stats" in bounds
+    finally:
+        database.dispose()

@@ -803,12 +803,15 @@ def _id_bounds(conn: Connection, period: Period) -> tuple[int, int] | None:
         low = conn.execute(sa.select(sa.func.min(REPORT.c.id))).scalar()
         high = conn.execute(sa.select(sa.func.max(REPORT.c.id))).scalar()
     else:
-        low, high = conn.execute(
-            sa.select(sa.func.min(REPORT.c.id), sa.func.max(REPORT.c.id)).where(
-                *period.condition(REPORT.c.created_at)
-            )
-        ).one()
+        low, high = conn.execute(id_bounds_query(period)).one()
     return None if low is None or high is None else (int(low), int(high))
+
+
+def id_bounds_query(period: Period) -> sa.Select[Any]:
+    """The lowest and highest report id recorded in a bounded period (index-only)."""
+    return sa.select(sa.func.min(REPORT.c.id), sa.func.max(REPORT.c.id)).where(
+        *period.condition(REPORT.c.created_at)
+    )
 
 
 def sampled_intervals_query(conn: Connection, period: Period, low: int, high: int, step: int) -> sa.Select[Any]:
