@@ -13,7 +13,7 @@ import traceback
 from pathlib import Path
 
 from siaga_tui.cli import console, database, reports  # noqa: F401  (register commands)
-from siaga_tui.cli import audit, operators  # noqa: F401  (register commands)
+from siaga_tui.cli import audit, handover, operators  # noqa: F401  (register commands)
 from siaga_tui.cli import demo, stats  # noqa: F401  (register commands)
 from siaga_tui.cli.base import app
 from siaga_tui.core.errors import SiagaError
