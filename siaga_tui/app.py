@@ -1,0 +1,147 @@
+"""The operator console: one Textual app holding the services, language and clock.
+
+``make_app`` is the one factory: ``siaga112 tui`` and every console test build the app
+through it, so tests run exactly what operators run (with a frozen clock injected).
+The app opens on the live queue; F1-F4 and the command palette reach every screen.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from pathlib import Path
+from typing import Final
+
+from textual import on
+from textual.app import App
+from textual.binding import BindingsMap
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from siaga_tui.commands import ConsoleCommands
+from siaga_tui.core.catalogue import Catalogue, load_catalogue
+from siaga_tui.core.db import Database
+from siaga_tui.core.errors import SiagaError, ValidationError
+from siaga_tui.core.i18n import current_language, normalise_language, translate
+from siaga_tui.core.timeutil import Clock, system_clock
+from siaga_tui.screens.localised import Key
+from siaga_tui.services.calls import CallService
+from siaga_tui.services.queue import QueueService
+from siaga_tui.services.reports import ReportService
+from siaga_tui.theme import CONTROL_ROOM
+
+STYLES: Final = Path(__file__).parent / "styles"
+
+#: Keys that work on every screen.
+GLOBAL_KEYS: Final = (
+    Key("f1", "app.help", "console_key_help"),
+    Key("f2", "app.new_report", "console_key_new_report"),
+    Key("f3", "app.queue", "console_key_queue"),
+    Key("f4", "app.board", "console_key_board"),
+)
+
+
+class SiagaApp(App[None]):
+    """Call Center Manado Siaga 112: queue, quick entry, status board, report detail."""
+
+    TITLE = "SIAGA 112"
+    CSS_PATH = [STYLES / "app.tcss"]
+    COMMANDS = App.COMMANDS | {ConsoleCommands}
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        operator: str,
+        lang: str,
+        clock: Clock = system_clock,
+        theme: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.db = db
+        self.operator = operator
+        self.lang = lang
+        self.clock = clock
+        self.catalogue: Catalogue = load_catalogue()
+        self.reports = ReportService(db, operator=operator, clock=clock, catalogue=self.catalogue)
+        self.calls = CallService(db, operator=operator, clock=clock)
+        self.queue = QueueService(db, catalogue=self.catalogue)
+        self.register_theme(CONTROL_ROOM)
+        if theme:
+            self.theme = theme
+
+    def on_mount(self) -> None:
+        # Added to (not in place of) the app's own keys: Ctrl+P and Ctrl+Q stay.
+        own = BindingsMap(key.binding(self.lang) for key in GLOBAL_KEYS)
+        self._bindings = BindingsMap.merge([self._bindings, own])
+        from siaga_tui.screens.queue import QueueScreen
+
+        self.push_screen(QueueScreen())
+
+    # --- Global actions -------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from siaga_tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_new_report(self) -> None:
+        self._open("siaga_tui.screens.entry", "EntryScreen", "console_entry_missing")
+
+    def action_board(self) -> None:
+        self._open("siaga_tui.screens.board", "BoardScreen", "console_board_missing")
+
+    def action_queue(self) -> None:
+        """Back to the queue, closing whatever is open above it."""
+        from siaga_tui.screens.queue import QueueScreen
+
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, QueueScreen):
+            self.pop_screen()
+
+    def _open(self, module: str, name: str, missing_key: str) -> None:
+        """Show the screen ``name``: bring it forward if open, else push a new one."""
+        try:
+            screen_class: type[Screen[None]] = getattr(import_module(module), name)
+        except (ImportError, AttributeError):
+            self.notify(translate(missing_key, self.lang), severity="warning", markup=False)
+            return
+        if isinstance(self.screen, screen_class):
+            return
+        for index, screen in enumerate(self.screen_stack):
+            if isinstance(screen, screen_class):
+                while len(self.screen_stack) > index + 1:
+                    self.pop_screen()
+                return
+        self.push_screen(screen_class())
+
+    # --- Failures -------------------------------------------------------------------
+
+    def show_error(self, error: BaseException | None) -> None:
+        """Tell the operator, in one calm line, why something did not happen."""
+        if isinstance(error, ValidationError):
+            message = error.describe(self.lang)
+        elif isinstance(error, SiagaError):
+            message = error.message(self.lang)
+        else:
+            self.log.error(error)
+            message = translate("console_unexpected", self.lang)
+        self.notify(message, severity="error", markup=False, timeout=10)
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.show_error(event.worker.error)
+
+
+def make_app(
+    db: Database,
+    *,
+    operator: str,
+    lang: str | None = None,
+    clock: Clock = system_clock,
+    theme: str | None = None,
+) -> SiagaApp:
+    """The console for ``operator`` on ``db``, in ``lang`` (default: SIAGA112_LANG or id)."""
+    language = normalise_language(lang) if lang else current_language()
+    return SiagaApp(db, operator=operator, lang=language, clock=clock, theme=theme)

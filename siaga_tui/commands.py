@@ -1,0 +1,44 @@
+"""The command palette (Ctrl+P): the console's actions, found by typing their names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Final
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from siaga_tui.core.i18n import translate
+
+if TYPE_CHECKING:
+    from siaga_tui.app import SiagaApp
+
+#: (action on the app, message key of its name, message key of its explanation)
+COMMANDS: Final = (
+    ("new_report", "console_key_new_report", "console_cmd_new_report"),
+    ("queue", "console_key_queue", "console_cmd_queue"),
+    ("board", "console_key_board", "console_cmd_board"),
+    ("help", "console_key_help", "console_cmd_help"),
+)
+
+
+class ConsoleCommands(Provider):
+    """New report, queue, board and help, named in the operator's language."""
+
+    def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        app: SiagaApp = self.app  # type: ignore[assignment]
+        return [
+            (translate(name, app.lang), translate(explain, app.lang), partial(app.run_action, action))
+            for action, name, explain in COMMANDS
+        ]
+
+    async def discover(self) -> Hits:
+        for name, explain, run in self._commands():
+            yield DiscoveryHit(name, run, help=explain)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, explain, run in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), run, help=explain)

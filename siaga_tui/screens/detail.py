@@ -1,0 +1,264 @@
+"""Detail laporan: one report in full, and the actions that move it along.
+
+Every action passes the version the operator was looking at; if another workstation
+changed the report meanwhile the service refuses (ConflictError), the operator is told
+and the screen shows the fresh state, so no change is silently overwritten. The screen
+also follows the change feed and refreshes when someone else changes this report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.widgets import Footer, Static
+
+from siaga_tui.core.errors import ConflictError, SiagaError
+from siaga_tui.core.i18n import translate
+from siaga_tui.core.models import Channel, Status
+from siaga_tui.core.text import FIELD_LIMITS
+from siaga_tui.core.timeutil import format_local
+from siaga_tui.screens.base import ConsoleScreen
+from siaga_tui.screens.form_dialog import Answer, Choices, FormDialog
+from siaga_tui.screens.localised import Key
+from siaga_tui.services.views import ReportDetail
+from siaga_tui.widgets.report_view import ReportView
+
+#: An action on the report: called in a worker with the version the operator saw;
+#: returns the sentence that confirms it.
+Action = Callable[[int], str]
+
+
+class DetailScreen(ConsoleScreen[None]):
+    """All about one report; t/k/s/c/d/o act on it, Esc goes back."""
+
+    KEYS = (
+        Key("t", "forward", "detail_key_forward"),
+        Key("k", "acknowledge", "detail_key_acknowledge"),
+        Key("s", "change_status", "detail_key_status"),
+        Key("c", "note", "detail_key_note"),
+        Key("d", "duplicate", "detail_key_duplicate"),
+        Key("o", "reopen", "detail_key_reopen"),
+        Key("escape", "back", "detail_key_back"),
+    )
+
+    def __init__(self, report_id: int) -> None:
+        super().__init__()
+        self.report_id = report_id
+        self.detail: ReportDetail | None = None
+        self.last_seq = 0
+
+    def compose(self) -> ComposeResult:
+        yield self.status_header()
+        yield Static(id="detail-bar")
+        yield ReportView(self.console.catalogue, self.lang, id="detail-view")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_title(translate("detail_loading", self.lang))
+        self.query_one(ReportView).focus()
+        self._load(first=True)
+
+    # --- Reading ----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="detail-load", exit_on_error=False)
+    def _load(self, first: bool = False, notice: str | None = None) -> None:
+        seq = self.console.queue.last_change() if first else None
+        detail = self.console.reports.get_report(self.report_id)
+        self.app.call_from_thread(self._show, detail, seq, notice)
+
+    def _show(self, detail: ReportDetail, seq: int | None, notice: str | None = None) -> None:
+        self.detail = detail
+        if seq is not None:
+            self.last_seq = seq
+            self.watch_changes()
+        s, t = detail.summary, self.lang
+        self.show_title(translate("detail_title", t, number=s.number))
+        bar = Text(s.number, style="bold")
+        bar.append(" · " + translate(f"status_{s.status}", t))
+        bar.append(" · " + self.console.catalogue.category(s.category).label(t))
+        self.query_one("#detail-bar", Static).update(bar)
+        self.query_one(ReportView).show(detail, self.console.clock())
+        if notice:
+            self.notify(notice, severity="warning", markup=False, timeout=8)
+
+    def look_for_changes(self) -> tuple[int, ReportDetail | None]:
+        changes = self.console.queue.changes_since(self.last_seq)
+        changed = changes.overflow or self.report_id in changes.report_ids
+        return changes.last_seq, self.console.reports.get_report(self.report_id) if changed else None
+
+    def changes_seen(self, found: tuple[int, ReportDetail | None]) -> None:
+        seq, detail = found
+        self.last_seq = max(self.last_seq, seq)
+        if detail is not None and (self.detail is None or detail.version != self.detail.version):
+            self._show(detail, None, translate("detail_updated_live", self.lang, number=detail.number))
+
+    # --- Acting -------------------------------------------------------------------------
+
+    def _ask(self, dialog: FormDialog, act: Callable[[Answer, ReportDetail], Action]) -> None:
+        detail = self.detail
+        if detail is None:
+            return
+
+        def answered(answer: Answer | None) -> None:
+            if answer is not None:
+                self._run(act(answer, detail), detail.version)
+
+        self.app.push_screen(dialog, answered)
+
+    @work(thread=True, exclusive=True, group="detail-act", exit_on_error=False)
+    def _run(self, action: Action, version: int) -> None:
+        try:
+            done = action(version)
+        except ConflictError:
+            number = self.detail.number if self.detail else ""
+            self._load(notice=translate("detail_changed_elsewhere", self.lang, number=number))
+            return
+        except SiagaError as error:
+            self.app.call_from_thread(self.console.show_error, error)
+            return
+        self.app.call_from_thread(self.notify, done, markup=False)
+        self._load()
+
+    def action_forward(self) -> None:
+        if self.detail is None:
+            return
+        t, catalogue = self.lang, self.console.catalogue
+        agencies = [(a.code, f"{a.short_name} · {a.name}") for a in catalogue.agencies_for(self.detail.summary.category)]
+        channels = [(c.value, translate(f"channel_{c.value}", t)) for c in Channel]
+        dialog = FormDialog(
+            translate("dialog_forward_title", t),
+            t,
+            choices=(
+                Choices(translate("dialog_forward_agency", t), agencies),
+                Choices(translate("dialog_forward_channel", t), channels),
+            ),
+            text_label=translate("dialog_forward_ref", t),
+            max_length=FIELD_LIMITS["agency_ref"],
+        )
+
+        def act(answer: Answer, detail: ReportDetail) -> Action:
+            agency, channel = answer.picked
+
+            def forward(version: int) -> str:
+                self.console.reports.forward(
+                    detail.id, agency, channel=channel, agency_ref=answer.text or None, expected_version=version
+                )
+                return translate("detail_done_forward", t, agency=catalogue.agency(agency).short_name)
+
+            return forward
+
+        self._ask(dialog, act)
+
+    def action_acknowledge(self) -> None:
+        if self.detail is None:
+            return
+        t, catalogue = self.lang, self.console.catalogue
+        waiting = [r for r in self.detail.referrals if r.acknowledged_at is None]
+        if not waiting:
+            self.notify(translate("detail_nothing_to_acknowledge", t), severity="warning", markup=False)
+            return
+        options = [(str(r.id), f"{catalogue.agency(r.agency).short_name} · {_when(r.forwarded_at)}") for r in waiting]
+        dialog = FormDialog(
+            translate("dialog_acknowledge_title", t),
+            t,
+            choices=(Choices(translate("dialog_acknowledge_referral", t), options),),
+            text_label=translate("dialog_acknowledge_by", t),
+            max_length=FIELD_LIMITS["caller_name"],
+        )
+
+        def act(answer: Answer, detail: ReportDetail) -> Action:
+            referral = int(answer.picked[0])
+            agency = next(r.agency for r in waiting if r.id == referral)
+
+            def acknowledge(version: int) -> str:
+                self.console.reports.acknowledge(
+                    detail.id, referral, acknowledged_by=answer.text or None, expected_version=version
+                )
+                return translate("detail_done_acknowledge", t, agency=catalogue.agency(agency).short_name)
+
+            return acknowledge
+
+        self._ask(dialog, act)
+
+    def action_change_status(self) -> None:
+        if self.detail is None:
+            return
+        t = self.lang
+        statuses = [(s.value, translate(f"status_{s.value}", t)) for s in Status if s.value != self.detail.status]
+        dialog = FormDialog(
+            translate("dialog_status_title", t),
+            t,
+            choices=(Choices(translate("detail_field_status", t), statuses),),
+            text_label=translate("dialog_status_note", t),
+            multiline=True,
+        )
+
+        def act(answer: Answer, detail: ReportDetail) -> Action:
+            status = answer.picked[0]
+
+            def change(version: int) -> str:
+                self.console.reports.change_status(
+                    detail.id, status, note=answer.text or None, expected_version=version
+                )
+                return translate("detail_done_status", t, status=translate(f"status_{status}", t))
+
+            return change
+
+        self._ask(dialog, act)
+
+    def action_note(self) -> None:
+        t = self.lang
+
+        def act(answer: Answer, detail: ReportDetail) -> Action:
+            def note(version: int) -> str:
+                self.console.reports.add_note(detail.id, answer.text, expected_version=version)
+                return translate("detail_done_note", t)
+
+            return note
+
+        self._ask(self._text_dialog("note", multiline=True), act)
+
+    def action_duplicate(self) -> None:
+        t = self.lang
+
+        def act(answer: Answer, detail: ReportDetail) -> Action:
+            def duplicate(version: int) -> str:
+                number = self.console.reports.mark_duplicate(detail.id, answer.text.strip(), expected_version=version)
+                return translate("detail_done_duplicate", t, number=number)
+
+            return duplicate
+
+        self._ask(self._text_dialog("duplicate", multiline=False), act)
+
+    def action_reopen(self) -> None:
+        t = self.lang
+
+        def act(answer: Answer, detail: ReportDetail) -> Action:
+            def reopen(version: int) -> str:
+                status = self.console.reports.reopen(detail.id, answer.text, expected_version=version)
+                return translate("detail_done_reopen", t, status=translate(f"status_{status}", t))
+
+            return reopen
+
+        self._ask(self._text_dialog("reopen", multiline=True), act)
+
+    def _text_dialog(self, name: str, *, multiline: bool) -> FormDialog:
+        t = self.lang
+        return FormDialog(
+            translate(f"dialog_{name}_title", t),
+            t,
+            text_label=translate(f"dialog_{name}_label", t),
+            multiline=multiline,
+            max_length=FIELD_LIMITS["search"] if not multiline else 0,
+        )
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+
+def _when(moment: datetime) -> str:
+    return format_local(moment, "%d-%m %H:%M")

@@ -1,0 +1,231 @@
+"""Antrian: the live queue of open reports, the screen the console opens on.
+
+Shows one window of the most urgent open reports (emergencies waiting first, then
+oldest) and fetches the next window when the cursor nears the end; never all of them.
+Every second it asks the service what changed since the last change it saw — one
+index lookup, whatever the size of the database — and reloads only the window when
+something did, updating only the cells that differ. Waiting reports past their
+category's forward target are marked; past twice the target, alarmed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Final
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import get_current_worker
+
+from siaga_tui.core.i18n import translate
+from siaga_tui.core.models import Kind, Status
+from siaga_tui.screens.base import ConsoleScreen
+from siaga_tui.screens.localised import Key
+from siaga_tui.services.queue import PAGE_SIZE, QueueFilter
+from siaga_tui.services.views import QueuePage, ReportSummary
+from siaga_tui.widgets.queue_table import QueueTable, timer_level
+
+#: The most rows a refresh reloads: the window stays small however far one pages.
+MAX_WINDOW: Final = 1000
+#: Fetch the next window when the cursor is this close to the last loaded row.
+PAGE_AHEAD: Final = 10
+#: The order ``s`` walks through the status filter.
+STATUS_CYCLE: Final = (None, Status.MENUNGGU.value, Status.DITANGANI.value)
+
+
+class QueueScreen(ConsoleScreen[None]):
+    """The open reports, most urgent first, live."""
+
+    KEYS = (
+        Key("enter", "open_report", "queue_key_open"),
+        Key("e", "filter_kind('darurat')", "queue_key_emergency"),
+        Key("n", "filter_kind('non_darurat')", "queue_key_non_emergency"),
+        Key("k", "filter_category", "queue_key_category"),
+        Key("s", "filter_status", "queue_key_status"),
+        Key("slash", "search", "queue_key_search"),
+        Key("escape", "clear_filters", "queue_key_clear"),
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filters = QueueFilter()
+        self.rows: list[ReportSummary] = []
+        self.total = 0
+        self.next_after: tuple[int, datetime, int] | None = None
+        self.last_seq: int | None = None
+
+    def compose(self) -> ComposeResult:
+        yield self.status_header()
+        yield Static(id="queue-bar")
+        yield Input(id="queue-search", placeholder=translate("queue_search_placeholder", self.lang))
+        yield QueueTable(self.console.catalogue, self.lang, id="queue-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        search = self.query_one("#queue-search", Input)
+        search.cursor_blink = False
+        search.display = False
+        self.query_one(QueueTable).focus()
+        self._show_bar()
+        self._load(self.filters, PAGE_SIZE)
+        self.set_interval(1, self._tick)
+
+    # --- Loading ----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="queue-load", exit_on_error=False)
+    def _load(self, filters: QueueFilter, count: int) -> None:
+        """The first ``count`` rows for ``filters``, and where the change feed stands."""
+        seq = self.console.queue.last_change()
+        page = self.console.queue.open_reports(filters, limit=count)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_window, filters, page, seq)
+
+    def _show_window(self, filters: QueueFilter, page: QueuePage, seq: int) -> None:
+        if filters != self.filters:
+            return  # the operator changed the filter meanwhile; that load is on its way
+        first_load = self.last_seq is None
+        self.last_seq = seq
+        self.rows = list(page.rows)
+        self.total = page.total
+        self.next_after = page.next_after
+        self.query_one(QueueTable).show_rows(self.rows, self.console.clock())
+        self._show_bar()
+        if first_load:
+            self.watch_changes()
+
+    @on(DataTable.RowHighlighted, "#queue-table")
+    def _near_end(self, event: DataTable.RowHighlighted) -> None:
+        if self.next_after is not None and event.cursor_row >= len(self.rows) - PAGE_AHEAD:
+            self._load_more(self.filters, self.next_after)
+
+    @work(thread=True, exclusive=True, group="queue-more", exit_on_error=False)
+    def _load_more(self, filters: QueueFilter, after: tuple[int, datetime, int]) -> None:
+        page = self.console.queue.open_reports(filters, after=after, with_total=False)
+        self.app.call_from_thread(self._append, filters, after, page)
+
+    def _append(self, filters: QueueFilter, after: tuple[int, datetime, int], page: QueuePage) -> None:
+        if filters != self.filters or after != self.next_after:
+            return
+        self.rows.extend(page.rows)
+        self.next_after = page.next_after
+        self.query_one(QueueTable).add_summaries(page.rows, self.console.clock())
+        self._show_bar()
+
+    # --- Live updates -------------------------------------------------------------------
+
+    def look_for_changes(self) -> tuple[QueueFilter, int, QueuePage | None]:
+        """One look at the change feed; the window is reloaded only if something changed."""
+        filters, seq = self.filters, self.last_seq or 0
+        changes = self.console.queue.changes_since(seq)
+        page = None
+        if changes.any:
+            count = min(max(len(self.rows), PAGE_SIZE), MAX_WINDOW)
+            page = self.console.queue.open_reports(filters, limit=count)
+        return filters, changes.last_seq, page
+
+    def changes_seen(self, found: tuple[QueueFilter, int, QueuePage | None]) -> None:
+        filters, seq, page = found
+        if page is None:
+            self.last_seq = max(self.last_seq or 0, seq)
+        elif filters == self.filters:
+            self._show_window(filters, page, seq)
+
+    def _tick(self) -> None:
+        """Ages move on; marks follow the targets."""
+        self.query_one(QueueTable).update_ages(self.rows, self.console.clock())
+        self._show_bar()
+
+    # --- The bar above the table --------------------------------------------------------
+
+    def _show_bar(self) -> None:
+        t = self.lang
+        now = self.console.clock()
+        levels = [timer_level(row, self.console.catalogue, now) for row in self.rows]
+        overdue, alarmed = levels.count(1), levels.count(2)
+        title = translate("queue_title", t)
+        if overdue or alarmed:
+            title = translate("queue_title_late", t, overdue=overdue, alarmed=alarmed)
+        self.show_title(title)
+        parts = [translate("queue_shown", t, shown=len(self.rows), total=self.total)]
+        described = self._describe_filters()
+        if described:
+            parts.append(translate("queue_filtered", t, filters=described))
+        bar = self.query_one("#queue-bar", Static)
+        bar.update(Text(" · ".join(parts)))
+        bar.set_class(overdue > 0 and alarmed == 0, "-overdue")
+        bar.set_class(alarmed > 0, "-alarmed")
+
+    def _describe_filters(self) -> str:
+        t, f = self.lang, self.filters
+        parts = []
+        if f.kind:
+            parts.append(translate(f"kind_{f.kind}", t))
+        if f.category:
+            parts.append(self.console.catalogue.category(f.category).label(t))
+        if f.status:
+            parts.append(translate(f"status_{f.status}", t))
+        if f.search:
+            parts.append(f"“{f.search}”")
+        return ", ".join(parts)
+
+    # --- Keys ---------------------------------------------------------------------------
+
+    def _set_filters(self, filters: QueueFilter) -> None:
+        if filters != self.filters:
+            self.filters = filters
+            self.rows, self.next_after = [], None
+            self._show_bar()
+            self._load(filters, PAGE_SIZE)
+
+    def action_filter_kind(self, kind: str) -> None:
+        self._set_filters(replace(self.filters, kind=None if self.filters.kind == kind else Kind(kind).value))
+
+    def action_filter_status(self) -> None:
+        position = STATUS_CYCLE.index(self.filters.status)
+        self._set_filters(replace(self.filters, status=STATUS_CYCLE[(position + 1) % len(STATUS_CYCLE)]))
+
+    def action_filter_category(self) -> None:
+        from siaga_tui.screens.category_filter import CategoryFilterDialog
+
+        def chosen(code: str | None) -> None:
+            if code is not None:
+                self._set_filters(replace(self.filters, category=code or None))
+
+        self.app.push_screen(CategoryFilterDialog(self.console.catalogue, self.lang), chosen)
+
+    def action_search(self) -> None:
+        search = self.query_one("#queue-search", Input)
+        search.display = True
+        search.focus()
+
+    @on(Input.Submitted, "#queue-search")
+    def _searched(self, event: Input.Submitted) -> None:
+        self._set_filters(replace(self.filters, search=event.value.strip()))
+        self.query_one(QueueTable).focus()
+        if not event.value.strip():
+            event.input.display = False
+
+    def action_clear_filters(self) -> None:
+        search = self.query_one("#queue-search", Input)
+        search.value = ""
+        search.display = False
+        self.query_one(QueueTable).focus()
+        self._set_filters(QueueFilter())
+
+    def action_open_report(self) -> None:
+        table = self.query_one(QueueTable)
+        if 0 <= table.cursor_row < len(self.rows) and table.row_count:
+            self._open(self.rows[table.cursor_row].id)
+
+    @on(DataTable.RowSelected, "#queue-table")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self._open(int(str(event.row_key.value)))
+
+    def _open(self, report_id: int) -> None:
+        from siaga_tui.screens.detail import DetailScreen
+
+        self.app.push_screen(DetailScreen(report_id))
+

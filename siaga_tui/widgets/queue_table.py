@@ -1,0 +1,132 @@
+"""The queue's table: one row per open report, caller text always shown as plain text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Final
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from siaga_tui.core.catalogue import Catalogue
+from siaga_tui.core.i18n import translate
+from siaga_tui.core.models import Status
+from siaga_tui.core.phones import format_phone
+from siaga_tui.core.text import safe_cell
+from siaga_tui.core.timeutil import format_age
+from siaga_tui.services.views import ReportSummary
+
+#: (column key, message key of its heading, width)
+COLUMNS: Final = (
+    ("mark", "queue_col_mark", 2),
+    ("number", "queue_col_number", 15),
+    ("age", "queue_col_age", 6),
+    ("category", "queue_col_category", 18),
+    ("status", "queue_col_status", 10),
+    ("place", "queue_col_place", 26),
+    ("caller", "queue_col_caller", 15),
+    ("agencies", "queue_col_agencies", 16),
+    ("operator", "queue_col_operator", 14),
+)
+#: Timer levels: on time, past the forward target, past twice the target.
+ON_TIME, OVERDUE, ALARMED = 0, 1, 2
+
+
+def timer_level(row: ReportSummary, catalogue: Catalogue, now: datetime) -> int:
+    """How late a waiting report is against its category's forward target."""
+    if row.status != Status.MENUNGGU:
+        return ON_TIME
+    waited = now - row.created_at
+    target = catalogue.category(row.category).forward_target
+    if waited > 2 * target:
+        return ALARMED
+    return OVERDUE if waited > target else ON_TIME
+
+
+class QueueTable(DataTable[Text]):
+    """Rows keyed by report id; refreshes change only the cells that differ."""
+
+    DEFAULT_CSS = """
+    QueueTable { height: 1fr; }
+    """
+
+    def __init__(self, catalogue: Catalogue, lang: str, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.catalogue = catalogue
+        self.lang = lang
+        self._order: list[int] = []
+        self._cells: dict[int, tuple[Text, ...]] = {}
+
+    def on_mount(self) -> None:
+        for key, label, width in COLUMNS:
+            self.add_column(Text(translate(label, self.lang)), key=key, width=width)
+
+    # --- Rows -------------------------------------------------------------------------
+
+    def show_rows(self, rows: Sequence[ReportSummary], now: datetime) -> None:
+        """Show exactly ``rows``; same rows in the same order only have changed cells redrawn."""
+        order = [row.id for row in rows]
+        if order != self._order:
+            selected = self._order[self.cursor_row] if 0 <= self.cursor_row < len(self._order) else None
+            self.clear()
+            self._order, self._cells = [], {}
+            self.add_summaries(rows, now)
+            if selected in order:
+                self.move_cursor(row=order.index(selected), animate=False)
+            return
+        for row in rows:
+            self._update(row, now)
+
+    def add_summaries(self, rows: Iterable[ReportSummary], now: datetime) -> None:
+        for row in rows:
+            cells = self._row_cells(row, now)
+            self._cells[row.id] = cells
+            self._order.append(row.id)
+            self.add_row(*cells, key=str(row.id))
+
+    def update_ages(self, rows: Iterable[ReportSummary], now: datetime) -> None:
+        """Tick: redraw only the ages and marks that changed."""
+        for row in rows:
+            self._update(row, now, only=("mark", "age"))
+
+    def _update(self, row: ReportSummary, now: datetime, only: tuple[str, ...] | None = None) -> None:
+        old = self._cells.get(row.id)
+        if old is None:
+            return
+        new = self._row_cells(row, now)
+        for index, (key, _, _) in enumerate(COLUMNS):
+            if (only is None or key in only) and not _same(new[index], old[index]):
+                self.update_cell(str(row.id), key, new[index])
+        self._cells[row.id] = new
+
+    def _row_cells(self, row: ReportSummary, now: datetime) -> tuple[Text, ...]:
+        t = self.lang
+        theme = self.app.current_theme
+        level = timer_level(row, self.catalogue, now)
+        late_style = {ON_TIME: "", OVERDUE: f"bold {theme.warning}", ALARMED: f"bold reverse {theme.error}"}[level]
+        mark = Text({ON_TIME: "", OVERDUE: "!", ALARMED: "!!"}[level], style=late_style)
+        category = self.catalogue.category(row.category)
+        label = Text()
+        if category.is_emergency:
+            label.append("● ", style=f"bold {theme.error}")
+        else:
+            label.append("  ")
+        label.append(safe_cell(category.label(t), width=30))
+        place = self.catalogue.kelurahan_by_code(row.kelurahan_code)
+        agencies = ", ".join(self.catalogue.agency(code).short_name for code in row.agencies)
+        return (
+            mark,
+            Text(row.number),
+            Text(format_age(now - row.created_at), style=late_style),
+            label,
+            Text(translate(f"status_{row.status}", t)),
+            Text(safe_cell(place.display, width=40)),
+            Text(safe_cell(format_phone(row.caller_phone), width=20)),
+            Text(safe_cell(agencies, width=40)),
+            Text(safe_cell(row.operator, width=24)),
+        )
+
+
+def _same(a: Text, b: Text) -> bool:
+    return a.plain == b.plain and str(a.style) == str(b.style) and a.spans == b.spans

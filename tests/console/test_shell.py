@@ -1,0 +1,127 @@
+"""The console's shell: the factory, the header, global keys, palette, theme, language."""
+
+from __future__ import annotations
+
+from siaga_tui.app import SiagaApp, make_app
+from siaga_tui.core.errors import StorageError
+from siaga_tui.core.timeutil import fixed_clock
+from siaga_tui.screens.help import HelpScreen
+from siaga_tui.screens.queue import QueueScreen
+from siaga_tui.theme import CONTROL_ROOM
+from siaga_tui.widgets.status_header import StatusHeader
+from tests.conftest import FROZEN_NOW
+
+
+def header_text(app: SiagaApp) -> str:
+    header = app.screen.query_one(StatusHeader)
+    return " ".join(str(static.render()) for static in header.children)
+
+
+async def test_opens_on_the_queue_with_operator_database_and_time(console_app: SiagaApp) -> None:
+    async with console_app.run_test(size=(120, 40)) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, QueueScreen)
+        text = header_text(pilot.app)
+        assert "Operator Satu" in text
+        assert console_app.db.describe() in text
+        assert "10:00:00 WITA" in text  # FROZEN_NOW is 02:00 UTC
+
+
+async def test_header_clock_follows_the_injected_clock(seeded_db) -> None:  # type: ignore[no-untyped-def]
+    now = [FROZEN_NOW]
+    app = make_app(seeded_db, operator="x", clock=lambda: now[0])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        from datetime import timedelta
+
+        now[0] = FROZEN_NOW + timedelta(seconds=61)
+        pilot.app.screen.query_one(StatusHeader)._tick()
+        assert "10:01:01 WITA" in header_text(pilot.app)
+
+
+async def test_f1_lists_screen_and_global_keys_and_escape_closes(console_app: SiagaApp) -> None:
+    async with console_app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, HelpScreen)
+        table = pilot.app.screen.query_one("#help-keys")
+        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+        keys = {row[1]: row[2] for row in rows}
+        assert keys["/"] == "Cari"
+        assert keys["F2"] == "Laporan baru"
+        assert keys["Ctrl+P"] == "Palet perintah"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, QueueScreen)
+
+
+async def test_f3_returns_to_the_queue_from_any_depth(console_app: SiagaApp) -> None:
+    async with console_app.run_test(size=(120, 40)) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("f1")
+        await pilot.pause()
+        assert len(pilot.app.screen_stack) == 4
+        await pilot.press("f3")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, QueueScreen)
+        assert len(pilot.app.screen_stack) == 2
+
+
+async def test_english_everywhere_with_lang_en(app_factory) -> None:  # type: ignore[no-untyped-def]
+    app = app_factory(lang="en")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "Queue" in header_text(pilot.app)
+        descriptions = {b.binding.key: b.binding.description for b in pilot.app.active_bindings.values()}
+        assert descriptions["f2"] == "New report"
+        assert descriptions["slash"] == "Search"
+        table = pilot.app.screen.query_one("#queue-table")
+        assert str(table.columns["number"].label) == "Number"
+        assert "Waiting" in [str(table.get_cell_at((r, 4))) for r in range(table.row_count)]
+
+
+async def test_language_from_the_environment(seeded_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SIAGA112_LANG", "en")
+    from siaga_tui.core.i18n import set_language
+
+    set_language(None)
+    app = make_app(seeded_db, operator="x", clock=fixed_clock(FROZEN_NOW))
+    assert app.lang == "en"
+
+
+async def test_control_room_theme_is_offered_and_selectable(seeded_db) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(seeded_db, operator="x", clock=fixed_clock(FROZEN_NOW), theme=CONTROL_ROOM.name)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert CONTROL_ROOM.name in pilot.app.available_themes
+        assert pilot.app.current_theme.name == CONTROL_ROOM.name
+
+
+async def test_palette_offers_the_console_actions(console_app: SiagaApp) -> None:
+    async with console_app.run_test(size=(120, 40)) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"bantuan")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, HelpScreen)
+
+
+async def test_a_failed_worker_becomes_one_calm_notice(console_app: SiagaApp) -> None:
+    async with console_app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.pause()
+        pilot.app.show_error(StorageError("storage_locked"))
+        pilot.app.show_error(RuntimeError("[bold]boom[/"))
+        await pilot.pause()
+        messages = [n.message for n in pilot.app._notifications]
+        assert len(messages) == 2
+        assert "boom" not in messages[1]
+        assert all(n.markup is False for n in pilot.app._notifications)
