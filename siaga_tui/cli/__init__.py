@@ -15,6 +15,7 @@ from pathlib import Path
 from siaga_tui.cli import console, database, reports  # noqa: F401  (register commands)
 from siaga_tui.cli import audit, handover, operators  # noqa: F401  (register commands)
 from siaga_tui.cli import demo, stats  # noqa: F401  (register commands)
+from siaga_tui.cli import backup, export, importer  # noqa: F401  (register commands)
 from siaga_tui.cli.base import app
 from siaga_tui.core.errors import SiagaError
 from siaga_tui.core.i18n import translate

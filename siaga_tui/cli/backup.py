@@ -1,0 +1,36 @@
+"""``siaga112 backup DEST``: a checked copy of the live SQLite database."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from siaga_tui.cli.base import app, settings, t
+from siaga_tui.services.backup import backup_sqlite, sqlite_source
+
+
+@app.command("backup")
+def backup(
+    destination: Path = typer.Argument(..., help="File (or folder) to write the copy to."),
+) -> None:
+    """Copy the SQLite database while operators keep working, and check the copy."""
+    source = sqlite_source(settings.db_value)
+    if sys.stderr.isatty():
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
+        with Progress(
+            TextColumn(t("backup_progress")), BarColumn(), TaskProgressColumn(),
+            console=Console(stderr=True), transient=True,
+        ) as bar:
+            task = bar.add_task("backup", total=None)
+            result = backup_sqlite(
+                source, destination, progress=lambda done, total: bar.update(task, completed=done, total=total)
+            )
+    else:
+        result = backup_sqlite(source, destination)
+    print(
+        t("backup_done", path=str(result.destination), size=f"{result.size / 1_048_576:.1f}", reports=result.reports)
+    )
