@@ -19,6 +19,10 @@ import typer
 
 from siaga_tui.core.db import Database, open_database
 from siaga_tui.core.i18n import set_language, translate
+from siaga_tui.core.text import clean_text
+
+#: The longest operator name kept (it is shown in the queue and on every event).
+OPERATOR_NAME_LIMIT = 60
 
 app = typer.Typer(
     name="siaga112",
@@ -54,7 +58,9 @@ class Settings:
 
     @property
     def operator_name(self) -> str:
-        return self.operator or os.environ.get("SIAGA112_OPERATOR") or _login_name()
+        """The name recorded on what is done, cleaned like any text that is stored."""
+        raw = self.operator or os.environ.get("SIAGA112_OPERATOR") or _login_name()
+        return clean_text(raw)[:OPERATOR_NAME_LIMIT] or _login_name()
 
 
 def _login_name() -> str:

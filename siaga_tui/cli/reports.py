@@ -20,7 +20,7 @@ from siaga_tui.core.catalogue import load_catalogue
 from siaga_tui.core.i18n import current_language
 from siaga_tui.core.models import Channel, Status
 from siaga_tui.core.phones import format_phone
-from siaga_tui.core.text import safe_cell
+from siaga_tui.core.text import clean_text, safe_cell
 from siaga_tui.core.timeutil import format_local
 from siaga_tui.services.calls import CallService
 from siaga_tui.services.queue import QueueFilter, QueueService
@@ -269,18 +269,24 @@ def _print_detail(detail: ReportDetail) -> None:
     ]
     if detail.duplicate_of_number:
         lines.append((t("cli_col_duplicate_of"), detail.duplicate_of_number))
+    # Stored text is cleaned again when shown: rows from older versions or other tools.
     for label, value in lines:
-        console.print(Text(f"{label:<18} ", style="bold") + Text(value))
-    console.print(Text(f"{t('field_description'):<18} ", style="bold") + Text(s.description))
+        console.print(Text(f"{label:<18} ", style="bold") + Text(clean_text(value)))
+    console.print(
+        Text(f"{t('field_description'):<18} ", style="bold")
+        + Text(clean_text(s.description, multiline=True))
+    )
     if detail.referrals:
         console.print(Text(t("cli_referrals"), style="bold underline"))
         for r in detail.referrals:
             ack = format_local(r.acknowledged_at) if r.acknowledged_at else "-"
-            console.print(Text(f"  {r.agency:<12} {format_local(r.forwarded_at)}  {r.channel:<9} ack {ack}  {r.agency_ref or ''}"))
+            ref = clean_text(r.agency_ref)
+            console.print(Text(f"  {r.agency:<12} {format_local(r.forwarded_at)}  {r.channel:<9} ack {ack}  {ref}"))
     console.print(Text(t("cli_history"), style="bold underline"))
     for event in detail.events:
         console.print(
-            Text(f"  {format_local(event.at, '%Y-%m-%d %H:%M:%S')}  {event.operator:<12} {t('event_' + event.kind)}  ")
+            Text(f"  {format_local(event.at, '%Y-%m-%d %H:%M:%S')}  {safe_cell(event.operator, width=24):<12} ")
+            + Text(f"{t('event_' + event.kind)}  ")
             + Text(safe_cell(_event_summary(event.details), width=80))
         )
 

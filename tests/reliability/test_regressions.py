@@ -79,3 +79,44 @@ def test_a_file_with_an_sqlite_header_but_garbage_inside_is_refused_as_no_databa
         open_database(target)
     assert refused.value.key == "db_not_a_database"
     assert target.read_bytes() == b"SQLite format 3\x00" + b"\xff" * 4000
+
+
+HOSTILE_OPERATOR = "bu\x1b]0;X\x07di\u202e[/]"
+
+
+def test_operator_name_from_the_command_line_is_stored_clean(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from siaga_tui.cli import main
+    from siaga_tui.cli.base import settings
+
+    try:
+        main(["--db", str(db_path), "--operator", HOSTILE_OPERATOR, "add", "-c", "kebakaran", "-k", "Bahu", "-d", "x"])
+    except SystemExit as exit_:
+        assert not exit_.code
+    finally:
+        settings.reset()
+    capsys.readouterr()
+    with closing(sqlite3.connect(db_path)) as conn:
+        assert conn.execute("SELECT operator FROM report").fetchone()[0] == "budi[/]"
+
+
+def test_show_cleans_what_it_prints_even_from_rows_written_raw(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from siaga_tui.cli import main
+    from siaga_tui.cli.base import settings
+
+    db = open_database(db_path)  # written by another tool, which did not clean the name
+    saved = ReportService(db, operator=HOSTILE_OPERATOR).create_report(
+        NewReport(category="kebakaran", kelurahan="Bahu", description="x")
+    )
+    db.dispose()
+    with closing(sqlite3.connect(db_path)) as conn, conn:  # or by an older version
+        conn.execute("UPDATE report SET address = ?", ("Jl.\x1b[2J A",))
+    capsys.readouterr()
+    try:
+        main(["--db", str(db_path), "show", saved.number])
+    except SystemExit as exit_:
+        assert not exit_.code
+    finally:
+        settings.reset()
+    out = capsys.readouterr().out
+    assert unsafe_characters(out) == []
+    assert "budi[/]" in out
