@@ -190,3 +190,18 @@ def test_cli_audit_verify_and_list(any_db_url: str, clock) -> None:
     code, out, _ = cli(any_db_url, "audit", "verify")
     assert code == 1 and "#4" in out and "BROKEN" in out
     db.dispose()
+
+
+def test_the_head_is_printed_with_statistics_and_their_export(any_db_url: str, clock, tmp_path) -> None:
+    from siaga_tui.core.db import open_database
+
+    db = open_database(any_db_url)
+    work_some_reports(db, clock)
+    head = audit.audit_head(db).hash
+    code, out, _ = cli(any_db_url, "stats", "--all")
+    assert code == 0 and head in out
+    code, out, err = cli(any_db_url, "stats", "--all", "--format", "json")
+    assert code == 0 and head in err and head not in out
+    code, _, err = cli(any_db_url, "export", str(tmp_path / "stats.csv"), "--stats", "--year", "2026")
+    assert code == 0 and head in err
+    db.dispose()

@@ -320,3 +320,29 @@ def test_cli_reopen_needs_a_supervisor_once_accounts_exist(cli: Cli, any_db_url:
     code, out, err = cli("reopen", number, "--reason", "salah tutup")
     assert code == 0, err
     db.dispose()
+
+
+def test_cli_personal_data_export_needs_a_supervisor(cli: Cli, any_db_url: str, clock, tmp_path) -> None:
+    from siaga_tui.core.db import open_database
+
+    db = open_database(any_db_url)
+    closed_report(db, clock)
+    service = OperatorService(db, clock=clock)
+    service.add("sari", "Sari", "supervisor", PASSWORD)
+    service.add("budi", "Budi", "operator", "budi-sandi-1", by=Actor("sari", "Sari", "supervisor"))
+    target = tmp_path / "pribadi.csv"
+    code, _, err = cli("export", str(target), "--include-personal-data", operator="budi", password="budi-sandi-1")
+    assert code == 2 and "Only a supervisor may export" in err
+    assert not target.exists()
+    refusal = audit.list_entries(db)[-1]
+    assert (refusal.action, refusal.operator, refusal.details["permission"]) == (
+        audit.Action.REFUSED, "budi", "export_personal_data",
+    )
+    # Masked exports stay open to every operator.
+    code, _, err = cli("export", str(tmp_path / "masked.csv"), operator="budi", password=None)
+    assert code == 0, err
+    code, _, err = cli("export", str(target), "--include-personal-data")
+    assert code == 0, err
+    assert target.exists()
+    assert audit.list_entries(db)[-1].action == audit.Action.EXPORT_PERSONAL
+    db.dispose()

@@ -16,6 +16,7 @@ from pathlib import Path
 import typer
 
 from siaga_tui.cli.base import app, fail, settings, t
+from siaga_tui.cli.operators import signed_in_actor
 from siaga_tui.cli.stats import _period
 from siaga_tui.cli.stats import clock as stats_clock
 from siaga_tui.core.catalogue import load_catalogue
@@ -32,6 +33,8 @@ from siaga_tui.services.export import (
     write_stats_csv,
     write_stats_xlsx,
 )
+from siaga_tui.services.audit import audit_head_line
+from siaga_tui.services.operators import Permission, check_permission
 from siaga_tui.services.stats import Period, compute_statistics
 
 STDOUT = "-"
@@ -75,15 +78,22 @@ def export(
         else:
             with atomic_text(target, CsvFlavour(excel).encoding) as out:
                 write_stats_csv(figures, out, excel=excel)
+        print(audit_head_line(db), file=sys.stderr)  # to note on the paper copy
         return
     period = Period.all() if no_period else _period(year, date_from, date_to, today)
     filters = ExportFilter(period, tuple(status), tuple(kind), tuple(category), tuple(agency))
     filters = filters.checked(load_catalogue())
     total = count_reports(db, filters)
     if personal:
+        actor = signed_in_actor()
+        operator = actor.username if actor else settings.operator_name
+        check_permission(
+            db, operator=operator, role=actor.role if actor else None,
+            permission=Permission.EXPORT_PERSONAL_DATA, subject=destination[:120],
+        )
         record_personal_data_export(
             db,
-            operator=settings.operator_name,
+            operator=operator,
             destination=destination if target is None else str(target.resolve()),
             filters=filters,
             rows=total,

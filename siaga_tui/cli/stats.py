@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from siaga_tui.cli.base import app, fail, print_json, settings, t
+from siaga_tui.services.audit import audit_head_line
 from siaga_tui.core.catalogue import load_catalogue
 from siaga_tui.core.errors import NotFound
 from siaga_tui.core.i18n import current_language
@@ -74,6 +75,8 @@ def stats(
         writer.writerows(figure_rows(figures))
     else:
         Console(highlight=False).print(render(figures, current_language()))
+    # The audit head, to note beside the printed figures (stderr keeps csv/json clean).
+    print(audit_head_line(settings.database()), file=sys.stdout if output == "table" else sys.stderr)
 
 
 def _period(year: str | None, date_from: str | None, date_to: str | None, today: bool) -> Period:
