@@ -123,6 +123,9 @@ def test_from_to_and_today_choose_the_period(demo: Cli) -> None:
         (("--from", "2019-03-02", "--to", "2019-03-01"), "2019-03-01"),
         (("--format", "xml"), "xml"),
         (("--all", "--year", "2019"), "--all"),
+        (("--year", "0000"), "1900"),
+        (("--from", "0001-01-01", "--to", "0001-01-02"), "1900"),
+        (("--from", "9999-12-30", "--to", "9999-12-31"), "1900"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(demo: Cli, args: tuple[str, ...], needle: str) -> None:

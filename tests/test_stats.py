@@ -111,6 +111,16 @@ def test_between_includes_both_dates_and_refuses_a_reversed_range() -> None:
     assert "2019-03-01" in caught.value.message("en")
 
 
+@pytest.mark.parametrize("year", [0, 1, 1899, 3000, 9999])
+def test_years_beyond_the_calendar_edges_are_refused(year: int) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Period.year(year)
+    assert "1900" in caught.value.message("en")
+    if year:
+        with pytest.raises(ValidationError):
+            Period.between(date(year, 12, 30), date(year, 12, 31))
+
+
 def test_today_days_and_month_follow_the_local_date() -> None:
     # 28 Nov 2026 16:30 UTC is already 29 Nov in Manado.
     clock = fixed_clock(datetime(2026, 11, 28, 16, 30, tzinfo=UTC))

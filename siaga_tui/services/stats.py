@@ -59,6 +59,9 @@ DONE_AIM_PERCENT: Final = 60
 OLDEST_WAITING: Final = 5
 #: Shift start hours in WITA: 07–14, 14–21, 21–07 (the night shift crosses midnight).
 SHIFT_START_HOURS: Final = (7, 14, 21)
+#: The years a period may cover: wide enough for any record, narrow enough that the
+#: edges of the calendar (year 1, year 9999) never reach date arithmetic.
+YEARS: Final = range(1900, 3000)
 STATUSES: Final = (Status.SELESAI.value, Status.DITANGANI.value, Status.MENUNGGU.value)
 DISPOSITIONS: Final = tuple(d.value for d in Disposition)
 #: Up to this many reports in a period the interval medians and percentiles are exact;
@@ -116,6 +119,8 @@ class Period:
     @classmethod
     def between(cls, date_from: date, date_to: date) -> Period:
         """From the start of ``date_from`` to the end of ``date_to``, WITA, both included."""
+        for day in (date_from, date_to):
+            _check_year(day.year)
         if date_to < date_from:
             raise ValidationError(
                 "period", "stats_period_reversed", date_from=date_from.isoformat(),
@@ -130,6 +135,7 @@ class Period:
 
     @classmethod
     def year(cls, year: int) -> Period:
+        _check_year(year)
         return cls.between(date(year, 1, 1), date(year, 12, 31))
 
     @classmethod
@@ -216,6 +222,13 @@ class Period:
         if self.end is not None:
             terms.append(column < self.end)
         return terms
+
+
+def _check_year(year: int) -> None:
+    if year not in YEARS:
+        raise ValidationError(
+            "period", "stats_year_out_of_range", year=year, first=YEARS.start, last=YEARS.stop - 1
+        )
 
 
 def _local_midnight(day: date) -> datetime:
