@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import statistics
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import ValidationError
@@ -79,6 +83,15 @@ def test_median_and_p90_interpolate_between_ranks() -> None:
     assert percentile(ten, 0.9) == pytest.approx(9.1)
     assert percentile([(7.0, 1)], 0.9) == 7.0
     assert percentile([], 0.5) is None
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10**6), min_size=2, max_size=60))
+def test_percentile_of_a_histogram_equals_the_inclusive_method_on_the_values(values: list[int]) -> None:
+    counted = Counter(values)
+    histogram = sorted((float(v), n) for v, n in counted.items())
+    cuts = statistics.quantiles(values, n=10, method="inclusive")
+    assert percentile(histogram, 0.5) == pytest.approx(statistics.median(values), abs=1e-3)
+    assert percentile(histogram, 0.9) == pytest.approx(cuts[8], abs=1e-3)
 
 
 def test_percentile_reads_a_histogram_of_repeated_values() -> None:
