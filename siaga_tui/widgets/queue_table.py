@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Final
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import DataTable
 
 from siaga_tui.core.catalogue import Catalogue
@@ -28,6 +29,7 @@ COLUMNS: Final = (
     ("caller", "queue_col_caller", 15),
     ("agencies", "queue_col_agencies", 16),
     ("operator", "queue_col_operator", 14),
+    ("description", "queue_col_description", 48),
 )
 #: Timer levels: on time, past the forward target, past twice the target.
 ON_TIME, OVERDUE, ALARMED = 0, 1, 2
@@ -50,6 +52,11 @@ class QueueTable(DataTable[Text]):
     DEFAULT_CSS = """
     QueueTable { height: 1fr; }
     """
+    #: Home/End go to the first/last loaded report (rows, not columns).
+    BINDINGS = [
+        Binding("home", "scroll_top", show=False),
+        Binding("end", "scroll_bottom", show=False),
+    ]
 
     def __init__(self, catalogue: Catalogue, lang: str, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
@@ -125,6 +132,7 @@ class QueueTable(DataTable[Text]):
             Text(safe_cell(format_phone(row.caller_phone), width=20)),
             Text(safe_cell(agencies, width=40)),
             Text(safe_cell(row.operator, width=24)),
+            Text(safe_cell(row.description, width=80)),
         )
 
 

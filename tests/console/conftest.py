@@ -81,3 +81,22 @@ def open_seeded(path: Path) -> Database:
     database = open_database(path)
     seed_reports(database)
     return database
+
+
+async def settle(pilot: object) -> None:
+    """Let every running worker finish and the screen catch up."""
+    app = pilot.app  # type: ignore[attr-defined]
+    await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+    await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+def column(app: SiagaApp, key: str) -> list[str]:
+    """The plain text of one queue column, top to bottom."""
+    table = app.screen.query_one("#queue-table")
+    return [str(table.get_cell(row_key, key)) for row_key in table.rows]  # type: ignore[attr-defined]
+
+
+def notices(app: SiagaApp) -> list[str]:
+    return [n.message for n in app._notifications]

@@ -1,0 +1,239 @@
+"""The queue: order, timer marks, filters and search, paging, Enter, live updates."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from siaga_tui.app import SiagaApp, make_app
+from siaga_tui.core.db import Database
+from siaga_tui.core.models import REPORT
+from siaga_tui.core.timeutil import fixed_clock
+from siaga_tui.screens.category_filter import CategoryFilterDialog
+from siaga_tui.screens.detail import DetailScreen
+from siaga_tui.screens.queue import QueueScreen
+from siaga_tui.services.reports import NewReport, ReportService
+from siaga_tui.widgets.status_header import StatusHeader
+from tests.conftest import FROZEN_NOW, MutableClock
+from tests.console.conftest import OPERATOR, column, notices, settle
+
+SIZE = (120, 40)
+#: The most a live change may take to show, generously above the 2 s promised.
+LIVE_BOUND = 6.0
+
+
+def queue(app: SiagaApp) -> QueueScreen:
+    screen = app.screen
+    assert isinstance(screen, QueueScreen)
+    return screen
+
+
+def title(app: SiagaApp) -> str:
+    return app.screen.query_one(StatusHeader).title
+
+
+async def test_emergencies_first_then_oldest_with_marks_and_counts(console_app: SiagaApp) -> None:
+    async with console_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = queue(pilot.app)
+        assert [row.category for row in screen.rows] == [
+            "kebakaran", "kecelakaan", "kesehatan", "penerangan-jalan", "sampah",
+        ]  # the 4-hour-old street light waits behind the 4-minute-old emergency
+        assert column(pilot.app, "age") == ["1h35m", "30m", "4m", "4h00m", "20m"]
+        assert column(pilot.app, "category")[0] == "● Kebakaran"
+        assert column(pilot.app, "category")[3].strip() == "Penerangan Jalan Umum"
+        assert column(pilot.app, "caller")[:3] == ["0812-3456-7890", "(0431) 864444", ""]
+        assert column(pilot.app, "place")[0] == "Paal Dua (Paal Dua)"
+        # fire: 3 min target, 95 min waiting -> alarmed; the others per their targets
+        marks = column(pilot.app, "mark")
+        assert marks[0] == "!!"
+        assert title(pilot.app).endswith(f"{marks.count('!')} lewat target · {marks.count('!!')} alarm")
+        assert str(screen.query_one("#queue-bar").render()).startswith("5 dari 5 laporan terbuka")
+
+
+async def test_ages_tick_and_a_report_becomes_overdue_then_alarmed(seeded_db: Database) -> None:
+    clock = MutableClock(FROZEN_NOW)
+    app = make_app(seeded_db, operator=OPERATOR, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = queue(pilot.app)
+        health = screen.rows[2]
+        target = app.catalogue.category(health.category).forward_target
+        waited = FROZEN_NOW - health.created_at
+        clock.now = health.created_at + target - timedelta(seconds=1)
+        screen._tick()
+        assert column(pilot.app, "mark")[2] == ""
+        clock.now = health.created_at + target + timedelta(seconds=1)
+        screen._tick()
+        assert column(pilot.app, "mark")[2] == "!"
+        clock.now = health.created_at + 2 * target + timedelta(seconds=1)
+        screen._tick()
+        assert column(pilot.app, "mark")[2] == "!!"
+        assert column(pilot.app, "age")[2] != str(waited)
+
+
+async def test_kind_status_category_filters_and_escape(console_app: SiagaApp) -> None:
+    async with console_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = queue(pilot.app)
+        await pilot.press("e")
+        await settle(pilot)
+        assert [r.kind for r in screen.rows] == ["darurat"] * 3
+        assert "saring: Darurat" in str(screen.query_one("#queue-bar").render())
+        await pilot.press("e")
+        await settle(pilot)
+        assert len(screen.rows) == 5
+        await pilot.press("n")
+        await settle(pilot)
+        assert [r.category for r in screen.rows] == ["penerangan-jalan", "sampah"]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(screen.rows) == 5
+        await pilot.press("s")
+        await settle(pilot)
+        assert screen.filters.status == "menunggu" and len(screen.rows) == 5
+        await pilot.press("s")
+        await settle(pilot)
+        assert screen.filters.status == "ditangani" and screen.rows == []
+        assert "0 dari 0" in str(screen.query_one("#queue-bar").render())
+        await pilot.press("s", "k")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, CategoryFilterDialog)
+        categories = [c.code for c in console_app.catalogue.categories]
+        await pilot.press(*["down"] * (categories.index("sampah") + 1), "enter")
+        await settle(pilot)
+        assert [r.category for r in screen.rows] == ["sampah"]
+        await pilot.press("k", "enter")  # first option: every category
+        await settle(pilot)
+        assert len(screen.rows) == 5
+
+
+async def test_search_by_place_phone_number_and_text(console_app: SiagaApp) -> None:
+    async with console_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = queue(pilot.app)
+        for needle, expected in (
+            ("Tikala Baru", ["kecelakaan"]),
+            ("0853", []),
+            ("0852", ["penerangan-jalan"]),
+            ("112-2026-000005", ["sampah"]),
+            ("ambulans", ["kesehatan"]),
+        ):
+            await pilot.press("slash")
+            search = screen.query_one("#queue-search")
+            assert search.has_focus
+            search.value = ""  # type: ignore[attr-defined]
+            await pilot.press(*needle, "enter")
+            await settle(pilot)
+            assert [r.category for r in screen.rows] == expected, needle
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(screen.rows) == 5
+        assert not screen.query_one("#queue-search").display
+
+
+async def test_enter_opens_the_highlighted_report(console_app: SiagaApp) -> None:
+    async with console_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        expected = queue(pilot.app).rows[1]
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, DetailScreen)
+        assert pilot.app.screen.report_id == expected.id
+        assert pilot.app.screen.detail is not None and pilot.app.screen.detail.number == expected.number
+
+
+async def test_a_long_queue_loads_a_window_and_fetches_more_when_paging(db: Database) -> None:
+    service = ReportService(db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW - timedelta(hours=1)))
+    for index in range(230):
+        service.create_report(NewReport(category="sampah", kelurahan="Sario", description=f"laporan {index}"))
+    app = make_app(db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = queue(pilot.app)
+        table = screen.query_one("#queue-table")
+        assert len(screen.rows) == 100 and table.row_count == 100  # type: ignore[attr-defined]
+        assert str(screen.query_one("#queue-bar").render()).startswith("100 dari 230")
+        await pilot.press("end")
+        await settle(pilot)
+        assert len(screen.rows) == 200
+        await pilot.press(*["pagedown"] * 4)
+        await settle(pilot)
+        assert len(screen.rows) == 230 and screen.next_after is None
+        assert len({r.id for r in screen.rows}) == 230
+
+
+
+async def wait_until(pilot: object, condition: object, bound: float = LIVE_BOUND) -> bool:
+    """Poll ``condition()`` with short pauses until it holds or ``bound`` seconds pass."""
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
+    return bool(condition())  # type: ignore[operator]
+
+
+async def test_a_report_filed_at_another_workstation_appears_without_a_key(seeded_db: Database) -> None:
+    app = make_app(seeded_db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        other = ReportService(seeded_db, operator="Meja Dua", clock=fixed_clock(FROZEN_NOW))
+        other.create_report(NewReport(category="kebakaran", kelurahan="Sario", description="dari meja dua"))
+        assert await wait_until(pilot, lambda: len(queue(pilot.app).rows) == 6)
+        assert "Meja Dua" in column(pilot.app, "operator")
+        assert pilot.app.screen.query_one("#queue-table").row_count == 6
+
+
+async def test_a_report_filed_by_another_process_appears(db_path: Path, seeded_db: Database) -> None:
+    app = make_app(seeded_db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        env = {**os.environ, "SIAGA112_OPERATOR": "Proses Lain"}
+        done = subprocess.run(
+            [sys.executable, "-m", "siaga_tui", "--db", str(db_path), "add",
+             "-c", "kebakaran", "-k", "paal 4", "-d", "Gudang terbakar"],
+            capture_output=True, text=True, env=env, timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert await wait_until(pilot, lambda: len(queue(pilot.app).rows) == 6)
+        assert "Gudang terbakar" in column(pilot.app, "description")
+
+
+async def test_a_change_elsewhere_updates_the_row_in_place(seeded_db: Database) -> None:
+    app = make_app(seeded_db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        first = queue(pilot.app).rows[0]
+        other = ReportService(seeded_db, operator="Meja Dua", clock=fixed_clock(FROZEN_NOW))
+        other.forward(first.id, "damkar")
+        assert await wait_until(pilot, lambda: "Damkar" in column(pilot.app, "agencies"))
+        row = next(r for r in queue(pilot.app).rows if r.id == first.id)
+        assert row.status == "ditangani"
+
+
+async def test_hostile_caller_text_shows_literally(seeded_db: Database) -> None:
+    paste = "[bold]x[/ [@click=app.quit] \x1b[31mred\x1b[0m " + "a" * 100_000
+    with seeded_db.write() as conn:  # an old database may hold what the form no longer takes
+        conn.execute(sa.update(REPORT).where(REPORT.c.number == "112-2026-000001").values(description=paste, address="[/]"))
+    app = make_app(seeded_db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        shown = column(pilot.app, "description")[0]
+        assert shown.startswith("[bold]x[/ [@click=app.quit] red aaa")
+        assert "\x1b" not in shown and len(shown) <= 80
+        await pilot.press("enter")
+        await settle(pilot)
+        view = pilot.app.screen.query_one("#detail-fields")
+        text = str(view.render())
+        assert "[bold]x[/ [@click=app.quit] red " in text
+        assert "\x1b" not in text
+        assert "[/]" in text
+        assert isinstance(pilot.app.screen, DetailScreen)  # nothing quit, nothing crashed
+        assert pilot.app.is_running
