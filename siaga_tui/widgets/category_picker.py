@@ -1,0 +1,98 @@
+"""The category picker: one key picks the category of a new report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual import events
+from textual.content import Content
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from siaga_tui.core.catalogue import Category
+from siaga_tui.core.i18n import translate
+
+
+class CategoryPicker(Widget, can_focus=True):
+    """Every category beside its key; emergencies first and marked.
+
+    Focused, it lists them all (emergencies in the left column); once one is picked
+    and focus moves on, it folds to one line with the choice. Posts ``Picked``.
+    """
+
+    DEFAULT_CSS = """
+    CategoryPicker {
+        height: auto;
+        padding: 0 1;
+        &:focus { background: $boost; }
+    }
+    """
+
+    selected: reactive[str | None] = reactive(None, layout=True)
+    lang: reactive[str] = reactive("id", layout=True)
+
+    class Picked(Message):
+        """A category was picked with its key."""
+
+        def __init__(self, picker: CategoryPicker, category: Category) -> None:
+            super().__init__()
+            self.picker = picker
+            self.category = category
+
+        @property
+        def control(self) -> CategoryPicker:
+            return self.picker
+
+    def __init__(self, categories: Sequence[Category], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.categories = tuple(categories)
+        self._by_key = {c.hotkey: c for c in self.categories}
+
+    @property
+    def category(self) -> Category | None:
+        return next((c for c in self.categories if c.code == self.selected), None)
+
+    def on_key(self, event: events.Key) -> None:
+        category = self._by_key.get(event.character or "")
+        if category is None:
+            return
+        event.stop()
+        event.prevent_default()
+        self.selected = category.code
+        self.post_message(self.Picked(self, category))
+
+    def on_focus(self, event: events.Focus) -> None:
+        self.refresh(layout=True)
+
+    def on_blur(self, event: events.Blur) -> None:
+        self.refresh(layout=True)
+
+    def render(self) -> Content:
+        chosen = self.category
+        if chosen is not None and not self.has_focus:
+            return Content.assemble(
+                (f"{translate('field_category', self.lang)}: ", "bold"),
+                self._entry(chosen),
+            )
+        left = [c for c in self.categories if c.is_emergency]
+        right = [c for c in self.categories if not c.is_emergency]
+        width = max((self._entry(c).cell_length for c in left), default=0) + 2
+        lines = [Content.styled(translate("entry_pick_category", self.lang), "bold")]
+        for index in range(max(len(left), len(right))):
+            cell = self._entry(left[index]) if index < len(left) else Content("")
+            line = cell.pad_right(width - cell.cell_length)
+            if index < len(right):
+                line = line + self._entry(right[index])
+            lines.append(line)
+        return Content("\n").join(lines)
+
+    def _entry(self, category: Category) -> Content:
+        marker = "\u25cf " if category.is_emergency else "  "  # ●
+        picked = category.code == self.selected
+        return Content.assemble(
+            (f" {category.hotkey} ", "reverse bold" if picked else "bold $accent"),
+            " ",
+            (marker, "$error"),
+            (category.label(self.lang), "bold" if picked else ""),
+        )

@@ -1,0 +1,52 @@
+"""Asks before the quick entry form is left with something typed in it."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from siaga_tui.core.i18n import translate
+
+
+class LeaveConfirm(ModalScreen[bool]):
+    """``y`` leaves (True); ``n`` or Esc goes back to the form (False)."""
+
+    DEFAULT_CSS = """
+    LeaveConfirm {
+        align: center middle;
+        & > Vertical {
+            width: auto;
+            max-width: 70;
+            height: auto;
+            border: thick $warning;
+            background: $surface;
+            padding: 1 2;
+        }
+        #leave-title { text-style: bold; }
+    }
+    """
+
+    BINDINGS = [
+        Binding("y", "leave", show=False),
+        Binding("n,escape", "stay", show=False),
+    ]
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self.lang = lang
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(translate("entry_leave_title", self.lang), id="leave-title", markup=False)
+            yield Static(translate("entry_leave_body", self.lang), markup=False)
+            yield Static(translate("entry_leave_yes", self.lang), markup=False)
+            yield Static(translate("entry_leave_no", self.lang), markup=False)
+
+    def action_leave(self) -> None:
+        self.dismiss(True)
+
+    def action_stay(self) -> None:
+        self.dismiss(False)
