@@ -71,6 +71,11 @@ class CallService:
                 note=clean_note,
             )
 
+    def last_call_id(self) -> int:
+        """The newest call's id (one index lookup): a live board polls it for new calls."""
+        with self.db.read() as conn:
+            return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(CALL.c.id), 0))).scalar_one())
+
     def caller_history(self, phone: str | None) -> CallerHistory | None:
         """Earlier calls and reports from this number; None when it is not a full number."""
         try:

@@ -412,3 +412,14 @@ def test_a_draft_survives_a_round_trip_through_plain_data() -> None:
     assert empty.with_changes(phone="  ").is_empty
     assert draft.to_report().answered_at == FROZEN_NOW
     assert EntryDraft.from_dict(draft.to_dict()).opened_at + timedelta(0) == FROZEN_NOW
+
+
+def test_last_call_id_moves_with_each_logged_call(db: Database, clock: MutableClock) -> None:
+    calls = CallService(db, operator="ani", clock=clock)
+    assert calls.last_call_id() == 0
+    first = calls.log_call("hening")
+    assert calls.last_call_id() == first
+    ReportService(db, operator="ani", clock=clock).create_report(
+        NewReport(category="kebakaran", kelurahan="Tikala Baru", description="Api")
+    )
+    assert calls.last_call_id() > first
