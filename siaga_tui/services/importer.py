@@ -33,6 +33,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import io
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -214,7 +215,12 @@ class Importer:
     ) -> ImportResult:
         text = read_text(path, encoding)
         delimiter = _dialect(text)
-        reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
+        # The whole file is in memory already: a huge cell is read, then refused by the
+        # field's own rule with its line, instead of failing inside the csv module.
+        csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+        # StringIO(newline="") ends lines only at CR and LF, as CSV does; splitlines()
+        # would also split rows at NEL, FF, VT and U+2028 inside a caller's text.
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         header = next(reader, None)
         if not header or not any(cell.strip() for cell in header):
             raise ImportRefused("import_empty_file")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,3 +121,28 @@ def test_show_cleans_what_it_prints_even_from_rows_written_raw(db_path: Path, ca
     out = capsys.readouterr().out
     assert unsafe_characters(out) == []
     assert "budi[/]" in out
+
+
+def _import(db: Database, text: str, tmp_path: Path) -> Any:
+    from siaga_tui.services.importer import Importer
+
+    source = tmp_path / "laporan.csv"
+    source.write_text(text, encoding="utf-8", newline="")
+    return Importer(db, operator="rel").run(source)
+
+
+MINIMAL_HEADER = "date,category,kelurahan,description,status\r\n"
+
+
+def test_import_keeps_a_row_whole_when_its_text_holds_nel_or_a_line_separator(db: Database, tmp_path: Path) -> None:
+    result = _import(db, MINIMAL_HEADER + '2019-03-01,kebakaran,Bahu,"Jalan \x85rusak\u2028parah\x0c",menunggu\r\n', tmp_path)
+    assert not result.bad and result.added == 1
+    with db.read() as conn:
+        assert conn.exec_driver_sql("SELECT description FROM report").scalar() == "Jalan rusak\u2028parah"
+
+
+def test_import_refuses_a_huge_cell_with_its_line_and_field(db: Database, tmp_path: Path) -> None:
+    result = _import(db, MINIMAL_HEADER + "2019-03-01,kebakaran,Bahu," + "x" * 200_000 + ",menunggu\r\n", tmp_path)
+    assert not result.written
+    (bad,) = result.bad
+    assert bad.line == 2 and [error.field for error in bad.errors] == ["description"]
