@@ -51,10 +51,28 @@ def test_demo_then_stats_prints_the_city_2019_table(cli: Cli) -> None:
     assert code == 0, err
     for expected in (
         "Jumlah laporan: 1.132",
-        "Kedaruratan", "842", "74 %", "290", "26 %",
-        "Ketenteraman dan Ketertiban", "137", "Kebakaran", "123",
-        "Kelistrikan", "140", "48 %", "Air Bersih", "62", "21 %",
-        "Selesai", "577", "51 %", "385", "34 %", "170", "15 %",
+        "Kedaruratan",
+        "842",
+        "74 %",
+        "290",
+        "26 %",
+        "Ketenteraman dan Ketertiban",
+        "137",
+        "Kebakaran",
+        "123",
+        "Kelistrikan",
+        "140",
+        "48 %",
+        "Air Bersih",
+        "62",
+        "21 %",
+        "Selesai",
+        "577",
+        "51 %",
+        "385",
+        "34 %",
+        "170",
+        "15 %",
         "target lebih dari 60 %: belum tercapai",
         "12 laporan ganda dihitung sekali",
     ):
@@ -71,17 +89,28 @@ def test_json_has_stable_fields(demo: Cli) -> None:
     data = json.loads(demo.ok("stats", "--year", "2019", "--format", "json"))
     assert data["reports"] == 1132 and data["duplicates_excluded"] == 12
     assert data["period"] == {
-        "label": "2019", "start": "2019-01-01T00:00:00+08:00", "end": "2020-01-01T00:00:00+08:00",
+        "label": "2019",
+        "start": "2019-01-01T00:00:00+08:00",
+        "end": "2020-01-01T00:00:00+08:00",
     }
     kinds = {k["kind"]: (k["count"], k["percent"]) for k in data["kinds"]}
     assert kinds == {"darurat": (842, 74), "non_darurat": (290, 26)}
     assert [(s["status"], s["count"], s["percent"]) for s in data["statuses"]] == [
-        ("selesai", 577, 51), ("ditangani", 385, 34), ("menunggu", 170, 15),
+        ("selesai", 577, 51),
+        ("ditangani", 385, 34),
+        ("menunggu", 170, 15),
     ]
     assert data["done_aim"] == {"aim_percent": 60, "done_percent": 51, "met": False}
     assert set(data["calls"]) == {"laporan", "iseng", "hening", "informasi", "salah_sambung"}
     interval = data["intervals"][0]
-    assert set(interval) == {"interval", "kind", "count", "median_seconds", "p90_seconds", "sampled"}
+    assert set(interval) == {
+        "interval",
+        "kind",
+        "count",
+        "median_seconds",
+        "p90_seconds",
+        "sampled",
+    }
     assert interval["sampled"] is False
 
 
@@ -91,13 +120,18 @@ def test_csv_is_one_flat_table(demo: Cli) -> None:
     assert tuple(rows[0]) == ROW_FIELDS
     found = {(r["section"], r["key"]): r for r in rows}
     assert found[("reports", "total")]["count"] == "1132"
-    assert (found[("category", "kelistrikan")]["count"], found[("category", "kelistrikan")]["percent"]) == ("140", "48")
+    assert (
+        found[("category", "kelistrikan")]["count"],
+        found[("category", "kelistrikan")]["percent"],
+    ) == ("140", "48")
     assert found[("category", "air-bersih")]["percent"] == "21"
     assert found[("done_aim", "not_met")]["percent"] == "51"
 
 
 def test_from_to_and_today_choose_the_period(demo: Cli) -> None:
-    year = json.loads(demo.ok("stats", "--from", "2019-01-01", "--to", "2019-12-31", "--format", "json"))
+    year = json.loads(
+        demo.ok("stats", "--from", "2019-01-01", "--to", "2019-12-31", "--format", "json")
+    )
     assert year["reports"] == 1132
     today = json.loads(demo.ok("stats", "--today", "--format", "json"))
     assert today["period"]["label"] == "2026-11-28" and today["reports"] > 0
@@ -106,7 +140,9 @@ def test_from_to_and_today_choose_the_period(demo: Cli) -> None:
     since = json.loads(demo.ok("stats", "--from", "2026-11-28", "--format", "json"))
     assert since["reports"] == today["reports"]
     everything = json.loads(demo.ok("stats", "--all", "--format", "json"))
-    assert everything["period"]["start"] is None and everything["reports"] == 1132 + default["reports"]
+    assert (
+        everything["period"]["start"] is None and everything["reports"] == 1132 + default["reports"]
+    )
     assert "all years" in demo.ok("stats", "--all")
 
 
@@ -136,7 +172,7 @@ def test_bad_input_is_one_line_and_exit_2(demo: Cli, args: tuple[str, ...], need
 
 
 def test_demo_refuses_a_database_with_reports(demo: Cli) -> None:
-    code, out, err = demo("demo")
+    code, _out, err = demo("demo")
     assert code == 2 and len(err.strip().splitlines()) == 1 and "empty" in err
 
 
@@ -163,7 +199,9 @@ def test_the_generated_time_is_the_clock(demo: Cli) -> None:
     assert data["generated_at"] == "2026-11-28T10:00:00+08:00"
 
 
-def test_a_sampled_period_says_so_under_the_times(demo: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_sampled_period_says_so_under_the_times(
+    demo: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import siaga_tui.services.stats as service
 
     monkeypatch.setattr(service, "EXACT_INTERVALS_LIMIT", 100)

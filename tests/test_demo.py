@@ -14,7 +14,16 @@ import sqlalchemy as sa
 from siaga_tui.core.catalogue import load_catalogue
 from siaga_tui.core.db import Database, open_database
 from siaga_tui.core.errors import SiagaError
-from siaga_tui.core.models import CALL, EVENT, NUMBER_SEQUENCE, OPERATOR, REFERRAL, REPORT, Status, queue_rank
+from siaga_tui.core.models import (
+    CALL,
+    EVENT,
+    NUMBER_SEQUENCE,
+    OPERATOR,
+    REFERRAL,
+    REPORT,
+    Status,
+    queue_rank,
+)
 from siaga_tui.core.phones import format_phone, normalize_phone
 from siaga_tui.core.timeutil import as_utc, fixed_clock, to_local
 from siaga_tui.services.demo import build_demo, ensure_demo_data
@@ -44,7 +53,9 @@ def _figures(db: Database) -> dict[str, object]:
         "top_emergency": [(c.code, c.count) for c in emergency.categories[:2]],
         "top_other": [(c.code, c.count, c.share.percent) for c in other.categories[:2]],
         "statuses": [(s.status, s.count, s.share.percent) for s in stats.statuses],
-        "rest_below_top": all(c.count < emergency.categories[1].count for c in emergency.categories[2:])
+        "rest_below_top": all(
+            c.count < emergency.categories[1].count for c in emergency.categories[2:]
+        )
         and all(c.count < other.categories[1].count for c in other.categories[2:]),
     }
 
@@ -96,7 +107,9 @@ def test_every_report_row_equals_the_replay_of_its_events(demo_db: Database) -> 
             assert previous_at is None or row["at"] >= previous_at
             previous_at = row["at"]
         referrals = Counter(conn.execute(sa.select(REFERRAL.c.report_id)).scalars())
-        calls = Counter(conn.execute(sa.select(CALL.c.report_id).where(CALL.c.report_id.is_not(None))).scalars())
+        calls = Counter(
+            conn.execute(sa.select(CALL.c.report_id).where(CALL.c.report_id.is_not(None))).scalars()
+        )
     assert len(reports) > 1132
     for report in reports:
         own = events[report["id"]]
@@ -113,7 +126,12 @@ def test_every_report_row_equals_the_replay_of_its_events(demo_db: Database) -> 
         assert as_utc(own[-1][1]) == report["updated_at"]
         assert report["queue_rank"] == queue_rank(report["kind"], report["status"])
         # The lifecycle runs forwards in time.
-        moments = [report["call_answered_at"], report["created_at"], report["first_forwarded_at"], report["closed_at"]]
+        moments = [
+            report["call_answered_at"],
+            report["created_at"],
+            report["first_forwarded_at"],
+            report["closed_at"],
+        ]
         present = [m for m in moments if m is not None]
         assert present == sorted(present)
 
@@ -132,13 +150,21 @@ def test_every_forwarded_report_went_to_its_categorys_primary_agency(demo_db: Da
     catalogue = load_catalogue()
     with demo_db.read() as conn:
         rows = conn.execute(
-            sa.select(REPORT.c.category, REPORT.c.status, REFERRAL.c.agency, REFERRAL.c.forwarded_at,
-                      REFERRAL.c.acknowledged_at, REPORT.c.created_at)
-            .join(REFERRAL, REFERRAL.c.report_id == REPORT.c.id)
+            sa.select(
+                REPORT.c.category,
+                REPORT.c.status,
+                REFERRAL.c.agency,
+                REFERRAL.c.forwarded_at,
+                REFERRAL.c.acknowledged_at,
+                REPORT.c.created_at,
+            ).join(REFERRAL, REFERRAL.c.report_id == REPORT.c.id)
         ).all()
         unforwarded_done = conn.execute(
-            sa.select(sa.func.count()).select_from(REPORT).where(
-                REPORT.c.status != Status.MENUNGGU, REPORT.c.duplicate_of.is_(None),
+            sa.select(sa.func.count())
+            .select_from(REPORT)
+            .where(
+                REPORT.c.status != Status.MENUNGGU,
+                REPORT.c.duplicate_of.is_(None),
                 REPORT.c.first_forwarded_at.is_(None),
             )
         ).scalar_one()
@@ -151,8 +177,12 @@ def test_every_forwarded_report_went_to_its_categorys_primary_agency(demo_db: Da
 
 def test_numbers_are_unique_and_the_sequence_knows_the_last(demo_db: Database) -> None:
     with demo_db.read() as conn:
-        rows = conn.execute(sa.select(REPORT.c.number, REPORT.c.year, REPORT.c.seq, REPORT.c.created_at)).all()
-        sequence = dict(conn.execute(sa.select(NUMBER_SEQUENCE.c.year, NUMBER_SEQUENCE.c.last_value)).all())
+        rows = conn.execute(
+            sa.select(REPORT.c.number, REPORT.c.year, REPORT.c.seq, REPORT.c.created_at)
+        ).all()
+        sequence = dict(
+            conn.execute(sa.select(NUMBER_SEQUENCE.c.year, NUMBER_SEQUENCE.c.last_value)).all()
+        )
     assert len({r.number for r in rows}) == len(rows)
     for number, year, seq, created_at in rows:
         assert number == f"112-{year}-{seq:06d}" and to_local(created_at).year == year
@@ -163,8 +193,16 @@ def test_numbers_are_unique_and_the_sequence_knows_the_last(demo_db: Database) -
 
 def test_callers_are_synthetic_and_valid(demo_db: Database) -> None:
     with demo_db.read() as conn:
-        phones = set(conn.execute(sa.select(CALL.c.caller_phone).where(CALL.c.caller_phone.is_not(None))).scalars())
-        phones |= set(conn.execute(sa.select(REPORT.c.caller_phone).where(REPORT.c.caller_phone.is_not(None))).scalars())
+        phones = set(
+            conn.execute(
+                sa.select(CALL.c.caller_phone).where(CALL.c.caller_phone.is_not(None))
+            ).scalars()
+        )
+        phones |= set(
+            conn.execute(
+                sa.select(REPORT.c.caller_phone).where(REPORT.c.caller_phone.is_not(None))
+            ).scalars()
+        )
     assert phones
     for phone in phones:
         assert re.fullmatch(r"\+628\d\d0000\d{4}", phone), phone
@@ -177,12 +215,17 @@ def test_calls_are_joined_and_nuisance_calls_come_in_realistic_numbers(demo_db: 
     nuisance = stats.nuisance_calls
     # Prank and silent calls are a large share of all calls, as centers report.
     assert 0.3 < nuisance / stats.calls_total < 0.7
-    assert stats.call_count("iseng") > stats.call_count("hening") > stats.call_count("salah_sambung") > 0
+    assert (
+        stats.call_count("iseng")
+        > stats.call_count("hening")
+        > stats.call_count("salah_sambung")
+        > 0
+    )
     with demo_db.read() as conn:
         orphan = conn.execute(
-            sa.select(sa.func.count()).select_from(CALL).where(
-                (CALL.c.disposition == "laporan") != CALL.c.report_id.is_not(None)
-            )
+            sa.select(sa.func.count())
+            .select_from(CALL)
+            .where((CALL.c.disposition == "laporan") != CALL.c.report_id.is_not(None))
         ).scalar_one()
     assert orphan == 0
 
@@ -201,7 +244,9 @@ def test_intervals_are_minutes_for_emergencies_and_hours_for_the_rest(demo_db: D
 def test_rainy_months_bring_more_disasters_and_fallen_trees(demo_db: Database) -> None:
     def count(code: str, months: tuple[int, ...]) -> int:
         return sum(
-            compute_statistics(demo_db, Period.between(*_month(m)), oldest_waiting=0).category(code).count
+            compute_statistics(demo_db, Period.between(*_month(m)), oldest_waiting=0)
+            .category(code)
+            .count
             for m in months
         )
 
@@ -232,7 +277,8 @@ def test_today_has_open_reports_of_various_ages_some_overdue(demo_db: Database) 
         latest_event = conn.execute(sa.select(sa.func.max(EVENT.c.at))).scalar_one()
     ages = [FROZEN_NOW - created for _, created in waiting]
     overdue = [
-        code for code, created in waiting
+        code
+        for code, created in waiting
         if FROZEN_NOW - created > catalogue.category(code).forward_target
     ]
     assert len(overdue) >= 2 and any(catalogue.category(c).is_emergency for c in overdue)
@@ -244,8 +290,14 @@ def _dump(database: Database) -> list:
     with database.read() as conn:
         return [
             conn.execute(sa.select(table).order_by(table.c[key])).all()
-            for table, key in ((REPORT, "id"), (CALL, "id"), (REFERRAL, "id"), (EVENT, "id"),
-                               (NUMBER_SEQUENCE, "year"), (OPERATOR, "username"))
+            for table, key in (
+                (REPORT, "id"),
+                (CALL, "id"),
+                (REFERRAL, "id"),
+                (EVENT, "id"),
+                (NUMBER_SEQUENCE, "year"),
+                (OPERATOR, "username"),
+            )
         ]
 
 
@@ -287,3 +339,32 @@ def test_a_clock_in_early_2020_adds_no_live_reports_to_2019(db: Database) -> Non
     summary = build_demo(db, clock=fixed_clock(datetime(2020, 1, 1, 3, tzinfo=UTC)))
     assert summary.live_reports == 0
     assert compute_statistics(db, Period.year(2019)).total == 1132
+
+
+def test_demo_events_carry_the_same_details_as_the_services_write(
+    demo_db: Database, db: Database
+) -> None:
+    desk = ReportService(db, operator="budi", clock=CLOCK)
+    first = desk.create_report(
+        NewReport(category="kebakaran", kelurahan="Paal 4", description="api")
+    )
+    referral = desk.forward(first.id, "damkar")
+    desk.acknowledge(first.id, referral, acknowledged_by="Piket")
+    desk.attach_call(first.id, phone="081200001234")
+    desk.change_status(first.id, "selesai", note="padam")
+    second = desk.create_report(
+        NewReport(category="kebakaran", kelurahan="Paal 4", description="api")
+    )
+    desk.mark_duplicate(second.id, first.id)
+
+    def shapes(database: Database) -> dict[str, set[frozenset[str]]]:
+        found: dict[str, set[frozenset[str]]] = {}
+        with database.read() as conn:
+            for kind, details in conn.execute(sa.select(EVENT.c.kind, EVENT.c.details)):
+                found.setdefault(kind, set()).add(frozenset(details))
+        return found
+
+    service, demo = shapes(db), shapes(demo_db)
+    assert set(demo) <= set(service)
+    for kind, keys in demo.items():
+        assert keys <= service[kind] | {k - {"status_to"} for k in service[kind]}, kind

@@ -86,7 +86,9 @@ def test_median_and_p90_interpolate_between_ranks() -> None:
 
 
 @given(st.lists(st.integers(min_value=0, max_value=10**6), min_size=2, max_size=60))
-def test_percentile_of_a_histogram_equals_the_inclusive_method_on_the_values(values: list[int]) -> None:
+def test_percentile_of_a_histogram_equals_the_inclusive_method_on_the_values(
+    values: list[int],
+) -> None:
     counted = Counter(values)
     histogram = sorted((float(v), n) for v, n in counted.items())
     cuts = statistics.quantiles(values, n=10, method="inclusive")
@@ -275,7 +277,9 @@ def test_counts_shares_and_the_aim_on_fixed_data(db: Database, clock, fixed_data
     assert [r.id for r in stats.oldest_waiting] == [fixed_data["r5"]]
 
 
-def test_agencies_count_each_report_once_and_skip_duplicates(db: Database, clock, fixed_data) -> None:
+def test_agencies_count_each_report_once_and_skip_duplicates(
+    db: Database, clock, fixed_data
+) -> None:
     stats = compute_statistics(db, Period.today(fixed_clock(FROZEN_NOW)), clock=clock)
     found = {a.code: (a.forwarded, a.acknowledged, a.done) for a in stats.agencies}
     assert found == {"damkar": (2, 2, 2), "dinkes": (1, 0, 0), "pln": (1, 0, 1)}
@@ -304,12 +308,18 @@ def test_calls_by_disposition_beside_the_reports(db: Database, clock, fixed_data
     stats = compute_statistics(db, Period.today(fixed_clock(FROZEN_NOW)), clock=clock)
     # Six reports were filed from six calls (the duplicate's call is a real call).
     assert {c.disposition: c.count for c in stats.calls} == {
-        "laporan": 6, "iseng": 2, "hening": 1, "informasi": 0, "salah_sambung": 0,
+        "laporan": 6,
+        "iseng": 2,
+        "hening": 1,
+        "informasi": 0,
+        "salah_sambung": 0,
     }
     assert stats.calls_total == 9 and stats.nuisance_calls == 3
 
 
-def test_a_sample_of_every_id_gives_the_exact_figures(db: Database, clock, fixed_data, monkeypatch) -> None:
+def test_a_sample_of_every_id_gives_the_exact_figures(
+    db: Database, clock, fixed_data, monkeypatch
+) -> None:
     from siaga_tui.services import stats as module
 
     period = Period.today(fixed_clock(FROZEN_NOW))
@@ -360,8 +370,14 @@ def test_an_empty_period_has_zero_counts_and_no_shares(db: Database) -> None:
     assert not stats.aim.met
     assert stats.interval("forwarded_to_done", None).median is None
     assert figure_rows(stats)[0] == {
-        "section": "reports", "key": "total", "kind": "", "count": 0, "of": "",
-        "percent": "", "median_seconds": "", "p90_seconds": "",
+        "section": "reports",
+        "key": "total",
+        "kind": "",
+        "count": 0,
+        "of": "",
+        "percent": "",
+        "median_seconds": "",
+        "p90_seconds": "",
     }
 
 

@@ -25,8 +25,13 @@ def demo(
     where = db.describe()
     print(
         t(
-            "demo_done", db=where, reports=summary.reports, year_reports=summary.year_reports,
-            live=summary.live_reports, calls=summary.calls, events=summary.events,
+            "demo_done",
+            db=where,
+            reports=summary.reports,
+            year_reports=summary.year_reports,
+            live=summary.live_reports,
+            calls=summary.calls,
+            events=summary.events,
         )
     )
     print(t("demo_next", db=where))

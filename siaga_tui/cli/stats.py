@@ -21,11 +21,11 @@ from rich.table import Table
 from rich.text import Text
 
 from siaga_tui.cli.base import app, fail, print_json, settings, t
-from siaga_tui.services.audit import audit_head_line
 from siaga_tui.core.catalogue import load_catalogue
 from siaga_tui.core.errors import NotFound
 from siaga_tui.core.i18n import current_language
 from siaga_tui.core.timeutil import Clock, format_age, format_duration, format_local, system_clock
+from siaga_tui.services.audit import audit_head_line
 from siaga_tui.services.stats import (
     INTERVAL_SAMPLE,
     INTERVALS,
@@ -76,7 +76,9 @@ def stats(
     else:
         Console(highlight=False).print(render(figures, current_language()))
     # The audit head, to note beside the printed figures (stderr keeps csv/json clean).
-    print(audit_head_line(settings.database()), file=sys.stdout if output == "table" else sys.stderr)
+    print(
+        audit_head_line(settings.database()), file=sys.stdout if output == "table" else sys.stderr
+    )
 
 
 def _period(year: str | None, date_from: str | None, date_to: str | None, today: bool) -> Period:
@@ -135,29 +137,49 @@ def render(figures: Statistics, lang: str) -> Group:
     parts: list[Panel | Table | Text] = []
     heading = Text(t("stats_reports_total", total=number(figures.total, lang)), style="bold")
     if figures.duplicates:
-        heading.append("  " + t("stats_duplicates_note", count=number(figures.duplicates, lang)), style="dim")
+        heading.append(
+            "  " + t("stats_duplicates_note", count=number(figures.duplicates, lang)), style="dim"
+        )
     period = t("stats_period_all") if figures.period.is_all else figures.period.describe()
     parts.append(Panel(heading, title=Text(t("stats_title", period=period)), expand=False))
     if not figures.total:
         parts.append(Text(t("stats_no_reports")))
 
-    kinds = _table(t("stats_kinds_title"), t("stats_col_kind"), t("stats_col_count"), t("stats_col_share"))
+    kinds = _table(
+        t("stats_kinds_title"), t("stats_col_kind"), t("stats_col_count"), t("stats_col_share")
+    )
     for kind in figures.kinds:
-        kinds.add_row(Text(t(f"stats_kind_{kind.kind}")), Text(number(kind.count, lang)), _pct(kind.share.percent))
+        kinds.add_row(
+            Text(t(f"stats_kind_{kind.kind}")),
+            Text(number(kind.count, lang)),
+            _pct(kind.share.percent),
+        )
     parts.append(kinds)
 
     for kind in figures.kinds:
         table = _table(
             t("stats_categories_title", kind=t(f"stats_kind_{kind.kind}")),
-            t("stats_col_category"), t("stats_col_count"), t("stats_col_share"),
+            t("stats_col_category"),
+            t("stats_col_count"),
+            t("stats_col_share"),
         )
         for category in kind.categories:
-            table.add_row(Text(category.label(lang)), Text(number(category.count, lang)), _pct(category.share.percent))
+            table.add_row(
+                Text(category.label(lang)),
+                Text(number(category.count, lang)),
+                _pct(category.share.percent),
+            )
         parts.append(table)
 
-    statuses = _table(t("stats_statuses_title"), t("stats_col_status"), t("stats_col_count"), t("stats_col_share"))
+    statuses = _table(
+        t("stats_statuses_title"), t("stats_col_status"), t("stats_col_count"), t("stats_col_share")
+    )
     for status in figures.statuses:
-        statuses.add_row(Text(t(f"status_{status.status}")), Text(number(status.count, lang)), _pct(status.share.percent))
+        statuses.add_row(
+            Text(t(f"status_{status.status}")),
+            Text(number(status.count, lang)),
+            _pct(status.share.percent),
+        )
     parts.append(statuses)
     aim_key = "stats_aim_met" if figures.aim.met else "stats_aim_not_met"
     done = figures.aim.done.percent
@@ -170,19 +192,27 @@ def render(figures: Statistics, lang: str) -> Group:
 
     if figures.agencies:
         agencies = _table(
-            t("stats_agencies_title"), t("stats_col_agency"), t("stats_col_forwarded"),
-            t("stats_col_acknowledged"), t("stats_col_done"),
+            t("stats_agencies_title"),
+            t("stats_col_agency"),
+            t("stats_col_forwarded"),
+            t("stats_col_acknowledged"),
+            t("stats_col_done"),
         )
         for agency in figures.agencies:
             agencies.add_row(
-                Text(agency.short_name), Text(number(agency.forwarded, lang)),
-                Text(number(agency.acknowledged, lang)), Text(number(agency.done, lang)),
+                Text(agency.short_name),
+                Text(number(agency.forwarded, lang)),
+                Text(number(agency.acknowledged, lang)),
+                Text(number(agency.done, lang)),
             )
         parts.append(agencies)
 
     intervals = _table(
-        t("stats_intervals_title"), t("stats_col_interval"), t("stats_kind_darurat"),
-        t("stats_kind_non_darurat"), t("stats_col_all"),
+        t("stats_intervals_title"),
+        t("stats_col_interval"),
+        t("stats_kind_darurat"),
+        t("stats_kind_non_darurat"),
+        t("stats_col_all"),
     )
     for name in INTERVALS:
         cells = [Text(t(f"stats_interval_{name}"))]
@@ -194,25 +224,40 @@ def render(figures: Statistics, lang: str) -> Group:
         intervals.caption = Text(t("stats_intervals_sampled", size=number(INTERVAL_SAMPLE, lang)))
     parts.append(intervals)
 
-    calls = _table(t("stats_calls_title"), t("stats_col_disposition"), t("stats_col_count"), t("stats_col_share"))
+    calls = _table(
+        t("stats_calls_title"),
+        t("stats_col_disposition"),
+        t("stats_col_count"),
+        t("stats_col_share"),
+    )
     for call in figures.calls:
         calls.add_row(
-            Text(t(f"disposition_{call.disposition}")), Text(number(call.count, lang)),
+            Text(t(f"disposition_{call.disposition}")),
+            Text(number(call.count, lang)),
             _pct(percent(call.count, figures.calls_total)),
         )
     calls.add_section()
-    calls.add_row(Text(t("stats_calls_total"), style="bold"), Text(number(figures.calls_total, lang)), Text(""))
+    calls.add_row(
+        Text(t("stats_calls_total"), style="bold"),
+        Text(number(figures.calls_total, lang)),
+        Text(""),
+    )
     parts.append(calls)
 
     if figures.oldest_waiting:
         waiting = _table(
-            t("stats_waiting_title"), t("stats_col_number"), t("stats_col_category"),
-            t("stats_col_recorded"), t("stats_col_waiting"), text_columns=3,
+            t("stats_waiting_title"),
+            t("stats_col_number"),
+            t("stats_col_category"),
+            t("stats_col_recorded"),
+            t("stats_col_waiting"),
+            text_columns=3,
         )
         now = figures.generated_at
         for report in figures.oldest_waiting:
             waiting.add_row(
-                Text(report.number), Text(_category_label(report.category, lang)),
+                Text(report.number),
+                Text(_category_label(report.category, lang)),
                 Text(format_local(report.created_at)),
                 Text(format_age(now - report.created_at)),
             )

@@ -12,8 +12,9 @@ The data is written through SQLAlchemy Core in one transaction with ``executeman
 change, ``version`` = the number of events, numbers from ``report_number_sequence``,
 ``queue_rank`` from the model, calls joined to their reports, an audit entry per event.
 The operators' names are on the records only: the demo creates no accounts, so the
-console stays in single-user mode (an account without a password would lock it). Ids are given in time
-order, so the event ids (the change sequence) run with the clock. The same seed and
+console stays in single-user mode (an account without a password would lock it).
+Ids are given in time order, so the event ids (the change sequence) run with the
+clock. The same seed and
 clock give the same database content. The words (descriptions, streets, names) are in
 ``data/demo.toml``; every caller is invented, with a synthetic number.
 """
@@ -50,7 +51,14 @@ from siaga_tui.core.models import (
     queue_rank,
 )
 from siaga_tui.core.timeutil import Clock, as_utc, display_zone, system_clock
-from siaga_tui.services.audit import GENESIS, Action, entry_hash, event_digest, jsonable, lock_history
+from siaga_tui.services.audit import (
+    GENESIS,
+    Action,
+    entry_hash,
+    event_digest,
+    jsonable,
+    lock_history,
+)
 from siaga_tui.services.reports import format_report_number
 
 DEFAULT_SEED: Final = 112
@@ -99,7 +107,9 @@ def demo_words() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def ensure_demo_data(db: Database, *, seed: int = DEFAULT_SEED, clock: Clock = system_clock) -> bool:
+def ensure_demo_data(
+    db: Database, *, seed: int = DEFAULT_SEED, clock: Clock = system_clock
+) -> bool:
     """Fill an empty database with the demo; leave one with reports alone. True if filled."""
     try:
         build_demo(db, seed=seed, clock=clock)
@@ -128,8 +138,7 @@ def build_demo(
 
 def _has_data(conn: Connection) -> bool:
     return any(
-        conn.execute(sa.select(table.c.id).limit(1)).first() is not None
-        for table in (REPORT, CALL)
+        conn.execute(sa.select(table.c.id).limit(1)).first() is not None for table in (REPORT, CALL)
     )
 
 
@@ -194,7 +203,9 @@ class _Plan:
         self.operators = [str(name) for name in people["operators"]]
         prefixes = people["phone_prefixes"]
         numbers = rng.sample(range(10000), 1500)
-        self.phones = [f"+62{prefixes[i % len(prefixes)][1:]}0000{n:04d}" for i, n in enumerate(numbers)]
+        self.phones = [
+            f"+62{prefixes[i % len(prefixes)][1:]}0000{n:04d}" for i, n in enumerate(numbers)
+        ]
         self.regulars = self.phones[:60]  # people who call more than once
         self.pranksters = self.phones[60:72]
         self.fresh = self.phones[72:]
@@ -227,7 +238,13 @@ class _Plan:
 
     def _caller(self) -> tuple[str | None, str | None]:
         roll = self.rng.random()
-        phone = None if roll < 0.08 else self._pick(self.regulars) if roll < 0.25 else self._pick(self.fresh)
+        phone = (
+            None
+            if roll < 0.08
+            else self._pick(self.regulars)
+            if roll < 0.25
+            else self._pick(self.fresh)
+        )
         name = self._pick(self.words["people"]["callers"]) if self.rng.random() < 0.65 else None
         return phone, name
 
@@ -267,11 +284,15 @@ class _Plan:
             if until is None or at < until:
                 phone, _ = self._caller()
                 note = self._pick(self.words["notes"]["extra_call"])
-                report.extra_calls.append(_Call(at, phone, Disposition.LAPORAN.value, self._operator(at), note))
+                report.extra_calls.append(
+                    _Call(at, phone, Disposition.LAPORAN.value, self._operator(at), note)
+                )
         if target == Status.MENUNGGU:
             return
         forward_median = category.forward_target.total_seconds() * (0.6 if emergency else 0.7)
-        first = report.created_at + self._lognormal(forward_median, 0.6 if emergency else 0.8, 20, 5 * 86400)
+        first = report.created_at + self._lognormal(
+            forward_median, 0.6 if emergency else 0.8, 20, 5 * 86400
+        )
         if until is not None and first >= until:
             return
         agencies = list(category.primary_agencies[:1])
@@ -279,12 +300,15 @@ class _Plan:
             agencies.append(category.primary_agencies[1])
         at = first
         for agency in agencies:
-            ack_delay = self._lognormal(90 if emergency else 2400, 0.6 if emergency else 0.9, 10, 3 * 86400)
+            ack_delay = self._lognormal(
+                90 if emergency else 2400, 0.6 if emergency else 0.9, 10, 3 * 86400
+            )
             acknowledged = at + ack_delay
             if self.rng.random() < (0.97 if target == Status.SELESAI else 0.75) and (
                 until is None or acknowledged < until
             ):
-                by = f"{self._pick(self.words['people']['acknowledgers'])} {self.catalogue.agency(agency).short_name}"
+                who = self._pick(self.words["people"]["acknowledgers"])
+                by = f"{who} {self.catalogue.agency(agency).short_name}"
                 report.forwards.append(_Forward(agency, at, acknowledged, by, _channel(agency)))
             else:
                 report.forwards.append(_Forward(agency, at, None, None, _channel(agency)))
@@ -323,7 +347,8 @@ class _Plan:
         pool = list(self.reports)
         for status, weight_emergency in ((Status.SELESAI, 1.6), (Status.DITANGANI, 1.0)):
             keys = [
-                self.rng.random() ** (1 / (weight_emergency if r.category.kind == KIND_DARURAT else 1.0))
+                self.rng.random()
+                ** (1 / (weight_emergency if r.category.kind == KIND_DARURAT else 1.0))
                 for r in pool
             ]
             ranked = sorted(range(len(pool)), key=lambda i: keys[i], reverse=True)
@@ -362,12 +387,22 @@ class _Plan:
             at = start + timedelta(seconds=self.rng.randrange(span))
             roll = self.rng.random()
             if disposition == Disposition.ISENG:
-                phone = self._pick(self.pranksters) if roll < 0.35 else None if roll < 0.5 else self._pick(self.fresh)
+                phone = (
+                    self._pick(self.pranksters)
+                    if roll < 0.35
+                    else None
+                    if roll < 0.5
+                    else self._pick(self.fresh)
+                )
             elif disposition == Disposition.HENING:
                 phone = None if roll < 0.4 else self._pick(self.fresh)
             else:
                 phone = None if roll < 0.1 else self._pick(self.fresh)
-            note = self._pick(self.words["notes"]["information"]) if disposition == Disposition.INFORMASI else None
+            note = (
+                self._pick(self.words["notes"]["information"])
+                if disposition == Disposition.INFORMASI
+                else None
+            )
             self.calls.append(_Call(at, phone, disposition, self._operator(at), note))
 
     def live_today(self) -> None:
@@ -412,14 +447,27 @@ class _Plan:
             year = report.created_at.astimezone(display_zone()).year
             sequences[year] += 1
             report.number = format_report_number(year, sequences[year])
-            report.call = _Call(report.answered_at, report.phone, Disposition.LAPORAN.value, report.operator, None, report)
+            report.call = _Call(
+                report.answered_at,
+                report.phone,
+                Disposition.LAPORAN.value,
+                report.operator,
+                None,
+                report,
+            )
             for extra in report.extra_calls:
                 extra.report = report
-        calls = [*self.calls, *(r.call for r in reports if r.call), *(c for r in reports for c in r.extra_calls)]
+        calls = [
+            *self.calls,
+            *(r.call for r in reports if r.call),
+            *(c for r in reports for c in r.extra_calls),
+        ]
         calls.sort(key=lambda c: (c.answered_at, c.report.id if c.report else 0))
         for index, call in enumerate(calls, start=1):
             call.id = index
-        forwards = sorted(((f, r) for r in reports for f in r.forwards), key=lambda p: (p[0].at, p[1].id))
+        forwards = sorted(
+            ((f, r) for r in reports for f in r.forwards), key=lambda p: (p[0].at, p[1].id)
+        )
         for index, (forward, _) in enumerate(forwards, start=1):
             forward.referral_id = index
         events: list[tuple[datetime, int, int, dict[str, Any]]] = []
@@ -432,18 +480,40 @@ class _Plan:
         event_rows = [{"id": i, **e[3]} for i, e in enumerate(events, start=1)]
 
         conn.execute(sa.insert(REPORT), rows)
-        conn.execute(sa.insert(CALL), [
-            {"id": c.id, "answered_at": c.answered_at, "caller_phone": c.phone, "disposition": c.disposition,
-             "operator": c.operator, "note": c.note, "report_id": c.report.id if c.report else None}
-            for c in calls
-        ])
+        conn.execute(
+            sa.insert(CALL),
+            [
+                {
+                    "id": c.id,
+                    "answered_at": c.answered_at,
+                    "caller_phone": c.phone,
+                    "disposition": c.disposition,
+                    "operator": c.operator,
+                    "note": c.note,
+                    "report_id": c.report.id if c.report else None,
+                }
+                for c in calls
+            ],
+        )
         if forwards:
-            conn.execute(sa.insert(REFERRAL), [
-                {"id": f.referral_id, "report_id": r.id, "agency": f.agency, "forwarded_at": f.at,
-                 "forwarded_by": self._operator(f.at), "channel": f.channel, "agency_ref": None,
-                 "acknowledged_at": f.acknowledged_at, "acknowledged_by": f.acknowledged_by, "outcome": None}
-                for f, r in forwards
-            ])
+            conn.execute(
+                sa.insert(REFERRAL),
+                [
+                    {
+                        "id": f.referral_id,
+                        "report_id": r.id,
+                        "agency": f.agency,
+                        "forwarded_at": f.at,
+                        "forwarded_by": self._operator(f.at),
+                        "channel": f.channel,
+                        "agency_ref": None,
+                        "acknowledged_at": f.acknowledged_at,
+                        "acknowledged_by": f.acknowledged_by,
+                        "outcome": None,
+                    }
+                    for f, r in forwards
+                ],
+            )
         lock_history(conn)
         conn.execute(sa.insert(EVENT), event_rows)
         _audit_events(conn, event_rows, {r.id: r.number for r in reports})
@@ -470,7 +540,10 @@ def _channel(agency: str) -> str:
 
 
 def _month_weights(year: int, season: list[float] | None) -> tuple[list[date], list[float]]:
-    days = [date(year, 1, 1) + timedelta(days=i) for i in range((date(year + 1, 1, 1) - date(year, 1, 1)).days)]
+    days = [
+        date(year, 1, 1) + timedelta(days=i)
+        for i in range((date(year + 1, 1, 1) - date(year, 1, 1)).days)
+    ]
     weights = [float(season[d.month - 1]) if season else 1.0 for d in days]
     return days, weights
 
@@ -483,68 +556,138 @@ def _events(report: _Report) -> list[tuple[datetime, dict[str, Any]]]:
     def add(at: datetime, kind: EventKind, operator: str, details: dict[str, Any]) -> None:
         made.append((at, kind.value, operator, details))
 
-    add(report.created_at, EventKind.CREATED, report.operator, {
-        "number": report.number, "category": report.category.code, "kind": report.category.kind,
-        "priority": report.category.priority, "status": Status.MENUNGGU.value,
-        "caller_phone": report.phone, "caller_name": report.name,
-        "kelurahan_code": report.kelurahan.code, "kecamatan_code": report.kelurahan.kecamatan.code,
-        "address": report.address, "description": report.description, "call_id": report.call.id,
-    })
+    add(
+        report.created_at,
+        EventKind.CREATED,
+        report.operator,
+        {**_filed(report), "status": Status.MENUNGGU.value, "call_id": report.call.id},
+    )
     timeline: list[tuple[datetime, int, EventKind, str, dict[str, Any]]] = []
     for call in report.extra_calls:
-        timeline.append((call.answered_at, 0, EventKind.CALL_ATTACHED, call.operator,
-                         {"call_id": call.id, "caller_phone": call.phone, "note": call.note}))
+        timeline.append(
+            (
+                call.answered_at,
+                0,
+                EventKind.CALL_ATTACHED,
+                call.operator,
+                {"call_id": call.id, "caller_phone": call.phone, "note": call.note},
+            )
+        )
     for index, forward in enumerate(report.forwards):
-        details: dict[str, Any] = {"referral_id": forward.referral_id, "agency": forward.agency,
-                                   "channel": forward.channel, "agency_ref": None}
+        details: dict[str, Any] = {
+            "referral_id": forward.referral_id,
+            "agency": forward.agency,
+            "channel": forward.channel,
+            "agency_ref": None,
+        }
         if index == 0:
             details["status_to"] = Status.DITANGANI.value
         timeline.append((forward.at, 1, EventKind.FORWARDED, report.operator, details))
         if forward.acknowledged_at is not None:
-            timeline.append((forward.acknowledged_at, 2, EventKind.ACKNOWLEDGED, report.operator, {
-                "referral_id": forward.referral_id, "agency": forward.agency,
-                "by": forward.acknowledged_by, "agency_ref": None,
-            }))
+            timeline.append(
+                (
+                    forward.acknowledged_at,
+                    2,
+                    EventKind.ACKNOWLEDGED,
+                    report.operator,
+                    {
+                        "referral_id": forward.referral_id,
+                        "agency": forward.agency,
+                        "by": forward.acknowledged_by,
+                        "agency_ref": None,
+                    },
+                )
+            )
     if report.duplicate_of is not None:
         assert report.closed_at is not None
-        timeline.append((report.closed_at, 3, EventKind.DUPLICATE_LINKED, report.operator, {
-            "original_id": report.duplicate_of.id, "original_number": report.duplicate_of.number,
-            "from": Status.MENUNGGU.value,
-        }))
+        timeline.append(
+            (
+                report.closed_at,
+                3,
+                EventKind.DUPLICATE_LINKED,
+                report.operator,
+                {
+                    "original_id": report.duplicate_of.id,
+                    "original_number": report.duplicate_of.number,
+                    "from": Status.MENUNGGU.value,
+                },
+            )
+        )
     elif report.closed_at is not None:
-        timeline.append((report.closed_at, 3, EventKind.STATUS_CHANGED, report.operator, {
-            "from": Status.DITANGANI.value, "to": Status.SELESAI.value, "note": report.closing_note,
-        }))
+        timeline.append(
+            (
+                report.closed_at,
+                3,
+                EventKind.STATUS_CHANGED,
+                report.operator,
+                {
+                    "from": Status.DITANGANI.value,
+                    "to": Status.SELESAI.value,
+                    "note": report.closing_note,
+                },
+            )
+        )
     for at, _, kind, operator, details in sorted(timeline, key=lambda e: (e[0], e[1])):
         add(at, kind, operator, details)
     return [
-        (at, {"report_id": report.id, "at": at, "operator": operator, "kind": kind, "details": details})
+        (
+            at,
+            {
+                "report_id": report.id,
+                "at": at,
+                "operator": operator,
+                "kind": kind,
+                "details": details,
+            },
+        )
         for at, kind, operator, details in made
     ]
+
+
+def _filed(report: _Report) -> dict[str, Any]:
+    """What the operator filed: in the report row and in its ``created`` event alike."""
+    return {
+        "number": report.number,
+        "category": report.category.code,
+        "kind": report.category.kind,
+        "priority": report.category.priority,
+        "caller_phone": report.phone,
+        "caller_name": report.name,
+        "kelurahan_code": report.kelurahan.code,
+        "kecamatan_code": report.kelurahan.kecamatan.code,
+        "address": report.address,
+        "description": report.description,
+    }
 
 
 def _report_row(report: _Report, version: int, updated_at: datetime) -> dict[str, Any]:
     first_ack = min((f.acknowledged_at for f in report.forwards if f.acknowledged_at), default=None)
     year = report.created_at.astimezone(display_zone()).year
     return {
-        "id": report.id, "number": report.number, "year": year, "seq": int(report.number.rsplit("-", 1)[1]),
-        "category": report.category.code, "kind": report.category.kind,
-        "priority": report.category.priority, "status": report.status,
+        "id": report.id,
+        **_filed(report),
+        "year": year,
+        "seq": int(report.number.rsplit("-", 1)[1]),
+        "status": report.status,
         "queue_rank": queue_rank(report.category.kind, report.status),
-        "caller_phone": report.phone, "caller_name": report.name,
-        "kelurahan_code": report.kelurahan.code, "kecamatan_code": report.kelurahan.kecamatan.code,
-        "address": report.address, "description": report.description, "operator": report.operator,
-        "created_at": report.created_at, "updated_at": updated_at, "version": version,
+        "operator": report.operator,
+        "created_at": report.created_at,
+        "updated_at": updated_at,
+        "version": version,
         "duplicate_of": report.duplicate_of.id if report.duplicate_of else None,
         "call_answered_at": report.answered_at,
         "first_forwarded_at": report.forwards[0].at if report.forwards else None,
-        "first_acknowledged_at": first_ack, "closed_at": report.closed_at, "import_key": None,
+        "first_acknowledged_at": first_ack,
+        "closed_at": report.closed_at,
+        "import_key": None,
     }
 
 
 def _audit_events(conn: Connection, events: list[dict[str, Any]], numbers: dict[int, str]) -> None:
     """One audit entry per event, chained, exactly as ``events.append_event`` writes them."""
-    last = conn.execute(sa.select(AUDIT.c.id, AUDIT.c.hash).order_by(AUDIT.c.id.desc()).limit(1)).first()
+    last = conn.execute(
+        sa.select(AUDIT.c.id, AUDIT.c.hash).order_by(AUDIT.c.id.desc()).limit(1)
+    ).first()
     entry_id, prev_hash = (int(last[0]), str(last[1])) if last else (0, GENESIS)
     entries = []
     for event in events:
@@ -555,11 +698,13 @@ def _audit_events(conn: Connection, events: list[dict[str, Any]], numbers: dict[
             "operator": event["operator"][:64],
             "action": (Action.REPORT_PREFIX + event["kind"])[:40],
             "subject": numbers[event["report_id"]],
-            "details": jsonable({
-                "event_id": event["id"],
-                "report_id": event["report_id"],
-                "event_sha256": event_digest(event),
-            }),
+            "details": jsonable(
+                {
+                    "event_id": event["id"],
+                    "report_id": event["report_id"],
+                    "event_sha256": event_digest(event),
+                }
+            ),
             "prev_hash": prev_hash,
         }
         entry["hash"] = prev_hash = entry_hash(entry)
@@ -575,6 +720,8 @@ def _set_sequence(conn: Connection, year: int, last: int) -> None:
         .where(NUMBER_SEQUENCE.c.year == year, NUMBER_SEQUENCE.c.last_value < last)
         .values(last_value=last)
     ).rowcount
-    exists = conn.execute(sa.select(NUMBER_SEQUENCE.c.year).where(NUMBER_SEQUENCE.c.year == year)).first()
+    exists = conn.execute(
+        sa.select(NUMBER_SEQUENCE.c.year).where(NUMBER_SEQUENCE.c.year == year)
+    ).first()
     if not updated and exists is None:
         conn.execute(sa.insert(NUMBER_SEQUENCE).values(year=year, last_value=last))

@@ -123,7 +123,9 @@ class Period:
             _check_year(day.year)
         if date_to < date_from:
             raise ValidationError(
-                "period", "stats_period_reversed", date_from=date_from.isoformat(),
+                "period",
+                "stats_period_reversed",
+                date_from=date_from.isoformat(),
                 date_to=date_to.isoformat(),
             )
         return cls(
@@ -178,7 +180,9 @@ class Period:
         if index + 1 < len(starts):
             end = starts[index + 1]
         else:
-            end = datetime.combine(day + timedelta(days=1), time(SHIFT_START_HOURS[0]), display_zone())
+            end = datetime.combine(
+                day + timedelta(days=1), time(SHIFT_START_HOURS[0]), display_zone()
+            )
         return cls(start.astimezone(UTC), end.astimezone(UTC), start.date(), end.date())
 
     @classmethod
@@ -205,7 +209,12 @@ class Period:
         start, end = to_local(self.start), to_local(self.end)
         if start is not None and end is not None and start.time() == end.time() == time(0):
             first, last = start.date(), end.date() - timedelta(days=1)
-            if first.month == first.day == 1 and last.month == 12 and last.day == 31 and first.year == last.year:
+            if (
+                first.month == first.day == 1
+                and last.month == 12
+                and last.day == 31
+                and first.year == last.year
+            ):
                 return str(first.year)
             if first == last:
                 return first.isoformat()
@@ -417,8 +426,12 @@ class Statistics:
                     "kind": k.kind,
                     **_share_dict(k.share),
                     "categories": [
-                        {"code": c.code, "label_id": c.label_id, "label_en": c.label_en,
-                         **_share_dict(c.share)}
+                        {
+                            "code": c.code,
+                            "label_id": c.label_id,
+                            "label_en": c.label_en,
+                            **_share_dict(c.share),
+                        }
                         for c in k.categories
                     ],
                 }
@@ -431,13 +444,24 @@ class Statistics:
                 "met": self.aim.met,
             },
             "agencies": [
-                {"code": a.code, "name": a.name, "forwarded": a.forwarded,
-                 "acknowledged": a.acknowledged, "done": a.done}
+                {
+                    "code": a.code,
+                    "name": a.name,
+                    "forwarded": a.forwarded,
+                    "acknowledged": a.acknowledged,
+                    "done": a.done,
+                }
                 for a in self.agencies
             ],
             "intervals": [
-                {"interval": i.name, "kind": i.kind or "all", "count": i.count,
-                 "median_seconds": i.median, "p90_seconds": i.p90, "sampled": i.sampled}
+                {
+                    "interval": i.name,
+                    "kind": i.kind or "all",
+                    "count": i.count,
+                    "median_seconds": i.median,
+                    "p90_seconds": i.p90,
+                    "sampled": i.sampled,
+                }
                 for i in self.intervals
             ],
             "calls": {c.disposition: c.count for c in self.calls},
@@ -459,7 +483,16 @@ def _share_dict(share: Share) -> dict[str, Any]:
 
 
 #: Columns of ``figure_rows``: one flat table for CSV and spreadsheets.
-ROW_FIELDS: Final = ("section", "key", "kind", "count", "of", "percent", "median_seconds", "p90_seconds")
+ROW_FIELDS: Final = (
+    "section",
+    "key",
+    "kind",
+    "count",
+    "of",
+    "percent",
+    "median_seconds",
+    "p90_seconds",
+)
 
 
 def figure_rows(stats: Statistics) -> list[dict[str, Any]]:
@@ -473,11 +506,20 @@ def figure_rows(stats: Statistics) -> list[dict[str, Any]]:
     """
     rows: list[dict[str, Any]] = []
 
-    def add(section: str, key: str, kind: str = "", count: int | None = None,
-            of: int | None = None, pct: int | None = None,
-            median: float | None = None, p90: float | None = None) -> None:
+    def add(
+        section: str,
+        key: str,
+        kind: str = "",
+        count: int | None = None,
+        of: int | None = None,
+        pct: int | None = None,
+        median: float | None = None,
+        p90: float | None = None,
+    ) -> None:
         values = (section, key, kind, count, of, pct, median, p90)
-        rows.append({name: ("" if v is None else v) for name, v in zip(ROW_FIELDS, values, strict=True)})
+        rows.append(
+            {name: ("" if v is None else v) for name, v in zip(ROW_FIELDS, values, strict=True)}
+        )
 
     add("reports", "total", count=stats.total)
     add("reports", "duplicates_excluded", count=stats.duplicates)
@@ -487,8 +529,13 @@ def figure_rows(stats: Statistics) -> list[dict[str, Any]]:
             add("category", c.code, c.kind, c.count, c.share.total, c.share.percent)
     for s in stats.statuses:
         add("status", s.status, count=s.count, of=s.share.total, pct=s.share.percent)
-    add("done_aim", "met" if stats.aim.met else "not_met", count=stats.aim.done.count,
-        of=stats.aim.done.total, pct=stats.aim.done.percent)
+    add(
+        "done_aim",
+        "met" if stats.aim.met else "not_met",
+        count=stats.aim.done.count,
+        of=stats.aim.done.total,
+        pct=stats.aim.done.percent,
+    )
     for a in stats.agencies:
         add("agency_forwarded", a.code, count=a.forwarded)
         add("agency_acknowledged", a.code, count=a.acknowledged)
@@ -496,8 +543,13 @@ def figure_rows(stats: Statistics) -> list[dict[str, Any]]:
     for i in stats.intervals:
         add("interval", i.name, i.kind or "all", i.count, median=i.median, p90=i.p90)
     for call in stats.calls:
-        add("calls", call.disposition, count=call.count, of=stats.calls_total,
-            pct=percent(call.count, stats.calls_total))
+        add(
+            "calls",
+            call.disposition,
+            count=call.count,
+            of=stats.calls_total,
+            pct=percent(call.count, stats.calls_total),
+        )
     return rows
 
 
@@ -627,7 +679,9 @@ def assemble(
     for name in INTERVALS:
         per_kind = (histograms or {}).get(name, {})
         for kind in KINDS:
-            intervals.append(_interval_figure(name, kind, per_kind.get(kind, ()), intervals_sampled))
+            intervals.append(
+                _interval_figure(name, kind, per_kind.get(kind, ()), intervals_sampled)
+            )
         merged = [pair for kind_pairs in per_kind.values() for pair in kind_pairs]
         intervals.append(_interval_figure(name, None, merged, intervals_sampled))
     call_counts = calls or {}
@@ -715,9 +769,8 @@ def report_counts_query(period: Period) -> sa.Select[Any]:
     if period.is_all:
         # ix_report_category_status covers category and status; kind follows from the
         # category, so it is read per category from one row each (see _kinds_of).
-        return (
-            sa.select(REPORT.c.category, REPORT.c.status, sa.func.count().label("n"))
-            .group_by(REPORT.c.category, REPORT.c.status)
+        return sa.select(REPORT.c.category, REPORT.c.status, sa.func.count().label("n")).group_by(
+            REPORT.c.category, REPORT.c.status
         )
     return (
         sa.select(REPORT.c.kind, REPORT.c.category, REPORT.c.status, sa.func.count().label("n"))
@@ -782,10 +835,14 @@ def _agency_counts(conn: Connection, period: Period) -> dict[str, tuple[int, int
     return {str(a): (int(f), int(k), int(d)) for a, f, k, d in conn.execute(query)}
 
 
-def seconds_between(conn: Connection, start: sa.ColumnElement[Any], end: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+def seconds_between(
+    conn: Connection, start: sa.ColumnElement[Any], end: sa.ColumnElement[Any]
+) -> sa.ColumnElement[Any]:
     """``end - start`` in whole seconds, in SQL, on SQLite and PostgreSQL."""
     if conn.dialect.name == "sqlite":
-        difference: sa.ColumnElement[Any] = (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
+        difference: sa.ColumnElement[Any] = (
+            sa.func.julianday(end) - sa.func.julianday(start)
+        ) * 86400.0
     else:
         difference = sa.extract("epoch", end - start)
     return sa.cast(sa.func.round(difference), sa.Integer)
@@ -803,7 +860,9 @@ def interval_histogram_query(conn: Connection, period: Period, name: str) -> sa.
     )
 
 
-def _interval_histograms(conn: Connection, period: Period, name: str) -> dict[str, list[tuple[float, int]]]:
+def _interval_histograms(
+    conn: Connection, period: Period, name: str
+) -> dict[str, list[tuple[float, int]]]:
     histograms: dict[str, list[tuple[float, int]]] = {}
     for kind, seconds, n in conn.execute(interval_histogram_query(conn, period, name)):
         histograms.setdefault(str(kind), []).append((float(seconds), int(n)))
@@ -827,7 +886,9 @@ def id_bounds_query(period: Period) -> sa.Select[Any]:
     )
 
 
-def sampled_intervals_query(conn: Connection, period: Period, low: int, high: int, step: int) -> sa.Select[Any]:
+def sampled_intervals_query(
+    conn: Connection, period: Period, low: int, high: int, step: int
+) -> sa.Select[Any]:
     """Every interval of every ``step``-th report id from ``low`` to ``high``, in the period."""
     ids = sa.select(sa.literal(low, sa.Integer).label("i")).cte("sample_ids", recursive=True)
     ids = ids.union_all(sa.select((ids.c.i + step).label("i")).where(ids.c.i + step <= high))
@@ -842,7 +903,9 @@ def sampled_intervals_query(conn: Connection, period: Period, low: int, high: in
     )
 
 
-def _sampled_histograms(conn: Connection, period: Period) -> dict[str, dict[str, list[tuple[float, int]]]]:
+def _sampled_histograms(
+    conn: Connection, period: Period
+) -> dict[str, dict[str, list[tuple[float, int]]]]:
     """Interval histograms from a systematic sample: every k-th id, by primary key."""
     bounds = _id_bounds(conn, period)
     histograms: dict[str, dict[str, list[tuple[float, int]]]] = {name: {} for name in INTERVALS}
@@ -896,6 +959,8 @@ def _oldest_waiting(conn: Connection, period: Period, limit: int) -> list[Report
 
     found: list[ReportSummary] = []
     for kind in KINDS:
-        found.extend(summaries(conn, oldest_waiting_query(period, queue_rank(kind, Status.MENUNGGU), limit)))
+        found.extend(
+            summaries(conn, oldest_waiting_query(period, queue_rank(kind, Status.MENUNGGU), limit))
+        )
     found.sort(key=lambda r: (as_utc(r.created_at), r.id))
     return found[:limit]
