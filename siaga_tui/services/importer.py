@@ -38,7 +38,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -49,7 +49,7 @@ from sqlalchemy.engine import Connection
 from siaga_tui.core.catalogue import Catalogue, Category, load_catalogue, normalise_name
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import InvalidInput, SiagaError, ValidationError
-from siaga_tui.core.models import REFERRAL, REPORT, Status
+from siaga_tui.core.models import REPORT, Status
 from siaga_tui.core.phones import normalize_phone
 from siaga_tui.core.timeutil import Clock, as_utc, display_zone, system_clock
 from siaga_tui.services.export import (
@@ -229,8 +229,11 @@ class Importer:
         planned: list[_Planned] = []
         bad: list[BadRow] = []
         seen: Counter[str] = Counter()
-        for record in reader:
-            line = reader.line_num
+        while True:
+            line = reader.line_num + 1  # where the record starts (a cell may hold line breaks)
+            record = next(reader, None)
+            if record is None:
+                break
             if not any(cell.strip() for cell in record):
                 continue
             if len(record) != len(names):
