@@ -12,7 +12,6 @@ import os
 import shutil
 import tomllib
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -47,6 +46,9 @@ class Case:
     why: str
     repeat: int = 1
     stored: str | None = None
+    #: How a CSV import takes it, when that differs from ``expect`` (a NUL byte marks a
+    #: file as UTF-16 or binary: the whole file is refused, in one line).
+    expect_import: str | None = None
 
     @property
     def text(self) -> str:
@@ -145,21 +147,33 @@ def db_path(tmp_path: Path, template_database: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def cli(db_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:
-    """Run ``siaga112`` in this process: returns (exit code, stdout, stderr)."""
-    from siaga_tui.cli import main
-    from siaga_tui.cli.base import settings
+class CliRunner:
+    """Runs ``siaga112`` in this process: each call returns (exit code, stdout, stderr)."""
 
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
+    def __init__(self, db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self.db_path = db_path
+        self.capsys = capsys
+
+    def __call__(self, *args: str) -> tuple[int, str, str]:
+        return self.at(self.db_path, *args)
+
+    def at(self, db_path: Path, *args: str) -> tuple[int, str, str]:
+        """The same, on another database file."""
+        from siaga_tui.cli import main
+        from siaga_tui.cli.base import settings
+
+        self.capsys.readouterr()
         try:
             main(["--db", str(db_path), "--operator", "rel", *args])
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        out, err = capsys.readouterr()
+        finally:
+            settings.reset()
+        out, err = self.capsys.readouterr()
         return code, out, err
 
-    yield run
-    settings.reset()
+
+@pytest.fixture
+def cli(db_path: Path, capsys: pytest.CaptureFixture[str]) -> CliRunner:
+    return CliRunner(db_path, capsys)
