@@ -1,0 +1,195 @@
+"""The report detail: every action on its key, the service's refusals, conflicts, live refresh."""
+
+from __future__ import annotations
+
+import time
+
+from siaga_tui.app import SiagaApp
+from siaga_tui.core.db import Database
+from siaga_tui.core.timeutil import fixed_clock
+from siaga_tui.screens.detail import DetailScreen
+from siaga_tui.screens.form_dialog import FormDialog
+from siaga_tui.screens.help import HelpScreen
+from siaga_tui.screens.queue import QueueScreen
+from siaga_tui.services.reports import ReportService
+from tests.conftest import FROZEN_NOW
+from tests.console.conftest import notices, settle
+
+SIZE = (120, 40)
+
+
+async def open_first(pilot: object) -> DetailScreen:
+    """Open the first report of the queue (the fire in Paal Dua, waiting)."""
+    await settle(pilot)
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await settle(pilot)
+    screen = pilot.app.screen  # type: ignore[attr-defined]
+    assert isinstance(screen, DetailScreen) and screen.detail is not None
+    return screen
+
+
+def other_desk(db: Database) -> ReportService:
+    return ReportService(db, operator="Meja Dua", clock=fixed_clock(FROZEN_NOW))
+
+
+def fresh(db: Database, screen: DetailScreen):  # type: ignore[no-untyped-def]
+    return other_desk(db).get_report(screen.report_id)
+
+
+async def act(pilot: object, key: str, *keys: str) -> None:
+    await pilot.press(key)  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+    assert isinstance(pilot.app.screen, FormDialog)  # type: ignore[attr-defined]
+    await pilot.press(*keys)  # type: ignore[attr-defined]
+    await settle(pilot)
+
+
+async def test_shows_fields_referrals_calls_and_history(console_app: SiagaApp) -> None:
+    async with console_app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        fields = str(screen.query_one("#detail-fields").render())
+        for expected in ("112-2026-000001", "Menunggu", "Kebakaran (Darurat)", "Paal Dua (Paal Dua)",
+                         "Jl. Sam Ratulangi", "0812-3456-7890", "Rumah terbakar dekat pasar", "1h35m"):
+            assert expected in fields
+        assert "(belum ada)" in str(screen.query_one("#detail-referrals").render())
+        assert "Laporan · 0812-3456-7890" in str(screen.query_one("#detail-calls").render())
+        assert "Dibuat" in str(screen.query_one("#detail-history").render())
+
+
+async def test_forward_then_acknowledge(console_app: SiagaApp, seeded_db: Database) -> None:
+    async with console_app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_first(pilot)
+        # the fire's own agencies come first: Enter takes Damkar, Enter the phone, a ticket, Enter saves
+        await act(pilot, "t", "enter", "down", "enter", *"DK-7", "enter")
+        detail = fresh(seeded_db, screen)
+        assert detail.status == "ditangani"
+        assert [(r.agency, r.channel, r.agency_ref) for r in detail.referrals] == [("damkar", "radio", "DK-7")]
+        assert "Diteruskan ke Damkar." in notices(pilot.app)
+        assert "Ditangani" in str(screen.query_one("#detail-bar").render())
+        assert "Diteruskan" in str(screen.query_one("#detail-history").render())
+        await act(pilot, "k", "enter", *"Pak Budi", "enter")
+        detail = fresh(seeded_db, screen)
+        assert detail.referrals[0].acknowledged_by == "Pak Budi"
+        assert "dikonfirmasi" in str(screen.query_one("#detail-referrals").render())
+        await pilot.press("k")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, DetailScreen)
+        assert notices(pilot.app)[-1] == "Tidak ada penerusan yang menunggu konfirmasi."
+
+
+async def test_status_gates_explain_refusals(console_app: SiagaApp, seeded_db: Database) -> None:
+    async with console_app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_first(pilot)
+        await act(pilot, "s", "enter", "ctrl+s")  # ditangani, never forwarded
+        assert fresh(seeded_db, screen).status == "menunggu"
+        assert "belum diteruskan ke instansi mana pun" in notices(pilot.app)[-1]
+        await act(pilot, "s", "down", "enter", "ctrl+s")  # selesai without a closing note
+        assert fresh(seeded_db, screen).status == "menunggu"
+        assert "hanya dapat diselesaikan dengan catatan penutup" in notices(pilot.app)[-1]
+        await act(pilot, "s", "down", "enter", *"Api padam", "ctrl+s")
+        detail = fresh(seeded_db, screen)
+        assert detail.status == "selesai" and detail.events[-1].details["note"] == "Api padam"
+        assert notices(pilot.app)[-1] == "Status menjadi Selesai."
+
+
+async def test_note_and_escape_cancels_a_dialog(console_app: SiagaApp, seeded_db: Database) -> None:
+    async with console_app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_first(pilot)
+        version = screen.detail.version  # type: ignore[union-attr]
+        await act(pilot, "c", *"Pelapor", "escape")
+        assert isinstance(pilot.app.screen, DetailScreen)
+        assert fresh(seeded_db, screen).version == version
+        await act(pilot, "c", "ctrl+s")  # an empty note is refused by the service
+        assert fresh(seeded_db, screen).version == version
+        await act(pilot, "c", *"Pelapor menelepon lagi", "ctrl+s")
+        detail = fresh(seeded_db, screen)
+        assert detail.events[-1].kind == "note_added"
+        assert detail.events[-1].details["note"] == "Pelapor menelepon lagi"
+        assert "Pelapor menelepon lagi" in str(screen.query_one("#detail-history").render())
+
+
+async def test_duplicate_and_reopen(console_app: SiagaApp, seeded_db: Database) -> None:
+    async with console_app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_first(pilot)
+        await act(pilot, "o", *"salah", "ctrl+s")  # reopen an open report
+        assert "belum selesai, jadi tidak perlu dibuka kembali" in notices(pilot.app)[-1]
+        await act(pilot, "d", *"112-2026-000001", "enter")  # itself
+        assert "dirinya sendiri" in notices(pilot.app)[-1] or "itself" in notices(pilot.app)[-1]
+        assert fresh(seeded_db, screen).status == "menunggu"
+        await act(pilot, "d", *"112-2026-999999", "enter")  # no such report
+        assert fresh(seeded_db, screen).status == "menunggu"
+        await act(pilot, "d", *"112-2026-000002", "enter")
+        detail = fresh(seeded_db, screen)
+        assert detail.status == "selesai" and detail.duplicate_of_number == "112-2026-000002"
+        assert notices(pilot.app)[-1] == "Ditandai duplikat dari 112-2026-000002 dan ditutup."
+        assert "Duplikat dari" in str(screen.query_one("#detail-fields").render())
+        await act(pilot, "o", *"Ternyata kejadian lain", "ctrl+s")
+        detail = fresh(seeded_db, screen)
+        assert detail.status == "menunggu" and detail.duplicate_of_number is None
+        assert notices(pilot.app)[-1] == "Dibuka kembali: Menunggu."
+
+
+async def test_a_conflicting_edit_is_refused_and_the_fresh_state_shown(console_app: SiagaApp, seeded_db: Database) -> None:
+    async with console_app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_first(pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press(*"catatan saya")
+        other_desk(seeded_db).forward(screen.report_id, "polresta")  # meanwhile, at desk two
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        detail = fresh(seeded_db, screen)
+        assert [e.kind for e in detail.events] == ["created", "forwarded"]  # nothing overwritten
+        assert any("baru saja diubah di meja lain" in n for n in notices(pilot.app))
+        assert screen.detail is not None and screen.detail.version == detail.version
+        assert "Polresta" in str(screen.query_one("#detail-referrals").render())
+
+
+async def test_a_change_elsewhere_refreshes_the_open_report(console_app: SiagaApp, seeded_db: Database) -> None:
+    async with console_app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_first(pilot)
+        other_desk(seeded_db).add_note(screen.report_id, "dari meja dua")
+        deadline = time.monotonic() + 6
+        while time.monotonic() < deadline and "dari meja dua" not in str(screen.query_one("#detail-history").render()):
+            await pilot.pause(0.05)
+        assert "dari meja dua" in str(screen.query_one("#detail-history").render())
+        await pilot.pause()
+        assert any("diubah di meja lain" in n for n in notices(pilot.app)), notices(pilot.app)
+
+
+async def test_keys_back_help_and_new_report_from_the_detail(console_app: SiagaApp) -> None:
+    async with console_app.run_test(size=SIZE, notifications=True) as pilot:
+        await open_first(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, HelpScreen)
+        table = pilot.app.screen.query_one("#help-keys")
+        described = {str(table.get_row_at(i)[1]): str(table.get_row_at(i)[2]) for i in range(table.row_count)}
+        assert described["t"] == "Teruskan" and described["o"] == "Buka kembali" and described["F3"] == "Antrian"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("f2")
+        await settle(pilot)
+        from siaga_tui.screens.entry import EntryScreen
+
+        assert isinstance(pilot.app.screen, EntryScreen)
+        assert isinstance(pilot.app.screen_stack[-2], DetailScreen)  # the report stays open beneath
+        await pilot.press("f3")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, QueueScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, QueueScreen)
+
+
+async def test_english_detail(app_factory) -> None:  # type: ignore[no-untyped-def]
+    app = app_factory(lang="en")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_first(pilot)
+        fields = str(screen.query_one("#detail-fields").render())
+        assert "Fire (Emergency)" in fields or "(Emergency)" in fields
+        assert "Waiting" in fields and "Description" in fields
+        await act(pilot, "s", "enter", "ctrl+s")
+        assert "has not been forwarded to any agency" in notices(pilot.app)[-1]
