@@ -1,0 +1,290 @@
+"""Status board (Papan Status, F4): the center's figures for a period, live.
+
+Every figure comes from ``services.stats.compute_statistics`` (the same function
+``siaga112 stats`` prints), so the board and the city's report always agree; this
+screen only lays them out. It recounts when a report changes (the event sequence the
+queue follows) or a call is logged, checking every ``POLL_SECONDS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Final
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Grid, VerticalScroll
+from textual.content import Content
+from textual.events import Resize
+from textual.widgets import Footer, Static
+
+from siaga_tui.core.catalogue import Catalogue
+from siaga_tui.core.errors import NotFound, SiagaError
+from siaga_tui.core.i18n import translate
+from siaga_tui.core.timeutil import Clock, as_utc, format_age, format_duration
+from siaga_tui.screens.base import ConsoleScreen
+from siaga_tui.screens.localised import Key
+from siaga_tui.services.stats import KINDS, Period, Statistics, compute_statistics, percent
+from siaga_tui.widgets.share_bar import share_bar
+
+#: How often the board looks for changes (one cheap query each), in seconds.
+POLL_SECONDS: Final = 2.0
+#: The periods the board offers, by name, and how each is built from the clock.
+PERIODS: Final[dict[str, Callable[[Clock], Period]]] = {
+    "today": Period.today,
+    "shift": Period.shift,
+    "week": lambda clock: Period.days(7, clock),
+    "month": Period.month,
+    "year": Period.this_year,
+    "all": lambda clock: Period.all(),
+}
+#: The intervals shown as medians: answer to saved, saved to forwarded, forwarded to done.
+TIMES: Final = ("answer_to_saved", "saved_to_forwarded", "forwarded_to_done")
+#: Below this width the sections stack in one column.
+NARROW: Final = 110
+BAR: Final = 16
+STATUS_STYLES: Final = {"selesai": "$success", "ditangani": "$warning", "menunggu": "$error"}
+
+KEYS = (
+    Key("t", "period('today')", "board_period_today"),
+    Key("s", "period('shift')", "board_period_shift"),
+    Key("w", "period('week')", "board_period_week"),
+    Key("m", "period('month')", "board_period_month"),
+    Key("y", "period('year')", "board_period_year"),
+    Key("a", "period('all')", "board_period_all"),
+)
+
+
+class BoardScreen(ConsoleScreen[None]):
+    """Totals, kinds, statuses against the aim, categories, agencies, waits, times, calls."""
+
+    CSS_PATH = "../styles/board.tcss"
+    KEYS = KEYS
+    TITLE_KEY = "board_title"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.period_name = "today"
+        self.figures: Statistics | None = None
+        self._seen: tuple[int, int] = (-1, -1)  # (last event id, last call id) counted
+
+    def compose(self) -> ComposeResult:
+        yield self.status_header()
+        with VerticalScroll(id="board-scroll"):
+            yield Static(id="board-summary")
+            with Grid(id="board-grid"):
+                for name in ("categories", "agencies", "waiting", "times", "calls"):
+                    yield Static(id=f"board-{name}", classes="board-section")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._show_title()
+        self.query_one("#board-summary", Static).update(Content(translate("board_loading", self.lang)))
+        self._recount(self.period_name)
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width < NARROW, "-narrow")
+
+    # --- Keys ----------------------------------------------------------------------------
+
+    def action_period(self, name: str) -> None:
+        if name in PERIODS and name != self.period_name:
+            self.period_name = name
+            self._show_title()
+            self._recount(name)
+
+    def _show_title(self) -> None:
+        self.show_title(f"{translate('board_title', self.lang)} \u00b7 {translate(f'board_period_{self.period_name}', self.lang)}")
+
+    # --- Counting, live ----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="board", exit_on_error=False)
+    def _recount(self, name: str) -> None:
+        self._count_figures(name)
+
+    def _count_figures(self, name: str) -> None:
+        """Count the period's figures (the change marks are read first, so none is missed)."""
+        app = self.console
+        try:
+            seen = (app.queue.last_change(), app.calls.last_call_id())
+            figures = compute_statistics(app.db, PERIODS[name](app.clock), catalogue=app.catalogue, clock=app.clock)
+        except SiagaError as error:
+            self.app.call_from_thread(self._poll_failed, error)
+            return
+        self.app.call_from_thread(self._show, name, figures, seen)
+
+    @work(thread=True, exclusive=True, group="board", exit_on_error=False)
+    def _poll(self) -> None:
+        """Recount when a report changed, a call was logged, or the period moved on."""
+        app = self.console
+        try:
+            changed = app.queue.changes_since(self._seen[0]).any or app.calls.last_call_id() != self._seen[1]
+        except SiagaError as error:
+            self.app.call_from_thread(self._poll_failed, error)
+            return
+        name = self.period_name
+        moved = self.figures is not None and PERIODS[name](app.clock) != self.figures.period
+        if changed or moved:
+            self._count_figures(name)
+        else:
+            self.app.call_from_thread(self._schedule_poll)
+
+    def _schedule_poll(self) -> None:
+        self.set_timer(POLL_SECONDS, self._poll, name="board-poll")
+
+    def _poll_failed(self, error: SiagaError) -> None:
+        self.console.show_error(error)
+        self._schedule_poll()
+
+    def _show(self, name: str, figures: Statistics, seen: tuple[int, int]) -> None:
+        self._schedule_poll()
+        if name != self.period_name:
+            return  # the operator switched period meanwhile; that count is on its way
+        self.figures, self._seen = figures, seen
+        lang, now = self.lang, self.console.clock()
+        self.query_one("#board-summary", Static).update(summary(figures, name, lang))
+        self.query_one("#board-categories", Static).update(categories(figures, lang))
+        self.query_one("#board-agencies", Static).update(agencies(figures, lang))
+        self.query_one("#board-waiting", Static).update(waiting(figures, lang, now, self.console.catalogue))
+        self.query_one("#board-times", Static).update(times(figures, lang))
+        self.query_one("#board-calls", Static).update(calls(figures, lang))
+
+
+# --- Layout of the figures (plain functions: Statistics in, Content out) ------------------
+
+
+def count(value: int, lang: str) -> str:
+    """1132 as the language writes it: ``1.132`` in Indonesian, ``1,132`` in English."""
+    text = f"{value:,}"
+    return text.replace(",", ".") if lang == "id" else text
+
+
+def pct(value: int | None) -> str:
+    return "  \u2013" if value is None else f"{value:3d} %"
+
+
+def _right(text: str, width: int, style: str = "bold") -> Content:
+    """``text`` right-aligned in ``width`` cells (the padding outside the style)."""
+    return Content.assemble(" " * max(0, width - len(text)), (text, style))
+
+
+def _title(key: str, lang: str) -> Content:
+    return Content.styled(translate(key, lang), "bold $primary")
+
+
+def _lines(parts: list[Content]) -> Content:
+    return Content("\n").join(parts)
+
+
+def _row(label: str, width: int, number: int, percent: int | None, fraction: float | None,
+         lang: str, *, style: str = "$accent", mark: float | None = None) -> Content:
+    return Content.assemble(
+        label[:width].ljust(width), " ",
+        _right(count(number, lang), 7), " ", pct(percent), " ",
+        share_bar(fraction, BAR, style=style, mark=mark),
+    )
+
+
+def summary(figures: Statistics, period_name: str, lang: str) -> Content:
+    span = figures.period.describe()
+    heading = translate("board_heading", lang, period=translate(f"board_period_{period_name}", lang), span=span)
+    total = Content.assemble(
+        (translate("board_total", lang, total=count(figures.total, lang)), "bold"),
+        (f"  {translate('board_duplicates', lang, count=count(figures.duplicates, lang))}" if figures.duplicates else "", "dim"),
+    )
+    lines = [Content.assemble((heading, "bold $primary"), "   ", total)]
+    for kind in figures.kinds:
+        style = "$error" if kind.kind == KINDS[0] else "$secondary"
+        lines.append(_row(translate(f"kind_{kind.kind}", lang), 14, kind.count, kind.share.percent,
+                          kind.share.fraction, lang, style=style))
+    for status in figures.statuses:
+        lines.append(_row(translate(f"status_{status.status}", lang), 14, status.count,
+                          status.share.percent, status.share.fraction, lang,
+                          style=STATUS_STYLES.get(status.status, "$accent")))
+    aim = figures.aim
+    verdict = translate("board_aim_met" if aim.met else "board_aim_not_met", lang)
+    done = pct(aim.done.percent).strip()
+    lines.append(
+        Content.assemble(
+            (translate("board_aim", lang, done=done, aim=aim.aim_percent), "bold"), "  ",
+            share_bar(aim.done.fraction, BAR, style="$success" if aim.met else "$warning",
+                      mark=aim.aim_percent / 100), " ",
+            (verdict, "bold $text-success" if aim.met else "bold $text-warning"),
+        )
+    )
+    return _lines(lines)
+
+
+def categories(figures: Statistics, lang: str) -> Content:
+    lines = [_title("board_categories_title", lang)]
+    for kind in figures.kinds:
+        lines.append(Content.styled(translate(f"kind_{kind.kind}", lang), "underline"))
+        style = "$error" if kind.kind == KINDS[0] else "$secondary"
+        for category in kind.categories:
+            lines.append(_row(category.label(lang), 24, category.count, category.share.percent,
+                              category.share.fraction, lang, style=style))
+    return _lines(lines)
+
+
+def agencies(figures: Statistics, lang: str) -> Content:
+    lines = [_title("board_agencies_title", lang)]
+    if not figures.agencies:
+        lines.append(Content.styled(translate("board_none", lang), "dim"))
+    most = max((a.forwarded for a in figures.agencies), default=0)
+    for agency in figures.agencies:
+        still_open = agency.forwarded - agency.done
+        lines.append(
+            Content.assemble(
+                agency.short_name[:12].ljust(12), " ",
+                _right(count(agency.forwarded, lang), 6), " / ",
+                _right(count(still_open, lang), 6, "bold $text-warning" if still_open else "dim"), " ",
+                share_bar(still_open / most if most else None, BAR, style="$warning"),
+            )
+        )
+    return _lines(lines)
+
+
+def waiting(figures: Statistics, lang: str, now: datetime, catalogue: Catalogue) -> Content:
+    lines = [_title("board_waiting_title", lang)]
+    if not figures.oldest_waiting:
+        lines.append(Content.styled(translate("board_none", lang), "dim"))
+    for report in figures.oldest_waiting:
+        try:
+            label = catalogue.category(report.category).label(lang)
+            place = catalogue.kelurahan_by_code(report.kelurahan_code).name
+        except NotFound:
+            label, place = report.category, report.kelurahan_code
+        age = format_age(as_utc(now) - as_utc(report.created_at))
+        marker = ("\u25cf ", "$error") if report.kind == KINDS[0] else ("  ", "")
+        lines.append(
+            Content.assemble(
+                _right(age, 6, "bold $text-warning"), " ", marker, (report.number, "bold"), " ",
+                f"{label} \u00b7 {place}",
+            )
+        )
+    return _lines(lines)
+
+
+def times(figures: Statistics, lang: str) -> Content:
+    """Each interval's median by kind and for all kinds, one interval to two lines."""
+    lines = [_title("board_times_title", lang)]
+    for name in TIMES:
+        lines.append(Content(translate(f"stats_interval_{name}", lang)))
+        cells: list[Content | str] = []
+        for kind in (*KINDS, None):
+            label = translate(f"kind_{kind}" if kind else "board_period_all", lang)
+            median = format_duration(figures.interval(name, kind).median)
+            cells.extend(["  " if not cells else " · ", Content.styled(f"{label} ", "dim"), (median, "bold")])
+        lines.append(Content.assemble(*cells))
+    return _lines(lines)
+
+
+def calls(figures: Statistics, lang: str) -> Content:
+    total = figures.calls_total
+    lines = [Content.assemble(_title("board_calls_title", lang), "  ",
+                              (translate("board_calls_total", lang, total=count(total, lang)), "dim"))]
+    for call in figures.calls:
+        lines.append(_row(translate(f"disposition_{call.disposition}", lang), 14, call.count,
+                          percent(call.count, total), call.count / total if total else None, lang))
+    return _lines(lines)

@@ -1,0 +1,135 @@
+"""Status board (F4): the stats service's figures for each period, switched by key, live."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from siaga_tui.app import SiagaApp, make_app
+from siaga_tui.core.db import Database
+from siaga_tui.screens.board import PERIODS, BoardScreen
+from siaga_tui.services.calls import CallService
+from siaga_tui.services.reports import NewReport, ReportService
+from siaga_tui.services.stats import Period, Statistics, compute_statistics
+from tests.conftest import FROZEN_NOW, MutableClock
+
+SIZE = (120, 40)
+
+
+async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def open_board(pilot) -> BoardScreen:  # type: ignore[no-untyped-def]
+    await pilot.press("f4")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, BoardScreen)
+    return screen
+
+
+def comparable(figures: Statistics) -> dict:
+    data = figures.to_dict()
+    data.pop("generated_at")
+    return data
+
+
+def board_text(screen: BoardScreen) -> str:
+    return "\n".join(str(static.render()) for static in screen.query("#board-scroll Static"))
+
+
+def seed_history(db: Database, clock: MutableClock) -> None:
+    """Reports over a year: some last month, some this week, some this shift; a call or two."""
+    for days, category, kelurahan in ((200, "kebakaran", "Sario"), (20, "sampah", "Bahu"),
+                                      (3, "kecelakaan", "Tikala Baru"), (0, "kesehatan", "Paal Dua")):
+        at = MutableClock(FROZEN_NOW - timedelta(days=days, minutes=30))
+        ReportService(db, operator="budi", clock=at).create_report(
+            NewReport(category=category, kelurahan=kelurahan, description=f"{category} {days}")
+        )
+    CallService(db, operator="budi", clock=clock).log_call("iseng", phone="081234567890")
+    done = ReportService(db, operator="budi", clock=clock)
+    first = 1
+    done.forward(first, "damkar")
+    done.change_status(first, "selesai", note="Api padam")
+
+
+async def test_the_figures_are_the_stats_services_for_the_period(db: Database, clock: MutableClock) -> None:
+    seed_history(db, clock)
+    app = make_app(db, operator="ani", lang="id", clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_board(pilot)
+        assert screen.figures is not None
+        expected = compute_statistics(db, Period.today(clock), clock=clock)
+        assert comparable(screen.figures) == comparable(expected)
+        text = board_text(screen)
+        assert f"{expected.total} laporan" in text
+        assert f"{expected.aim.done.percent} %" in text
+
+
+@pytest.mark.parametrize("key,name", [("s", "shift"), ("w", "week"), ("m", "month"), ("y", "year"), ("a", "all"), ("t", "today")])
+async def test_each_period_key_switches_to_that_period(db: Database, clock: MutableClock, key: str, name: str) -> None:
+    seed_history(db, clock)
+    app = make_app(db, operator="ani", lang="en", clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_board(pilot)
+        if name == "today":
+            await pilot.press("y")
+            await settle(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+        assert screen.period_name == name
+        assert screen.figures is not None
+        period = PERIODS[name](clock)
+        assert screen.figures.period == period
+        assert comparable(screen.figures) == comparable(compute_statistics(db, period, clock=clock))
+        descriptions = {b.binding.action: b.binding.description for b in screen.active_bindings.values()}
+        assert descriptions[f"period('{name}')"]
+
+
+async def test_the_periods_differ_on_history(db: Database, clock: MutableClock) -> None:
+    seed_history(db, clock)
+    totals = {name: compute_statistics(db, make(clock), clock=clock).total for name, make in PERIODS.items()}
+    assert totals["today"] < totals["week"] < totals["month"] < totals["all"]
+
+
+async def test_a_report_filed_elsewhere_and_a_call_show_without_a_key(db: Database, clock: MutableClock) -> None:
+    app = make_app(db, operator="ani", lang="id", clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_board(pilot)
+        assert screen.figures is not None and screen.figures.total == 0
+        other = ReportService(db, operator="budi", clock=clock)  # another workstation
+        other.create_report(NewReport(category="kebakaran", kelurahan="Sario", description="Api"))
+        screen._poll()  # what the poll timer runs every POLL_SECONDS
+        await settle(pilot)
+        assert screen.figures.total == 1
+        assert "1 laporan" in board_text(screen)
+        CallService(db, operator="budi", clock=clock).log_call("hening")
+        screen._poll()
+        await settle(pilot)
+        assert screen.figures.call_count("hening") == 1
+        # Nothing new: the poll does not recount.
+        before = screen.figures
+        screen._poll()
+        await settle(pilot)
+        assert screen.figures is before
+
+
+async def test_the_poll_timer_is_armed_after_each_count(db: Database, clock: MutableClock) -> None:
+    app = make_app(db, operator="ani", lang="id", clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_board(pilot)
+        assert any(getattr(timer, "name", "") == "board-poll" for timer in screen._timers)
+
+
+async def test_the_board_fits_80_by_24_with_the_summary_on_top(db: Database, clock: MutableClock) -> None:
+    seed_history(db, clock)
+    app: SiagaApp = make_app(db, operator="ani", lang="id", clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_board(pilot)
+        assert screen.has_class("-narrow")
+        summary = screen.query_one("#board-summary")
+        assert summary.region.y < 3 and summary.region.bottom <= 20
+        assert summary.region.width <= 80
