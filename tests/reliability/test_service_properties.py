@@ -31,7 +31,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlmodel import SQLModel
+from siaga_tui.core.models import metadata
 
 from siaga_tui.core.catalogue import load_catalogue
 from siaga_tui.core.db import Database, open_database
@@ -73,7 +73,7 @@ def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     with db.read() as conn:
         return {
             table.name: sorted(map(tuple, conn.execute(sa.select(table)).all()), key=repr)
-            for table in SQLModel.metadata.sorted_tables
+            for table in metadata.sorted_tables
         }
 
 
@@ -262,7 +262,7 @@ def test_random_operations_keep_every_invariant(template: Path, figures: dict[st
     run_state_machine_as_test(
         Counting,
         settings=settings(
-            max_examples=25,
+            max_examples=20,
             stateful_step_count=20,
             deadline=None,
             derandomize=True,
