@@ -24,7 +24,7 @@ from tests.test_concurrency import run_filers
 
 WORKSTATIONS = 4
 #: Reports per workstation; SIAGA_RELIABILITY_HEAVY=1 files ten times as many.
-PER_WORKSTATION = 150 * (10 if os.environ.get("SIAGA_RELIABILITY_HEAVY") else 1)
+PER_WORKSTATION = 100 * (10 if os.environ.get("SIAGA_RELIABILITY_HEAVY") else 1)
 
 class Workstations(threading.Thread):
     """The concurrency suite's filers (tests/test_concurrency.py), run beside the poller."""
