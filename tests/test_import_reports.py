@@ -257,3 +257,21 @@ def test_cli_import(db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     assert "0 reports imported" in out and "1 were already there" in out
     code, _, err = run("import", str(tmp_path / "nope.csv"))
     assert code == 2 and "does not exist" in err
+
+
+def test_a_row_the_service_refuses_while_writing(db: Database, clock: MutableClock, tmp_path: Path) -> None:
+    numbers = file_reports(db, clock)
+    text = export_file(db, tmp_path / "e.csv").read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    # The first report "a duplicate of itself": only the service, while writing, can tell.
+    lines[1] = lines[1].replace(",selesai,", ",selesai,").replace(",'@SUM(1),,", f",'@SUM(1),{numbers[0]},")
+    edited = write(tmp_path, "".join(lines), "self.csv")
+    fresh = open_database(tmp_path / "fresh.db")
+    try:
+        with pytest.raises(ImportRefused) as caught:
+            importer(fresh, clock).run(edited)
+        assert "Line 2" in caught.value.message("en")
+        result = importer(fresh, clock).run(edited, skip_bad=True)
+        assert (result.added, [b.line for b in result.bad]) == (2, [2])
+    finally:
+        fresh.dispose()

@@ -255,7 +255,7 @@ class Importer:
         rows = len(planned) + len(bad)
         if bad and not skip_bad:
             return ImportResult(layout, rows, 0, 0, tuple(bad), written=False)
-        added, already, late = self._write(planned, path, progress)
+        added, already, late = self._write(planned, path, progress, skip_bad=skip_bad)
         return ImportResult(layout, rows, added, already, tuple(bad + late), written=True)
 
     # Layout -----------------------------------------------------------------------------
@@ -427,8 +427,16 @@ class Importer:
     # Writing ---------------------------------------------------------------------------------
 
     def _write(
-        self, planned: list[_Planned], path: Path, progress: Callable[[int], None] | None
+        self,
+        planned: list[_Planned],
+        path: Path,
+        progress: Callable[[int], None] | None,
+        *,
+        skip_bad: bool,
     ) -> tuple[int, int, list[BadRow]]:
+        """Write the planned rows in chunks; a row the service refuses now (the database
+        changed since the check) ends the import at that chunk, or with ``skip_bad`` is
+        listed and left out."""
         added = already = 0
         late: list[BadRow] = []
         new_ids: dict[str, int] = {}  # source number -> id here, for duplicates
@@ -444,10 +452,17 @@ class Importer:
                         continue
                     present.add(plan.key)
                     try:
-                        with conn.begin_nested():
+                        if skip_bad:  # a savepoint per row, so one refusal drops only its row
+                            with conn.begin_nested():
+                                report_id = self._file(joined, plan, note, new_ids)
+                        else:
                             report_id = self._file(joined, plan, note, new_ids)
                     except SiagaError as exc:
                         error = _as_row_error(exc)
+                        if not skip_bad:
+                            raise ImportRefused(
+                                "import_row_refused", line=plan.line, reason=error.describe()
+                            ) from exc
                         late.append(BadRow(plan.line, (error,)))
                         continue
                     if plan.number:
