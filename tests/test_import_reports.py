@@ -275,3 +275,14 @@ def test_a_row_the_service_refuses_while_writing(db: Database, clock: MutableClo
         assert (result.added, [b.line for b in result.bad]) == (2, [2])
     finally:
         fresh.dispose()
+
+
+def test_import_on_both_engines(any_db: Database, db: Database, clock: MutableClock, tmp_path: Path) -> None:
+    file_reports(db, clock)
+    with db.write() as conn:  # what the sanitiser keeps (see the round trip above)
+        conn.execute(sa.update(REPORT).values(address=sa.func.ltrim(REPORT.c.address, "\t\r")))
+    path = export_file(db, tmp_path / "e.csv")
+    result = importer(any_db, clock).run(path, skip_bad=True)
+    assert (result.added, result.bad) == (3, ())
+    assert report_facts(any_db) == report_facts(db)
+    assert importer(any_db, clock).run(path).already == 3
