@@ -25,6 +25,7 @@ from siaga_tui.core.i18n import current_language, normalise_language, translate
 from siaga_tui.core.timeutil import Clock, system_clock
 from siaga_tui.screens.localised import Key
 from siaga_tui.services.calls import CallService
+from siaga_tui.services.operators import Actor, has_accounts
 from siaga_tui.services.queue import QueueService
 from siaga_tui.services.reports import ReportService
 from siaga_tui.theme import CONTROL_ROOM
@@ -56,15 +57,16 @@ class SiagaApp(App[None]):
         lang: str,
         clock: Clock = system_clock,
         theme: str | None = None,
+        sign_in: bool = False,
     ) -> None:
         super().__init__()
         self.db = db
-        self.operator = operator
         self.lang = lang
         self.clock = clock
         self.catalogue: Catalogue = load_catalogue()
-        self.reports = ReportService(db, operator=operator, clock=clock, catalogue=self.catalogue)
-        self.calls = CallService(db, operator=operator, clock=clock)
+        #: Accounts exist: the console opens on the sign-in screen.
+        self.sign_in_required = sign_in
+        self.act_as(operator, None)
         self.queue = QueueService(db, catalogue=self.catalogue)
         self.register_theme(CONTROL_ROOM)
         if theme:
@@ -74,9 +76,33 @@ class SiagaApp(App[None]):
         # Added to (not in place of) the app's own keys: Ctrl+P and Ctrl+Q stay.
         own = BindingsMap(key.binding(self.lang) for key in GLOBAL_KEYS)
         self._bindings = BindingsMap.merge([self._bindings, own])
+        if self.sign_in_required:
+            from siaga_tui.screens.signin import SignInScreen
+
+            self.push_screen(SignInScreen(), callback=self._signed_in)
+            return
         from siaga_tui.screens.queue import QueueScreen
 
         self.push_screen(QueueScreen())
+
+    def act_as(self, operator: str, role: str | None) -> None:
+        """Work as ``operator`` with ``role`` (None: single-user mode, no accounts)."""
+        self.operator = operator
+        self.role = role
+        self.reports = ReportService(self.db, operator=operator, clock=self.clock, catalogue=self.catalogue, role=role)
+        self.calls = CallService(self.db, operator=operator, clock=self.clock)
+
+    def _signed_in(self, actor: Actor | None) -> None:
+        if actor is None:
+            return
+        self.act_as(actor.username, actor.role)
+        from siaga_tui.screens.queue import QueueScreen
+
+        if self.sign_in_required:
+            self.sign_in_required = False
+            self.push_screen(QueueScreen())
+        else:  # the first supervisor was just created: the header shows the new name
+            self.switch_screen(QueueScreen())
 
     # --- Global actions -------------------------------------------------------------
 
@@ -88,6 +114,24 @@ class SiagaApp(App[None]):
 
     def action_new_report(self) -> None:
         self._open("siaga_tui.screens.entry", "EntryScreen", "console_entry_missing")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Before sign-in the global keys and the palette do nothing; only quitting works."""
+        if self.sign_in_required and action != "quit":
+            return False
+        return True
+
+    def action_handover(self) -> None:
+        self._open("siaga_tui.screens.handover", "HandoverScreen", "console_entry_missing")
+
+    def action_create_supervisor(self) -> None:
+        """First run: create the first supervisor account and sign it in."""
+        if self.role is not None:
+            self.notify(translate("signin_accounts_exist", self.lang), markup=False)
+            return
+        from siaga_tui.screens.signin import SignInScreen
+
+        self.push_screen(SignInScreen(create_first=True), callback=self._signed_in)
 
     def action_board(self) -> None:
         self._open("siaga_tui.screens.board", "BoardScreen", "console_board_missing")
@@ -144,4 +188,6 @@ def make_app(
 ) -> SiagaApp:
     """The console for ``operator`` on ``db``, in ``lang`` (default: SIAGA112_LANG or id)."""
     language = normalise_language(lang) if lang else current_language()
-    return SiagaApp(db, operator=operator, lang=language, clock=clock, theme=theme)
+    return SiagaApp(
+        db, operator=operator, lang=language, clock=clock, theme=theme, sign_in=has_accounts(db)
+    )

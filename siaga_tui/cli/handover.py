@@ -23,7 +23,13 @@ from siaga_tui.core.i18n import current_language
 from siaga_tui.core.text import safe_cell
 from siaga_tui.core.timeutil import Clock, format_local, system_clock
 from siaga_tui.services.audit import audit_head, audit_head_line
-from siaga_tui.services.handover import HandoverService, HandoverView, ShiftSummary
+from siaga_tui.services.handover import (
+    HandoverService,
+    HandoverView,
+    ShiftSummary,
+    overdue_text,
+    summary_lines,
+)
 
 handover_app = typer.Typer(
     help="Shift handover: what is open, overdue and waiting, the shift's figures, the notes.",
@@ -181,38 +187,12 @@ def _print_summary(summary: ShiftSummary, *, title: str) -> None:
                 Text(catalogue.kelurahan_by_code(item.kelurahan_code).display),
                 t(f"status_{item.status}"),
                 ", ".join(item.agencies),
-                Text(_overdue_text(item.overdue, item.late_minutes), style="bold red" if item.overdue else ""),
+                Text(overdue_text(item, lang), style="bold red" if item.overdue else ""),
             )
         console.print(table)
         hidden = summary.open_total - len(summary.open_items)
         if hidden > 0:
             console.print(Text(t("handover_open_more", count=hidden)))
 
-    console.print(Text(t("handover_overdue", count=len(summary.overdue)), style="bold"))
-    for item in summary.overdue:
-        console.print(Text(f"  {item.number}  {_overdue_text(item.overdue, item.late_minutes)}"))
-
-    console.print(Text(t("handover_awaiting", count=len(summary.awaiting_ack)), style="bold"))
-    for wait in summary.awaiting_ack:
-        agency = catalogue.agency(wait.agency).name if _has_agency(wait.agency) else wait.agency
-        console.print(
-            Text("  " + t("handover_awaiting_row", number=wait.number, agency=agency,
-                          at=format_local(wait.forwarded_at, "%H:%M"), minutes=wait.waiting_minutes))
-        )
-
-    console.print(Text(t("handover_calls", count=summary.calls_total), style="bold"))
-    for disposition, count in summary.calls_by_disposition.items():
-        console.print(Text(f"  {t(f'disposition_{disposition}')}: {count}"))
-    console.print(
-        Text(t("handover_reports", count=summary.reports_filed, closed=summary.reports_closed), style="bold")
-    )
-    for code, count in summary.reports_by_category.items():
-        console.print(Text(f"  {catalogue.category(code).label(lang)}: {count}"))
-
-
-def _overdue_text(stage: str | None, minutes: int) -> str:
-    return t(f"handover_overdue_{stage}", minutes=minutes) if stage else ""
-
-
-def _has_agency(code: str) -> bool:
-    return any(a.code == code for a in load_catalogue().agencies)
+    for heading, line in summary_lines(summary, lang, catalogue):
+        console.print(Text(line, style="bold" if heading else ""))

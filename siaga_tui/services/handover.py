@@ -246,6 +246,41 @@ def _awaiting_ack(conn: Connection, now: datetime) -> tuple[AwaitingAck, ...]:
     )
 
 
+def summary_lines(summary: ShiftSummary, lang: str | None, catalogue: Catalogue) -> list[tuple[bool, str]]:
+    """The summary after the open-report table, as (is heading, text) lines in ``lang``.
+
+    Shared by ``siaga112 handover`` and the console's handover screen.
+    """
+    from siaga_tui.core.i18n import translate
+    from siaga_tui.core.timeutil import format_local
+
+    def t(key: str, **params: Any) -> str:
+        return translate(key, lang, **params)
+
+    agencies = {a.code: a.name for a in catalogue.agencies}
+    categories = {c.code: c.label(lang) for c in catalogue.categories}
+    lines: list[tuple[bool, str]] = [(True, t("handover_overdue", count=len(summary.overdue)))]
+    lines += [(False, f"  {item.number}  {overdue_text(item, lang)}") for item in summary.overdue]
+    lines.append((True, t("handover_awaiting", count=len(summary.awaiting_ack))))
+    lines += [
+        (False, "  " + t("handover_awaiting_row", number=w.number, agency=agencies.get(w.agency, w.agency),
+                         at=format_local(w.forwarded_at, "%H:%M"), minutes=w.waiting_minutes))
+        for w in summary.awaiting_ack
+    ]
+    lines.append((True, t("handover_calls", count=summary.calls_total)))
+    lines += [(False, f"  {t(f'disposition_{d}')}: {n}") for d, n in summary.calls_by_disposition.items()]
+    lines.append((True, t("handover_reports", count=summary.reports_filed, closed=summary.reports_closed)))
+    lines += [(False, f"  {categories.get(c, c)}: {n}") for c, n in summary.reports_by_category.items()]
+    return lines
+
+
+def overdue_text(item: OpenItem, lang: str | None) -> str:
+    """``not forwarded, 47 min late`` for an overdue report; empty otherwise."""
+    from siaga_tui.core.i18n import translate
+
+    return translate(f"handover_overdue_{item.overdue}", lang, minutes=item.late_minutes) if item.overdue else ""
+
+
 class HandoverService:
     """Creating, acknowledging and reading handovers, for one operator."""
 
