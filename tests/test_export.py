@@ -346,3 +346,18 @@ def test_same_rows_on_both_engines(any_db: Database, clock: MutableClock, tmp_pa
     assert rows[1]["address"] == "'\tJl. Sam Ratulangi" and rows[1]["caller_phone_masked"] == "****4444"
     assert export_rows(any_db, personal=True)[0]["caller_phone"] == "0812-3456-7890"
     assert write_reports_xlsx(any_db, tmp_path / "r.xlsx", ExportFilter(agencies=("pln",))) == 1
+
+
+def test_xlsx_refuses_more_rows_than_a_sheet_holds(
+    db: Database, db_path: Path, clock: MutableClock, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import siaga_tui.cli.export as export_command
+
+    file_reports(db, clock)
+    monkeypatch.setattr(export_command, "XLSX_MAX_ROWS", 3)  # a sheet of a header and two rows
+    code, _, err = run(db_path, capsys, "export", str(tmp_path / "r.xlsx"))
+    assert code == 2 and "at most 2" in err and not (tmp_path / "r.xlsx").exists()
+    monkeypatch.setattr(export_service, "XLSX_MAX_ROWS", 3)
+    with pytest.raises(export_service.ExportRefused):
+        write_reports_xlsx(db, tmp_path / "direct.xlsx", ExportFilter())

@@ -22,8 +22,10 @@ from siaga_tui.cli.stats import clock as stats_clock
 from siaga_tui.core.catalogue import load_catalogue
 from siaga_tui.core.i18n import current_language
 from siaga_tui.services.export import (
+    XLSX_MAX_ROWS,
     CsvFlavour,
     ExportFilter,
+    ExportRefused,
     atomic_path,
     atomic_text,
     count_reports,
@@ -84,6 +86,8 @@ def export(
     filters = ExportFilter(period, tuple(status), tuple(kind), tuple(category), tuple(agency))
     filters = filters.checked(load_catalogue())
     total = count_reports(db, filters)
+    if xlsx and target is not None and total >= XLSX_MAX_ROWS:
+        raise ExportRefused("export_xlsx_too_many", limit=XLSX_MAX_ROWS - 1)
     if personal:
         actor = signed_in_actor()
         operator = actor.username if actor else settings.operator_name
