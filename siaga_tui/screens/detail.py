@@ -19,7 +19,7 @@ from textual.widgets import Footer, Static
 from siaga_tui.core.errors import ConflictError, SiagaError
 from siaga_tui.core.i18n import translate
 from siaga_tui.core.models import Channel, Status
-from siaga_tui.core.text import FIELD_LIMITS
+from siaga_tui.core.text import FIELD_LIMITS, safe_cell
 from siaga_tui.core.timeutil import format_local
 from siaga_tui.screens.base import ConsoleScreen
 from siaga_tui.screens.form_dialog import Answer, Choices, FormDialog
@@ -127,7 +127,10 @@ class DetailScreen(ConsoleScreen[None]):
         if self.detail is None:
             return
         t, catalogue = self.lang, self.console.catalogue
-        agencies = [(a.code, f"{a.short_name} · {a.name}") for a in catalogue.agencies_for(self.detail.summary.category)]
+        agencies = [
+            (a.code, safe_cell(f"{a.short_name} · {a.name}", width=64))
+            for a in catalogue.agencies_for(self.detail.summary.category)
+        ]
         channels = [(c.value, translate(f"channel_{c.value}", t)) for c in Channel]
         dialog = FormDialog(
             translate("dialog_forward_title", t),
