@@ -24,7 +24,7 @@ from siaga_tui.core.errors import NotFound, SiagaError
 from siaga_tui.core.i18n import translate
 from siaga_tui.core.timeutil import Clock, as_utc, format_age, format_duration
 from siaga_tui.screens.base import ConsoleScreen
-from siaga_tui.screens.localised import Key
+from siaga_tui.screens.localised import Key, key_hints
 from siaga_tui.services.stats import KINDS, Period, Statistics, compute_statistics, percent
 from siaga_tui.widgets.share_bar import share_bar
 
@@ -43,7 +43,7 @@ PERIODS: Final[dict[str, Callable[[Clock], Period]]] = {
 TIMES: Final = ("answer_to_saved", "saved_to_forwarded", "forwarded_to_done")
 #: Below this width the sections stack in one column.
 NARROW: Final = 110
-BAR: Final = 16
+BAR: Final = 14
 STATUS_STYLES: Final = {"selesai": "$success", "ditangani": "$warning", "menunggu": "$error"}
 
 KEYS = (
@@ -71,6 +71,7 @@ class BoardScreen(ConsoleScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield self.status_header()
+        yield Static(id="board-periods")
         with VerticalScroll(id="board-scroll"):
             yield Static(id="board-summary")
             with Grid(id="board-grid"):
@@ -95,6 +96,8 @@ class BoardScreen(ConsoleScreen[None]):
             self._recount(name)
 
     def _show_title(self) -> None:
+        current = f"period('{self.period_name}')"
+        self.query_one("#board-periods", Static).update(key_hints(self, KEYS, self.lang, current=current))
         self.show_title(f"{translate('board_title', self.lang)} \u00b7 {translate(f'board_period_{self.period_name}', self.lang)}")
 
     # --- Counting, live ----------------------------------------------------------------------
@@ -222,7 +225,7 @@ def categories(figures: Statistics, lang: str) -> Content:
         lines.append(Content.styled(translate(f"kind_{kind.kind}", lang), "underline"))
         style = "$error" if kind.kind == KINDS[0] else "$secondary"
         for category in kind.categories:
-            lines.append(_row(category.label(lang), 24, category.count, category.share.percent,
+            lines.append(_row(category.label(lang), 27, category.count, category.share.percent,
                               category.share.fraction, lang, style=style))
     return _lines(lines)
 

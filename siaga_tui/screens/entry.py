@@ -29,7 +29,7 @@ from siaga_tui.core.text import FIELD_LIMITS
 from siaga_tui.core.timeutil import Clock, as_utc
 from siaga_tui.screens.entry_draft import EntryDraft
 from siaga_tui.screens.base import ConsoleScreen
-from siaga_tui.screens.localised import Key
+from siaga_tui.screens.localised import Key, key_hints
 from siaga_tui.services.reports import ReportService
 from siaga_tui.services.views import CallerHistory, ReportSummary
 from siaga_tui.widgets.bounded_input import BoundedInput
@@ -101,6 +101,7 @@ class EntryScreen(ConsoleScreen[None]):
             with VerticalScroll(id="entry-side", can_focus=False):
                 yield CallerHistoryView(self.catalogue, id="history")
                 yield CallQuestions(id="questions")
+        yield Static(id="entry-keys")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -113,6 +114,7 @@ class EntryScreen(ConsoleScreen[None]):
         self.query_one("#kelurahan-hint", Static).display = False
         for error in self.query(".field-error"):
             error.display = False
+        self.query_one("#entry-keys", Static).update(key_hints(self, KEYS, self.lang))
         self._show_timer()
         self.set_interval(1, self._show_timer)
         self.query_one(CategoryPicker).focus()
@@ -304,7 +306,8 @@ class EntryScreen(ConsoleScreen[None]):
         errors = error.errors if isinstance(error, InvalidInput) else [error]
         fields = [e for e in errors if isinstance(e, ValidationError) and e.field in FORM_FIELDS]
         for item in fields:
-            self._mark_field(item.field, item.message(self.lang))
+            reason = translate("entry_category_none", self.lang) if item.field == "category" else item.message(self.lang)
+            self._mark_field(item.field, reason)
         if fields:
             first = min(fields, key=lambda e: FORM_FIELDS.index(e.field))
             self._form_field(first.field).focus()

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from textual.binding import Binding, BindingsMap
+from textual.content import Content
 from textual.dom import DOMNode
 
 from siaga_tui.core.i18n import translate
@@ -37,3 +38,24 @@ def localise_bindings(node: DOMNode, keys: Iterable[Key], lang: str) -> None:
     own = BindingsMap(key.binding(lang) for key in keys)
     node._bindings = BindingsMap.merge([type(node)._merge_bindings(), own])
     node.refresh_bindings()
+
+
+def key_hints(node: DOMNode, keys: Iterable[Key], lang: str, *, current: str | None = None) -> Content:
+    """One line naming ``keys`` (``^s Simpan  f5 Iseng …``) for a screen's own key bar.
+
+    At 80 columns the footer has room for the global keys only; a screen whose keys an
+    operator needs at a glance (entry, board) shows them on this line too. The key whose
+    action is ``current`` is shown selected.
+    """
+    parts: list[Content] = []
+    for key in keys:
+        if not key.show:
+            continue
+        binding = key.binding(lang)
+        selected = key.action == current
+        shown = node.app.get_key_display(binding)
+        if selected:
+            parts.append(Content.styled(f" {shown} {binding.description} ", "reverse bold"))
+        else:
+            parts.append(Content.assemble((shown, "bold $accent"), " ", binding.description))
+    return Content("  ").join(parts)
