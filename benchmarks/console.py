@@ -1,0 +1,190 @@
+"""B1 (start to first paint), B6 (idle CPU), B7 (keystroke latency), B8 (memory).
+
+The console runs headless in a child process (``benchmarks/console_child.py``), exactly
+as ``siaga112 --db FILE tui`` starts it; the baseline is a bare Textual app in the same
+kind of child. The parent reads the child's CPU time and resident memory from
+``/proc``, so nothing is measured from inside the thing measured except the moment
+of the first paint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from benchmarks.data import cached_database
+from benchmarks.measure import Figure, Plan, child_env, median, python, ratio_figure
+
+#: The terminal the headless console pretends to have.
+COLUMNS: Final = "120"
+LINES: Final = "36"
+HEADLESS: Final = "textual.drivers.headless_driver:HeadlessDriver"
+#: How long memory is left to settle after the first paint (the first polls run).
+SETTLE_SECONDS: Final = 3.0
+READY_TIMEOUT: Final = 180.0
+_TICKS: Final = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Launch:
+    ready_seconds: float  # process start to first paint with rows
+    idle_cpu_seconds: float  # CPU used while held open after the first paint
+    held_seconds: float
+    rss_kib: int  # resident memory at the end
+
+
+def launch(kind: str, db: Path | None, *, hold: float = 0.0) -> Launch:
+    """Start the console (``siaga``) or the bare app; wait for its first paint; hold it."""
+    folder = Path(tempfile.mkdtemp(prefix="siaga-console-"))
+    mark = folder / "ready"
+    env = child_env(
+        TEXTUAL_DRIVER=HEADLESS, COLUMNS=COLUMNS, LINES=LINES, SIAGA112_LANG="id",
+        SIAGA112_OPERATOR="bench", HOME=str(folder), XDG_STATE_HOME=str(folder / "state"),
+        XDG_DATA_HOME=str(folder / "data"), XDG_CONFIG_HOME=str(folder / "config"),
+    )
+    argv = python("-m", "benchmarks.console_child", "start", kind, str(db or "-"), str(mark))
+    log = (folder / "stderr").open("w")
+    started = time.clock_gettime(time.CLOCK_MONOTONIC)
+    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=log, env=env)
+    try:
+        while not mark.exists():
+            if process.poll() is not None or time.clock_gettime(time.CLOCK_MONOTONIC) - started > READY_TIMEOUT:
+                log.flush()
+                raise RuntimeError(
+                    f"the {kind} console showed no rows (exit {process.returncode}):\n"
+                    + (folder / "stderr").read_text(errors="replace")[-3000:]
+                )
+            time.sleep(0.002)
+        ready = float(mark.read_text().strip()) - started
+        cpu_before = _cpu_seconds(process.pid)
+        held_from = time.perf_counter()
+        if hold:
+            time.sleep(hold)
+        cpu_after = _cpu_seconds(process.pid)
+        held = time.perf_counter() - held_from
+        rss = _rss_kib(process.pid)
+        if process.poll() is not None:
+            raise RuntimeError(f"the {kind} console ended while it should idle")
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        log.close()
+        for leftover in sorted(folder.rglob("*"), reverse=True):
+            leftover.rmdir() if leftover.is_dir() else leftover.unlink()
+        folder.rmdir()
+    return Launch(ready, cpu_after - cpu_before, held, rss)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its threads, from /proc/PID/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS in /proc")
+
+
+def b1_start(plan: Plan) -> list[Figure]:
+    db = cached_database(plan.large).path
+    ours: list[float] = []
+    theirs: list[float] = []
+    if plan.runs > 1:  # warm: page cache, bytecode
+        launch("siaga", db)
+        launch("bare", None)
+    for _ in range(plan.runs):
+        theirs.append(launch("bare", None).ready_seconds)
+        ours.append(launch("siaga", db).ready_seconds)
+    return [
+        ratio_figure(
+            "B1", f"`siaga112 tui` start to first paint of the queue at {plan.large:,}",
+            median(ours), median(theirs), "s", 2,
+            note="headless, process start to the first window of rows on screen; "
+            "baseline: bare Textual app, Header + DataTable (100 rows) + Footer",
+        )
+    ]
+
+
+def b6_idle(plan: Plan) -> list[Figure]:
+    db = cached_database(plan.large).path
+    ours: list[float] = []
+    theirs: list[float] = []
+    for _ in range(max(1, plan.runs // 2)):
+        run = launch("bare", None, hold=plan.idle_seconds)
+        theirs.append(run.idle_cpu_seconds / run.held_seconds * 100)
+        run = launch("siaga", db, hold=plan.idle_seconds)
+        ours.append(run.idle_cpu_seconds / run.held_seconds * 100)
+    value, baseline = median(ours), median(theirs)
+    # CPU time is counted in clock ticks (10 ms): an idle baseline can read 0 over a
+    # short hold. One tick over the hold is the smallest honest baseline.
+    floor = 100 / _TICKS / plan.idle_seconds
+    return [
+        ratio_figure(
+            "B6", f"console idle {plan.idle_seconds:g} s with live polling at {plan.large:,}: "
+            "CPU", value, max(baseline, floor), "% of a core", 2,
+            note="after the first paint; baseline: bare Textual app idle as long",
+            extra_ok=value < 2.0, extra_target="< 2 % of a core",
+        )
+    ]
+
+
+def b8_memory(plan: Plan) -> list[Figure]:
+    large = cached_database(plan.large).path
+    small = cached_database(plan.small).path
+    ours: list[float] = []
+    theirs: list[float] = []
+    settle = min(SETTLE_SECONDS, plan.idle_seconds)
+    for _ in range(max(1, plan.runs // 2)):
+        theirs.append(launch("siaga", small, hold=settle).rss_kib / 1024)
+        ours.append(launch("siaga", large, hold=settle).rss_kib / 1024)
+    return [
+        ratio_figure(
+            "B8", f"console resident memory at {plan.large:,} (vs {plan.small:,})",
+            median(ours), median(theirs), "MiB", 1.2,
+            note=f"VmRSS {settle:g} s after the first paint",
+        )
+    ]
+
+
+def b7_keystrokes(plan: Plan) -> list[Figure]:
+    db = cached_database(plan.large).path
+    ours: list[float] = []
+    theirs: list[float] = []
+    for _ in range(max(1, plan.runs // 2 + 1)):
+        theirs.append(_keys("bare", None))
+        ours.append(_keys("siaga", db))
+    return [
+        ratio_figure(
+            "B7", f"keystroke in the entry form at {plan.large:,} (phone with caller history, "
+            "kelurahan completion)", median(ours) * 1e3, median(theirs) * 1e3, "ms", 3,
+            note="Pilot press round-trip, median of every key; baseline: bare Textual Input",
+        )
+    ]
+
+
+def _keys(kind: str, db: Path | None) -> float:
+    from benchmarks.measure import require_ok, run_child
+
+    with tempfile.TemporaryDirectory(prefix="siaga-keys-") as folder:
+        out = Path(folder) / "keys.json"
+        env = child_env(
+            SIAGA112_LANG="id", HOME=folder, XDG_STATE_HOME=f"{folder}/state",
+            XDG_DATA_HOME=f"{folder}/data", XDG_CONFIG_HOME=f"{folder}/config",
+        )
+        run = run_child(
+            python("-m", "benchmarks.console_child", "keys", kind, str(db or "-"), str(out)),
+            env=env, timeout=600,
+        )
+        require_ok(run, f"keystrokes into the {kind} form")
+        return float(json.loads(out.read_text())["median"])

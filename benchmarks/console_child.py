@@ -1,0 +1,168 @@
+"""The console, or the bare Textual baseline, in a child process the benchmarks watch.
+
+    python -m benchmarks.console_child start siaga DB MARK   # ``siaga112 --db DB tui``
+    python -m benchmarks.console_child start bare - MARK     # Header, Footer, DataTable
+    python -m benchmarks.console_child keys siaga DB OUT     # keystrokes into the entry form
+    python -m benchmarks.console_child keys bare - OUT       # the same keys into an Input
+
+``start`` runs headless (Textual's headless driver, chosen by ``TEXTUAL_DRIVER``) and
+writes ``CLOCK_MONOTONIC`` to MARK once the first screen has been painted with rows
+in its table: for the console that is the queue's first window. The same watcher is
+put on both apps, so what it costs is in both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+#: What the bare baseline's table shows: as many rows as the queue's first window.
+BARE_ROWS = 100
+BARE_COLUMNS = ("No.", "Waktu", "Jenis", "Kategori", "Status", "Kelurahan", "Instansi", "Uraian")
+
+
+def _watch_for_rows(app: Any, mark: Path) -> None:
+    """Write the mark after the first refresh that shows a table with rows."""
+    from textual.widgets import DataTable
+
+    def check() -> None:
+        try:
+            tables = app.screen.query(DataTable)
+        except Exception:  # noqa: BLE001 - the screen may be changing
+            return
+        if any(table.row_count for table in tables):
+            timer.stop()
+            app.call_after_refresh(_write_mark, mark)
+
+    timer = app.set_interval(0.005, check)
+
+
+def _write_mark(mark: Path) -> None:
+    moment = time.clock_gettime(time.CLOCK_MONOTONIC)
+    partial = mark.with_suffix(".part")
+    partial.write_text(f"{moment}\n", encoding="utf-8")
+    partial.replace(mark)
+
+
+def bare_app() -> Any:
+    from rich.text import Text
+    from textual.app import App, ComposeResult
+    from textual.widgets import DataTable, Footer, Header
+
+    class Bare(App[None]):
+        BINDINGS = [("f2", "bell", "Baru"), ("f3", "bell", "Antrean")]
+
+        def compose(self) -> ComposeResult:
+            yield Header()
+            yield DataTable(cursor_type="row")
+            yield Footer()
+
+        def on_mount(self) -> None:
+            table = self.query_one(DataTable)
+            table.add_columns(*BARE_COLUMNS)
+            table.add_rows(
+                [
+                    Text(f"112-2026-{n:06d}"), Text("28/11 10:00"), Text("darurat"),
+                    Text("kebakaran"), Text("menunggu"), Text("Tikala Ares"), Text("damkar"),
+                    Text("Warga melaporkan kebakaran dekat Jl. Sam Ratulangi"),
+                ]
+                for n in range(BARE_ROWS)
+            )
+
+    return Bare()
+
+
+def start(kind: str, db: str, mark: Path) -> None:
+    async def watch(pilot: Any) -> None:
+        _watch_for_rows(pilot.app, mark)
+
+    if kind == "bare":
+        bare_app().run(auto_pilot=watch)
+        return
+    import siaga_tui.app as console
+    from siaga_tui.cli import main
+
+    real_make_app = console.make_app
+
+    def make_app(*args: Any, **kwargs: Any) -> Any:
+        app = real_make_app(*args, **kwargs)
+        real_run = app.run
+        app.run = lambda *a, **k: real_run(*a, auto_pilot=watch, **k)  # type: ignore[method-assign]
+        return app
+
+    console.make_app = make_app  # type: ignore[assignment]
+    main(["--db", db, "tui"])
+
+
+# --- Keystrokes -----------------------------------------------------------------------
+
+#: A caller with a history in the generated data, typed as the operator hears it.
+PHONE_KEYS = tuple("081200000007")
+#: The start of a kelurahan name, typed to its completion.
+PLACE_KEYS = tuple("malalayang")
+
+
+async def _type(pilot: Any, keys: tuple[str, ...]) -> list[float]:
+    times = []
+    for key in keys:
+        started = time.perf_counter()
+        await pilot.press(key)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+async def keys(kind: str, db_path: str, out: Path) -> None:
+    from textual.widgets import Input
+
+    if kind == "bare":
+        from textual.app import App, ComposeResult
+
+        class Form(App[None]):
+            def compose(self) -> ComposeResult:
+                yield Input(id="phone")
+                yield Input(id="kelurahan")
+
+        app: Any = Form()
+    else:
+        from siaga_tui.app import make_app
+        from siaga_tui.core.db import open_database
+
+        app = make_app(open_database(db_path), operator="bench", lang="id")
+    latencies: list[float] = []
+    async with app.run_test(size=(120, 36)) as pilot:
+        await app.workers.wait_for_complete()
+        if kind != "bare":
+            await pilot.press("f2")
+            for _ in range(200):
+                await pilot.pause(0.01)
+                if app.screen.query("#phone"):
+                    break
+            await app.workers.wait_for_complete()
+        for field, typed in (("#phone", PHONE_KEYS), ("#kelurahan", PLACE_KEYS)):
+            app.screen.query_one(field, Input).focus()
+            await pilot.pause()
+            latencies += await _type(pilot, typed)
+            await app.workers.wait_for_complete()
+    out.write_text(json.dumps({"median": statistics.median(latencies), "all": latencies}))
+
+
+def main() -> None:
+    action, kind, db, target = sys.argv[1:5]
+    if action == "start":
+        start(kind, db, Path(target))
+    elif action == "keys":
+        import asyncio
+
+        asyncio.run(keys(kind, db, Path(target)))
+    else:
+        raise SystemExit(f"unknown action {action!r}")
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""B4 (export to CSV) and B5 (statistics): the whole command, as a supervisor runs it,
+against the ``sqlite3`` command-line shell doing the plain work on the same file."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from functools import cache
+from pathlib import Path
+
+from benchmarks.data import cached_database
+from benchmarks.measure import (
+    Figure,
+    Plan,
+    child_env,
+    interleaved,
+    median,
+    python,
+    ratio_figure,
+    require_ok,
+    run_child,
+)
+
+
+class MissingTool(RuntimeError):
+    pass
+
+
+@cache
+def sqlite3_shell() -> str:
+    """The ``sqlite3`` shell the baselines run; a clear message when it is not installed."""
+    found = shutil.which("sqlite3")
+    if found is None:
+        raise MissingTool(
+            "the sqlite3 command-line shell is not installed (Debian: apt-get install -y sqlite3); "
+            "B4 and B5 compare with it"
+        )
+    return found
+
+
+def siaga112(db: Path, *args: str) -> list[str]:
+    return python("-m", "siaga_tui", "--db", str(db), *args)
+
+
+# --- B5 -------------------------------------------------------------------------------
+
+#: What the statistics count, as plain GROUP BY queries.
+GROUP_BY_COUNTS = (
+    "SELECT kind, category, status, count(*) FROM report GROUP BY kind, category, status;"
+    "SELECT disposition, count(*) FROM call GROUP BY disposition;"
+    "SELECT agency, count(*) FROM referral GROUP BY agency;"
+)
+
+
+@cache
+def _all_years_option() -> tuple[str, ...]:
+    """How ``siaga112 stats`` is asked for every year."""
+    help_text = run_child(python("-m", "siaga_tui", "stats", "--help"), env=child_env()).stdout
+    if "--all" in help_text:
+        return ("--all",)
+    return ("--from", "2000-01-01")
+
+
+def b5_stats(plan: Plan) -> list[Figure]:
+    db = cached_database(plan.large).path
+    shell = sqlite3_shell()
+    env = child_env(SIAGA112_LANG="en")
+    command = siaga112(db, "stats", *_all_years_option())
+    baseline_command = [shell, "-readonly", str(db), GROUP_BY_COUNTS]
+
+    def ours() -> float:
+        return require_ok(run_child(command, env=env), "siaga112 stats").seconds
+
+    def theirs() -> float:
+        return require_ok(run_child(baseline_command), "sqlite3 GROUP BY").seconds
+
+    ours()  # warm the file into the page cache for both
+    value, baseline = interleaved(ours, theirs, plan.runs)
+    return [
+        ratio_figure(
+            "B5", f"`siaga112 stats` for all years at {plan.large:,}", value, baseline, "s", 3,
+            note="whole command; baseline: `sqlite3` GROUP BY counts of reports, calls, referrals",
+        )
+    ]
+
+
+# --- B4 -------------------------------------------------------------------------------
+
+
+def export_sql(db_path: Path) -> str:
+    """The export's own SELECT (``services.export.export_query``) as plain SQL text, for
+    the ``sqlite3`` shell: the same rows, cell for cell, without Python."""
+    from sqlalchemy.dialects import sqlite
+
+    from siaga_tui.core.db import open_database
+    from siaga_tui.services.export import ExportFilter, export_query
+    from siaga_tui.services.stats import Period
+
+    db = open_database(db_path)
+    try:
+        with db.read() as conn:
+            query = export_query(conn, ExportFilter(Period.all()))
+            return str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+    finally:
+        db.dispose()
+
+
+def b4_export(plan: Plan) -> list[Figure]:
+    shell = sqlite3_shell()
+    env = child_env(SIAGA112_LANG="en")
+    large = cached_database(plan.large).path
+    middle = cached_database(plan.middle).path
+    sql = export_sql(large) + ";"
+    with tempfile.TemporaryDirectory(prefix="siaga-b4-") as folder:
+        target = Path(folder) / "reports.csv"
+
+        def export(db: Path) -> tuple[float, int]:
+            run = require_ok(
+                run_child(siaga112(db, "export", str(target)), env=env), "siaga112 export"
+            )
+            return run.seconds, run.max_rss_kib
+
+        peaks: list[int] = []
+
+        def ours() -> float:
+            seconds, peak = export(large)
+            peaks.append(peak)
+            return seconds
+
+        def theirs() -> float:
+            run = run_child([shell, "-readonly", "-csv", "-header", str(large), sql])
+            return require_ok(run, "sqlite3 -csv").seconds
+
+        theirs()  # warm the file into the page cache for both
+        # An export of a million rows takes a minute: three runs of each are enough.
+        value, baseline = interleaved(ours, theirs, min(plan.runs, 3))
+        rss_large = median(peaks)
+        rss_middle = median([export(middle)[1] for _ in range(min(plan.runs, 3))])
+    return [
+        ratio_figure(
+            "B4", f"`siaga112 export` of {plan.large:,} reports to CSV", value, baseline, "s", 2.5,
+            note="whole command; baseline: `sqlite3 -csv` running the export's own SELECT",
+        ),
+        ratio_figure(
+            "B4 mem", f"export: peak memory at {plan.large:,} (vs {plan.middle:,})",
+            rss_large / 1024, rss_middle / 1024, "MiB", 1.2, note="maxrss of the process",
+        ),
+    ]
