@@ -191,7 +191,10 @@ class DetailScreen(ConsoleScreen[None]):
         if self.detail is None:
             return
         t = self.lang
-        statuses = [(s.value, translate(f"status_{s.value}", t)) for s in Status if s.value != self.detail.status]
+        # The next step of the lifecycle first, so Enter usually picks the right one.
+        order = list(Status)
+        here = order.index(Status(self.detail.status))
+        statuses = [(s.value, translate(f"status_{s.value}", t)) for s in order[here + 1 :] + order[:here]]
         dialog = FormDialog(
             translate("dialog_status_title", t),
             t,

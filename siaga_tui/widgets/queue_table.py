@@ -9,8 +9,10 @@ from typing import Final
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from siaga_tui.core.catalogue import Catalogue
+from siaga_tui.core.errors import NotFound
 from siaga_tui.core.i18n import translate
 from siaga_tui.core.models import Status
 from siaga_tui.core.phones import format_phone
@@ -18,6 +20,8 @@ from siaga_tui.core.text import safe_cell
 from siaga_tui.core.timeutil import format_age
 from siaga_tui.services.views import ReportSummary
 
+#: The description's narrowest width; wider terminals give it the rest of the line.
+DESCRIPTION_WIDTH: Final = 24
 #: (column key, message key of its heading, width)
 COLUMNS: Final = (
     ("mark", "queue_col_mark", 2),
@@ -25,11 +29,11 @@ COLUMNS: Final = (
     ("age", "queue_col_age", 6),
     ("category", "queue_col_category", 18),
     ("status", "queue_col_status", 10),
-    ("place", "queue_col_place", 26),
+    ("place", "queue_col_place", 24),
     ("caller", "queue_col_caller", 15),
-    ("agencies", "queue_col_agencies", 16),
-    ("operator", "queue_col_operator", 14),
-    ("description", "queue_col_description", 48),
+    ("agencies", "queue_col_agencies", 14),
+    ("operator", "queue_col_operator", 12),
+    ("description", "queue_col_description", DESCRIPTION_WIDTH),
 )
 #: Timer levels: on time, past the forward target, past twice the target.
 ON_TIME, OVERDUE, ALARMED = 0, 1, 2
@@ -68,6 +72,20 @@ class QueueTable(DataTable[Text]):
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
             self.add_column(Text(translate(label, self.lang)), key=key, width=width)
+
+    def on_resize(self) -> None:
+        """The description takes whatever width the other columns leave (160 columns: a lot)."""
+        column = self.columns.get(ColumnKey("description"))
+        if column is None:
+            return
+        others = sum(width + 2 * self.cell_padding for key, _, width in COLUMNS if key != "description")
+        room = self.scrollable_content_region.width - others - 2 * self.cell_padding
+        width = max(DESCRIPTION_WIDTH, room)
+        if column.width != width:
+            column.width = width
+            self._clear_caches()
+            self._require_update_dimensions = True
+            self.refresh()
 
     # --- Rows -------------------------------------------------------------------------
 
@@ -120,7 +138,10 @@ class QueueTable(DataTable[Text]):
         else:
             label.append("  ")
         label.append(safe_cell(category.label(t), width=30))
-        place = self.catalogue.kelurahan_by_code(row.kelurahan_code)
+        try:
+            place = self.catalogue.kelurahan_by_code(row.kelurahan_code).display
+        except NotFound:  # a kelurahan since removed from the catalogue: show its code
+            place = row.kelurahan_code
         agencies = ", ".join(self.catalogue.agency(code).short_name for code in row.agencies)
         return (
             mark,
@@ -128,11 +149,11 @@ class QueueTable(DataTable[Text]):
             Text(format_age(now - row.created_at), style=late_style),
             label,
             Text(translate(f"status_{row.status}", t)),
-            Text(safe_cell(place.display, width=40)),
+            Text(safe_cell(place, width=40)),
             Text(safe_cell(format_phone(row.caller_phone), width=20)),
             Text(safe_cell(agencies, width=40)),
             Text(safe_cell(row.operator, width=24)),
-            Text(safe_cell(row.description, width=80)),
+            Text(safe_cell(row.description, width=200)),
         )
 
 

@@ -227,7 +227,7 @@ async def test_hostile_caller_text_shows_literally(seeded_db: Database) -> None:
         await settle(pilot)
         shown = column(pilot.app, "description")[0]
         assert shown.startswith("[bold]x[/ [@click=app.quit] red aaa")
-        assert "\x1b" not in shown and len(shown) <= 80
+        assert "\x1b" not in shown and len(shown) <= 200
         await pilot.press("enter")
         await settle(pilot)
         view = pilot.app.screen.query_one("#detail-fields")
