@@ -6,6 +6,8 @@ from textual import events
 from textual.message import Message
 from textual.widgets import Input
 
+from siaga_tui.core.text import clean_text
+
 
 class BoundedInput(Input):
     """An ``Input`` holding at most ``max_length`` characters.
@@ -31,7 +33,9 @@ class BoundedInput(Input):
         if not self.max_length or not event.text:
             super()._on_paste(event)
             return
-        line = event.text.splitlines()[0] if event.text.splitlines() else ""
+        # Pasted text is cleaned like stored text (no escapes, controls or bidi overrides:
+        # the field shows it on the operator's terminal); its first line is kept.
+        line = clean_text(event.text, multiline=True).split("\n", 1)[0].replace("\t", " ")
         start, end = sorted(self.selection)
         room = self.max_length - (len(self.value) - (end - start))
         if len(line) > room:

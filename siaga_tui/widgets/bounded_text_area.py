@@ -6,6 +6,8 @@ from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
 
+from siaga_tui.core.text import clean_text
+
 
 class BoundedTextArea(TextArea):
     """A ``TextArea`` holding at most ``max_length`` characters.
@@ -39,7 +41,8 @@ class BoundedTextArea(TextArea):
         start, end = sorted(self.selection)
         selected = len(self.get_text_range(start, end))
         room = self.max_length - (len(self.text) - selected)
-        text = event.text.replace("\r\n", "\n").replace("\r", "\n")
+        # Cleaned like stored text: no escapes, controls or bidi overrides reach the screen.
+        text = clean_text(event.text.replace("\r\n", "\n").replace("\r", "\n"), multiline=True)
         if len(text) > room:
             text = text[: max(room, 0)]
             self.post_message(self.Capped(self, self.max_length))

@@ -13,7 +13,7 @@ from siaga_tui.app import SiagaApp, make_app
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import StorageError
 from siaga_tui.core.models import CALL, REPORT
-from siaga_tui.core.text import FIELD_LIMITS
+from siaga_tui.core.text import FIELD_LIMITS, clean_text
 from siaga_tui.screens.entry import EntryScreen
 from siaga_tui.screens.entry_draft import EntryDraft
 from siaga_tui.services.calls import CallService
@@ -357,7 +357,7 @@ async def test_markup_and_escapes_are_kept_as_plain_text(db: Database, clock: Mu
         address.value = ""
         address.post_message(events.Paste("[b]Lorong[/b] [/"))
         await settle(pilot)
-        assert area.text == HOSTILE
+        assert area.text == clean_text(HOSTILE, multiline=True)  # the escape never reaches the screen
         assert address.value == "[b]Lorong[/b] [/"
         await pilot.press("ctrl+s")
         await settle(pilot)

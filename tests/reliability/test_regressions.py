@@ -146,3 +146,25 @@ def test_import_refuses_a_huge_cell_with_its_line_and_field(db: Database, tmp_pa
     assert not result.written
     (bad,) = result.bad
     assert bad.line == 2 and [error.field for error in bad.errors] == ["description"]
+
+
+async def test_pasting_escapes_and_bidi_overrides_into_the_entry_form_leaves_them_out(db: Database) -> None:
+    from textual import events
+
+    from siaga_tui.app import make_app
+    from siaga_tui.screens.entry import EntryScreen
+    from tests.reliability.conftest import assert_terminal_safe
+
+    app = make_app(db, operator="rel", lang="id")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, EntryScreen)
+        hostile = "Jl. \u202eBabe\u202c \x1b]0;judul\x07Palar\x00"
+        for name in ("address", "description"):
+            screen.query_one(f"#{name}").post_message(events.Paste(hostile))
+        await pilot.pause()
+        draft = screen.draft
+        assert draft.address == draft.description == "Jl. Babe Palar"
+        assert_terminal_safe("\n".join(s.text for s in app.screen._compositor.render_strips()))
