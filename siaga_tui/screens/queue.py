@@ -22,7 +22,8 @@ from textual.worker import get_current_worker
 
 from siaga_tui.core.i18n import translate
 from siaga_tui.core.models import Kind, Status
-from siaga_tui.screens.base import ConsoleScreen
+from siaga_tui.core.errors import SiagaError
+from siaga_tui.screens.base import WATCH_RETRY, ConsoleScreen
 from siaga_tui.screens.localised import Key
 from siaga_tui.services.queue import PAGE_SIZE, QueueFilter
 from siaga_tui.services.views import QueuePage, ReportSummary
@@ -78,10 +79,19 @@ class QueueScreen(ConsoleScreen[None]):
     @work(thread=True, exclusive=True, group="queue-load", exit_on_error=False)
     def _load(self, filters: QueueFilter, count: int) -> None:
         """The first ``count`` rows for ``filters``, and where the change feed stands."""
-        seq = self.console.queue.last_change()
-        page = self.console.queue.open_reports(filters, limit=count)
+        try:
+            seq = self.console.queue.last_change()
+            page = self.console.queue.open_reports(filters, limit=count)
+        except SiagaError as error:
+            self.app.call_from_thread(self._load_failed, filters, count, error)
+            return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_window, filters, page, seq)
+
+    def _load_failed(self, filters: QueueFilter, count: int, error: SiagaError) -> None:
+        """Say why the queue is empty, and try again shortly (a locked file frees up)."""
+        self.console.show_error(error)
+        self.set_timer(WATCH_RETRY, lambda: self._load(filters, count) if filters == self.filters else None)
 
     def _show_window(self, filters: QueueFilter, page: QueuePage, seq: int) -> None:
         if filters != self.filters:

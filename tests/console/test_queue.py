@@ -237,3 +237,40 @@ async def test_hostile_caller_text_shows_literally(seeded_db: Database) -> None:
         assert "[/]" in text
         assert isinstance(pilot.app.screen, DetailScreen)  # nothing quit, nothing crashed
         assert pilot.app.is_running
+
+
+async def test_storage_failures_are_told_once_and_the_queue_recovers(seeded_db: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from siaga_tui.core.errors import StorageError
+    from siaga_tui.screens import base, queue as queue_module
+
+    monkeypatch.setattr(base, "WATCH_RETRY", 0.05)
+    monkeypatch.setattr(queue_module, "WATCH_RETRY", 0.05)
+    app = make_app(seeded_db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW))
+    real_open, real_changes = app.queue.open_reports, app.queue.changes_since
+    broken = {"open": True, "changes": False}
+
+    def open_reports(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if broken["open"]:
+            raise StorageError("db_locked")
+        return real_open(*args, **kwargs)
+
+    def changes_since(seq: int):  # type: ignore[no-untyped-def]
+        if broken["changes"]:
+            raise StorageError("db_locked")
+        return real_changes(seq)
+
+    monkeypatch.setattr(app.queue, "open_reports", open_reports)
+    monkeypatch.setattr(app.queue, "changes_since", changes_since)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        locked = StorageError("db_locked").message("id")
+        assert notices(pilot.app)[0] == locked  # one calm line, no traceback
+        assert pilot.app.is_running and queue(pilot.app).rows == []
+        broken["open"] = False
+        assert await wait_until(pilot, lambda: len(queue(pilot.app).rows) == 5)
+        broken["changes"] = True
+        assert await wait_until(pilot, lambda: any("tidak diperbarui" in n for n in notices(pilot.app)))
+        await pilot.pause(0.3)
+        assert sum("tidak diperbarui" in n for n in notices(pilot.app)) == 1  # said once, not every retry
+        broken["changes"] = False
+        assert await wait_until(pilot, lambda: "Layar diperbarui lagi." in notices(pilot.app))

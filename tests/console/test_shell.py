@@ -118,7 +118,7 @@ async def test_palette_offers_the_console_actions(console_app: SiagaApp) -> None
 async def test_a_failed_worker_becomes_one_calm_notice(console_app: SiagaApp) -> None:
     async with console_app.run_test(size=(120, 40), notifications=True) as pilot:
         await pilot.pause()
-        pilot.app.show_error(StorageError("storage_locked"))
+        pilot.app.show_error(StorageError("db_locked"))
         pilot.app.show_error(RuntimeError("[bold]boom[/"))
         await pilot.pause()
         messages = [n.message for n in pilot.app._notifications]
