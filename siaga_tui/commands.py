@@ -25,14 +25,22 @@ COMMANDS: Final = (
 
 
 class ConsoleCommands(Provider):
-    """New report, queue, board and help, named in the operator's language."""
+    """The console's actions and the current screen's keys, in the operator's language."""
 
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        from siaga_tui.screens.help import key_name
+
         app: SiagaApp = self.app  # type: ignore[assignment]
-        return [
+        commands = [
             (translate(name, app.lang), translate(explain, app.lang), partial(app.run_action, action))
             for action, name, explain in COMMANDS
         ]
+        screen = self.screen
+        for key in getattr(screen, "KEYS", ()):
+            if key.key != "escape":
+                explain = translate("console_cmd_screen_key", app.lang, key=key_name(key.key))
+                commands.append((translate(key.label, app.lang), explain, partial(screen.run_action, key.action)))
+        return commands
 
     async def discover(self) -> Hits:
         for name, explain, run in self._commands():

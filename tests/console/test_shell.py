@@ -125,3 +125,19 @@ async def test_a_failed_worker_becomes_one_calm_notice(console_app: SiagaApp) ->
         assert len(messages) == 2
         assert "boom" not in messages[1]
         assert all(n.markup is False for n in pilot.app._notifications)
+
+
+async def test_palette_offers_the_current_screens_keys(console_app: SiagaApp) -> None:
+    async with console_app.run_test(size=(120, 40)) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"non darurat")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = pilot.app.screen
+        assert isinstance(screen, QueueScreen)
+        assert screen.filters.kind == "non_darurat"
