@@ -156,3 +156,54 @@ def test_conflicting_edits_one_wins_the_other_is_told(any_db: Database, clock) -
     detail = budi.get_report(saved.id)
     assert detail.summary.version == version + 1
     assert [e.kind for e in detail.events] == ["created", "forwarded"]
+
+
+def test_on_postgresql_a_second_writer_waits_for_the_first_to_commit(migrated_pg_url: str, clock) -> None:
+    """The history lock: while one transaction holds an uncommitted event, another
+    cannot draw the next event id, so a reader can never see id N+1 before N."""
+    import threading
+
+    from siaga_tui.core.models import EventKind
+    from siaga_tui.services.events import append_event
+
+    db = open_database(migrated_pg_url)
+    desk = ReportService(db, operator="ani", clock=clock)
+    first = desk.create_report(NewReport(category="kebakaran", kelurahan="Bahu", description="a"))
+    second = desk.create_report(NewReport(category="kebakaran", kelurahan="Bahu", description="b"))
+    queue = QueueService(db)
+    mark = queue.last_change()
+    errors: list[BaseException] = []
+
+    def other_position() -> None:
+        try:
+            ReportService(db, operator="budi", clock=clock).add_note(second.id, "dari meja dua")
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    with db.write() as slow:
+        held = append_event(
+            slow, report_id=first.id, kind=EventKind.NOTE_ADDED, operator="ani", at=clock(), details={"note": "lambat"}
+        )
+        writer = threading.Thread(target=other_position)
+        writer.start()
+        with db.read() as conn:  # wait until the second writer queues on the lock
+            waiting = 0
+            for _ in range(600):
+                waiting = conn.exec_driver_sql(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                ).scalar_one()
+                if waiting:
+                    break
+                conn.rollback()
+                threading.Event().wait(0.05)
+        assert waiting == 1
+        assert queue.changes_since(mark).report_ids == frozenset()  # nothing visible yet
+    writer.join(timeout=60)
+    assert not writer.is_alive() and not errors
+    changes = queue.changes_since(mark)
+    assert changes.report_ids == {first.id, second.id}
+    with db.read() as conn:
+        ids = list(conn.execute(sa.select(EVENT.c.id).where(EVENT.c.id > mark).order_by(EVENT.c.id)).scalars())
+    assert ids[0] == held and len(ids) == 2
+    assert audit.verify(db).ok
+    db.dispose()
