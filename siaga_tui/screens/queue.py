@@ -69,7 +69,9 @@ class QueueScreen(ConsoleScreen[None]):
         search = self.query_one("#queue-search", Input)
         search.cursor_blink = False
         search.display = False
-        self.query_one(QueueTable).focus()
+        table = self.query_one(QueueTable)
+        table.focus()
+        self.watch(table, "scroll_y", self._scrolled, init=False)
         self._show_bar()
         self._load(self.filters, PAGE_SIZE)
         self.set_interval(1, self._tick)
@@ -109,6 +111,12 @@ class QueueScreen(ConsoleScreen[None]):
     @on(DataTable.RowHighlighted, "#queue-table")
     def _near_end(self, event: DataTable.RowHighlighted) -> None:
         if self.next_after is not None and event.cursor_row >= len(self.rows) - PAGE_AHEAD:
+            self._load_more(self.filters, self.next_after)
+
+    def _scrolled(self, scroll_y: float) -> None:
+        """Scrolling (the wheel, too) near the end fetches the next window."""
+        table = self.query_one(QueueTable)
+        if self.next_after is not None and table.max_scroll_y - scroll_y <= PAGE_AHEAD:
             self._load_more(self.filters, self.next_after)
 
     @work(thread=True, exclusive=True, group="queue-more", exit_on_error=False)
