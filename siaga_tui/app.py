@@ -73,9 +73,8 @@ class SiagaApp(App[None]):
             self.theme = theme
 
     def on_mount(self) -> None:
-        # Added to (not in place of) the app's own keys: Ctrl+P and Ctrl+Q stay.
-        own = BindingsMap(key.binding(self.lang) for key in GLOBAL_KEYS)
-        self._bindings = BindingsMap.merge([self._bindings, own])
+        self._textual_bindings = self._bindings
+        self._localise_keys()
         if self.sign_in_required:
             from siaga_tui.screens.signin import SignInScreen
 
@@ -104,7 +103,30 @@ class SiagaApp(App[None]):
         else:  # the first supervisor was just created: the header shows the new name
             self.switch_screen(QueueScreen())
 
+    def _localise_keys(self) -> None:
+        # Added to (not in place of) the app's own keys: Ctrl+P and Ctrl+Q stay.
+        own = BindingsMap(key.binding(self.lang) for key in GLOBAL_KEYS)
+        self._bindings = BindingsMap.merge([self._textual_bindings, own])
+        self.refresh_bindings()
+
     # --- Global actions -------------------------------------------------------------
+
+    def action_switch_language(self) -> None:
+        """Indonesian ⇄ English for everything, reopening on the queue.
+
+        Refused while a call is being taken, so a half-typed report is never lost.
+        """
+        from siaga_tui.screens.queue import QueueScreen
+
+        if any(type(screen).__name__ == "EntryScreen" for screen in self.screen_stack):
+            self.notify(translate("console_language_busy", self.lang), severity="warning", markup=False)
+            return
+        self.lang = "en" if self.lang == "id" else "id"
+        self._localise_keys()
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(QueueScreen())
+        self.notify(translate("console_language_switched", self.lang), markup=False)
 
     def action_help(self) -> None:
         from siaga_tui.screens.help import HelpScreen

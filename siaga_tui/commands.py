@@ -19,6 +19,7 @@ COMMANDS: Final = (
     ("queue", "console_key_queue", "console_cmd_queue"),
     ("board", "console_key_board", "console_cmd_board"),
     ("help", "console_key_help", "console_cmd_help"),
+    ("switch_language", "console_cmd_language_name", "console_cmd_language"),
     ("handover", "handover_screen_title", "handover_cmd_help"),
     ("create_supervisor", "signin_create_title", "signin_cmd_create_help"),
 )

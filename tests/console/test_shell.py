@@ -10,6 +10,7 @@ from siaga_tui.screens.queue import QueueScreen
 from siaga_tui.theme import CONTROL_ROOM
 from siaga_tui.widgets.status_header import StatusHeader
 from tests.conftest import FROZEN_NOW
+from tests.console.conftest import notices
 
 
 def header_text(app: SiagaApp) -> str:
@@ -141,3 +142,29 @@ async def test_palette_offers_the_current_screens_keys(console_app: SiagaApp) ->
         screen = pilot.app.screen
         assert isinstance(screen, QueueScreen)
         assert screen.filters.kind == "non_darurat"
+
+
+async def test_switching_the_language_from_the_palette(console_app: SiagaApp) -> None:
+    async with console_app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press("enter")  # a report open: the switch goes back to a fresh queue
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"bahasa")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert pilot.app.lang == "en"
+        assert isinstance(pilot.app.screen, QueueScreen) and len(pilot.app.screen_stack) == 2
+        assert "Queue" in header_text(pilot.app)
+        descriptions = {b.binding.key: b.binding.description for b in pilot.app.active_bindings.values()}
+        assert descriptions["f1"] == "Help" and descriptions["e"] == "Emergency"
+        await pilot.press("f2")
+        await pilot.pause()
+        pilot.app.action_switch_language()  # while a call is being taken: refused
+        await pilot.pause()
+        assert pilot.app.lang == "en"
+        assert "Finish or close the call" in notices(pilot.app)[-1]
