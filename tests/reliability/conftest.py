@@ -19,6 +19,7 @@ from typing import Any, Final
 import pytest
 
 from siaga_tui.core.text import clean_text
+from tests.console.conftest import pytest_pyfunc_call  # noqa: F401  (runs async Pilot tests)
 
 CASES_FILE: Final = Path(__file__).with_name("cases.toml")
 RESULTS_ENV: Final = "RELIABILITY_RESULTS"
