@@ -119,6 +119,12 @@ class EntryScreen(ConsoleScreen[None]):
         self.set_interval(1, self._show_timer)
         self.query_one(CategoryPicker).focus()
 
+    def on_screen_resume(self) -> None:
+        """Back on the form (F2 again): an untouched form starts the next call's timer."""
+        if self.draft.is_empty:
+            self.opened_at = self.clock()
+            self._show_timer()
+
     def _show_timer(self) -> None:
         """The screen's name and how long this call has lasted, in the header."""
         seconds = max(0, int((as_utc(self.clock()) - as_utc(self.opened_at)).total_seconds()))
@@ -178,7 +184,6 @@ class EntryScreen(ConsoleScreen[None]):
     def _picked(self, event: CategoryPicker.Picked) -> None:
         self._mark_field("category", None)
         self.query_one(CallQuestions).show(event.category, self.lang)
-        self.query_one("#phone", Input).focus()
 
     @on(Input.Changed, "#phone")
     def _phone_changed(self, event: Input.Changed) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from textual import events
 from textual.content import Content
+from textual.binding import Binding, BindingsMap
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -47,20 +48,23 @@ class CategoryPicker(Widget, can_focus=True):
     def __init__(self, categories: Sequence[Category], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.categories = tuple(categories)
-        self._by_key = {c.hotkey: c for c in self.categories}
+        # Priority bindings run in the app's own key handling, before the next key is
+        # read: "3" then a fast "0812…" puts the digits in the phone, not the picker.
+        keys = BindingsMap(
+            Binding(c.hotkey, f"pick('{c.code}')", show=False, priority=True) for c in self.categories
+        )
+        self._bindings = BindingsMap.merge([self._bindings, keys])
 
     @property
     def category(self) -> Category | None:
         return next((c for c in self.categories if c.code == self.selected), None)
 
-    def on_key(self, event: events.Key) -> None:
-        category = self._by_key.get(event.character or "")
-        if category is None:
-            return
-        event.stop()
-        event.prevent_default()
+    def action_pick(self, code: str) -> None:
+        """Pick the category and move on to the next field at once."""
+        category = next(c for c in self.categories if c.code == code)
         self.selected = category.code
         self.post_message(self.Picked(self, category))
+        self.screen.focus_next()
 
     def on_focus(self, event: events.Focus) -> None:
         self.refresh(layout=True)

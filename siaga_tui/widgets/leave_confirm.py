@@ -18,8 +18,8 @@ class LeaveConfirm(ModalScreen[bool]):
     LeaveConfirm {
         align: center middle;
         & > Vertical {
-            width: auto;
-            max-width: 70;
+            width: 60;
+            max-width: 100%;
             height: auto;
             border: thick $warning;
             background: $surface;

@@ -423,3 +423,28 @@ def test_last_call_id_moves_with_each_logged_call(db: Database, clock: MutableCl
         NewReport(category="kebakaran", kelurahan="Tikala Baru", description="Api")
     )
     assert calls.last_call_id() > first
+
+
+async def test_coming_back_to_an_untouched_form_restarts_the_call_timer(db: Database, clock: MutableClock) -> None:
+    app = console(db, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_entry(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        clock.advance(minutes=5)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert app.screen is screen or isinstance(app.screen, EntryScreen)
+        assert app.screen.opened_at == clock()  # type: ignore[attr-defined]
+
+
+async def test_a_fast_typist_puts_the_number_after_the_category_key_in_the_phone(db: Database, clock: MutableClock) -> None:
+    app = console(db, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_entry(pilot)
+        # Keys queued at once, as a burst: the category key must move focus before the rest.
+        for key in ("3", "0", "8", "1", "2"):
+            app.post_message(events.Key(key, key))
+        await settle(pilot)
+        assert screen.query_one(CategoryPicker).selected == "kebakaran"
+        assert field_value(screen, "phone") == "0812"
