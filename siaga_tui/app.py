@@ -7,9 +7,12 @@ The app opens on the live queue; F1-F4 and the command palette reach every scree
 
 from __future__ import annotations
 
+import asyncio
+import signal
+from contextlib import suppress
 from importlib import import_module
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from textual import on
 from textual.app import App
@@ -22,7 +25,8 @@ from siaga_tui.core.catalogue import Catalogue, load_catalogue
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import SiagaError, ValidationError
 from siaga_tui.core.i18n import current_language, normalise_language, translate
-from siaga_tui.core.timeutil import Clock, system_clock
+from siaga_tui.core.timeutil import Clock, format_local, system_clock
+from siaga_tui.drafts import DraftStore
 from siaga_tui.screens.localised import Key
 from siaga_tui.services.calls import CallService
 from siaga_tui.services.operators import Actor, has_accounts
@@ -31,6 +35,11 @@ from siaga_tui.services.reports import ReportService
 from siaga_tui.theme import CONTROL_ROOM
 
 STYLES: Final = Path(__file__).parent / "styles"
+#: How often the open entry form is written to disk (it is also written on hang-up).
+DRAFT_SAVE_SECONDS: Final = 2.0
+
+if TYPE_CHECKING:
+    from siaga_tui.screens.entry import EntryScreen
 
 #: Keys that work on every screen.
 GLOBAL_KEYS: Final = (
@@ -75,6 +84,9 @@ class SiagaApp(App[None]):
     def on_mount(self) -> None:
         self._textual_bindings = self._bindings
         self._localise_keys()
+        self._keeping_drafts = False
+        with suppress(NotImplementedError, RuntimeError, ValueError):  # no SIGHUP on this OS
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
         if self.sign_in_required:
             from siaga_tui.screens.signin import SignInScreen
 
@@ -83,6 +95,7 @@ class SiagaApp(App[None]):
         from siaga_tui.screens.queue import QueueScreen
 
         self.push_screen(QueueScreen())
+        self.call_later(self._offer_draft)
 
     def act_as(self, operator: str, role: str | None) -> None:
         """Work as ``operator`` with ``role`` (None: single-user mode, no accounts)."""
@@ -100,6 +113,7 @@ class SiagaApp(App[None]):
         if self.sign_in_required:
             self.sign_in_required = False
             self.push_screen(QueueScreen())
+            self.call_later(self._offer_draft)
         else:  # the first supervisor was just created: the header shows the new name
             self.switch_screen(QueueScreen())
 
@@ -180,6 +194,58 @@ class SiagaApp(App[None]):
                     self.pop_screen()
                 return
         self.push_screen(screen_class())
+
+    # --- Drafts: a closed terminal loses no call ----------------------------------------
+
+    @property
+    def drafts(self) -> DraftStore:
+        return DraftStore.for_entry(self.db.describe(), self.operator)
+
+    def _entry_screen(self) -> EntryScreen | None:
+        from siaga_tui.screens.entry import EntryScreen
+
+        return next((s for s in reversed(self.screen_stack) if isinstance(s, EntryScreen)), None)
+
+    async def _offer_draft(self) -> None:
+        """Put back the form a closed terminal left behind, then keep the form on disk."""
+        from siaga_tui.screens.entry import EntryScreen
+        from siaga_tui.screens.entry_draft import EntryDraft
+
+        stored = self.drafts.load()
+        if stored is not None:
+            try:
+                draft = EntryDraft.from_dict(stored)
+            except (KeyError, TypeError, ValueError):
+                draft = None
+            if draft is not None and not draft.is_empty:
+                entry = EntryScreen()
+                await self.push_screen(entry)
+                entry.load_draft(draft)
+                when = format_local(draft.opened_at, "%H:%M")
+                self.notify(translate("draft_restored", self.lang, time=when), markup=False, timeout=10)
+        self._keeping_drafts = True
+        self.set_interval(DRAFT_SAVE_SECONDS, self.keep_draft)
+
+    def keep_draft(self, *, sync: bool = False) -> None:
+        """Write the open entry form to disk; forget the draft once there is none."""
+        entry = self._entry_screen()
+        draft = entry.draft if entry is not None and entry.is_mounted else None
+        try:
+            if draft is not None and not draft.is_empty:
+                self.drafts.save(draft.to_dict(), sync=sync)
+            elif self._keeping_drafts:
+                self.drafts.clear()
+        except OSError as error:  # the form itself is still on screen
+            self.log.warning(f"draft not kept: {error}")
+
+    def _hang_up(self) -> None:
+        """The terminal closed (SIGHUP): keep the form, then leave."""
+        self.keep_draft(sync=True)
+        self.exit()
+
+    async def action_quit(self) -> None:
+        self.keep_draft()
+        await super().action_quit()
 
     # --- Failures -------------------------------------------------------------------
 
