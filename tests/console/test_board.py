@@ -13,14 +13,9 @@ from siaga_tui.services.calls import CallService
 from siaga_tui.services.reports import NewReport, ReportService
 from siaga_tui.services.stats import Period, Statistics, compute_statistics
 from tests.conftest import FROZEN_NOW, MutableClock
+from tests.console.test_entry import settle
 
 SIZE = (120, 40)
-
-
-async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def open_board(pilot) -> BoardScreen:  # type: ignore[no-untyped-def]

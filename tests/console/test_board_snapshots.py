@@ -11,7 +11,8 @@ from siaga_tui.core.timeutil import fixed_clock
 from siaga_tui.services.calls import CallService
 from siaga_tui.services.reports import NewReport, ReportService
 from tests.conftest import FROZEN_NOW
-from tests.console.test_entry_snapshots import LANGS, SIZES, settle, snapshot_app
+from tests.console.test_entry import settle
+from tests.console.test_entry_snapshots import LANGS, SIZES, snapshot_app
 
 #: (minutes before FROZEN_NOW, category, kelurahan, forwarded to, closed)
 BOARD_REPORTS = (

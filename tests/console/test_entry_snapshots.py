@@ -18,6 +18,7 @@ from siaga_tui.core.timeutil import fixed_clock
 from siaga_tui.services.calls import CallService
 from siaga_tui.services.reports import NewReport, ReportService
 from tests.conftest import FROZEN_NOW
+from tests.console.test_entry import settle
 
 SIZES = [(80, 24), (120, 40)]
 LANGS = ["id", "en"]
@@ -39,12 +40,6 @@ def seed_caller(db: Database) -> None:
     ReportService(db, operator="budi", clock=fixed_clock(FROZEN_NOW - timedelta(days=2))).create_report(
         NewReport(category="kebakaran", kelurahan="Sario", description="Asap [bold]tebal[/]", phone=PHONE)
     )
-
-
-async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def entry_with(*steps: Callable[..., object]) -> Callable[..., object]:
