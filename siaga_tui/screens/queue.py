@@ -57,6 +57,7 @@ class QueueScreen(ConsoleScreen[None]):
         self.total = 0
         self.next_after: tuple[int, datetime, int] | None = None
         self.last_seq: int | None = None
+        self._bar_text = ""
 
     def compose(self) -> ComposeResult:
         yield self.status_header()
@@ -172,7 +173,10 @@ class QueueScreen(ConsoleScreen[None]):
         if described:
             parts.append(translate("queue_filtered", t, filters=described))
         bar = self.query_one("#queue-bar", Static)
-        bar.update(Text(" · ".join(parts)))
+        text = " · ".join(parts)
+        if text != self._bar_text:  # the tick calls this every second: no relayout for nothing
+            self._bar_text = text
+            bar.update(Text(text))
         bar.set_class(overdue > 0 and alarmed == 0, "-overdue")
         bar.set_class(alarmed > 0, "-alarmed")
 

@@ -53,4 +53,5 @@ class StatusHeader(Horizontal):
 
     def _tick(self) -> None:
         now = format_local(self._clock(), "%H:%M:%S")
-        self.query_one("#header-clock", Static).update(Content(f"{now} WITA"))
+        # Always the same width: no relayout of the whole screen every second.
+        self.query_one("#header-clock", Static).update(Content(f"{now} WITA"), layout=False)
