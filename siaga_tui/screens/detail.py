@@ -50,6 +50,8 @@ class DetailScreen(ConsoleScreen[None]):
         self.report_id = report_id
         self.detail: ReportDetail | None = None
         self.last_seq = 0
+        #: The version this screen's own last action gives the report (one event each).
+        self._own_version = -1
 
     def compose(self) -> ComposeResult:
         yield self.status_header()
@@ -94,7 +96,9 @@ class DetailScreen(ConsoleScreen[None]):
         seq, detail = found
         self.last_seq = max(self.last_seq, seq)
         if detail is not None and (self.detail is None or detail.version != self.detail.version):
-            self._show(detail, None, translate("detail_updated_live", self.lang, number=detail.number))
+            elsewhere = detail.version != self._own_version
+            notice = translate("detail_updated_live", self.lang, number=detail.number) if elsewhere else None
+            self._show(detail, None, notice)
 
     # --- Acting -------------------------------------------------------------------------
 
@@ -111,17 +115,26 @@ class DetailScreen(ConsoleScreen[None]):
 
     @work(thread=True, exclusive=True, group="detail-act", exit_on_error=False)
     def _run(self, action: Action, version: int) -> None:
+        # Set before writing: the watcher may see this change before the action returns,
+        # and the operator must not be told their own change came from elsewhere.
+        self._own_version = version + 1
         try:
             done = action(version)
         except ConflictError:
+            self._own_version = -1
             number = self.detail.number if self.detail else ""
-            self._load(notice=translate("detail_changed_elsewhere", self.lang, number=number))
+            notice = translate("detail_changed_elsewhere", self.lang, number=number)
+            self.app.call_from_thread(self._reload, notice)
             return
         except SiagaError as error:
+            self._own_version = -1
             self.app.call_from_thread(self.console.show_error, error)
             return
         self.app.call_from_thread(self.notify, done, markup=False)
-        self._load()
+        self.app.call_from_thread(self._reload, None)
+
+    def _reload(self, notice: str | None) -> None:
+        self._load(notice=notice)
 
     def action_forward(self) -> None:
         if self.detail is None:

@@ -193,3 +193,22 @@ async def test_english_detail(app_factory) -> None:  # type: ignore[no-untyped-d
         assert "Waiting" in fields and "Description" in fields
         await act(pilot, "s", "enter", "ctrl+s")
         assert "has not been forwarded to any agency" in notices(pilot.app)[-1]
+
+
+async def test_the_operators_own_change_is_not_reported_as_from_elsewhere(
+    console_app: SiagaApp, seeded_db: Database
+) -> None:
+    async with console_app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_first(pilot)
+        before = screen.detail
+        await act(pilot, "c", *"catatan saya", "ctrl+s")
+        told = len(notices(pilot.app))
+        # the watcher may see the change before the screen's own reload lands
+        screen.detail = before
+        screen.changes_seen((0, fresh(seeded_db, screen)))
+        await pilot.pause()
+        assert len(notices(pilot.app)) == told
+        other_desk(seeded_db).add_note(screen.report_id, "dari meja dua")
+        screen.changes_seen((0, fresh(seeded_db, screen)))
+        await pilot.pause()
+        assert "diubah di meja lain" in notices(pilot.app)[-1]
