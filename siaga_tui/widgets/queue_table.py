@@ -28,7 +28,7 @@ COLUMNS: Final = (
     ("number", "queue_col_number", 15),
     ("age", "queue_col_age", 6),
     ("category", "queue_col_category", 18),
-    ("status", "queue_col_status", 10),
+    ("status", "queue_col_status", 11),
     ("place", "queue_col_place", 24),
     ("caller", "queue_col_caller", 15),
     ("agencies", "queue_col_agencies", 14),
