@@ -176,7 +176,18 @@ class SiagaApp(App[None]):
         """Back to the queue, closing whatever is open above it."""
         from siaga_tui.screens.queue import QueueScreen
 
-        while len(self.screen_stack) > 2 and not isinstance(self.screen, QueueScreen):
+        for index, screen in enumerate(self.screen_stack):
+            if isinstance(screen, QueueScreen):
+                self._back_to(index)
+                return
+
+    def _back_to(self, index: int) -> None:
+        """Close the screens above ``screen_stack[index]``, unless one holds a call being typed."""
+        above = self.screen_stack[index + 1 :]
+        if any(not getattr(getattr(screen, "draft", None), "is_empty", True) for screen in above):
+            self.notify(translate("console_call_in_progress", self.lang), severity="warning", markup=False)
+            return
+        while len(self.screen_stack) > index + 1:
             self.pop_screen()
 
     def _open(self, module: str, name: str, missing_key: str) -> None:
@@ -190,8 +201,7 @@ class SiagaApp(App[None]):
             return
         for index, screen in enumerate(self.screen_stack):
             if isinstance(screen, screen_class):
-                while len(self.screen_stack) > index + 1:
-                    self.pop_screen()
+                self._back_to(index)
                 return
         self.push_screen(screen_class())
 

@@ -168,3 +168,55 @@ async def test_switching_the_language_from_the_palette(console_app: SiagaApp) ->
         await pilot.pause()
         assert pilot.app.lang == "en"
         assert "Finish or close the call" in notices(pilot.app)[-1]
+
+
+async def test_a_screen_not_in_this_version_is_a_notice_not_a_crash(console_app: SiagaApp) -> None:
+    async with console_app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.pause()
+        pilot.app._open("siaga_tui.screens.not_there", "NotThereScreen", "console_board_missing")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, QueueScreen)
+        assert notices(pilot.app)[-1] == "Papan status belum tersedia di versi ini."
+
+
+async def test_f4_and_f2_bring_an_open_screen_forward_instead_of_stacking(console_app: SiagaApp) -> None:
+    from siaga_tui.screens.board import BoardScreen
+    from siaga_tui.screens.entry import EntryScreen
+
+    async with console_app.run_test(size=(120, 40)) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press("f4")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, BoardScreen)
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, EntryScreen)
+        await pilot.press("f4")  # the board is beneath the form: back to it, no second board
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, BoardScreen)
+        assert sum(isinstance(s, BoardScreen) for s in pilot.app.screen_stack) == 1
+
+
+async def test_f3_never_closes_a_call_being_typed(console_app: SiagaApp) -> None:
+    from siaga_tui.screens.entry import EntryScreen
+
+    async with console_app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press("enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press("f2")
+        await pilot.pause()
+        entry = pilot.app.screen
+        assert isinstance(entry, EntryScreen)
+        entry.query_one("#phone").value = "0812"  # type: ignore[attr-defined]
+        await pilot.pause()
+        await pilot.press("f3")
+        await pilot.pause()
+        assert pilot.app.screen is entry and entry.draft.phone == "0812"
+        assert notices(pilot.app)[-1].startswith("Panggilan sedang dicatat")
+        entry.query_one("#phone").value = ""  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert entry.draft.is_empty  # an empty form is closed like any other screen
+        await pilot.press("f3")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, QueueScreen)
