@@ -34,6 +34,7 @@ SECTIONS = (
     ("keeps_answering", "Load"),
     ("test_faults", "Faults"),
     ("test_hangup", "Faults"),
+    ("test_drafts", "Faults"),
     ("save_on_a", "Faults"),
     ("test_export_to", "Faults"),
     ("test_export_into", "Faults"),
