@@ -11,7 +11,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -107,7 +106,7 @@ class ChildRun:
 
     seconds: float
     cpu_seconds: float
-    max_rss_kib: int
+    max_rss_kib: int  # peak resident memory (VmHWM), sampled every 10 ms
     stdout: str
     stderr: str
     returncode: int
@@ -117,7 +116,7 @@ def run_child(
     argv: Sequence[str], *, env: dict[str, str] | None = None, timeout: float = 900,
     stdin: str | None = None,
 ) -> ChildRun:
-    """Run ``argv``; report its wall time, CPU and peak memory (``wait4`` of that child)."""
+    """Run ``argv``; report its wall time, CPU (``wait4``) and peak memory (``/proc``)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         process = subprocess.Popen(
@@ -132,12 +131,19 @@ def run_child(
         if stdin is not None and process.stdin is not None:
             process.stdin.write(stdin)
             process.stdin.close()
-        killer = threading.Timer(timeout, process.kill)
-        killer.start()
-        try:
-            _pid, status, usage = os.wait4(process.pid, 0)
-        finally:
-            killer.cancel()
+        # Peak memory is read from /proc (VmHWM, reset when the child execs) while it
+        # runs: wait4's ru_maxrss would also count the memory of this process, which the
+        # child is a fork of until it execs.
+        deadline = started + timeout
+        peak = 0
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            peak = max(peak, _high_water_kib(process.pid))
+            if time.perf_counter() > deadline:
+                process.kill()
+            time.sleep(0.01)
         seconds = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -145,11 +151,22 @@ def run_child(
         return ChildRun(
             seconds,
             usage.ru_utime + usage.ru_stime,
-            int(usage.ru_maxrss),
+            peak,
             out.read(),
             err.read(),
             process.returncode,
         )
+
+
+def _high_water_kib(pid: int) -> int:
+    """The peak resident memory of a running process so far (0 once it has ended)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def python(*args: str) -> list[str]:
