@@ -40,8 +40,8 @@ class Plan:
 
 
 FULL: Final = Plan("full", 10_000, 100_000, 1_000_000, runs=5, repeats=200, idle_seconds=30)
-QUICK: Final = Plan("quick", 10_000, 10_000, 100_000, runs=3, repeats=50, idle_seconds=8,
-                    reports_each=150)
+QUICK: Final = Plan("quick", 10_000, 10_000, 100_000, runs=2, repeats=50, idle_seconds=5,
+                    reports_each=100)
 SMOKE: Final = Plan("smoke", 1_000, 1_000, 2_000, runs=1, repeats=3, idle_seconds=1,
                     filers=2, reports_each=5)
 
