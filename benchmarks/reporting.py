@@ -143,6 +143,7 @@ def b4_export(plan: Plan) -> list[Figure]:
         ),
         ratio_figure(
             "B4 mem", f"export: peak memory at {plan.large:,} (vs {plan.middle:,})",
-            rss_large / 1024, rss_middle / 1024, "MiB", 1.2, note="peak resident memory (VmHWM)",
+            rss_large / 1024, rss_middle / 1024, "MiB", 1.2,
+            note="peak resident memory (VmHWM)",
         ),
     ]
