@@ -44,7 +44,8 @@ def _measure(name: str) -> Callable[[Plan], list[Figure]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
+    summary = (__doc__ or "").split("\n")[0]
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=summary)
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="10 k / 100 k sizes, fewer runs")
     size.add_argument("--smoke", action="store_true", help="tiny sizes, one run: for CI")
@@ -53,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     plan = SMOKE if args.smoke else QUICK if args.quick else FULL
-    wanted = [name.strip().upper() for name in args.only.split(",") if name.strip()] or list(FIGURES)
+    wanted = [name.strip().upper() for name in args.only.split(",") if name.strip()]
+    wanted = wanted or list(FIGURES)
     unknown = [name for name in wanted if name not in FIGURES]
     if unknown:
         parser.error(f"unknown figure(s): {', '.join(unknown)}; known: {', '.join(FIGURES)}")

@@ -56,7 +56,8 @@ def launch(kind: str, db: Path | None, *, hold: float = 0.0) -> Launch:
                                stderr=log, env=env)
     try:
         while not mark.exists():
-            if process.poll() is not None or time.clock_gettime(time.CLOCK_MONOTONIC) - started > READY_TIMEOUT:
+            waited = time.clock_gettime(time.CLOCK_MONOTONIC) - started
+            if process.poll() is not None or waited > READY_TIMEOUT:
                 log.flush()
                 raise RuntimeError(
                     f"the {kind} console showed no rows (exit {process.returncode}):\n"

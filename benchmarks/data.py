@@ -163,7 +163,8 @@ def _lookup_tables(conn: sqlite3.Connection) -> None:
             count = round(1000 * share * weight / sum(weights))
             agency = catalogue.agencies_for(category)[0].code
             ranks = [queue_rank(category.kind, status) for status in Status]
-            slots.extend([(category.code, category.kind, category.priority, agency, *ranks)] * count)
+            slot = (category.code, category.kind, category.priority, agency, *ranks)
+            slots.extend([slot] * count)
     conn.execute(
         "CREATE TEMP TABLE gen_category (r INTEGER PRIMARY KEY, code, kind, priority, agency, "
         f"rank_{Status.MENUNGGU.value}, rank_{Status.DITANGANI.value}, rank_{Status.SELESAI.value})"

@@ -100,7 +100,8 @@ def export_sql(db_path: Path) -> str:
     try:
         with db.read() as conn:
             query = export_query(conn, ExportFilter(Period.all()))
-            return str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+            literal = {"literal_binds": True}
+            return str(query.compile(dialect=sqlite.dialect(), compile_kwargs=literal))
     finally:
         db.dispose()
 

@@ -211,7 +211,9 @@ def _file_at_once(path: Path, filers: int, each: int) -> tuple[float, list[str]]
 def _check_filed(path: Path, expected: int) -> list[str]:
     """Every report filed once, with a number of its own."""
     with closing(sqlite3.connect(path)) as conn:
-        count, numbers = conn.execute("SELECT count(*), count(DISTINCT number) FROM report").fetchone()
+        count, numbers = conn.execute(
+            "SELECT count(*), count(DISTINCT number) FROM report"
+        ).fetchone()
     problems = []
     if count != expected:
         problems.append(f"{count} reports filed, {expected} expected")

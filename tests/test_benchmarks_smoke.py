@@ -29,6 +29,7 @@ from siaga_tui.services.queue import QueueService  # noqa: E402
 from siaga_tui.services.reports import ReportService  # noqa: E402
 
 REPORTS = 600
+INDEXES = "SELECT name FROM sqlite_master WHERE type = 'index'"
 
 
 @pytest.fixture(scope="module")
@@ -45,12 +46,13 @@ def test_generated_database_has_the_real_schema_and_wal(generated: Path) -> None
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         # measured as a center's database would be: no statistics gathered for the planner
-        assert not conn.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchall()
-        index_names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        statistics = conn.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        assert not statistics.fetchall()
+        index_names = {r[0] for r in conn.execute(INDEXES)}
     fresh = generated.with_name("fresh.db")
     open_database(fresh).dispose()
     with closing(sqlite3.connect(fresh)) as conn:
-        wanted = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        wanted = {r[0] for r in conn.execute(INDEXES)}
     assert index_names == wanted
 
 
