@@ -8,7 +8,9 @@ The app opens on the live queue; F1-F4 and the command palette reach every scree
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import threading
 from contextlib import suppress
 from importlib import import_module
 from pathlib import Path
@@ -37,6 +39,8 @@ from siaga_tui.theme import CONTROL_ROOM
 STYLES: Final = Path(__file__).parent / "styles"
 #: How often the open entry form is written to disk (it is also written on hang-up).
 DRAFT_SAVE_SECONDS: Final = 2.0
+#: After a hang-up, how long the console may take to end on its own.
+HANG_UP_GRACE_SECONDS: Final = 3.0
 
 if TYPE_CHECKING:
     from siaga_tui.screens.entry import EntryScreen
@@ -249,8 +253,15 @@ class SiagaApp(App[None]):
             self.log.warning(f"draft not kept: {error}")
 
     def _hang_up(self) -> None:
-        """The terminal closed (SIGHUP): keep the form, then leave."""
+        """The terminal closed (SIGHUP): keep the form, then leave.
+
+        Leaving normally restores a terminal that is gone and can stall; the form is
+        on disk by then, so the process ends anyway after a few seconds.
+        """
         self.keep_draft(sync=True)
+        stop = threading.Timer(HANG_UP_GRACE_SECONDS, os._exit, args=(128 + signal.SIGHUP,))
+        stop.daemon = True
+        stop.start()
         self.exit()
 
     async def action_quit(self) -> None:

@@ -1,5 +1,6 @@
 """Hostile input in the console: typed and pasted into the entry form, shown in the
-queue, the report detail and the status board; a thousand random keys; a failed save.
+queue, the report detail and the status board (random keys and failed saves:
+test_console_faults.py).
 
 The screen is read back from what Textual would send to the terminal (the rendered
 strips): the text must be there literally, no control character may be in it, and no
@@ -9,27 +10,21 @@ not quit.
 
 from __future__ import annotations
 
-import random
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
 from siaga_tui.app import SiagaApp, make_app
 from siaga_tui.core.db import Database
-from siaga_tui.core.errors import StorageError
-from siaga_tui.core.models import EVENT, REPORT
+from siaga_tui.core.models import REPORT
 from siaga_tui.core.text import clean_text
 from siaga_tui.screens.detail import DetailScreen
 from siaga_tui.screens.entry import EntryScreen
 from siaga_tui.screens.entry_draft import EntryDraft
-from siaga_tui.services.events import replay
 from siaga_tui.services.reports import NewReport, ReportService
 from tests.conftest import FROZEN_NOW, MutableClock
 from tests.reliability.conftest import CASES, Case, assert_terminal_safe
@@ -219,3 +214,30 @@ async def test_every_case_pasted_into_the_entry_form(db: Database, clock: Mutabl
                 assert {name: field_value(w) for name, w in widgets.items()} == typed, case.id
                 assert not case.accepted or typed[case.field] != case.text, case.id
     figures.update(cases=len(ENTRY_CASES), saved=saved, refused=refused, capped=capped)
+
+
+TYPED = "[@click=app.quit]Api[/] [b]besar $x {0}"
+
+
+async def test_markup_typed_key_by_key_is_saved_and_shown_as_typed(db: Database, clock: MutableClock) -> None:
+    app = console(db, clock)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        screen = await open_entry(pilot)
+        await pilot.press("3")  # Kebakaran
+        await pilot.press(*"0812 3456 7890")
+        screen.query_one("#kelurahan").focus()
+        await pilot.press(*"Bahu")
+        screen.query_one("#description").focus()
+        await pilot.press(*TYPED)
+        await settle(pilot)
+        assert screen.draft.description == TYPED
+        assert_screen_safe(app)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.is_running
+        (report,) = reports(db)
+        assert report["description"] == TYPED
+        await app.push_screen(DetailScreen(report["id"]))
+        await settle(pilot)
+        assert on_screen(assert_screen_safe(app), TYPED)

@@ -31,7 +31,6 @@ from siaga_tui.services.events import replay
 from siaga_tui.services.reports import NewReport, ReportService
 from tests.conftest import FROZEN_NOW, MutableClock
 from tests.reliability.test_console import assert_screen_safe, console, settle
-from tests.reliability.test_faults import _fill_the_disk
 from tests.reliability.test_load import PER_WORKSTATION, WORKSTATIONS, Workstations
 
 #: Keys pressed at random; SIAGA_RELIABILITY_HEAVY=1 presses 4,800 (CI: 400).

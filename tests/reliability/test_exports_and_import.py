@@ -28,7 +28,6 @@ import pytest
 from siaga_tui.core.db import Database
 from siaga_tui.core.i18n import translate
 from siaga_tui.services.export import DANGEROUS_LEADS, NEUTRALISER
-from siaga_tui.services.queue import QueueService
 from siaga_tui.services.reports import NewReport, ReportService
 from tests.reliability.conftest import (
     CASES,

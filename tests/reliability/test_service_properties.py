@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
