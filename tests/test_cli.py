@@ -179,3 +179,27 @@ def test_help_for_every_command(cli: Cli) -> None:
     for command in ("add", "call", "show", "list", "forward", "ack", "status", "note", "db", "tui"):
         code, out, _ = cli(command, "--help")
         assert code == 0 and "Usage" in out
+
+
+def test_every_command_is_mapped_to_the_module_that_registers_it() -> None:
+    from siaga_tui.cli import COMMAND_MODULES, app, load_commands
+
+    load_commands()
+    registered = {
+        command.name or command.callback.__name__.replace("_", "-") for command in app.registered_commands
+    } | {group.name for group in app.registered_groups}
+    assert registered == set(COMMAND_MODULES)
+
+
+def test_console_start_loads_only_what_it_needs() -> None:
+    """`siaga112 tui` must not pay for exports, accounts or statistics at start (B1)."""
+    code = (
+        "import sys\n"
+        "from siaga_tui.cli import load_commands, requested_command\n"
+        "load_commands(requested_command(['--db', 'x.db', '--lang', 'en', 'tui']))\n"
+        "heavy = [m for m in ('siaga_tui.cli.export', 'siaga_tui.services.export', 'argon2', "
+        "'siaga_tui.services.stats', 'xlsxwriter') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""

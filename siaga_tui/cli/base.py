@@ -72,6 +72,9 @@ def _login_name() -> str:
 
 settings = Settings()
 
+#: Global options that take a value (the command word comes after them).
+GLOBAL_OPTIONS_WITH_VALUE = frozenset({"--db", "--lang", "--operator"})
+
 
 @app.callback()
 def global_options(
