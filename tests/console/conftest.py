@@ -83,13 +83,23 @@ def open_seeded(path: Path) -> Database:
     return database
 
 
-async def settle(pilot: object) -> None:
-    """Let every running worker finish and the screen catch up."""
+async def settle(pilot: object, *, rounds: int = 40) -> None:
+    """Let every worker finish, and the workers their results start, until all is quiet.
+
+    One wait is not enough on a busy machine: a worker's result arrives as a message
+    that may start the next worker (a save after the duplicate check), so we wait until
+    two looks in a row find nothing running.
+    """
     app = pilot.app  # type: ignore[attr-defined]
-    await app.workers.wait_for_complete()
-    await pilot.pause()  # type: ignore[attr-defined]
-    await app.workers.wait_for_complete()
-    await pilot.pause()  # type: ignore[attr-defined]
+    quiet = 0
+    for _ in range(rounds):
+        await pilot.pause()  # type: ignore[attr-defined]
+        await app.workers.wait_for_complete()
+        await pilot.pause()  # type: ignore[attr-defined]
+        busy = any(worker.is_running for worker in app.workers)
+        quiet = 0 if busy else quiet + 1
+        if quiet >= 2:
+            return
 
 
 def column(app: SiagaApp, key: str) -> list[str]:

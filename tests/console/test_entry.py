@@ -24,6 +24,7 @@ from siaga_tui.widgets.category_picker import CategoryPicker
 from siaga_tui.widgets.duplicate_offer import DuplicateOffer
 from siaga_tui.widgets.leave_confirm import LeaveConfirm
 from tests.conftest import FROZEN_NOW, MutableClock
+from tests.console.conftest import settle
 
 SIZE = (120, 40)
 PHONE = "0812 3456 7890"
@@ -32,13 +33,6 @@ E164 = "+6281234567890"
 
 def console(db: Database, clock: MutableClock, lang: str = "id") -> SiagaApp:
     return make_app(db, operator="ani", lang=lang, clock=clock)
-
-
-async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
-    """Let messages start their workers, wait for the workers, then for their results."""
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def open_entry(pilot) -> EntryScreen:  # type: ignore[no-untyped-def]
