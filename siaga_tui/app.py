@@ -222,11 +222,12 @@ class SiagaApp(App[None]):
 
     async def _offer_draft(self) -> None:
         """Put back the form a closed terminal left behind, then keep the form on disk."""
-        from siaga_tui.screens.entry import EntryScreen
-        from siaga_tui.screens.entry_draft import EntryDraft
-
         stored = self.drafts.load()
         if stored is not None:
+            # Imported only when there is a draft: the entry form is not needed to start.
+            from siaga_tui.screens.entry import EntryScreen
+            from siaga_tui.screens.entry_draft import EntryDraft
+
             try:
                 draft = EntryDraft.from_dict(stored)
             except (KeyError, TypeError, ValueError):
