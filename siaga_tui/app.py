@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Final
 from textual import on
 from textual.app import App
 from textual.binding import BindingsMap
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -244,7 +245,12 @@ class SiagaApp(App[None]):
     def keep_draft(self, *, sync: bool = False) -> None:
         """Write the open entry form to disk; forget the draft once there is none."""
         entry = self._entry_screen()
-        draft = entry.draft if entry is not None and entry.is_mounted else None
+        try:
+            draft = entry.draft if entry is not None and entry.is_mounted else None
+        except NoMatches:
+            # The form is being built or taken down right now: look again next round,
+            # rather than let a timer take the whole console down.
+            return
         try:
             if draft is not None and not draft.is_empty:
                 self.drafts.save(draft.to_dict(), sync=sync)

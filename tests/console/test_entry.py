@@ -442,3 +442,16 @@ async def test_a_fast_typist_puts_the_number_after_the_category_key_in_the_phone
         await settle(pilot)
         assert screen.query_one(CategoryPicker).selected == "kebakaran"
         assert field_value(screen, "phone") == "0812"
+
+
+async def test_keeping_the_draft_while_the_form_is_being_built_does_not_crash(
+    db: Database, clock: MutableClock
+) -> None:
+    """The draft timer can fire between the form screen's mount and its fields' mount."""
+    app = console(db, clock)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_entry(pilot)
+        await screen.query_one(CategoryPicker).remove()  # as when the form is half built
+        app.keep_draft()
+        await settle(pilot)
+        assert app.is_running
