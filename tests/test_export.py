@@ -361,3 +361,11 @@ def test_xlsx_refuses_more_rows_than_a_sheet_holds(
     monkeypatch.setattr(export_service, "XLSX_MAX_ROWS", 3)
     with pytest.raises(export_service.ExportRefused):
         write_reports_xlsx(db, tmp_path / "direct.xlsx", ExportFilter())
+
+
+def test_stats_export_refuses_report_filters_it_would_ignore(
+    db: Database, db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(db_path, capsys, "export", str(tmp_path / "s.csv"), "--stats", "--kind", "darurat")
+    assert code == 2 and "--stats" in err and err.count("\n") == 1
+    assert not (tmp_path / "s.csv").exists()

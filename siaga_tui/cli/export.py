@@ -69,6 +69,9 @@ def export(
     if target is not None and target.is_dir():
         raise fail(t("export_destination_is_folder", path=str(target)))
     no_period = year is None and date_from is None and date_to is None and not today
+    if stats and (status or kind or category or agency):
+        # The statistics describe every report of the period; a filter would be ignored.
+        raise fail(t("export_stats_no_filters"))
     db = settings.database()
     if stats:
         figures = compute_statistics(db, _period(year, date_from, date_to, today), clock=stats_clock)
