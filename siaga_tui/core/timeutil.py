@@ -50,33 +50,32 @@ def format_local(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> st
     return "" if local is None else local.strftime(pattern)
 
 
-def format_age(delta: timedelta) -> str:
-    """Compact age for a queue cell: ``45s``, ``12m``, ``3h05m``, ``2d04h``."""
-    seconds = max(0, int(delta.total_seconds()))
+def _two_largest_units(seconds: int) -> list[str]:
+    """The two largest units of a duration, the second padded: ``["3h", "05m"]``."""
     if seconds < 60:
-        return f"{seconds}s"
-    minutes, _ = divmod(seconds, 60)
+        return [f"{seconds}s"]
+    minutes, secs = divmod(seconds, 60)
     if minutes < 60:
-        return f"{minutes}m"
+        return [f"{minutes}m", f"{secs:02d}s"]
     hours, minutes = divmod(minutes, 60)
     if hours < 24:
-        return f"{hours}h{minutes:02d}m"
+        return [f"{hours}h", f"{minutes:02d}m"]
     days, hours = divmod(hours, 24)
-    return f"{days}d{hours:02d}h"
+    return [f"{days}d", f"{hours:02d}h"]
+
+
+def format_age(delta: timedelta) -> str:
+    """Compact age for a queue cell: ``45s``, ``12m``, ``3h05m``, ``2d04h``.
+
+    Under an hour the seconds are left out, so the cell changes once a minute.
+    """
+    seconds = max(0, int(delta.total_seconds()))
+    units = _two_largest_units(seconds)
+    return units[0] if seconds < 3600 else "".join(units)
 
 
 def format_duration(seconds: float | None) -> str:
     """Human duration for statistics: ``4m 10s``, ``2h 03m``, ``3d 01h``; None → ``–``."""
     if seconds is None:
         return "–"
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, secs = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h {minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours:02d}h"
+    return " ".join(_two_largest_units(int(round(seconds))))

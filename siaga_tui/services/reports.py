@@ -480,17 +480,16 @@ class ReportService:
         )
 
     def _category(self, code: str) -> Category:
-        for category in self.catalogue.categories:
-            if category.code == (code or "").strip():
-                return category
-        raise ValidationError("category", "category_unknown", value=code or "")
+        try:
+            return self.catalogue.category((code or "").strip())
+        except NotFound:
+            raise ValidationError("category", "category_unknown", value=code or "") from None
 
     def _agency(self, code: str) -> str:
-        wanted = (code or "").strip().lower()
-        for agency in self.catalogue.agencies:
-            if agency.code == wanted:
-                return agency.code
-        raise ValidationError("agency", "agency_unknown", value=code or "")
+        try:
+            return self.catalogue.agency((code or "").strip().lower()).code
+        except NotFound:
+            raise ValidationError("agency", "agency_unknown", value=code or "") from None
 
 
 # --- Module helpers, shared with the other services -----------------------------------
