@@ -60,8 +60,8 @@ def schema_differences(db: Database) -> list[object]:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from siaga_tui.core.models import metadata
+    from siaga_tui.core.models import schema_metadata
 
     with db.read() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        return list(compare_metadata(context, metadata))
+        return list(compare_metadata(context, schema_metadata()))

@@ -116,6 +116,8 @@ def queue_rank(kind: str, status: str) -> int:
 
 
 metadata: Final = sa.MetaData()
+#: The partial index's condition: reports not yet closed.
+OPEN_QUEUE_WHERE: Final = sa.text("status != 'selesai'")
 
 
 def _text(name: str, length: int, *, nullable: bool = False, **kwargs: object) -> sa.Column[str]:
@@ -182,13 +184,13 @@ REPORT: Final = sa.Table(
     # The live queue: open reports, most urgent first. A partial index, because
     # SQLite cannot use (status, created_at) for "status != 'selesai'" (a full
     # scan at 1 M rows: 570 ms against 0.45 ms).
+    # Its PostgreSQL twin of ``sqlite_where`` is added by ``schema_metadata()``.
     sa.Index(
         "ix_report_open_queue",
         "queue_rank",
         "created_at",
         "id",
-        sqlite_where=sa.text("status != 'selesai'"),
-        postgresql_where=sa.text("status != 'selesai'"),
+        sqlite_where=OPEN_QUEUE_WHERE,
     ),
     # Statistics over all time: GROUP BY category, status without the table.
     sa.Index("ix_report_category_status", "category", "status"),
@@ -296,3 +298,16 @@ HANDOVER: Final = sa.Table(
     _text("incoming", 64, nullable=True),
     sa.Index("ix_handover_created", "created_at"),
 )
+
+
+def schema_metadata() -> sa.MetaData:
+    """The tables with every engine's index options, for migrating and comparing.
+
+    Naming a PostgreSQL option (``postgresql_where``) loads SQLAlchemy's whole
+    PostgreSQL dialect, 0.05 s that a console on SQLite would pay at every start for a
+    schema it never creates (benchmark B1). So the option is declared here, where the
+    schema is migrated or compared, and nowhere on the way to the first screen.
+    """
+    index = next(i for i in REPORT.indexes if i.name == "ix_report_open_queue")
+    index.dialect_options["postgresql"]["where"] = OPEN_QUEUE_WHERE
+    return metadata

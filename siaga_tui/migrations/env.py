@@ -6,7 +6,7 @@ The program always passes an open connection in ``config.attributes["connection"
 
 from alembic import context
 
-from siaga_tui.core.models import metadata
+from siaga_tui.core.models import schema_metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -14,7 +14,7 @@ if connection is None:
 
 context.configure(
     connection=connection,
-    target_metadata=metadata,
+    target_metadata=schema_metadata(),
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
 )
