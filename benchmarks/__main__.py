@@ -21,7 +21,7 @@ from pathlib import Path
 from importlib import import_module
 
 from benchmarks.data import cached_database
-from benchmarks.measure import FULL, QUICK, SMOKE, Figure, Plan
+from benchmarks.measure import FULL, QUICK, SMOKE, Figure, Plan, compile_bytecode
 from benchmarks.report import as_json, markdown, write_json
 
 #: Each figure and the function (module:name in this package) that measures it.
@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"# siaga112 benchmarks ({plan.name}: {', '.join(f'{n:,}' for n in plan.sizes)} reports)",
           file=sys.stderr)
+    compile_bytecode()
     for size_ in plan.sizes:
         built = cached_database(size_)
         if built.seconds:

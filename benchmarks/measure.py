@@ -174,6 +174,19 @@ def python(*args: str) -> list[str]:
     return [sys.executable, *args]
 
 
+def compile_bytecode() -> None:
+    """Compile siaga112's modules to bytecode, as installing the package does.
+
+    ``pip install`` writes every module's bytecode, so an operator's console never
+    compiles Python source at start. A checkout run with ``PYTHONDONTWRITEBYTECODE``
+    (set on some build machines) would compile all of it at every start: 0.1 s that
+    no workstation pays, and that the bare baseline, all of it installed, never pays.
+    """
+    import compileall
+
+    compileall.compile_dir(ROOT / "siaga_tui", quiet=2, force=False)
+
+
 def child_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(extra)

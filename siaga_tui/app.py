@@ -31,10 +31,8 @@ from siaga_tui.core.i18n import current_language, normalise_language, translate
 from siaga_tui.core.timeutil import Clock, format_local, system_clock
 from siaga_tui.drafts import DraftStore
 from siaga_tui.screens.localised import Key
-from siaga_tui.services.calls import CallService
 from siaga_tui.services.operators import Actor, has_accounts
 from siaga_tui.services.queue import QueueService
-from siaga_tui.services.reports import ReportService
 from siaga_tui.theme import CONTROL_ROOM
 
 STYLES: Final = Path(__file__).parent / "styles"
@@ -45,6 +43,8 @@ HANG_UP_GRACE_SECONDS: Final = 3.0
 
 if TYPE_CHECKING:
     from siaga_tui.screens.entry import EntryScreen
+    from siaga_tui.services.calls import CallService
+    from siaga_tui.services.reports import ReportService
 
 #: Keys that work on every screen.
 GLOBAL_KEYS: Final = (
@@ -106,8 +106,31 @@ class SiagaApp(App[None]):
         """Work as ``operator`` with ``role`` (None: single-user mode, no accounts)."""
         self.operator = operator
         self.role = role
-        self.reports = ReportService(self.db, operator=operator, clock=self.clock, catalogue=self.catalogue, role=role)
-        self.calls = CallService(self.db, operator=operator, clock=self.clock)
+        self._reports: ReportService | None = None
+        self._calls: CallService | None = None
+
+    # The services that file and change reports are built (and imported) when first
+    # used: the queue does not need them, and its first paint should not wait (B1).
+
+    @property
+    def reports(self) -> ReportService:
+        """Filing and changing reports, as the operator at work."""
+        if self._reports is None:
+            from siaga_tui.services.reports import ReportService
+
+            self._reports = ReportService(
+                self.db, operator=self.operator, clock=self.clock, catalogue=self.catalogue, role=self.role
+            )
+        return self._reports
+
+    @property
+    def calls(self) -> CallService:
+        """Logging calls and a caller's history, as the operator at work."""
+        if self._calls is None:
+            from siaga_tui.services.calls import CallService
+
+            self._calls = CallService(self.db, operator=self.operator, clock=self.clock)
+        return self._calls
 
     def _signed_in(self, actor: Actor | None) -> None:
         if actor is None:

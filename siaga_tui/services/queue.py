@@ -24,7 +24,6 @@ from siaga_tui.core.errors import ValidationError
 from siaga_tui.core.models import EVENT, REPORT, Kind, Status
 from siaga_tui.core.phones import phone_search_key
 from siaga_tui.core.text import clean_text
-from siaga_tui.services.reports import normalise_report_number
 from siaga_tui.services.rows import SUMMARY_COLUMNS, agencies_by_report, summaries, summary_from
 from siaga_tui.services.views import Changes, QueuePage, ReportSummary
 
@@ -164,6 +163,9 @@ class QueueService:
         if not needle:
             return []
         options: list[Any] = []
+        # Imported here: the filing code is not needed to show the queue (start-up, B1).
+        from siaga_tui.services.reports import normalise_report_number
+
         number = normalise_report_number(needle)
         if number.startswith("112-"):
             options.append(REPORT.c.number == number)
