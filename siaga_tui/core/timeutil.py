@@ -74,6 +74,17 @@ def format_age(delta: timedelta) -> str:
     return units[0] if seconds < 3600 else "".join(units)
 
 
+def age_changes_in(delta: timedelta) -> timedelta:
+    """How long until ``format_age`` shows something else for an age of ``delta``.
+
+    Seconds step each second, minutes (and hours with minutes) each minute, days with
+    hours each hour: a display of ages needs to wake only then, not every second.
+    """
+    seconds = max(0, int(delta.total_seconds()))
+    step = 1 if seconds < 60 else 60 if seconds < 86400 else 3600
+    return timedelta(seconds=(seconds // step + 1) * step) - delta
+
+
 def format_duration(seconds: float | None) -> str:
     """Human duration for statistics: ``4m 10s``, ``2h 03m``, ``3d 01h``; None → ``–``."""
     if seconds is None:
