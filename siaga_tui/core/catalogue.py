@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 from siaga_tui.core.errors import NotFound, ValidationError
 from siaga_tui.core.i18n import current_language
+from siaga_tui.core.datafiles import DATA_DIR, TomlFileError, read_toml_files
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 KIND_DARURAT: Final = "darurat"
 KIND_NON_DARURAT: Final = "non_darurat"
@@ -491,14 +492,17 @@ class _Entry:
         return result
 
 
-def _read_document(folder: Traversable | Path, name: str, where: str) -> dict[str, Any]:
-    entry = folder.joinpath(name)
-    if not entry.is_file():
-        raise CatalogueError(f"{where}: file is missing")
+def _read_documents(
+    folder: Traversable | Path, names: Sequence[str], wheres: Sequence[str]
+) -> list[dict[str, Any]]:
+    entries = [folder.joinpath(name) for name in names]
+    for entry, where in zip(entries, wheres, strict=True):
+        if not entry.is_file():
+            raise CatalogueError(f"{where}: file is missing")
     try:
-        return tomllib.loads(entry.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise CatalogueError(f"{where}: not valid TOML: {exc}") from None
+        return read_toml_files(entries, wheres)
+    except TomlFileError as error:
+        raise CatalogueError(str(error)) from None
 
 
 def _blocks(where: str, document: Mapping[str, Any], key: str) -> list[Any]:
@@ -670,17 +674,16 @@ def load_catalogue_from(folder: Traversable | Path, *, label: str | None = None)
     """
     prefix = str(folder) if label is None else label
 
-    def document(name: str) -> tuple[str, dict[str, Any]]:
-        where = f"{prefix}/{name}"
-        return where, _read_document(folder, name, where)
-
-    agencies = _read_agencies(*document("agencies.toml"))
-    categories = _read_categories(*document("categories.toml"), {a.code for a in agencies})
-    city_code, city_name, kelurahan = _read_wilayah(*document("wilayah.toml"))
+    names = ("agencies.toml", "categories.toml", "wilayah.toml")
+    wheres = [f"{prefix}/{name}" for name in names]
+    agencies_doc, categories_doc, wilayah_doc = _read_documents(folder, names, wheres)
+    agencies = _read_agencies(wheres[0], agencies_doc)
+    categories = _read_categories(wheres[1], categories_doc, {a.code for a in agencies})
+    city_code, city_name, kelurahan = _read_wilayah(wheres[2], wilayah_doc)
     return Catalogue(categories, agencies, kelurahan, city_code=city_code, city_name=city_name)
 
 
 @cache
 def load_catalogue() -> Catalogue:
     """The packaged catalogue, read once per process."""
-    return load_catalogue_from(resources.files("siaga_tui").joinpath("data"), label="data")
+    return load_catalogue_from(DATA_DIR, label="data")

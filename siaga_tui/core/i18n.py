@@ -9,9 +9,7 @@ defined twice, or missing a language, is refused when the files load.
 from __future__ import annotations
 
 import os
-import tomllib
 from functools import cache
-from importlib import resources
 from typing import Any, Final
 
 LANGUAGES: Final = ("id", "en")
@@ -53,16 +51,17 @@ def current_language() -> str:
 
 @cache
 def _messages() -> dict[str, dict[str, str]]:
+    from siaga_tui.core.datafiles import DATA_DIR, TomlFileError, read_toml_files
+
     messages: dict[str, dict[str, str]] = {}
-    folder = resources.files("siaga_tui").joinpath("data", "messages")
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if not entry.name.endswith(".toml"):
-            continue
-        where = f"data/messages/{entry.name}"
-        try:
-            table = tomllib.loads(entry.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise MessageCatalogueError(f"{where}: not valid TOML: {exc}") from exc
+    folder = DATA_DIR / "messages"
+    files = sorted((e for e in folder.iterdir() if e.name.endswith(".toml")), key=lambda e: e.name)
+    wheres = [f"data/messages/{entry.name}" for entry in files]
+    try:
+        tables = read_toml_files(files, wheres)
+    except TomlFileError as error:
+        raise MessageCatalogueError(str(error)) from None
+    for where, table in zip(wheres, tables, strict=True):
         for key, texts in table.items():
             if key in messages:
                 raise MessageCatalogueError(f"{where}: message {key!r} is defined twice")
