@@ -32,7 +32,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from siaga_tui.core.db import Database
+from siaga_tui.core.db import Database, DriverStatement
 from siaga_tui.core.models import AUDIT, EVENT
 from siaga_tui.core.timeutil import Clock, as_utc, system_clock
 
@@ -100,12 +100,17 @@ def lock_history(conn: Connection) -> None:
     """Serialise history appends until this transaction ends (PostgreSQL; SQLite's
     ``BEGIN IMMEDIATE`` already holds the write lock). Taking it twice is harmless."""
     if conn.dialect.name == "postgresql":
-        conn.execute(_LOCK, {"key": HISTORY_LOCK_KEY})
+        _LOCK.execute(conn, {"key": HISTORY_LOCK_KEY})
 
 
-_LOCK = sa.text("SELECT pg_advisory_xact_lock(:key)")
+_LOCK: Final = DriverStatement(sa.text("SELECT pg_advisory_xact_lock(:key)"))
 _LAST = sa.select(AUDIT.c.id, AUDIT.c.hash).order_by(AUDIT.c.id.desc()).limit(1)
-_INSERT = sa.insert(AUDIT)
+# The append runs on every save: straight on the driver's cursor (see DriverStatement).
+_LAST_ON_DRIVER: Final = DriverStatement(_LAST)
+_INSERT: Final = DriverStatement(
+    sa.insert(AUDIT),
+    ["id", "at", "operator", "action", "subject", "details", "prev_hash", "hash"],
+)
 
 
 def append_audit(
@@ -124,7 +129,7 @@ def append_audit(
     """
     if not locked:
         lock_history(conn)
-    last = conn.execute(_LAST).first()
+    last = _LAST_ON_DRIVER.first(conn)
     entry_id = int(last[0]) + 1 if last else 1
     prev_hash = str(last[1]) if last else GENESIS
     values = {
@@ -137,7 +142,7 @@ def append_audit(
         "prev_hash": prev_hash,
     }
     values["hash"] = entry_hash(values)
-    conn.execute(_INSERT, values)
+    _INSERT.execute(conn, values)
     return AuditHead(id=entry_id, hash=values["hash"])
 
 
@@ -167,6 +172,8 @@ def canonical(value: Any) -> str:
 
 def jsonable(value: Any) -> Any:
     """The value as JSON types, with datetimes as UTC ISO text (what is stored is hashed)."""
+    if type(value) in _PLAIN:  # most values: no walk
+        return value
     if isinstance(value, datetime):
         return as_utc(value).isoformat(timespec="microseconds")
     if isinstance(value, dict):
@@ -176,31 +183,58 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+_PLAIN: Final = frozenset({str, int, type(None), bool, float})
+
+
 def entry_hash(entry: Any) -> str:
     """SHA-256 of an entry's fields and the previous hash."""
-    fields = {
-        "id": int(entry["id"]),
-        "at": entry["at"],
-        "operator": entry["operator"],
-        "action": entry["action"],
-        "subject": entry["subject"],
-        "details": entry["details"],
-        "prev_hash": entry["prev_hash"],
-    }
-    return hashlib.sha256(canonical(fields).encode("utf-8")).hexdigest()
+    return _sha256_of(
+        {
+            "id": int(entry["id"]),
+            "at": entry["at"],
+            "operator": entry["operator"],
+            "action": entry["action"],
+            "subject": entry["subject"],
+            "details": entry["details"],
+            "prev_hash": entry["prev_hash"],
+        }
+    )
 
 
 def event_digest(event: Any) -> str:
     """SHA-256 of one report event row, as the audit entry for it records."""
-    fields = {
-        "id": int(event["id"]),
-        "report_id": int(event["report_id"]),
-        "kind": event["kind"],
-        "operator": event["operator"],
-        "at": event["at"],
-        "details": event["details"],
-    }
-    return hashlib.sha256(canonical(fields).encode("utf-8")).hexdigest()
+    return _sha256_of(
+        {
+            "id": int(event["id"]),
+            "report_id": int(event["report_id"]),
+            "kind": event["kind"],
+            "operator": event["operator"],
+            "at": event["at"],
+            "details": event["details"],
+        }
+    )
+
+
+def _sha256_of(fields: dict[str, Any]) -> str:
+    """SHA-256 of ``canonical(fields)``, computed without walking JSON-ready details.
+
+    Stored details are JSON already (they went through ``jsonable`` on the way in, or
+    come back from the database), so only the time needs converting, and ``canonical``
+    would return the same text; anything else takes the full walk.
+    """
+    at = fields["at"]
+    if isinstance(at, datetime):
+        fields["at"] = as_utc(at).isoformat(timespec="microseconds")
+    try:
+        text = _DUMPS(fields)
+    except TypeError:  # not JSON-ready (a time or set inside the details)
+        text = canonical(fields)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_DUMPS: Final = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False
+).encode
 
 
 # --- Reading ---------------------------------------------------------------------------

@@ -27,15 +27,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from siaga_tui.core.db import DriverInsert, DriverStatement
 from siaga_tui.core.models import EVENT, REPORT, EventKind, Status
 from siaga_tui.core.timeutil import as_utc
 from siaga_tui.services.audit import Action, append_audit, event_digest, jsonable, lock_history
 
 
-# Built once: statements given their values at execute time hit SQLAlchemy's compiled
-# cache, which keeps the save path close to a raw insert (see benchmarks, B3).
-_INSERT_EVENT = sa.insert(EVENT)
-_REPORT_NUMBER = sa.select(REPORT.c.number).where(REPORT.c.id == sa.bindparam("report_id"))
+# Every change runs these: straight on the driver's cursor, which keeps the save path
+# close to a raw insert (see core.db.DriverStatement and benchmarks, B3).
+_INSERT_EVENT = DriverInsert(EVENT, ["report_id", "kind", "operator", "at", "details"])
+_REPORT_NUMBER = DriverStatement(
+    sa.select(REPORT.c.number).where(REPORT.c.id == sa.bindparam("report_id"))
+)
 
 
 def append_event(
@@ -61,10 +64,10 @@ def append_event(
         "at": as_utc(at),
         "details": jsonable(details),
     }
-    result = conn.execute(_INSERT_EVENT, values)
-    event_id = int(result.inserted_primary_key[0])
+    event_id = _INSERT_EVENT.execute(conn, values)
     if number is None:
-        number = conn.execute(_REPORT_NUMBER, {"report_id": report_id}).scalar()
+        row = _REPORT_NUMBER.first(conn, {"report_id": report_id})
+        number = row[0] if row else None
     append_audit(
         conn,
         at=at,

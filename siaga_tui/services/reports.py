@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from siaga_tui.core.catalogue import Catalogue, Category, load_catalogue
-from siaga_tui.core.db import Database
+from siaga_tui.core.db import Database, DriverInsert, DriverStatement
 from siaga_tui.core.errors import (
     ConflictError,
     InvalidInput,
@@ -48,7 +48,7 @@ from siaga_tui.core.models import (
 )
 from siaga_tui.core.phones import normalize_phone
 from siaga_tui.core.text import FIELD_LIMITS, bounded_text
-from siaga_tui.core.timeutil import Clock, as_utc, system_clock
+from siaga_tui.core.timeutil import Clock, as_utc, system_clock, to_local
 from siaga_tui.services.events import append_event
 from siaga_tui.services.operators import Permission, check_permission
 from siaga_tui.services.rows import (
@@ -177,7 +177,7 @@ class ReportService:
                 call_answered_at=answered_at,
                 import_key=data.import_key,
             )
-            report_id = int(conn.execute(_INSERT_REPORT, values).inserted_primary_key[0])
+            report_id = _INSERT_REPORT.execute(conn, values)
             call_id = _insert_call(
                 conn,
                 answered_at=answered_at,
@@ -495,13 +495,26 @@ class ReportService:
 # --- Module helpers, shared with the other services -----------------------------------
 
 
-# Built once and given values at execute time, so SQLAlchemy's compiled cache is hit.
-_INSERT_REPORT = sa.insert(REPORT)
-_INSERT_CALL = sa.insert(CALL)
-_NEXT_NUMBER = sa.text(
-    "INSERT INTO report_number_sequence (year, last_value) VALUES (:year, 1) "
-    "ON CONFLICT (year) DO UPDATE SET last_value = report_number_sequence.last_value + 1 "
-    "RETURNING last_value"
+# Filing a report runs these: straight on the driver's cursor, which keeps the save path
+# close to a raw insert (see core.db.DriverStatement and benchmarks, B3).
+_INSERT_REPORT = DriverInsert(
+    REPORT,
+    [
+        "number", "year", "seq", "category", "kind", "priority", "status", "queue_rank",
+        "caller_phone", "caller_name", "kelurahan_code", "kecamatan_code", "address",
+        "description", "operator", "created_at", "updated_at", "version",
+        "call_answered_at", "import_key",
+    ],
+)
+_INSERT_CALL = DriverInsert(
+    CALL, ["answered_at", "caller_phone", "disposition", "operator", "note", "report_id"]
+)
+_NEXT_NUMBER = DriverStatement(
+    sa.text(
+        "INSERT INTO report_number_sequence (year, last_value) VALUES (:year, 1) "
+        "ON CONFLICT (year) DO UPDATE SET last_value = report_number_sequence.last_value + 1 "
+        "RETURNING last_value"
+    )
 )
 
 
@@ -511,8 +524,6 @@ def format_report_number(year: int, seq: int) -> str:
 
 
 def _local_year(moment: datetime) -> int:
-    from siaga_tui.core.timeutil import to_local
-
     local = to_local(moment)
     assert local is not None
     return local.year
@@ -520,7 +531,7 @@ def _local_year(moment: datetime) -> int:
 
 def _next_number(conn: Connection, year: int) -> int:
     """Take the next number for ``year``; the row lock serialises concurrent filers."""
-    return int(conn.execute(_NEXT_NUMBER, {"year": year}).scalar_one())
+    return int(_NEXT_NUMBER.first(conn, {"year": year})[0])
 
 
 def _insert_call(
@@ -533,8 +544,8 @@ def _insert_call(
     report_id: int | None = None,
     note: str | None = None,
 ) -> int:
-    result = conn.execute(
-        _INSERT_CALL,
+    return _INSERT_CALL.execute(
+        conn,
         {
             "answered_at": answered_at,
             "caller_phone": phone,
@@ -544,7 +555,6 @@ def _insert_call(
             "report_id": report_id,
         },
     )
-    return int(result.inserted_primary_key[0])
 
 
 insert_call = _insert_call
