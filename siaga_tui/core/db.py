@@ -195,7 +195,8 @@ class DriverStatement:
 
     ``keys`` fixes the columns of an ``INSERT``; ``execute`` then needs exactly those.
     Rows come back as the driver gives them, without result processing: select
-    integers and text only.
+    integers and text only. SQLAlchemy's statement events and ``echo`` do not see these
+    statements (the transaction's BEGIN and COMMIT they do).
     """
 
     def __init__(self, statement: sa.Executable, keys: Sequence[str] | None = None) -> None:
