@@ -20,6 +20,7 @@ from textual import on
 from textual.app import App
 from textual.binding import BindingsMap
 from textual.css.query import NoMatches
+from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -42,6 +43,7 @@ DRAFT_SAVE_SECONDS: Final = 2.0
 HANG_UP_GRACE_SECONDS: Final = 3.0
 
 if TYPE_CHECKING:
+    from siaga_tui.live import LiveWatch
     from siaga_tui.screens.entry import EntryScreen
     from siaga_tui.services.calls import CallService
     from siaga_tui.services.reports import ReportService
@@ -82,6 +84,9 @@ class SiagaApp(App[None]):
         self.sign_in_required = sign_in
         self.act_as(operator, None)
         self.queue = QueueService(db, catalogue=self.catalogue)
+        #: The one watch on the database, started when a screen first follows changes.
+        self._live: LiveWatch | None = None
+        self._not_live = False
         self.register_theme(CONTROL_ROOM)
         if theme:
             self.theme = theme
@@ -297,6 +302,61 @@ class SiagaApp(App[None]):
     async def action_quit(self) -> None:
         self.keep_draft()
         await super().action_quit()
+
+    # --- Live: one watch on the database for every screen --------------------------
+
+    class DatabaseMoved(Message):
+        """From the live watch's thread: the database moved, or (``error``) cannot be read."""
+
+        def __init__(self, error: SiagaError | None) -> None:
+            super().__init__()
+            self.error = error
+
+    def follow_changes(self) -> None:
+        """Start the live watch (once): screens that follow changes look when it wakes them."""
+        if self._live is None and self.is_running:
+            from siaga_tui.live import LiveWatch
+
+            self._live = LiveWatch(self.queue.change_signal(), self._wake)
+            self._live.start()
+
+    def _wake(self, error: SiagaError | None) -> bool:
+        """On the watch's thread: hand over to the UI thread, never waiting for it."""
+        return self.post_message(self.DatabaseMoved(error))
+
+    @on(DatabaseMoved)
+    def _database_moved(self, message: DatabaseMoved) -> None:
+        if message.error is not None:
+            self.live_failed(message.error)
+            return
+        from siaga_tui.screens.base import ConsoleScreen
+
+        followers = [s for s in self.screen_stack if isinstance(s, ConsoleScreen) and s.following_changes]
+        for screen in followers:
+            screen.database_moved()
+        if not followers:
+            self.live_again()
+
+    def live_failed(self, error: SiagaError) -> None:
+        """Say once that the screens are not live; the watch keeps trying, a little slower."""
+        if not self._not_live:
+            self._not_live = True
+            self.notify(
+                translate("console_not_live", self.lang, reason=error.message(self.lang)),
+                severity="error",
+                markup=False,
+                timeout=10,
+            )
+
+    def live_again(self) -> None:
+        """A look succeeded: if the screens were not live, say they are again."""
+        if self._not_live:
+            self._not_live = False
+            self.notify(translate("console_live_again", self.lang), markup=False)
+
+    def on_unmount(self) -> None:
+        if self._live is not None:
+            self._live.stop()
 
     # --- Failures -------------------------------------------------------------------
 

@@ -7,14 +7,14 @@ ends in one calm notice from the app, never a traceback.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from textual import on, work
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from siaga_tui.core.errors import SiagaError
-from siaga_tui.core.i18n import translate
+from siaga_tui.live import WATCH_RETRY
 from siaga_tui.screens.localised import Key, localise_bindings
 from siaga_tui.widgets.status_header import StatusHeader
 
@@ -22,11 +22,6 @@ if TYPE_CHECKING:
     from siaga_tui.app import SiagaApp
 
 ResultType = TypeVar("ResultType")
-
-#: Seconds between two looks at the change feed (re-armed after each look).
-WATCH_INTERVAL: Final = 1.0
-#: After a failed look, wait longer before the next one.
-WATCH_RETRY: Final = 5.0
 
 
 class ConsoleScreen(Screen[ResultType], Generic[ResultType]):
@@ -59,6 +54,19 @@ class ConsoleScreen(Screen[ResultType], Generic[ResultType]):
         self.query_one(StatusHeader).title = title
 
     # --- Live: following other workstations' changes ---------------------------------
+    #
+    # The app's one live watch (``siaga_tui.live``) wakes the screens that follow changes
+    # when the database moved; each then looks, in a worker, at what changed for it. A
+    # wake during a look (or before the first load is shown) is kept for one more look
+    # after it, so looks never pile up and none is missed.
+
+    _following: bool = False
+    _looking: bool = False
+    _look_again: bool = False
+
+    @property
+    def following_changes(self) -> bool:
+        return self._following
 
     def look_for_changes(self) -> Any:
         """In a worker thread: what changed since the screen last looked (override)."""
@@ -67,10 +75,21 @@ class ConsoleScreen(Screen[ResultType], Generic[ResultType]):
     def changes_seen(self, found: Any) -> None:
         """On the UI thread: show what ``look_for_changes`` found (override)."""
 
-    def watch_changes(self, delay: float = WATCH_INTERVAL) -> None:
-        """Look again after ``delay``; each look arms the next, so looks never pile up."""
-        if self.is_attached:
-            self.set_timer(delay, self._watch)
+    def watch_changes(self) -> None:
+        """Follow changes from now on (call once the screen shows its first load)."""
+        self._following = True
+        self.console.follow_changes()
+        if self._look_again:
+            self.database_moved()
+
+    def database_moved(self) -> None:
+        """The live watch saw the database move: look now, or right after the look running."""
+        if not self._following or self._looking:
+            self._look_again = True
+            return
+        self._look_again = False
+        self._looking = True
+        self._watch()
 
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
     def _watch(self) -> None:
@@ -82,25 +101,24 @@ class ConsoleScreen(Screen[ResultType], Generic[ResultType]):
         self.app.call_from_thread(self._watched, found)
 
     def _watched(self, found: Any) -> None:
-        if getattr(self, "_not_live", False):
-            self._not_live = False
-            self.notify(translate("console_live_again", self.lang), markup=False)
+        self._looking = False
+        if not self.is_attached:
+            return
+        self.console.live_again()
         self.changes_seen(found)
-        self.watch_changes()
+        if self._look_again:
+            self.database_moved()
 
     def _watch_failed(self, error: SiagaError) -> None:
-        """Say once that the screen is not live; keep trying, a little slower."""
-        if not getattr(self, "_not_live", False):
-            self._not_live = True
-            self.notify(
-                translate("console_not_live", self.lang, reason=error.message(self.lang)),
-                severity="error",
-                markup=False,
-                timeout=10,
-            )
-        self.watch_changes(WATCH_RETRY)
+        """Say once that the screens are not live; look again a little later."""
+        self._looking = False
+        if self.is_attached:
+            self.console.live_failed(error)
+            self.set_timer(WATCH_RETRY, self.database_moved)
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
+            if event.worker.group == "watch":  # an unexpected failure must not stop the looks
+                self._looking = False
             self.console.show_error(event.worker.error)

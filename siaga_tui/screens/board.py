@@ -3,7 +3,8 @@
 Every figure comes from ``services.stats.compute_statistics`` (the same function
 ``siaga112 stats`` prints), so the board and the city's report always agree; this
 screen only lays them out. It recounts when a report changes (the event sequence the
-queue follows) or a call is logged, checking every ``POLL_SECONDS``.
+queue follows) or a call is logged, looking when the app's live watch says the database
+moved, and when the period shown ends (midnight, the end of a shift).
 """
 
 from __future__ import annotations
@@ -17,19 +18,22 @@ from textual.app import ComposeResult
 from textual.containers import Grid, VerticalScroll
 from textual.content import Content
 from textual.events import Resize
+from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from siaga_tui.core.catalogue import Catalogue
 from siaga_tui.core.errors import NotFound, SiagaError
 from siaga_tui.core.i18n import translate
 from siaga_tui.core.timeutil import Clock, as_utc, format_age, format_duration
+from siaga_tui.live import WATCH_RETRY
 from siaga_tui.screens.base import ConsoleScreen
 from siaga_tui.screens.localised import Key, key_hints
 from siaga_tui.services.stats import KINDS, Period, Statistics, compute_statistics, percent
 from siaga_tui.widgets.share_bar import share_bar
 
-#: How often the board looks for changes (one cheap query each), in seconds.
-POLL_SECONDS: Final = 2.0
+#: The longest wait for the end of the period shown: a clock stepped by the system is
+#: followed within the hour.
+MAX_PERIOD_WAIT: Final = 3600.0
 #: The periods the board offers, by name, and how each is built from the clock.
 PERIODS: Final[dict[str, Callable[[Clock], Period]]] = {
     "today": Period.today,
@@ -68,6 +72,7 @@ class BoardScreen(ConsoleScreen[None]):
         self.period_name = "today"
         self.figures: Statistics | None = None
         self._seen: tuple[int, int] = (-1, -1)  # (last event id, last call id) counted
+        self._period_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield self.status_header()
@@ -104,47 +109,60 @@ class BoardScreen(ConsoleScreen[None]):
 
     @work(thread=True, exclusive=True, group="board", exit_on_error=False)
     def _recount(self, name: str) -> None:
-        self._count_figures(name)
+        try:
+            found = self._count_figures(name)
+        except SiagaError as error:
+            self.app.call_from_thread(self._count_failed, error)
+            return
+        self.app.call_from_thread(self._show, *found)
 
-    def _count_figures(self, name: str) -> None:
+    def _count_failed(self, error: SiagaError) -> None:
+        """Say why the board is empty; count again shortly, and whenever the database moves."""
+        self.console.show_error(error)
+        if not self.following_changes:
+            self.watch_changes()
+        self.set_timer(WATCH_RETRY, self.database_moved)
+
+    def _count_figures(self, name: str) -> tuple[str, Statistics, tuple[int, int]]:
         """Count the period's figures (the change marks are read first, so none is missed)."""
         app = self.console
-        try:
-            seen = (app.queue.last_change(), app.calls.last_call_id())
-            figures = compute_statistics(app.db, PERIODS[name](app.clock), catalogue=app.catalogue, clock=app.clock)
-        except SiagaError as error:
-            self.app.call_from_thread(self._poll_failed, error)
-            return
-        self.app.call_from_thread(self._show, name, figures, seen)
+        seen = (app.queue.last_change(), app.calls.last_call_id())
+        figures = compute_statistics(app.db, PERIODS[name](app.clock), catalogue=app.catalogue, clock=app.clock)
+        return name, figures, seen
 
-    @work(thread=True, exclusive=True, group="board", exit_on_error=False)
-    def _poll(self) -> None:
+    def look_for_changes(self) -> tuple[str, Statistics, tuple[int, int]] | None:
         """Recount when a report changed, a call was logged, or the period moved on."""
         app = self.console
-        try:
-            changed = app.queue.changes_since(self._seen[0]).any or app.calls.last_call_id() != self._seen[1]
-        except SiagaError as error:
-            self.app.call_from_thread(self._poll_failed, error)
-            return
+        changed = app.queue.changes_since(self._seen[0]).any or app.calls.last_call_id() != self._seen[1]
         name = self.period_name
         moved = self.figures is not None and PERIODS[name](app.clock) != self.figures.period
-        if changed or moved:
-            self._count_figures(name)
-        else:
-            self.app.call_from_thread(self._schedule_poll)
+        return self._count_figures(name) if changed or moved else None
 
-    def _schedule_poll(self) -> None:
-        self.set_timer(POLL_SECONDS, self._poll, name="board-poll")
+    def changes_seen(self, found: tuple[str, Statistics, tuple[int, int]] | None) -> None:
+        if found is not None:
+            self._show(*found)
+        elif self.figures is not None:
+            self._wait_for_period_end(self.figures)  # a wake just before the end: wait on
 
-    def _poll_failed(self, error: SiagaError) -> None:
-        self.console.show_error(error)
-        self._schedule_poll()
+    def _wait_for_period_end(self, figures: Statistics) -> None:
+        """Look again when the period shown ends ("today" after midnight, a shift at its end)."""
+        if self._period_timer is not None:
+            self._period_timer.stop()
+            self._period_timer = None
+        end = figures.period.end
+        if end is not None:
+            wait = (end - self.console.clock()).total_seconds()
+            self._period_timer = self.set_timer(
+                min(max(wait, 1.0), MAX_PERIOD_WAIT), self.database_moved, name="board-period"
+            )
 
     def _show(self, name: str, figures: Statistics, seen: tuple[int, int]) -> None:
-        self._schedule_poll()
+        if not self.following_changes:
+            self.watch_changes()
         if name != self.period_name:
             return  # the operator switched period meanwhile; that count is on its way
         self.figures, self._seen = figures, seen
+        self._wait_for_period_end(figures)
         lang, now = self.lang, self.console.clock()
         self.query_one("#board-summary", Static).update(summary(figures, name, lang))
         self.query_one("#board-categories", Static).update(categories(figures, lang))

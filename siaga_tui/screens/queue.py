@@ -2,10 +2,12 @@
 
 Shows one window of the most urgent open reports (emergencies waiting first, then
 oldest) and fetches the next window when the cursor nears the end; never all of them.
-Every second it asks the service what changed since the last change it saw — one
-index lookup, whatever the size of the database — and reloads only the window when
-something did, updating only the cells that differ. Waiting reports past their
-category's forward target are marked; past twice the target, alarmed.
+When the app's live watch says the database moved, it asks the service what changed
+since the last change it saw — one index lookup, whatever the size of the database —
+and reloads only the window when something did, updating only the cells that differ.
+Waiting reports past their category's forward target are marked; past twice the
+target, alarmed. Ages and marks are redrawn when the next of them changes (each second
+for a report under a minute old, each minute or hour for older ones), not every second.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from typing import Final
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
 from siaga_tui.core.i18n import translate
 from siaga_tui.core.models import Kind, Status
 from siaga_tui.core.errors import SiagaError
-from siaga_tui.screens.base import WATCH_RETRY, ConsoleScreen
+from siaga_tui.live import WATCH_RETRY
+from siaga_tui.screens.base import ConsoleScreen
 from siaga_tui.screens.localised import Key
 from siaga_tui.services.queue import PAGE_SIZE, QueueFilter
 from siaga_tui.services.views import QueuePage, ReportSummary
@@ -35,6 +39,12 @@ MAX_WINDOW: Final = 1000
 PAGE_AHEAD: Final = 10
 #: The order ``s`` walks through the status filter.
 STATUS_CYCLE: Final = (None, Status.MENUNGGU.value, Status.DITANGANI.value)
+#: The tick lands this long after the moment a cell changes, never before it.
+TICK_SLACK: Final = 0.01
+#: However the clock behaves (a frozen test clock, a timer firing early), at most this
+#: often; and at least this often, so a clock stepped by the system shows within a minute.
+MIN_TICK: Final = 0.25
+MAX_TICK: Final = 60.0
 
 
 class QueueScreen(ConsoleScreen[None]):
@@ -58,6 +68,7 @@ class QueueScreen(ConsoleScreen[None]):
         self.next_after: tuple[int, datetime, int] | None = None
         self.last_seq: int | None = None
         self._bar_text = ""
+        self._tick_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield self.status_header()
@@ -75,7 +86,6 @@ class QueueScreen(ConsoleScreen[None]):
         self.watch(table, "scroll_y", self._scrolled, init=False)
         self._show_bar()
         self._load(self.filters, PAGE_SIZE)
-        self.set_interval(1, self._tick)
 
     # --- Loading ----------------------------------------------------------------------
 
@@ -106,6 +116,7 @@ class QueueScreen(ConsoleScreen[None]):
         self.next_after = page.next_after
         self.query_one(QueueTable).show_rows(self.rows, self.console.clock())
         self._show_bar()
+        self._plan_tick()
         if first_load:
             self.watch_changes()
 
@@ -132,6 +143,7 @@ class QueueScreen(ConsoleScreen[None]):
         self.next_after = page.next_after
         self.query_one(QueueTable).add_summaries(page.rows, self.console.clock())
         self._show_bar()
+        self._plan_tick()
 
     # --- Live updates -------------------------------------------------------------------
 
@@ -152,10 +164,25 @@ class QueueScreen(ConsoleScreen[None]):
         elif filters == self.filters:
             self._show_window(filters, page, seq)
 
+    # --- Ages and marks ------------------------------------------------------------------
+
     def _tick(self) -> None:
-        """Ages move on; marks follow the targets."""
-        self.query_one(QueueTable).update_ages(self.rows, self.console.clock())
-        self._show_bar()
+        """Ages move on; marks follow the targets; the bar only when a mark changed."""
+        now = self.console.clock()
+        if self.query_one(QueueTable).update_ages(self.rows, now):
+            self._show_bar()
+        self._plan_tick(now)
+
+    def _plan_tick(self, now: datetime | None = None) -> None:
+        """Arm the tick for when the next age or mark on screen changes (rows changed, or a tick)."""
+        if self._tick_timer is not None:
+            self._tick_timer.stop()
+            self._tick_timer = None
+        due = self.query_one(QueueTable).next_change()
+        if due is None:
+            return
+        wait = (due - (now or self.console.clock())).total_seconds() + TICK_SLACK
+        self._tick_timer = self.set_timer(min(max(wait, MIN_TICK), MAX_TICK), self._tick, name="queue-tick")
 
     # --- The bar above the table --------------------------------------------------------
 
@@ -174,7 +201,7 @@ class QueueScreen(ConsoleScreen[None]):
             parts.append(translate("queue_filtered", t, filters=described))
         bar = self.query_one("#queue-bar", Static)
         text = " · ".join(parts)
-        if text != self._bar_text:  # the tick calls this every second: no relayout for nothing
+        if text != self._bar_text:  # no relayout for nothing
             self._bar_text = text
             bar.update(Text(text))
         bar.set_class(overdue > 0 and alarmed == 0, "-overdue")

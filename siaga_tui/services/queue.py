@@ -12,6 +12,8 @@ refresh, whatever the size of the database.
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -19,15 +21,17 @@ from typing import Any, Final
 import sqlalchemy as sa
 
 from siaga_tui.core.catalogue import Catalogue, load_catalogue
-from siaga_tui.core.db import Database
+from siaga_tui.core.db import Database, translate_storage_errors
 from siaga_tui.core.errors import ValidationError
-from siaga_tui.core.models import EVENT, REPORT, Kind, Status
+from siaga_tui.core.models import CALL, EVENT, REPORT, Kind, Status
 from siaga_tui.core.phones import phone_search_key
 from siaga_tui.core.text import clean_text
 from siaga_tui.services.rows import SUMMARY_COLUMNS, agencies_by_report, summaries, summary_from
 from siaga_tui.services.views import Changes, QueuePage, ReportSummary
 
 PAGE_SIZE: Final = 100
+#: How long the change signal waits for a busy SQLite file before it gives up a look.
+SIGNAL_TIMEOUT_SECONDS: Final = 2.0
 #: More changes than this since the last look: reload the window rather than list them.
 MAX_CHANGES: Final = 500
 
@@ -53,6 +57,50 @@ class QueueFilter:
     @property
     def is_empty(self) -> bool:
         return not (self.kind or self.category or self.status or self.search.strip())
+
+
+class ChangeSignal:
+    """Has anything been committed since the last look? Asked every second, so it costs
+    next to nothing; when the mark moves, ``changes_since`` tells what changed.
+
+    On SQLite it is ``PRAGMA data_version`` on a connection of its own: a few
+    microseconds, no query, and it moves with every commit made by any other connection,
+    in this process or another (reports, events, calls alike). Elsewhere it is the
+    newest event and call ids (two index lookups in one query). Use it from one thread;
+    ``close`` when done.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._conn: sqlite3.Connection | None = None
+
+    def read(self) -> Hashable:
+        """The current mark; raises StorageError when the database cannot be read."""
+        path = self.db.path
+        if path is None:
+            newest = sa.select(
+                sa.select(sa.func.coalesce(sa.func.max(EVENT.c.id), 0)).scalar_subquery(),
+                sa.select(sa.func.coalesce(sa.func.max(CALL.c.id), 0)).scalar_subquery(),
+            )
+            with self.db.read() as conn:
+                return tuple(conn.execute(newest).one())
+        with translate_storage_errors():
+            try:
+                if self._conn is None:
+                    # mode=rw: never create a file that is gone; autocommit: no transaction left open.
+                    self._conn = sqlite3.connect(
+                        f"{path.resolve().as_uri()}?mode=rw", uri=True, isolation_level=None,
+                        timeout=SIGNAL_TIMEOUT_SECONDS, check_same_thread=False,
+                    )
+                return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error as exc:
+                self.close()  # a fresh connection on the next look
+                raise sa.exc.OperationalError("PRAGMA data_version", None, exc) from exc
+
+    def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            conn.close()
 
 
 class QueueService:
@@ -102,6 +150,10 @@ class QueueService:
         """The current end of the change sequence (one index lookup)."""
         with self.db.read() as conn:
             return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(EVENT.c.id), 0))).scalar_one())
+
+    def change_signal(self) -> ChangeSignal:
+        """A cheap mark that moves whenever anything is committed (for one poller thread)."""
+        return ChangeSignal(self.db)
 
     def changes_since(self, seq: int) -> Changes:
         """Reports changed after ``seq``; cost depends on the changes, not the database.

@@ -17,7 +17,7 @@ from siaga_tui.core.i18n import translate
 from siaga_tui.core.models import Status
 from siaga_tui.core.phones import format_phone
 from siaga_tui.core.text import safe_cell
-from siaga_tui.core.timeutil import format_age
+from siaga_tui.core.timeutil import age_changes_in, format_age
 from siaga_tui.services.views import ReportSummary
 
 #: The description's narrowest width; wider terminals give it the rest of the line.
@@ -53,6 +53,18 @@ def timer_level(row: ReportSummary, catalogue: Catalogue, now: datetime) -> int:
     return OVERDUE if waited > target else ON_TIME
 
 
+def timer_changes_at(row: ReportSummary, catalogue: Catalogue, now: datetime) -> datetime:
+    """When the row's age text or late mark next changes (the mark: just after this moment)."""
+    waited = now - row.created_at
+    moment = now + age_changes_in(waited)
+    if row.status == Status.MENUNGGU:
+        target = catalogue.category(row.category).forward_target
+        for boundary in (target, 2 * target):
+            if waited <= boundary:
+                return min(moment, row.created_at + boundary)
+    return moment
+
+
 class QueueTable(DataTable[Text]):
     """Rows keyed by report id; refreshes change only the cells that differ."""
 
@@ -71,6 +83,10 @@ class QueueTable(DataTable[Text]):
         self.lang = lang
         self._order: list[int] = []
         self._cells: dict[int, tuple[Text, ...]] = {}
+        #: When each row's age or mark next changes; the tick redraws only rows due.
+        self._due: dict[int, datetime] = {}
+        #: The time the timer cells were last worked out for (a clock set back redraws all).
+        self._shown_at: datetime | None = None
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
@@ -98,7 +114,7 @@ class QueueTable(DataTable[Text]):
         if order != self._order:
             selected = self._order[self.cursor_row] if 0 <= self.cursor_row < len(self._order) else None
             self.clear()
-            self._order, self._cells = [], {}
+            self._order, self._cells, self._due = [], {}, {}
             self.add_summaries(rows, now)
             if selected in order:
                 self.move_cursor(row=order.index(selected), animate=False)
@@ -112,23 +128,39 @@ class QueueTable(DataTable[Text]):
             self._cells[row.id] = cells
             self._order.append(row.id)
             self.add_row(*cells, key=str(row.id))
+            self._timed(row, now)
 
-    def update_ages(self, rows: Iterable[ReportSummary], now: datetime) -> None:
-        """Tick: redraw only the ages and marks that changed.
+    def update_ages(self, rows: Iterable[ReportSummary], now: datetime) -> bool:
+        """Tick: redraw the ages and marks due to change; True when a late mark changed.
 
-        Only those two cells are worked out: building whole rows every second (phone
-        formatting, sanitising every text) was most of an idle console's CPU.
+        Only those two cells of the rows due are worked out: building whole rows every
+        second (phone formatting, sanitising every text) was most of an idle console's CPU.
         """
+        set_back = self._shown_at is not None and now < self._shown_at
+        marked = False
         for row in rows:
             old = self._cells.get(row.id)
-            if old is not None:
-                mark, age = self._timer_cells(row, now)
-                self._replace(row.id, old, {_MARK: mark, _AGE: age})
+            if old is None or (not set_back and self._due.get(row.id, now) > now):
+                continue
+            mark, age = self._timer_cells(row, now)
+            marked = marked or mark.plain != old[_MARK].plain
+            self._replace(row.id, old, {_MARK: mark, _AGE: age})
+            self._timed(row, now)
+        return marked
+
+    def next_change(self) -> datetime | None:
+        """When the next age or late mark on screen changes (None: no rows)."""
+        return min(self._due.values(), default=None)
+
+    def _timed(self, row: ReportSummary, now: datetime) -> None:
+        self._due[row.id] = timer_changes_at(row, self.catalogue, now)
+        self._shown_at = now
 
     def _update(self, row: ReportSummary, now: datetime) -> None:
         old = self._cells.get(row.id)
         if old is not None:
             self._replace(row.id, old, dict(enumerate(self._row_cells(row, now))))
+            self._timed(row, now)
 
     def _replace(self, report_id: int, old: tuple[Text, ...], new: dict[int, Text]) -> None:
         """Put the cells of ``new`` (by column index) that differ from ``old`` on screen."""

@@ -1,19 +1,32 @@
-"""The header line: who is working, on which database, and the time in WITA."""
+"""The header line: who is working, on which database, and the time in WITA.
+
+The clock shows hours and minutes and wakes once a minute, on the minute: a console
+left open through a shift does nothing in between.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Final
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widgets import Static
 
 from siaga_tui.core.i18n import translate
 from siaga_tui.core.timeutil import Clock, format_local
 
+#: The clock's tick lands this long after the minute turns, never before it.
+MINUTE_SLACK: Final = 0.05
+#: However the clock behaves (a frozen test clock, a timer firing early), at most this often.
+MIN_TICK: Final = 1.0
+
 
 class StatusHeader(Horizontal):
-    """``SIAGA 112 · <screen> │ operator │ database │ 10:00:00 WITA``, ticking every second."""
+    """``SIAGA 112 · <screen> │ operator │ database │ 10:00 WITA``, ticking each minute."""
 
     DEFAULT_CSS = """
     StatusHeader {
@@ -37,6 +50,7 @@ class StatusHeader(Horizontal):
         self._database = database
         self._clock = clock
         self._lang = lang
+        self._minute_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="header-title", markup=False)
@@ -46,12 +60,21 @@ class StatusHeader(Horizontal):
 
     def on_mount(self) -> None:
         self._tick()
-        self.set_interval(1, self._tick)
 
     def watch_title(self, title: str) -> None:
         self.query_one("#header-title", Static).update(Content(f"SIAGA 112 · {title}" if title else "SIAGA 112"))
 
     def _tick(self) -> None:
-        now = format_local(self._clock(), "%H:%M:%S")
-        # Always the same width: no relayout of the whole screen every second.
-        self.query_one("#header-clock", Static).update(Content(f"{now} WITA"), layout=False)
+        """Show the time, and come back when the minute turns."""
+        now = self._clock()
+        # Always the same width: no relayout of the whole screen.
+        self.query_one("#header-clock", Static).update(Content(f"{format_local(now, '%H:%M')} WITA"), layout=False)
+        if self._minute_timer is not None:
+            self._minute_timer.stop()
+        wait = max(seconds_to_next_minute(now) + MINUTE_SLACK, MIN_TICK)
+        self._minute_timer = self.set_timer(wait, self._tick, name="header-clock")
+
+
+def seconds_to_next_minute(now: datetime) -> float:
+    """Seconds from ``now`` until the next whole minute."""
+    return 60 - now.second - now.microsecond / 1_000_000

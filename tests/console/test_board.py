@@ -8,7 +8,7 @@ import pytest
 
 from siaga_tui.app import SiagaApp, make_app
 from siaga_tui.core.db import Database
-from siaga_tui.screens.board import PERIODS, BoardScreen
+from siaga_tui.screens.board import MAX_PERIOD_WAIT, PERIODS, BoardScreen
 from siaga_tui.services.calls import CallService
 from siaga_tui.services.reports import NewReport, ReportService
 from siaga_tui.services.stats import Period, Statistics, compute_statistics
@@ -97,26 +97,37 @@ async def test_a_report_filed_elsewhere_and_a_call_show_without_a_key(db: Databa
         assert screen.figures is not None and screen.figures.total == 0
         other = ReportService(db, operator="budi", clock=clock)  # another workstation
         other.create_report(NewReport(category="kebakaran", kelurahan="Sario", description="Api"))
-        screen._poll()  # what the poll timer runs every POLL_SECONDS
+        screen.database_moved()  # what the app's live watch does when the database moved
         await settle(pilot)
         assert screen.figures.total == 1
         assert "1 laporan" in board_text(screen)
         CallService(db, operator="budi", clock=clock).log_call("hening")
-        screen._poll()
+        screen.database_moved()
         await settle(pilot)
         assert screen.figures.call_count("hening") == 1
         # Nothing new: the poll does not recount.
         before = screen.figures
-        screen._poll()
+        screen.database_moved()
         await settle(pilot)
         assert screen.figures is before
 
 
-async def test_the_poll_timer_is_armed_after_each_count(db: Database, clock: MutableClock) -> None:
+async def test_the_board_follows_changes_and_counts_the_next_day_after_midnight(
+    db: Database, clock: MutableClock
+) -> None:
     app = make_app(db, operator="ani", lang="id", clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_board(pilot)
-        assert any(getattr(timer, "name", "") == "board-poll" for timer in screen._timers)
+        assert screen.following_changes  # woken by the app's live watch, no poll of its own
+        assert screen.figures is not None
+        end = screen.figures.period.end
+        assert end is not None
+        timer = next(t for t in screen._timers if t.name == "board-period")
+        assert timer._interval == min((end - clock()).total_seconds(), MAX_PERIOD_WAIT)
+        clock.now = end + timedelta(seconds=1)
+        screen.database_moved()  # what the period timer does when "today" ends
+        await settle(pilot)
+        assert screen.figures.period == Period.today(clock) and screen.figures.period.start == end
 
 
 async def test_the_board_fits_80_by_24_with_the_summary_on_top(db: Database, clock: MutableClock) -> None:

@@ -240,13 +240,15 @@ async def test_hostile_caller_text_shows_literally(seeded_db: Database) -> None:
 
 
 async def test_storage_failures_are_told_once_and_the_queue_recovers(seeded_db: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from siaga_tui import live
     from siaga_tui.core.errors import StorageError
     from siaga_tui.screens import base, queue as queue_module
+    from siaga_tui.services.queue import ChangeSignal
 
-    monkeypatch.setattr(base, "WATCH_RETRY", 0.05)
-    monkeypatch.setattr(queue_module, "WATCH_RETRY", 0.05)
+    for module in (live, base, queue_module):
+        monkeypatch.setattr(module, "WATCH_RETRY", 0.05)
     app = make_app(seeded_db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW))
-    real_open, real_changes = app.queue.open_reports, app.queue.changes_since
+    real_open, real_changes, real_read = app.queue.open_reports, app.queue.changes_since, ChangeSignal.read
     broken = {"open": True, "changes": False}
 
     def open_reports(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -259,8 +261,14 @@ async def test_storage_failures_are_told_once_and_the_queue_recovers(seeded_db: 
             raise StorageError("db_locked")
         return real_changes(seq)
 
+    def read(signal: ChangeSignal):  # type: ignore[no-untyped-def]
+        if broken["changes"]:  # the database as a whole: the live watch's reads fail too
+            raise StorageError("db_locked")
+        return real_read(signal)
+
     monkeypatch.setattr(app.queue, "open_reports", open_reports)
     monkeypatch.setattr(app.queue, "changes_since", changes_since)
+    monkeypatch.setattr(ChangeSignal, "read", read)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         locked = StorageError("db_locked").message("id")
