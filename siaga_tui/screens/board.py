@@ -19,7 +19,7 @@ from textual.containers import Grid, VerticalScroll
 from textual.content import Content
 from textual.events import Resize
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from siaga_tui.core.catalogue import Catalogue
 from siaga_tui.core.errors import NotFound, SiagaError
@@ -30,6 +30,7 @@ from siaga_tui.screens.base import ConsoleScreen
 from siaga_tui.screens.localised import Key, key_hints
 from siaga_tui.services.stats import KINDS, Period, Statistics, compute_statistics, percent
 from siaga_tui.widgets.share_bar import share_bar
+from siaga_tui.widgets.key_footer import KeyFooter
 
 #: The longest wait for the end of the period shown: a clock stepped by the system is
 #: followed within the hour.
@@ -82,7 +83,7 @@ class BoardScreen(ConsoleScreen[None]):
             with Grid(id="board-grid"):
                 for name in ("categories", "agencies", "waiting", "times", "calls"):
                     yield Static(id=f"board-{name}", classes="board-section")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self._show_title()

@@ -14,7 +14,7 @@ from datetime import datetime
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from siaga_tui.core.errors import ConflictError, SiagaError
 from siaga_tui.core.i18n import translate
@@ -26,6 +26,7 @@ from siaga_tui.screens.form_dialog import Answer, Choices, FormDialog
 from siaga_tui.screens.localised import Key
 from siaga_tui.services.views import ReportDetail
 from siaga_tui.widgets.report_view import ReportView
+from siaga_tui.widgets.key_footer import KeyFooter
 
 #: An action on the report: called in a worker with the version the operator saw;
 #: returns the sentence that confirms it.
@@ -57,7 +58,7 @@ class DetailScreen(ConsoleScreen[None]):
         yield self.status_header()
         yield Static(id="detail-bar")
         yield ReportView(self.console.catalogue, self.lang, id="detail-view")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.show_title(translate("detail_loading", self.lang))

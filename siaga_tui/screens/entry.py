@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from siaga_tui.core.catalogue import Catalogue
@@ -40,6 +40,7 @@ from siaga_tui.widgets.category_picker import CategoryPicker
 from siaga_tui.widgets.duplicate_offer import FILE_NEW, DuplicateOffer
 from siaga_tui.widgets.kelurahan_input import KelurahanInput
 from siaga_tui.widgets.leave_confirm import LeaveConfirm
+from siaga_tui.widgets.key_footer import KeyFooter
 
 #: The longest a phone field holds (a number with spaces and dashes fits easily).
 PHONE_LENGTH = 40
@@ -102,7 +103,7 @@ class EntryScreen(ConsoleScreen[None]):
                 yield CallerHistoryView(self.catalogue, id="history")
                 yield CallQuestions(id="questions")
         yield Static(id="entry-keys")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(CategoryPicker).lang = self.lang

@@ -17,7 +17,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Label, Static, TextArea
+from textual.widgets import DataTable, Label, Static, TextArea
 
 from siaga_tui.core.i18n import translate
 from siaga_tui.core.timeutil import format_local
@@ -32,6 +32,7 @@ from siaga_tui.services.handover import (
     overdue_text,
     summary_lines,
 )
+from siaga_tui.widgets.key_footer import KeyFooter
 
 COLUMNS: Final = ("number", "time", "category", "status", "agencies")
 
@@ -66,7 +67,7 @@ class HandoverScreen(ConsoleScreen[None]):
             yield Label(self._t("handover_notes"), classes="handover-section", markup=False)
             yield TextArea(id="handover-notes", soft_wrap=True, compact=True)
             yield Label("", id="handover-head", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         super().on_mount()

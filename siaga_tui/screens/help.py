@@ -7,11 +7,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from siaga_tui.core.i18n import translate
 from siaga_tui.screens.base import ConsoleScreen
 from siaga_tui.screens.localised import Key
+from siaga_tui.widgets.key_footer import KeyFooter
 
 #: How keys are written for people.
 KEY_NAMES = {
@@ -43,7 +44,7 @@ class HelpScreen(ConsoleScreen[None]):
         with VerticalScroll(id="help-body"):
             yield Static(Text(translate("help_intro", self.lang)), id="help-intro")
             yield DataTable(id="help-keys", cursor_type="row", show_cursor=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         t = self.lang

@@ -20,7 +20,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from siaga_tui.core.i18n import translate
@@ -32,6 +32,7 @@ from siaga_tui.screens.localised import Key
 from siaga_tui.services.queue import PAGE_SIZE, QueueFilter
 from siaga_tui.services.views import QueuePage, ReportSummary
 from siaga_tui.widgets.queue_table import QueueTable, timer_level
+from siaga_tui.widgets.key_footer import KeyFooter
 
 #: The most rows a refresh reloads: the window stays small however far one pages.
 MAX_WINDOW: Final = 1000
@@ -75,7 +76,7 @@ class QueueScreen(ConsoleScreen[None]):
         yield Static(id="queue-bar")
         yield Input(id="queue-search", placeholder=translate("queue_search_placeholder", self.lang))
         yield QueueTable(self.console.catalogue, self.lang, id="queue-table")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         search = self.query_one("#queue-search", Input)
@@ -91,15 +92,26 @@ class QueueScreen(ConsoleScreen[None]):
 
     @work(thread=True, exclusive=True, group="queue-load", exit_on_error=False)
     def _load(self, filters: QueueFilter, count: int) -> None:
-        """The first ``count`` rows for ``filters``, and where the change feed stands."""
+        """The first ``count`` rows for ``filters`` and where the change feed stands; then
+        how many open reports match in all.
+
+        The rows go on screen before the count is taken: counting every open report
+        of a large database takes longer than the window itself, and SQLite counts
+        without holding Python's lock, so the table paints meanwhile (benchmarks, B1).
+        """
+        queue = self.console.queue
         try:
-            seq = self.console.queue.last_change()
-            page = self.console.queue.open_reports(filters, limit=count)
+            seq = queue.last_change()
+            page = queue.open_reports(filters, limit=count, with_total=False)
+            if get_current_worker().is_cancelled:
+                return
+            self.app.call_from_thread(self._show_window, filters, page, seq)
+            total = queue.open_count(filters)
         except SiagaError as error:
             self.app.call_from_thread(self._load_failed, filters, count, error)
             return
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_window, filters, page, seq)
+            self.app.call_from_thread(self._show_total, filters, total)
 
     def _load_failed(self, filters: QueueFilter, count: int, error: SiagaError) -> None:
         """Say why the queue is empty, and try again shortly (a locked file frees up)."""
@@ -119,6 +131,11 @@ class QueueScreen(ConsoleScreen[None]):
         self._plan_tick()
         if first_load:
             self.watch_changes()
+
+    def _show_total(self, filters: QueueFilter, total: int) -> None:
+        if filters == self.filters:
+            self.total = total
+            self._show_bar()
 
     @on(DataTable.RowHighlighted, "#queue-table")
     def _near_end(self, event: DataTable.RowHighlighted) -> None:
@@ -195,7 +212,9 @@ class QueueScreen(ConsoleScreen[None]):
         if overdue or alarmed:
             title = translate("queue_title_late", t, overdue=overdue, alarmed=alarmed)
         self.show_title(title)
-        parts = [translate("queue_shown", t, shown=len(self.rows), total=self.total)]
+        # A total still being counted shows as "…".
+        total = self.total if self.total >= 0 else "\u2026"
+        parts = [translate("queue_shown", t, shown=len(self.rows), total=total)]
         described = self._describe_filters()
         if described:
             parts.append(translate("queue_filtered", t, filters=described))

@@ -22,12 +22,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Input, Label
 
 from siaga_tui.core.errors import InvalidInput, SiagaError
 from siaga_tui.core.i18n import translate
 from siaga_tui.core.models import Role
 from siaga_tui.services.operators import Actor, OperatorService
+from siaga_tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from siaga_tui.app import SiagaApp
@@ -68,7 +69,7 @@ class SignInScreen(Screen[Actor]):
                 yield Input(id="signin-repeat", password=True, max_length=1024, compact=True)
             yield Label("", id="signin-message", markup=False)
             yield Label(self._t("signin_hint"), id="signin-hint", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         for field in self.query(Input):
