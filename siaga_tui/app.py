@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 import threading
 from contextlib import suppress
 from importlib import import_module
@@ -95,6 +96,8 @@ class SiagaApp(App[None]):
         self._textual_bindings = self._bindings
         self._localise_keys()
         self._keeping_drafts = False
+        #: A draft may be on disk (one left by a closed terminal, or saved since).
+        self._draft_on_disk = True
         with suppress(NotImplementedError, RuntimeError, ValueError):  # no SIGHUP on this OS
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
         if self.sign_in_required:
@@ -245,9 +248,10 @@ class SiagaApp(App[None]):
         return DraftStore.for_entry(self.db.describe(), self.operator)
 
     def _entry_screen(self) -> EntryScreen | None:
-        from siaga_tui.screens.entry import EntryScreen
-
-        return next((s for s in reversed(self.screen_stack) if isinstance(s, EntryScreen)), None)
+        entry = sys.modules.get("siaga_tui.screens.entry")
+        if entry is None:  # no form was ever opened (and the timer imports nothing to find out)
+            return None
+        return next((s for s in reversed(self.screen_stack) if isinstance(s, entry.EntryScreen)), None)
 
     async def _offer_draft(self) -> None:
         """Put back the form a closed terminal left behind, then keep the form on disk."""
@@ -282,8 +286,10 @@ class SiagaApp(App[None]):
         try:
             if draft is not None and not draft.is_empty:
                 self.drafts.save(draft.to_dict(), sync=sync)
-            elif self._keeping_drafts:
+                self._draft_on_disk = True
+            elif self._keeping_drafts and self._draft_on_disk:
                 self.drafts.clear()
+                self._draft_on_disk = False
         except OSError as error:  # the form itself is still on screen
             self.log.warning(f"draft not kept: {error}")
 

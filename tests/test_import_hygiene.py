@@ -15,6 +15,7 @@ MODULES = [
     "siaga_tui.core.models",
     "siaga_tui.core.phones",
     "siaga_tui.core.text",
+    "siaga_tui.live",
     "siaga_tui.services.calls",
     "siaga_tui.services.queue",
     "siaga_tui.services.reports",

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from siaga_tui.app import SiagaApp, make_app
@@ -17,8 +19,9 @@ from siaga_tui.core.models import REPORT
 from siaga_tui.core.timeutil import fixed_clock
 from siaga_tui.screens.category_filter import CategoryFilterDialog
 from siaga_tui.screens.detail import DetailScreen
-from siaga_tui.screens.queue import QueueScreen
+from siaga_tui.screens.queue import TICK_SLACK, QueueScreen
 from siaga_tui.services.reports import NewReport, ReportService
+from siaga_tui.widgets.queue_table import QueueTable
 from siaga_tui.widgets.status_header import StatusHeader
 from tests.conftest import FROZEN_NOW, MutableClock
 from tests.console.conftest import OPERATOR, column, notices, settle
@@ -282,3 +285,103 @@ async def test_storage_failures_are_told_once_and_the_queue_recovers(seeded_db: 
         assert sum("tidak diperbarui" in n for n in notices(pilot.app)) == 1  # said once, not every retry
         broken["changes"] = False
         assert await wait_until(pilot, lambda: "Layar diperbarui lagi." in notices(pilot.app))
+
+
+# --- An idle queue: ticks only when a cell changes, one watch, no piled-up looks ----------
+
+
+async def test_ages_tick_when_the_next_one_changes_each_second_for_a_fresh_report(seeded_db: Database) -> None:
+    clock = MutableClock(FROZEN_NOW + timedelta(seconds=10))
+    app = make_app(seeded_db, operator=OPERATOR, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = queue(pilot.app)
+        table = screen.query_one(QueueTable)
+        # Ages of whole minutes and ten seconds: the next change is the next minute.
+        assert table.next_change() == clock() + timedelta(seconds=50)
+        assert screen._tick_timer is not None and screen._tick_timer._interval == pytest.approx(50 + TICK_SLACK)
+        ages, marks = column(pilot.app, "age"), column(pilot.app, "mark")
+        clock.advance(seconds=30)
+        assert not table.update_ages(screen.rows, clock())  # nothing due: no cell worked out
+        assert (column(pilot.app, "age"), column(pilot.app, "mark")) == (ages, marks)
+        clock.advance(seconds=20)
+        screen._tick()
+        assert column(pilot.app, "age")[2] == "5m"
+        other = ReportService(seeded_db, operator="Meja Dua", clock=fixed_clock(clock() - timedelta(seconds=10)))
+        other.create_report(NewReport(category="kebakaran", kelurahan="Sario", description="baru saja"))
+        assert await wait_until(pilot, lambda: len(screen.rows) == 6)
+        assert screen._tick_timer._interval == pytest.approx(1 + TICK_SLACK)  # a fresh report: each second
+        fresh = [row.id for row in screen.rows].index(max(row.id for row in screen.rows))
+        clock.advance(seconds=1)
+        screen._tick()
+        assert column(pilot.app, "age")[fresh] == "11s"
+
+
+async def test_a_clock_set_back_redraws_every_age(seeded_db: Database) -> None:
+    clock = MutableClock(FROZEN_NOW + timedelta(seconds=10))
+    app = make_app(seeded_db, operator=OPERATOR, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        clock.now = FROZEN_NOW - timedelta(hours=2)
+        queue(pilot.app)._tick()
+        assert column(pilot.app, "age") == ["0s", "0s", "0s", "2h00m", "0s"]
+
+
+async def test_one_watch_thread_for_the_app_and_none_after_it(console_app: SiagaApp) -> None:
+    async with console_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")  # the detail follows changes too
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, DetailScreen) and pilot.app.screen.following_changes
+        assert [thread.name for thread in threading.enumerate()].count("siaga-live") == 1
+    assert "siaga-live" not in [thread.name for thread in threading.enumerate()]
+
+
+async def test_wakes_during_a_look_lead_to_one_more_look_not_a_pile(console_app: SiagaApp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    async with console_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert console_app._live is not None
+        console_app._live.stop()  # only this test's wakes from here on
+        await settle(pilot)
+        screen = queue(pilot.app)
+        gate, looks = threading.Event(), []
+        real = screen.look_for_changes
+
+        def look():  # type: ignore[no-untyped-def]
+            looks.append(1)
+            gate.wait(LIVE_BOUND)
+            return real()
+
+        monkeypatch.setattr(screen, "look_for_changes", look)
+        for _ in range(5):
+            screen.database_moved()
+        await pilot.pause()
+        gate.set()
+        await settle(pilot)
+        assert len(looks) == 2
+
+
+async def test_a_failed_look_is_told_once_retried_and_the_queue_catches_up(seeded_db: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from siaga_tui.core.errors import StorageError
+    from siaga_tui.screens import base
+
+    monkeypatch.setattr(base, "WATCH_RETRY", 0.05)
+    app = make_app(seeded_db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW))
+    real_changes, broken = app.queue.changes_since, [True]
+
+    def changes_since(seq: int):  # type: ignore[no-untyped-def]
+        if broken[0]:
+            raise StorageError("db_locked")
+        return real_changes(seq)
+
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        monkeypatch.setattr(app.queue, "changes_since", changes_since)
+        other = ReportService(seeded_db, operator="Meja Dua", clock=fixed_clock(FROZEN_NOW))
+        other.create_report(NewReport(category="kebakaran", kelurahan="Sario", description="dari meja dua"))
+        assert await wait_until(pilot, lambda: any("tidak diperbarui" in n for n in notices(pilot.app)))
+        await pilot.pause(0.3)  # several retries, all failing
+        assert sum("tidak diperbarui" in n for n in notices(pilot.app)) == 1
+        broken[0] = False
+        assert await wait_until(pilot, lambda: len(queue(pilot.app).rows) == 6)
+        assert "Layar diperbarui lagi." in notices(pilot.app)

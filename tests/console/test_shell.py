@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from siaga_tui.app import SiagaApp, make_app
 from siaga_tui.core.errors import StorageError
 from siaga_tui.core.timeutil import fixed_clock
 from siaga_tui.screens.help import HelpScreen
 from siaga_tui.screens.queue import QueueScreen
 from siaga_tui.theme import CONTROL_ROOM
-from siaga_tui.widgets.status_header import StatusHeader
+from siaga_tui.widgets.status_header import MIN_TICK, MINUTE_SLACK, StatusHeader, seconds_to_next_minute
 from tests.conftest import FROZEN_NOW
 from tests.console.conftest import notices
 
@@ -36,9 +38,25 @@ async def test_header_clock_follows_the_injected_clock(seeded_db) -> None:  # ty
         await pilot.pause()
         from datetime import timedelta
 
+        header = pilot.app.screen.query_one(StatusHeader)
+        assert header._minute_timer is not None
+        assert header._minute_timer._interval == 60 + MINUTE_SLACK  # on the minute, not every second
         now[0] = FROZEN_NOW + timedelta(seconds=61)
-        pilot.app.screen.query_one(StatusHeader)._tick()
+        header._tick()
         assert "10:01 WITA" in header_text(pilot.app)
+        assert header._minute_timer._interval == pytest.approx(59 + MINUTE_SLACK)
+        running = [t for t in header._timers if t.name == "header-clock" and t._task is not None]
+        assert len(running) == 1  # one timer, re-armed
+        now[0] = FROZEN_NOW + timedelta(seconds=59, microseconds=999_990)
+        header._tick()  # a clock stuck just before the minute: no tight loop
+        assert header._minute_timer._interval == MIN_TICK
+
+
+def test_seconds_to_the_next_minute() -> None:
+    from datetime import timedelta
+
+    assert seconds_to_next_minute(FROZEN_NOW) == 60
+    assert seconds_to_next_minute(FROZEN_NOW + timedelta(seconds=59, microseconds=500_000)) == 0.5
 
 
 async def test_f1_lists_screen_and_global_keys_and_escape_closes(console_app: SiagaApp) -> None:
@@ -220,3 +238,15 @@ async def test_f3_never_closes_a_call_being_typed(console_app: SiagaApp) -> None
         await pilot.press("f3")
         await pilot.pause()
         assert isinstance(pilot.app.screen, QueueScreen)
+
+
+async def test_the_draft_timer_with_no_form_open_clears_a_left_draft_once(console_app: SiagaApp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from siaga_tui.drafts import DraftStore
+
+    cleared: list[str] = []
+    monkeypatch.setattr(DraftStore, "clear", lambda store: cleared.append(str(store.path)))
+    async with console_app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        for _ in range(3):
+            console_app.keep_draft()  # what the timer does every DRAFT_SAVE_SECONDS
+        assert len(cleared) == 1  # a draft a closed terminal left is forgotten, then the disk is left alone
