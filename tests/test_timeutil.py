@@ -8,27 +8,28 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from siaga_tui.core.timeutil import age_changes_in, format_age
+from siaga_tui.core.timeutil import age_changes_in, age_step, format_age
 
 MICROSECOND = timedelta(microseconds=1)
 
 
 @pytest.mark.parametrize(
-    ("age", "shown", "changes_in"),
+    ("age", "shown", "changes_in", "step"),
     [
-        (timedelta(seconds=0), "0s", timedelta(seconds=1)),
-        (timedelta(seconds=45.25), "45s", timedelta(seconds=0.75)),
-        (timedelta(seconds=59), "59s", timedelta(seconds=1)),
-        (timedelta(seconds=60), "1m", timedelta(seconds=60)),
-        (timedelta(minutes=12, seconds=10), "12m", timedelta(seconds=50)),
-        (timedelta(hours=3, minutes=5, seconds=30), "3h05m", timedelta(seconds=30)),
-        (timedelta(days=2, hours=4, minutes=20), "2d04h", timedelta(minutes=40)),
-        (timedelta(seconds=-5), "0s", timedelta(seconds=6)),  # a clock a little behind the filer's
+        (timedelta(seconds=0), "0s", timedelta(seconds=1), 1),
+        (timedelta(seconds=45.25), "45s", timedelta(seconds=0.75), 1),
+        (timedelta(seconds=59), "59s", timedelta(seconds=1), 1),
+        (timedelta(seconds=60), "1m", timedelta(seconds=60), 60),
+        (timedelta(minutes=12, seconds=10), "12m", timedelta(seconds=50), 60),
+        (timedelta(hours=3, minutes=5, seconds=30), "3h05m", timedelta(seconds=30), 60),
+        (timedelta(days=2, hours=4, minutes=20), "2d04h", timedelta(minutes=40), 3600),
+        (timedelta(seconds=-5), "0s", timedelta(seconds=6), 1),  # a clock a little behind the filer's
     ],
 )
-def test_format_age_and_when_it_changes(age: timedelta, shown: str, changes_in: timedelta) -> None:
+def test_format_age_and_when_it_changes(age: timedelta, shown: str, changes_in: timedelta, step: int) -> None:
     assert format_age(age) == shown
     assert age_changes_in(age) == changes_in
+    assert age_step(age) == step
 
 
 @given(st.timedeltas(min_value=timedelta(seconds=-30), max_value=timedelta(days=3650)))

@@ -74,14 +74,23 @@ def format_age(delta: timedelta) -> str:
     return units[0] if seconds < 3600 else "".join(units)
 
 
+def age_step(delta: timedelta) -> int:
+    """Seconds between two changes of ``format_age``'s text around an age of ``delta``.
+
+    Seconds step each second, minutes (and hours with minutes) each minute, days with
+    hours each hour.
+    """
+    seconds = max(0, int(delta.total_seconds()))
+    return 1 if seconds < 60 else 60 if seconds < 86400 else 3600
+
+
 def age_changes_in(delta: timedelta) -> timedelta:
     """How long until ``format_age`` shows something else for an age of ``delta``.
 
-    Seconds step each second, minutes (and hours with minutes) each minute, days with
-    hours each hour: a display of ages needs to wake only then, not every second.
+    A display of ages needs to wake only then, not every second.
     """
     seconds = max(0, int(delta.total_seconds()))
-    step = 1 if seconds < 60 else 60 if seconds < 86400 else 3600
+    step = age_step(delta)
     return timedelta(seconds=(seconds // step + 1) * step) - delta
 
 

@@ -7,7 +7,8 @@ since the last change it saw — one index lookup, whatever the size of the data
 and reloads only the window when something did, updating only the cells that differ.
 Waiting reports past their category's forward target are marked; past twice the
 target, alarmed. Ages and marks are redrawn when the next of them changes (each second
-for a report under a minute old, each minute or hour for older ones), not every second.
+for a report under a minute old, each minute or hour for older ones; older ages a little
+late so that close changes share one repaint), not every second.
 """
 
 from __future__ import annotations
@@ -195,7 +196,7 @@ class QueueScreen(ConsoleScreen[None]):
         if self._tick_timer is not None:
             self._tick_timer.stop()
             self._tick_timer = None
-        due = self.query_one(QueueTable).next_change()
+        due = self.query_one(QueueTable).next_redraw()
         if due is None:
             return
         wait = (due - (now or self.console.clock())).total_seconds() + TICK_SLACK

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 from rich.text import Text
@@ -17,7 +17,7 @@ from siaga_tui.core.i18n import translate
 from siaga_tui.core.models import Status
 from siaga_tui.core.phones import format_phone
 from siaga_tui.core.text import safe_cell
-from siaga_tui.core.timeutil import age_changes_in, format_age
+from siaga_tui.core.timeutil import age_changes_in, age_step, format_age
 from siaga_tui.services.views import ReportSummary
 
 #: The description's narrowest width; wider terminals give it the rest of the line.
@@ -40,6 +40,11 @@ _MARK: Final = _INDEX["mark"]
 _AGE: Final = _INDEX["age"]
 #: Timer levels: on time, past the forward target, past twice the target.
 ON_TIME, OVERDUE, ALARMED = 0, 1, 2
+#: Changing any cell repaints the whole table (tens of milliseconds), so ages whose text
+#: changes close together are drawn in one go: an age may be drawn up to this share of
+#: its step late (a count of minutes 10 s, of hours 10 minutes). Ages in seconds and
+#: late marks are drawn on time.
+AGE_GRACE_SHARE: Final = 1 / 6
 
 
 def timer_level(row: ReportSummary, catalogue: Catalogue, now: datetime) -> int:
@@ -53,16 +58,22 @@ def timer_level(row: ReportSummary, catalogue: Catalogue, now: datetime) -> int:
     return OVERDUE if waited > target else ON_TIME
 
 
-def timer_changes_at(row: ReportSummary, catalogue: Catalogue, now: datetime) -> datetime:
-    """When the row's age text or late mark next changes (the mark: just after this moment)."""
+def timer_changes_at(row: ReportSummary, catalogue: Catalogue, now: datetime) -> tuple[datetime, datetime]:
+    """When the row's age text or late mark next changes, and by when that must be drawn.
+
+    A late mark changes just after its moment (the level compares with ``>``).
+    """
     waited = now - row.created_at
-    moment = now + age_changes_in(waited)
+    due = now + age_changes_in(waited)
+    step = age_step(waited)
+    by = due + timedelta(seconds=step * AGE_GRACE_SHARE) if step > 1 else due
     if row.status == Status.MENUNGGU:
         target = catalogue.category(row.category).forward_target
         for boundary in (target, 2 * target):
             if waited <= boundary:
-                return min(moment, row.created_at + boundary)
-    return moment
+                marked = row.created_at + boundary
+                return min(due, marked), min(by, marked)
+    return due, by
 
 
 class QueueTable(DataTable[Text]):
@@ -83,8 +94,9 @@ class QueueTable(DataTable[Text]):
         self.lang = lang
         self._order: list[int] = []
         self._cells: dict[int, tuple[Text, ...]] = {}
-        #: When each row's age or mark next changes; the tick redraws only rows due.
-        self._due: dict[int, datetime] = {}
+        #: When each row's age or mark next changes, and by when it must be drawn; a tick
+        #: redraws the rows whose change is due.
+        self._due: dict[int, tuple[datetime, datetime]] = {}
         #: The time the timer cells were last worked out for (a clock set back redraws all).
         self._shown_at: datetime | None = None
 
@@ -133,14 +145,20 @@ class QueueTable(DataTable[Text]):
     def update_ages(self, rows: Iterable[ReportSummary], now: datetime) -> bool:
         """Tick: redraw the ages and marks due to change; True when a late mark changed.
 
+        Nothing is drawn before the first row's deadline (``next_redraw``); then every row
+        whose change is due is drawn in the same repaint.
+
         Only those two cells of the rows due are worked out: building whole rows every
         second (phone formatting, sanitising every text) was most of an idle console's CPU.
         """
         set_back = self._shown_at is not None and now < self._shown_at
+        draw_by = self.next_redraw()
+        if not set_back and (draw_by is None or draw_by > now):
+            return False  # an early tick: what is due may still wait to be drawn with more
         marked = False
         for row in rows:
             old = self._cells.get(row.id)
-            if old is None or (not set_back and self._due.get(row.id, now) > now):
+            if old is None or (not set_back and row.id in self._due and self._due[row.id][0] > now):
                 continue
             mark, age = self._timer_cells(row, now)
             marked = marked or mark.plain != old[_MARK].plain
@@ -148,9 +166,9 @@ class QueueTable(DataTable[Text]):
             self._timed(row, now)
         return marked
 
-    def next_change(self) -> datetime | None:
-        """When the next age or late mark on screen changes (None: no rows)."""
-        return min(self._due.values(), default=None)
+    def next_redraw(self) -> datetime | None:
+        """When the next tick must come to draw the ages and marks on time (None: no rows)."""
+        return min((by for _, by in self._due.values()), default=None)
 
     def _timed(self, row: ReportSummary, now: datetime) -> None:
         self._due[row.id] = timer_changes_at(row, self.catalogue, now)

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from siaga_tui.app import SiagaApp, make_app
+from siaga_tui.core.catalogue import load_catalogue
 from siaga_tui.core.db import Database
 from siaga_tui.core.models import REPORT
 from siaga_tui.core.timeutil import fixed_clock
@@ -21,7 +22,8 @@ from siaga_tui.screens.category_filter import CategoryFilterDialog
 from siaga_tui.screens.detail import DetailScreen
 from siaga_tui.screens.queue import TICK_SLACK, QueueScreen
 from siaga_tui.services.reports import NewReport, ReportService
-from siaga_tui.widgets.queue_table import QueueTable
+from siaga_tui.services.views import ReportSummary
+from siaga_tui.widgets.queue_table import QueueTable, timer_changes_at
 from siaga_tui.widgets.status_header import StatusHeader
 from tests.conftest import FROZEN_NOW, MutableClock
 from tests.console.conftest import OPERATOR, column, notices, settle
@@ -291,22 +293,26 @@ async def test_storage_failures_are_told_once_and_the_queue_recovers(seeded_db: 
 
 
 async def test_ages_tick_when_the_next_one_changes_each_second_for_a_fresh_report(seeded_db: Database) -> None:
-    clock = MutableClock(FROZEN_NOW + timedelta(seconds=10))
+    clock = MutableClock(FROZEN_NOW + timedelta(seconds=30))
     app = make_app(seeded_db, operator=OPERATOR, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = queue(pilot.app)
         table = screen.query_one(QueueTable)
-        # Ages of whole minutes and ten seconds: the next change is the next minute.
-        assert table.next_change() == clock() + timedelta(seconds=50)
-        assert screen._tick_timer is not None and screen._tick_timer._interval == pytest.approx(50 + TICK_SLACK)
+        # Ages of whole minutes and thirty seconds: the next change is in thirty seconds,
+        # drawn at the latest a sixth of a minute later (close changes share one repaint).
+        assert table.next_redraw() == clock() + timedelta(seconds=40)
+        assert screen._tick_timer is not None and screen._tick_timer._interval == pytest.approx(40 + TICK_SLACK)
         ages, marks = column(pilot.app, "age"), column(pilot.app, "mark")
-        clock.advance(seconds=30)
+        clock.advance(seconds=20)
         assert not table.update_ages(screen.rows, clock())  # nothing due: no cell worked out
         assert (column(pilot.app, "age"), column(pilot.app, "mark")) == (ages, marks)
-        clock.advance(seconds=20)
+        clock.advance(seconds=10)  # due, but another change may still come to share the repaint
         screen._tick()
-        assert column(pilot.app, "age")[2] == "5m"
+        assert column(pilot.app, "age") == ages
+        clock.advance(seconds=10)
+        screen._tick()
+        assert column(pilot.app, "age") == ["1h36m", "31m", "5m", "4h01m", "21m"]
         other = ReportService(seeded_db, operator="Meja Dua", clock=fixed_clock(clock() - timedelta(seconds=10)))
         other.create_report(NewReport(category="kebakaran", kelurahan="Sario", description="baru saja"))
         assert await wait_until(pilot, lambda: len(screen.rows) == 6)
@@ -385,3 +391,31 @@ async def test_a_failed_look_is_told_once_retried_and_the_queue_catches_up(seede
         broken[0] = False
         assert await wait_until(pilot, lambda: len(queue(pilot.app).rows) == 6)
         assert "Layar diperbarui lagi." in notices(pilot.app)
+
+
+def summary(category: str, status: str, age: timedelta) -> ReportSummary:
+    created = FROZEN_NOW - age
+    return ReportSummary(
+        id=1, number="112-2026-000001", category=category, kind="darurat", priority=1, status=status,
+        caller_phone=None, kelurahan_code="", kecamatan_code="", address="", description="", operator="x",
+        created_at=created, updated_at=created, version=1, duplicate_of=None, first_forwarded_at=None, closed_at=None,
+    )
+
+
+def test_when_a_rows_age_or_mark_changes_and_by_when_it_is_drawn() -> None:
+    catalogue = load_catalogue()
+    now = FROZEN_NOW
+    # Under a minute: each second, on time.
+    assert timer_changes_at(summary("sampah", "menunggu", timedelta(seconds=42.5)), catalogue, now) == (
+        now + timedelta(seconds=0.5), now + timedelta(seconds=0.5))
+    # Days old: the next hour, drawn within ten minutes of it.
+    due, by = timer_changes_at(summary("sampah", "ditangani", timedelta(days=2, minutes=20)), catalogue, now)
+    assert (due, by) == (now + timedelta(minutes=40), now + timedelta(minutes=50))
+    # A waiting fire 2 minutes old: its mark at the 3-minute target comes before the next minute is drawn.
+    fire = summary("kebakaran", "menunggu", timedelta(minutes=2, seconds=50))
+    assert timer_changes_at(fire, catalogue, now) == (now + timedelta(seconds=10), now + timedelta(seconds=10))
+    fire = summary("kebakaran", "menunggu", timedelta(minutes=2, seconds=30))
+    assert timer_changes_at(fire, catalogue, now) == (now + timedelta(seconds=30), now + timedelta(seconds=30))
+    # Past twice the target: no mark is coming, only the age.
+    fire = summary("kebakaran", "menunggu", timedelta(minutes=7, seconds=30))
+    assert timer_changes_at(fire, catalogue, now) == (now + timedelta(seconds=30), now + timedelta(seconds=40))
