@@ -62,8 +62,14 @@ class QueueScreen(ConsoleScreen[None]):
         Key("escape", "clear_filters", "queue_key_clear"),
     )
 
-    def __init__(self) -> None:
+    #: Focused as the screen appears, so the first paint already draws the table focused
+    #: (focusing it in on_mount repainted every visible cell once more: B1).
+    AUTO_FOCUS = "#queue-table"
+
+    def __init__(self, first_window: tuple[int, QueuePage] | None = None) -> None:
+        """``first_window``: the change sequence and rows read before the console started."""
         super().__init__()
+        self._first_window = first_window
         self.filters = QueueFilter()
         self.rows: list[ReportSummary] = []
         self.total = 0
@@ -84,30 +90,44 @@ class QueueScreen(ConsoleScreen[None]):
         search.cursor_blink = False
         search.display = False
         table = self.query_one(QueueTable)
-        table.focus()
         self.watch(table, "scroll_y", self._scrolled, init=False)
         self._show_bar()
-        self._load(self.filters, PAGE_SIZE)
+        if self._first_window is None:
+            self._load(self.filters, PAGE_SIZE)
+            return
+        # Rows read before the console started go into the very first paint.
+        seq, page = self._first_window
+        self._first_window = None
+        self._show_window(self.filters, page, seq)
+        self._count(self.filters, PAGE_SIZE)
 
     # --- Loading ----------------------------------------------------------------------
+    # The rows go on screen before the count is taken: counting every open report of a
+    # large database takes longer than the window itself, and SQLite counts without
+    # holding Python's lock, so the table paints meanwhile (benchmarks, B1).
 
     @work(thread=True, exclusive=True, group="queue-load", exit_on_error=False)
     def _load(self, filters: QueueFilter, count: int) -> None:
         """The first ``count`` rows for ``filters`` and where the change feed stands; then
-        how many open reports match in all.
-
-        The rows go on screen before the count is taken: counting every open report
-        of a large database takes longer than the window itself, and SQLite counts
-        without holding Python's lock, so the table paints meanwhile (benchmarks, B1).
-        """
-        queue = self.console.queue
+        how many open reports match in all."""
         try:
-            seq = queue.last_change()
-            page = queue.open_reports(filters, limit=count, with_total=False)
-            if get_current_worker().is_cancelled:
-                return
+            seq, page = self.console.queue.first_window(filters, limit=count)
+        except SiagaError as error:
+            self.app.call_from_thread(self._load_failed, filters, count, error)
+            return
+        if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_window, filters, page, seq)
-            total = queue.open_count(filters)
+            self._count_open(filters, count)
+
+    @work(thread=True, exclusive=True, group="queue-load", exit_on_error=False)
+    def _count(self, filters: QueueFilter, count: int) -> None:
+        """How many open reports match ``filters``, for rows already on screen."""
+        self._count_open(filters, count)
+
+    def _count_open(self, filters: QueueFilter, count: int) -> None:
+        """In a worker: count, then show the total (or why the queue could not be read)."""
+        try:
+            total = self.console.queue.open_count(filters)
         except SiagaError as error:
             self.app.call_from_thread(self._load_failed, filters, count, error)
             return

@@ -139,6 +139,15 @@ class QueueService:
             next_after = (last["queue_rank"], last["created_at"], last["id"])
         return QueuePage(rows=tuple(page), total=total, next_after=next_after)
 
+    def first_window(self, filters: QueueFilter = QueueFilter(), *, limit: int = PAGE_SIZE) -> tuple[int, QueuePage]:
+        """Where the change feed stands, then the first ``limit`` rows (without their count).
+
+        In that order: a change made between the two reads is seen again by the next
+        look at the feed, never missed.
+        """
+        seq = self.last_change()
+        return seq, self.open_reports(filters, limit=limit, with_total=False)
+
     def open_count(self, filters: QueueFilter = QueueFilter()) -> int:
         """How many open reports match ``filters`` (at 1 M reports: tens of ms)."""
         with self.db.read() as conn:

@@ -252,14 +252,20 @@ async def test_storage_failures_are_told_once_and_the_queue_recovers(seeded_db: 
 
     for module in (live, base, queue_module):
         monkeypatch.setattr(module, "WATCH_RETRY", 0.05)
-    app = make_app(seeded_db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW))
-    real_open, real_changes, real_read = app.queue.open_reports, app.queue.changes_since, ChangeSignal.read
+    from siaga_tui.services.queue import QueueService
+
+    real_open, real_read = QueueService.open_reports, ChangeSignal.read
     broken = {"open": True, "changes": False}
 
     def open_reports(*args, **kwargs):  # type: ignore[no-untyped-def]
         if broken["open"]:
             raise StorageError("db_locked")
         return real_open(*args, **kwargs)
+
+    # Broken from the start: the rows read before the console runs fail too.
+    monkeypatch.setattr(QueueService, "open_reports", open_reports)
+    app = make_app(seeded_db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW))
+    real_changes = app.queue.changes_since
 
     def changes_since(seq: int):  # type: ignore[no-untyped-def]
         if broken["changes"]:
@@ -271,7 +277,6 @@ async def test_storage_failures_are_told_once_and_the_queue_recovers(seeded_db: 
             raise StorageError("db_locked")
         return real_read(signal)
 
-    monkeypatch.setattr(app.queue, "open_reports", open_reports)
     monkeypatch.setattr(app.queue, "changes_since", changes_since)
     monkeypatch.setattr(ChangeSignal, "read", read)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -419,3 +424,39 @@ def test_when_a_rows_age_or_mark_changes_and_by_when_it_is_drawn() -> None:
     # Past twice the target: no mark is coming, only the age.
     fire = summary("kebakaran", "menunggu", timedelta(minutes=7, seconds=30))
     assert timer_changes_at(fire, catalogue, now) == (now + timedelta(seconds=30), now + timedelta(seconds=40))
+
+
+# --- The first window: read before the console runs -------------------------------------
+
+
+async def test_the_first_rows_are_in_the_first_paint_and_the_count_follows(seeded_db: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from siaga_tui.services.queue import QueueService
+
+    app = make_app(seeded_db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW))
+    # Filed after the rows were read and before the console ran: the live watch brings it.
+    ReportService(seeded_db, operator="meja dua", clock=fixed_clock(FROZEN_NOW)).create_report(
+        NewReport(category="kebakaran", kelurahan="Sario", description="setelah dibaca")
+    )
+    loads: list[str] = []
+    real_first = QueueService.first_window
+
+    def first_window(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        loads.append("again")
+        return real_first(self, *args, **kwargs)
+
+    monkeypatch.setattr(QueueService, "first_window", first_window)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = queue(pilot.app)
+        assert len(screen.rows) == 5  # on screen at mount, no worker needed
+        await settle(pilot)
+        assert loads == []  # the rows read by make_app were used, not read again
+        assert await wait_until(pilot, lambda: len(queue(pilot.app).rows) == 6)
+        assert str(screen.query_one("#queue-bar").render()).startswith("6 dari 6 laporan terbuka")
+
+
+def test_no_rows_are_read_ahead_of_a_sign_in(seeded_db: Database) -> None:
+    from siaga_tui.services.operators import OperatorService
+
+    OperatorService(seeded_db, sleep=lambda _: None).add("kepala", "Kepala Regu", "supervisor", "rahasia-panjang-1")
+    app = make_app(seeded_db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW))
+    assert app.sign_in_required and app._first_window is None
