@@ -99,7 +99,8 @@ class QueueScreen(ConsoleScreen[None]):
         seq, page = self._first_window
         self._first_window = None
         self._show_window(self.filters, page, seq)
-        self._count(self.filters, PAGE_SIZE)
+        # Counted once the rows are painted: starting a worker is work the paint would wait for.
+        self.call_after_refresh(self._count, self.filters, PAGE_SIZE)
 
     # --- Loading ----------------------------------------------------------------------
     # The rows go on screen before the count is taken: counting every open report of a
