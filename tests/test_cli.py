@@ -193,13 +193,11 @@ def test_every_command_is_mapped_to_the_module_that_registers_it() -> None:
 
 def test_console_start_loads_only_what_it_needs() -> None:
     """`siaga112 tui` must not pay for exports, accounts or statistics at start (B1)."""
-    code = (
-        "import sys\n"
+    from tests.test_import_hygiene import loaded_in_fresh_interpreter
+
+    setup = (
         "from siaga_tui.cli import load_commands, requested_command\n"
-        "load_commands(requested_command(['--db', 'x.db', '--lang', 'en', 'tui']))\n"
-        "heavy = [m for m in ('siaga_tui.cli.export', 'siaga_tui.services.export', 'argon2', "
-        "'siaga_tui.services.stats', 'xlsxwriter') if m in sys.modules]\n"
-        "print(','.join(heavy))\n"
+        "load_commands(requested_command(['--db', 'x.db', '--lang', 'en', 'tui']))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == ""
+    heavy = ("siaga_tui.cli.export", "siaga_tui.services.export", "argon2", "siaga_tui.services.stats", "xlsxwriter")
+    assert loaded_in_fresh_interpreter(setup, heavy) == []

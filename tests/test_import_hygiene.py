@@ -23,6 +23,17 @@ MODULES = [
 ]
 
 
+def loaded_in_fresh_interpreter(setup: str, candidates: tuple[str, ...]) -> list[str]:
+    """Which of ``candidates`` a fresh interpreter has imported after running ``setup``."""
+    code = (
+        "import sys\n"
+        f"{setup}\n"
+        f"print(','.join(m for m in {candidates!r} if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return [name for name in result.stdout.strip().split(",") if name]
+
+
 def test_services_and_cli_do_not_import_textual() -> None:
     import pkgutil
 
@@ -44,11 +55,16 @@ def test_services_and_cli_do_not_import_textual() -> None:
 
 def test_cli_start_up_stays_light() -> None:
     """`siaga112 --help` must not pay for phone metadata or migrations."""
-    code = (
-        "import sys\n"
-        "import siaga_tui.cli\n"
-        "heavy = [m for m in ('phonenumbers', 'alembic', 'xlsxwriter', 'textual') if m in sys.modules]\n"
-        "print(','.join(heavy))\n"
+    heavy = ("phonenumbers", "alembic", "xlsxwriter", "textual")
+    assert loaded_in_fresh_interpreter("import siaga_tui.cli", heavy) == []
+
+
+def test_the_console_and_its_queue_load_nothing_the_first_paint_waits_for() -> None:
+    """The console's modules up to the queue: no pydantic (Typer 0.29+), no PostgreSQL
+    dialect (an index option), no filing code, no phone rules (B1)."""
+    heavy = (
+        "pydantic", "sqlalchemy.dialects.postgresql", "siaga_tui.services.reports",
+        "siaga_tui.services.calls", "phonenumbers", "alembic",
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == ""
+    setup = "import siaga_tui.cli.console, siaga_tui.app, siaga_tui.screens.queue"
+    assert loaded_in_fresh_interpreter(setup, heavy) == []
