@@ -59,9 +59,10 @@ def schema_differences(db: Database) -> list[object]:
     """What differs between the database and the models (empty when they agree)."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
 
-    from siaga_tui.core.models import schema_metadata
+    import siaga_tui.core.models  # noqa: F401  (declares the tables on SQLModel.metadata)
 
     with db.read() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        return list(compare_metadata(context, schema_metadata()))
+        return list(compare_metadata(context, SQLModel.metadata))

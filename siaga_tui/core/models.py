@@ -1,9 +1,11 @@
 """The data model: calls, reports, referrals, the event history and operators.
 
-SQLAlchemy Core tables define the schema, and the services use them with Core, which
-keeps the write path lean and lets no ORM object cross threads. (They were SQLModel
-classes; nothing used the classes but their tables, and importing SQLModel, pydantic
-and the ORM cost the console a third of a second at every start: benchmarks, B1.)
+SQLModel classes define the tables, with typed fields. The services read and change one
+report with its referrals, calls and events through a ``sqlmodel.Session`` and these
+classes, and use SQL over ``Report.__table__`` (aliases below: ``REPORT``, ``CALL``, …)
+where many rows are streamed or counted and objects would only cost (export, the
+statistics, the queue window, the change feed). No ORM object crosses a thread: the
+services return frozen views (``services/views.py``).
 The schema itself is created and changed only by the Alembic migrations in
 ``siaga_tui/migrations``; a test checks that a migrated database equals these models.
 
@@ -15,10 +17,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Final
+from typing import Any, ClassVar, Final
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -115,199 +118,196 @@ def queue_rank(kind: str, status: str) -> int:
     return emergency + (0 if status == Status.MENUNGGU else 1)
 
 
-metadata: Final = sa.MetaData()
 #: The partial index's condition: reports not yet closed.
 OPEN_QUEUE_WHERE: Final = sa.text("status != 'selesai'")
 
 
-def _text(name: str, length: int, *, nullable: bool = False, **kwargs: object) -> sa.Column[str]:
-    return sa.Column(name, sa.String(length), nullable=nullable, **kwargs)  # type: ignore[arg-type]
+class Operator(SQLModel, table=True):
+    __tablename__: ClassVar[Any] = "operator"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str = Field(max_length=120)
+    role: str = Field(max_length=16, default=Role.OPERATOR)
+    active: bool = Field(default=True)
+    password_hash: str | None = Field(default=None, max_length=255)
+    failed_attempts: int = Field(default=0)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
 
 
-def _moment(name: str, *, nullable: bool = False) -> sa.Column[datetime]:
-    return sa.Column(name, UTCDateTime(), nullable=nullable)
+class Report(SQLModel, table=True):
+    __tablename__: ClassVar[Any] = "report"
+    __table_args__ = (
+        sa.UniqueConstraint("year", "seq", name="uq_report_year_seq"),
+        # The live queue: open reports, most urgent first. A partial index, because
+        # SQLite cannot use (status, created_at) for "status != 'selesai'" (a full
+        # scan at 1 M rows: 570 ms against 0.45 ms).
+        sa.Index(
+            "ix_report_open_queue",
+            "queue_rank",
+            "created_at",
+            "id",
+            sqlite_where=OPEN_QUEUE_WHERE,
+            postgresql_where=OPEN_QUEUE_WHERE,
+        ),
+        # Statistics over all time: GROUP BY category, status without the table.
+        sa.Index("ix_report_category_status", "category", "status"),
+        # Statistics for a period: covering the columns they group on.
+        sa.Index("ix_report_created_stats", "created_at", "kind", "category", "status"),
+        # A caller's history while the phone is typed.
+        sa.Index("ix_report_caller_phone", "caller_phone", "created_at"),
+        # Duplicate check: the same category in the same kelurahan in the last hour.
+        sa.Index("ix_report_place_category", "kelurahan_code", "category", "created_at"),
+    )
 
-
-def _id() -> sa.Column[int]:
-    return sa.Column("id", sa.Integer(), primary_key=True)
-
-
-def _report_id(*, nullable: bool = False) -> sa.Column[int]:
-    return sa.Column("report_id", sa.Integer(), sa.ForeignKey("report.id"), nullable=nullable)
-
-
-OPERATOR: Final = sa.Table(
-    "operator",
-    metadata,
-    _id(),
-    _text("username", 64, unique=True),
-    _text("display_name", 120),
-    _text("role", 16, default=Role.OPERATOR),
-    sa.Column("active", sa.Boolean(), nullable=False, default=True),
-    _text("password_hash", 255, nullable=True),
-    sa.Column("failed_attempts", sa.Integer(), nullable=False, default=0),
-    _moment("locked_until", nullable=True),
-    _moment("created_at"),
-)
-
-REPORT: Final = sa.Table(
-    "report",
-    metadata,
-    _id(),
-    _text("number", 32, unique=True),
-    sa.Column("year", sa.Integer(), nullable=False),
-    sa.Column("seq", sa.Integer(), nullable=False),
-    _text("category", 40),
-    _text("kind", 16),
-    sa.Column("priority", sa.Integer(), nullable=False),
-    _text("status", 16, default=Status.MENUNGGU),
-    sa.Column("queue_rank", sa.Integer(), nullable=False),
-    _text("caller_phone", 32, nullable=True),
-    _text("caller_name", 120, nullable=True),
-    _text("kelurahan_code", 16),
-    _text("kecamatan_code", 16),
-    _text("address", 300, default=""),
-    _text("description", 8000, default=""),
-    _text("operator", 64),
-    _moment("created_at"),
-    _moment("updated_at"),
-    sa.Column("version", sa.Integer(), nullable=False, default=1),
-    sa.Column("duplicate_of", sa.Integer(), sa.ForeignKey("report.id"), nullable=True),
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=32, unique=True)
+    year: int
+    seq: int
+    category: str = Field(max_length=40)
+    kind: str = Field(max_length=16)
+    priority: int
+    status: str = Field(max_length=16, default=Status.MENUNGGU)
+    queue_rank: int
+    caller_phone: str | None = Field(default=None, max_length=32)
+    caller_name: str | None = Field(default=None, max_length=120)
+    kelurahan_code: str = Field(max_length=16)
+    kecamatan_code: str = Field(max_length=16)
+    address: str = Field(default="", max_length=300)
+    description: str = Field(default="", max_length=8000)
+    operator: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    version: int = Field(default=1)
+    duplicate_of: int | None = Field(default=None, foreign_key="report.id")
     # Lifecycle moments, for the intervals the statistics report.
-    _moment("call_answered_at", nullable=True),
-    _moment("first_forwarded_at", nullable=True),
-    _moment("first_acknowledged_at", nullable=True),
-    _moment("closed_at", nullable=True),
+    call_answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_forwarded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Set for rows that came from `siaga112 import`, so the same file twice adds nothing.
-    _text("import_key", 64, nullable=True, unique=True),
-    sa.UniqueConstraint("year", "seq", name="uq_report_year_seq"),
-    # The live queue: open reports, most urgent first. A partial index, because
-    # SQLite cannot use (status, created_at) for "status != 'selesai'" (a full
-    # scan at 1 M rows: 570 ms against 0.45 ms).
-    # Its PostgreSQL twin of ``sqlite_where`` is added by ``schema_metadata()``.
-    sa.Index(
-        "ix_report_open_queue",
-        "queue_rank",
-        "created_at",
-        "id",
-        sqlite_where=OPEN_QUEUE_WHERE,
-    ),
-    # Statistics over all time: GROUP BY category, status without the table.
-    sa.Index("ix_report_category_status", "category", "status"),
-    # Statistics for a period: covering the columns they group on.
-    sa.Index("ix_report_created_stats", "created_at", "kind", "category", "status"),
-    # A caller's history while the phone is typed.
-    sa.Index("ix_report_caller_phone", "caller_phone", "created_at"),
-    # Duplicate check: the same category in the same kelurahan in the last hour.
-    sa.Index("ix_report_place_category", "kelurahan_code", "category", "created_at"),
-)
-
-CALL: Final = sa.Table(
-    "call",
-    metadata,
-    _id(),
-    _moment("answered_at"),
-    _text("caller_phone", 32, nullable=True),
-    _text("disposition", 16),
-    _text("operator", 64),
-    _text("note", 2000, nullable=True),
-    _report_id(nullable=True),
-    sa.Index("ix_call_phone", "caller_phone", "answered_at"),
-    sa.Index("ix_call_answered", "answered_at", "disposition"),
-    sa.Index("ix_call_report", "report_id"),
-)
-
-REFERRAL: Final = sa.Table(
-    "referral",
-    metadata,
-    _id(),
-    _report_id(),
-    _text("agency", 40),
-    _moment("forwarded_at"),
-    _text("forwarded_by", 64),
-    _text("channel", 16),
-    _text("agency_ref", 100, nullable=True),
-    _moment("acknowledged_at", nullable=True),
-    _text("acknowledged_by", 120, nullable=True),
-    _text("outcome", 2000, nullable=True),
-    sa.Index("ix_referral_report", "report_id"),
-    sa.Index("ix_referral_agency", "agency", "acknowledged_at"),
-)
-
-#: Append-only history of every change to a report.
-#:
-#: The id is also the change sequence the live queue follows: every change writes
-#: exactly one event, in the same transaction, so "events after the last id I saw"
-#: is the list of reports to refresh, whatever the wall clock did.
-EVENT: Final = sa.Table(
-    "report_event",
-    metadata,
-    _id(),
-    _report_id(),
-    _moment("at"),
-    _text("operator", 64),
-    _text("kind", 24),
-    sa.Column("details", sa.JSON(), nullable=False, default=dict),
-    sa.Index("ix_report_event_report", "report_id", "id"),
-)
-
-#: The last report number given out per year; its row lock keeps numbers unique.
-NUMBER_SEQUENCE: Final = sa.Table(
-    "report_number_sequence",
-    metadata,
-    sa.Column("year", sa.Integer(), primary_key=True, autoincrement=False),
-    sa.Column("last_value", sa.Integer(), nullable=False, default=0),
-)
-
-#: One line of the audit log: who did what, when, chained to the line before.
-#:
-#: ``hash`` is SHA-256 over the entry's fields and ``prev_hash`` (see
-#: ``services/audit.py``), so changing, removing or reordering any entry breaks every
-#: hash after it. The database refuses UPDATE and DELETE on this table (triggers in
-#: migration 0002), as it does on ``report_event``.
-AUDIT: Final = sa.Table(
-    "audit_entry",
-    metadata,
-    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
-    _moment("at"),
-    _text("operator", 64),
-    _text("action", 40),
-    _text("subject", 120, default=""),
-    sa.Column("details", sa.JSON(), nullable=False, default=dict),
-    _text("prev_hash", 64),
-    _text("hash", 64, unique=True),
-    # `siaga112 audit --from/--to` and the handover's span.
-    sa.Index("ix_audit_entry_at", "at"),
-    # `siaga112 audit --operator`.
-    sa.Index("ix_audit_entry_operator", "operator", "id"),
-)
-
-#: A shift handover: the outgoing operator's summary and notes, and its acceptance.
-HANDOVER: Final = sa.Table(
-    "handover",
-    metadata,
-    _id(),
-    _moment("created_at"),
-    _text("outgoing", 64),
-    _moment("shift_start"),
-    _moment("shift_end"),
-    _text("notes", 8000, default=""),
-    sa.Column("summary", sa.JSON(), nullable=False, default=dict),
-    _text("audit_head", 64),
-    _moment("acknowledged_at", nullable=True),
-    _text("incoming", 64, nullable=True),
-    sa.Index("ix_handover_created", "created_at"),
-)
+    import_key: str | None = Field(default=None, max_length=64, unique=True)
 
 
-def schema_metadata() -> sa.MetaData:
-    """The tables with every engine's index options, for migrating and comparing.
+class Call(SQLModel, table=True):
+    __tablename__: ClassVar[Any] = "call"
+    __table_args__ = (
+        sa.Index("ix_call_phone", "caller_phone", "answered_at"),
+        sa.Index("ix_call_answered", "answered_at", "disposition"),
+        sa.Index("ix_call_report", "report_id"),
+    )
 
-    Naming a PostgreSQL option (``postgresql_where``) loads SQLAlchemy's whole
-    PostgreSQL dialect, 0.05 s that a console on SQLite would pay at every start for a
-    schema it never creates (benchmark B1). So the option is declared here, where the
-    schema is migrated or compared, and nowhere on the way to the first screen.
+    id: int | None = Field(default=None, primary_key=True)
+    answered_at: datetime = Field(sa_type=UTCDateTime)
+    caller_phone: str | None = Field(default=None, max_length=32)
+    disposition: str = Field(max_length=16)
+    operator: str = Field(max_length=64)
+    note: str | None = Field(default=None, max_length=2000)
+    report_id: int | None = Field(default=None, foreign_key="report.id")
+
+
+class Referral(SQLModel, table=True):
+    __tablename__: ClassVar[Any] = "referral"
+    __table_args__ = (
+        sa.Index("ix_referral_report", "report_id"),
+        sa.Index("ix_referral_agency", "agency", "acknowledged_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id")
+    agency: str = Field(max_length=40)
+    forwarded_at: datetime = Field(sa_type=UTCDateTime)
+    forwarded_by: str = Field(max_length=64)
+    channel: str = Field(max_length=16)
+    agency_ref: str | None = Field(default=None, max_length=100)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_by: str | None = Field(default=None, max_length=120)
+    outcome: str | None = Field(default=None, max_length=2000)
+
+
+class ReportEvent(SQLModel, table=True):
+    """Append-only history of every change to a report.
+
+    The id is also the change sequence the live queue follows: every change writes
+    exactly one event, in the same transaction, so "events after the last id I saw"
+    is the list of reports to refresh, whatever the wall clock did.
     """
-    index = next(i for i in REPORT.indexes if i.name == "ix_report_open_queue")
-    index.dialect_options["postgresql"]["where"] = OPEN_QUEUE_WHERE
-    return metadata
+
+    __tablename__: ClassVar[Any] = "report_event"
+    __table_args__ = (sa.Index("ix_report_event_report", "report_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id")
+    at: datetime = Field(sa_type=UTCDateTime)
+    operator: str = Field(max_length=64)
+    kind: str = Field(max_length=24)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class ReportNumberSequence(SQLModel, table=True):
+    """The last report number given out per year; its row lock keeps numbers unique."""
+
+    __tablename__: ClassVar[Any] = "report_number_sequence"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last_value: int = Field(default=0)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One line of the audit log: who did what, when, chained to the line before.
+
+    ``hash`` is SHA-256 over the entry's fields and ``prev_hash`` (see
+    ``services/audit.py``), so changing, removing or reordering any entry breaks every
+    hash after it. The database refuses UPDATE and DELETE on this table (triggers in
+    migration 0002), as it does on ``report_event``.
+    """
+
+    __tablename__: ClassVar[Any] = "audit_entry"
+    __table_args__ = (
+        # `siaga112 audit --from/--to` and the handover's span.
+        sa.Index("ix_audit_entry_at", "at"),
+        # `siaga112 audit --operator`.
+        sa.Index("ix_audit_entry_operator", "operator", "id"),
+    )
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: datetime = Field(sa_type=UTCDateTime)
+    operator: str = Field(max_length=64)
+    action: str = Field(max_length=40)
+    subject: str = Field(default="", max_length=120)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64, unique=True)
+
+
+class Handover(SQLModel, table=True):
+    """A shift handover: the outgoing operator's summary and notes, and its acceptance."""
+
+    __tablename__: ClassVar[Any] = "handover"
+    __table_args__ = (sa.Index("ix_handover_created", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    outgoing: str = Field(max_length=64)
+    shift_start: datetime = Field(sa_type=UTCDateTime)
+    shift_end: datetime = Field(sa_type=UTCDateTime)
+    notes: str = Field(default="", max_length=8000)
+    summary: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    audit_head: str = Field(max_length=64)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    incoming: str | None = Field(default=None, max_length=64)
+
+
+#: Every table, for Alembic (``target_metadata``) and the schema comparison.
+metadata: Final[sa.MetaData] = SQLModel.metadata
+
+# The tables, for SQL over many rows (``select(REPORT.c.id, …)``, ``insert(CALL)``).
+REPORT: Final[sa.Table] = Report.__table__  # type: ignore[attr-defined]
+CALL: Final[sa.Table] = Call.__table__  # type: ignore[attr-defined]
+REFERRAL: Final[sa.Table] = Referral.__table__  # type: ignore[attr-defined]
+EVENT: Final[sa.Table] = ReportEvent.__table__  # type: ignore[attr-defined]
+OPERATOR: Final[sa.Table] = Operator.__table__  # type: ignore[attr-defined]
+NUMBER_SEQUENCE: Final[sa.Table] = ReportNumberSequence.__table__  # type: ignore[attr-defined]
+AUDIT: Final[sa.Table] = AuditEntry.__table__  # type: ignore[attr-defined]
+HANDOVER: Final[sa.Table] = Handover.__table__  # type: ignore[attr-defined]

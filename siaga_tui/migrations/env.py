@@ -5,8 +5,9 @@ The program always passes an open connection in ``config.attributes["connection"
 """
 
 from alembic import context
+from sqlmodel import SQLModel
 
-from siaga_tui.core.models import schema_metadata
+import siaga_tui.core.models  # noqa: F401  (declares the tables on SQLModel.metadata)
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -14,7 +15,7 @@ if connection is None:
 
 context.configure(
     connection=connection,
-    target_metadata=schema_metadata(),
+    target_metadata=SQLModel.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
 )
