@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from siaga_tui.cli.base import app, fail, print_json, settings, t
+from siaga_tui.cli.identity import require_operator
 from siaga_tui.core.text import safe_cell
 from siaga_tui.core.timeutil import display_zone, format_local
 from siaga_tui.services import audit
@@ -61,6 +62,7 @@ def audit_list(
     """List the audit log, oldest first (the newest --limit entries matching the filters)."""
     if ctx.invoked_subcommand is not None:
         return
+    require_operator()  # the log names people and reports: the signed-in operator only
     entries = audit.list_entries(
         settings.database(),
         operator=operator,

@@ -8,15 +8,18 @@ from pathlib import Path
 import typer
 
 from siaga_tui.cli.base import app, settings, t
+from siaga_tui.cli.identity import require_operator, signs_in_itself
 from siaga_tui.services.backup import backup_sqlite, sqlite_source
 
 
 @app.command("backup")
+@signs_in_itself
 def backup(
     destination: Path = typer.Argument(..., help="File (or folder) to write the copy to."),
 ) -> None:
     """Copy the SQLite database while operators keep working, and check the copy."""
     source = sqlite_source(settings.db_value)
+    require_operator()
     if sys.stderr.isatty():
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn

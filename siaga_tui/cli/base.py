@@ -41,6 +41,10 @@ class Settings:
     db_value: str | None = None
     lang: str | None = None
     operator: str | None = None
+    #: The signed-in account (``services.operators.Actor``) once ``cli/identity.py``
+    #: checked who is acting; None in single-user mode or before the check.
+    actor: Any = None
+    identity_checked: bool = False
     _db: Database | None = field(default=None, repr=False)
 
     def database(self, *, migrate: bool = True) -> Database:
@@ -55,10 +59,20 @@ class Settings:
         if self._db is not None:
             self._db.dispose()
         self._db = None
+        self.actor = None
+        self.identity_checked = False
+
+    @property
+    def role(self) -> str | None:
+        """The signed-in account's role (None: single-user mode)."""
+        return None if self.actor is None else self.actor.role
 
     @property
     def operator_name(self) -> str:
-        """The name recorded on what is done, cleaned like any text that is stored."""
+        """The name recorded on what is done: the signed-in account's, or (single-user
+        mode) the ``--operator`` text, cleaned like any text that is stored."""
+        if self.actor is not None:
+            return str(self.actor.username)
         raw = self.operator or os.environ.get("SIAGA112_OPERATOR") or _login_name()
         return clean_text(raw)[:OPERATOR_NAME_LIMIT] or _login_name()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from siaga_tui.cli.base import app, print_json, settings, t
+from siaga_tui.cli.identity import signed_in
 from siaga_tui.core.db import SCHEMA_HEAD, current_revision, resolve_database_url
 
 db_app = typer.Typer(help="The database: where it is, check it, upgrade its schema.", no_args_is_help=True)
@@ -24,6 +25,7 @@ def db_path() -> None:
 
 
 @db_app.command("upgrade")
+@signed_in(migrate=False)
 def db_upgrade() -> None:
     """Create the database or bring its schema up to date (done at every start too)."""
     from siaga_tui.core import migrate

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from siaga_tui.cli.base import app, settings, t
+from siaga_tui.cli.identity import signed_in
 from siaga_tui.core.timeutil import Clock, system_clock
 from siaga_tui.services.demo import DEFAULT_SEED, build_demo
 
@@ -13,6 +14,7 @@ clock: Clock = system_clock
 
 
 @app.command("demo")
+@signed_in
 def demo(
     seed: int = typer.Option(
         DEFAULT_SEED, "--seed", help="The same seed gives the same data.", min=0, max=2**31 - 1

@@ -16,7 +16,7 @@ from pathlib import Path
 import typer
 
 from siaga_tui.cli.base import app, fail, settings, t
-from siaga_tui.cli.operators import signed_in_actor
+from siaga_tui.cli.identity import signed_in
 from siaga_tui.cli.stats import _period
 from siaga_tui.cli.stats import clock as stats_clock
 from siaga_tui.core.catalogue import load_catalogue
@@ -43,6 +43,7 @@ STDOUT = "-"
 
 
 @app.command("export")
+@signed_in
 def export(
     destination: str = typer.Argument(..., help="File to write (.csv, or .xlsx for a workbook); - for standard output."),
     year: str | None = typer.Option(None, "--year", "-y", help="Reports recorded in a calendar year, e.g. 2019."),
@@ -92,10 +93,9 @@ def export(
     if xlsx and target is not None and total >= XLSX_MAX_ROWS:
         raise ExportRefused("export_xlsx_too_many", limit=XLSX_MAX_ROWS - 1)
     if personal:
-        actor = signed_in_actor()
-        operator = actor.username if actor else settings.operator_name
+        operator = settings.operator_name
         check_permission(
-            db, operator=operator, role=actor.role if actor else None,
+            db, operator=operator, role=settings.role,
             permission=Permission.EXPORT_PERSONAL_DATA, subject=destination[:120],
         )
         record_personal_data_export(

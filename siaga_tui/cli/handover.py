@@ -2,8 +2,9 @@
 
 ``show`` (also the bare ``handover``) previews the outgoing shift; ``create --notes``
 records it; ``ack ID`` is the incoming operator accepting it; ``show ID`` and ``list``
-read recorded ones. Once accounts exist, ``create`` and ``ack`` sign the ``--operator``
-account in, so the names on a handover are the people who gave and took it. Every
+read recorded ones. Once accounts exist, every one of them acts for the signed-in
+operator (``cli/identity.py``), so the names on a handover are the people who gave
+and took it. Every
 output ends with the audit log's head hash, to be noted on the paper shift log.
 """
 
@@ -17,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from siaga_tui.cli.base import app, print_json, settings, t
-from siaga_tui.cli.operators import signed_in_actor
+from siaga_tui.cli.identity import signed_in
 from siaga_tui.core.catalogue import load_catalogue
 from siaga_tui.core.i18n import current_language
 from siaga_tui.core.text import safe_cell
@@ -43,13 +44,8 @@ JSON_OPTION = typer.Option(False, "--json", help="Output as JSON.")
 clock: Clock = system_clock
 
 
-def _service(*, sign_in: bool = False) -> HandoverService:
-    db = settings.database()
-    name = settings.operator_name
-    if sign_in:
-        actor = signed_in_actor()
-        name = actor.username if actor else name
-    return HandoverService(db, operator=name, clock=clock)
+def _service() -> HandoverService:
+    return HandoverService(settings.database(), operator=settings.operator_name, clock=clock)
 
 
 @handover_app.callback()
@@ -60,6 +56,7 @@ def handover_default(ctx: typer.Context) -> None:
 
 
 @handover_app.command("show")
+@signed_in
 def handover_show(
     handover_id: int | None = typer.Argument(None, help="A recorded handover; none: preview the outgoing shift."),
     as_json: bool = JSON_OPTION,
@@ -83,12 +80,13 @@ def handover_show(
 
 
 @handover_app.command("create")
+@signed_in
 def handover_create(
     notes: str = typer.Option("", "--notes", "-n", help="What the next shift must know."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Record the handover of the outgoing shift, with your notes."""
-    service = _service(sign_in=True)
+    service = _service()
     view = service.create(notes)
     if as_json:
         print_json(_view_dict(view))
@@ -99,15 +97,17 @@ def handover_create(
 
 
 @handover_app.command("ack")
+@signed_in
 def handover_ack(handover_id: int = typer.Argument(..., help="The handover to accept.")) -> None:
     """Accept a handover as the incoming operator."""
-    service = _service(sign_in=True)
+    service = _service()
     view = service.acknowledge(handover_id)
     print(t("handover_acknowledged", id=view.id, incoming=safe_cell(view.incoming, width=64)))
     print(audit_head_line(service.db))
 
 
 @handover_app.command("list")
+@signed_in
 def handover_list(
     limit: int = typer.Option(20, "--limit", min=1, max=1000, help="How many, newest first."),
     as_json: bool = JSON_OPTION,

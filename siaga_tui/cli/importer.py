@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 
 from siaga_tui.cli.base import app, fail, settings, t
+from siaga_tui.cli.identity import signed_in
 from siaga_tui.services.importer import ImportResult, Importer
 
 #: Bad rows listed in full; the rest are counted.
@@ -19,6 +20,7 @@ SHOWN_BAD_ROWS = 50
 
 
 @app.command("import")
+@signed_in
 def import_reports(
     file: Path = typer.Argument(..., help="CSV file: an export of siaga112, or the minimal layout (see README)."),
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Import the good rows and list the bad ones."),

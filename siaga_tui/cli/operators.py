@@ -12,7 +12,6 @@ from __future__ import annotations
 import getpass
 import os
 import sys
-from typing import Final
 
 import typer
 from rich.console import Console
@@ -20,12 +19,12 @@ from rich.table import Table
 from rich.text import Text
 
 from siaga_tui.cli.base import app, fail, print_json, settings, t
+from siaga_tui.cli.identity import ENV_PASSWORD, require_operator
 from siaga_tui.core.models import Role
 from siaga_tui.core.text import safe_cell
 from siaga_tui.core.timeutil import format_local, system_clock
 from siaga_tui.services.operators import Actor, OperatorService
 
-ENV_PASSWORD: Final = "SIAGA112_PASSWORD"
 
 operator_app = typer.Typer(help="Operator accounts: add, list, disable, change passwords.", no_args_is_help=True)
 app.add_typer(operator_app, name="operator")
@@ -40,17 +39,9 @@ def _service() -> OperatorService:
 
 
 def signed_in_actor() -> Actor | None:
-    """The ``--operator`` account, signed in with its password; None in single-user mode."""
-    service = _service()
-    if not service.has_accounts():
-        return None
-    username = settings.operator_name
-    password = os.environ.get(ENV_PASSWORD)
-    if password is None:
-        if not sys.stdin.isatty():
-            raise fail(t("acct_password_needed", username=safe_cell(username, width=64)))
-        password = getpass.getpass(t("acct_password_prompt", username=safe_cell(username, width=64)))
-    return service.sign_in(username, password)
+    """The signed-in operator (``cli/identity.py``); None in single-user mode."""
+    actor: Actor | None = require_operator()
+    return actor
 
 
 def signed_in_role() -> str | None:

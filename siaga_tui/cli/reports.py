@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from siaga_tui.cli.base import app, fail, print_json, settings, t
-from siaga_tui.cli.operators import signed_in_role
+from siaga_tui.cli.identity import signed_in
 from siaga_tui.core.catalogue import load_catalogue
 from siaga_tui.core.i18n import current_language
 from siaga_tui.core.models import Channel, Status
@@ -31,7 +31,7 @@ JSON_OPTION = typer.Option(False, "--json", help="Output as JSON.")
 
 
 def _reports() -> ReportService:
-    return ReportService(settings.database(), operator=settings.operator_name)
+    return ReportService(settings.database(), operator=settings.operator_name, role=settings.role)
 
 
 def _category_help() -> str:
@@ -61,6 +61,7 @@ def categories(as_json: bool = JSON_OPTION) -> None:
 
 
 @app.command("add")
+@signed_in
 def add(
     category: str = typer.Option(..., "--category", "-c", help=_category_help()),
     kelurahan: str = typer.Option(
@@ -90,6 +91,7 @@ def add(
 
 
 @app.command("call")
+@signed_in
 def call(
     disposition: str = typer.Argument(
         ..., help="iseng (prank), hening (silent), informasi (information), salah_sambung (wrong number)."
@@ -109,6 +111,7 @@ def call(
 
 
 @app.command("show")
+@signed_in
 def show(number: str = typer.Argument(..., help="Report number, e.g. 112-2026-000123."), as_json: bool = JSON_OPTION) -> None:
     """Show a report with its referrals, calls and full history."""
     detail = _reports().get_report(number)
@@ -119,6 +122,7 @@ def show(number: str = typer.Argument(..., help="Report number, e.g. 112-2026-00
 
 
 @app.command("list")
+@signed_in
 def list_reports(
     kind: str | None = typer.Option(None, "--kind", help="darurat or non_darurat."),
     category: str | None = typer.Option(None, "--category", "-c", help="Category code."),
@@ -144,6 +148,7 @@ def list_reports(
 
 
 @app.command("forward")
+@signed_in
 def forward(
     number: str = typer.Argument(..., help="Report number."),
     agency: str = typer.Argument(..., help="Agency code, e.g. damkar, polresta, bpbd, pln."),
@@ -160,6 +165,7 @@ def forward(
 
 
 @app.command("ack")
+@signed_in
 def ack(
     number: str = typer.Argument(..., help="Report number."),
     agency: str = typer.Argument(..., help="Agency code of the referral being acknowledged."),
@@ -177,6 +183,7 @@ def ack(
 
 
 @app.command("status")
+@signed_in
 def status_(
     number: str = typer.Argument(..., help="Report number."),
     status: str = typer.Argument(..., help="menunggu, ditangani or selesai."),
@@ -190,6 +197,7 @@ def status_(
 
 
 @app.command("note")
+@signed_in
 def note(number: str = typer.Argument(..., help="Report number."), text: str = typer.Argument(..., help="The note.")) -> None:
     """Add a note to a report's history."""
     service = _reports()
@@ -199,6 +207,7 @@ def note(number: str = typer.Argument(..., help="Report number."), text: str = t
 
 
 @app.command("duplicate")
+@signed_in
 def duplicate(
     number: str = typer.Argument(..., help="The report that repeats another."),
     original: str = typer.Argument(..., help="The original report's number."),
@@ -211,12 +220,13 @@ def duplicate(
 
 
 @app.command("reopen")
+@signed_in
 def reopen(
     number: str = typer.Argument(..., help="Report number."),
     reason: str = typer.Option(..., "--reason", "-r", help="Why it is reopened."),
 ) -> None:
     """Reopen a closed report (needs a reason; a supervisor once accounts exist)."""
-    service = ReportService(settings.database(), operator=settings.operator_name, role=signed_in_role())
+    service = _reports()
     detail = service.get_report(number)
     status = service.reopen(detail.id, reason)
     print(t("cli_reopened", number=detail.number, status=status))

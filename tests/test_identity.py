@@ -1,0 +1,167 @@
+"""The command line's sign-in gate: once accounts exist, nothing acts for a typed name.
+
+The reliability section (tests/reliability/test_identity.py) tries every command as
+every kind of wrong operator; these tests pin the gate's rules and its completeness.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import typer
+
+from siaga_tui.cli import load_commands, main
+from siaga_tui.cli.base import app
+from siaga_tui.cli.identity import GATE_ATTRIBUTE
+from siaga_tui.core.db import Database, open_database
+from siaga_tui.services import audit
+from siaga_tui.services.operators import Actor, OperatorService
+
+PASSWORD = "kata-sandi-rahasia"
+BUDI_PASSWORD = "budi-sandi-1"
+
+#: Commands that neither change data nor show personal data: open to anyone at the
+#: machine, signed in or not. Every other command must be gated (the test below).
+OPEN_COMMANDS = frozenset(
+    {
+        "categories",  # the catalogue
+        "stats",  # figures, no caller
+        "db path",
+        "db check",
+        "audit verify",  # checks the chain; prints counts and hashes only
+        "operator list",  # staff accounts, never a caller
+        "operator add",  # signs in itself (the first account: nobody yet)
+        "operator disable",  # signs in itself
+        "operator passwd",  # signs in itself (own password: with the current one)
+        "tui",  # the console has its own sign-in screen
+    }
+)
+#: The bare ``audit`` (the listing) and ``handover`` (the preview) are group callbacks:
+#: they call the gate themselves (``test_showing_personal_data_needs_sign_in``).
+
+
+def _commands(typer_app: typer.Typer, prefix: str = "") -> Iterator[tuple[str, object]]:
+    """Every command of ``typer_app`` and its groups: (``"db upgrade"``, its function)."""
+    for command in typer_app.registered_commands:
+        assert command.callback is not None
+        name = command.name or command.callback.__name__.replace("_", "-")
+        yield f"{prefix}{name}", command.callback
+    for group in typer_app.registered_groups:
+        assert group.typer_instance is not None
+        yield from _commands(group.typer_instance, f"{prefix}{group.name} ")
+
+
+def test_every_command_is_gated_or_listed_as_open() -> None:
+    load_commands(None)
+    commands = dict(_commands(app))
+    ungated = sorted(
+        path for path, callback in commands.items()
+        if path not in OPEN_COMMANDS and not hasattr(callback, GATE_ATTRIBUTE)
+    )
+    assert ungated == [], f"gate these with @signed_in (cli/identity.py) or list them as open: {ungated}"
+    assert OPEN_COMMANDS <= set(commands)
+
+
+class Cli:
+    def __init__(self, url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+        self.url = url
+        self.capsys = capsys
+        self.monkeypatch = monkeypatch
+
+    def __call__(self, *args: str, operator: str | None = None, password: str | None = None) -> tuple[int, str, str]:
+        if password is None:
+            self.monkeypatch.delenv("SIAGA112_PASSWORD", raising=False)
+        else:
+            self.monkeypatch.setenv("SIAGA112_PASSWORD", password)
+        self.monkeypatch.setattr("sys.stdin", io.StringIO(""))
+        self.capsys.readouterr()
+        head = ["--db", self.url, "--lang", "en"] + (["--operator", operator] if operator is not None else [])
+        try:
+            main([*head, *args])
+            code = 0
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+
+@pytest.fixture(autouse=True)
+def fast_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIAGA112_PASSWORD_HASH", "fast")
+
+
+@pytest.fixture
+def cli(any_db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    return Cli(any_db_url, capsys, monkeypatch)
+
+
+@pytest.fixture
+def center(any_db_url: str) -> Iterator[Database]:
+    """A database with a supervisor (sari), an operator (budi) and a disabled one (eko)."""
+    db = open_database(any_db_url)
+    service = OperatorService(db)
+    service.add("sari", "Sari", "supervisor", PASSWORD)
+    boss = Actor("sari", "Sari", "supervisor")
+    service.add("budi", "Budi", "operator", BUDI_PASSWORD, by=boss)
+    service.add("eko", "Eko", "operator", "eko-sandi-12", by=boss)
+    service.disable("eko", by=boss)
+    yield db
+    db.dispose()
+
+
+ADD = ("add", "-c", "kebakaran", "-k", "paal 4", "-d", "Rumah terbakar", "-p", "0812-3456-7890")
+
+
+def test_single_user_mode_is_unchanged(cli: Cli) -> None:
+    code, out, err = cli(*ADD, operator="Ani Rahma")
+    assert code == 0, err
+    number = out.strip()
+    code, out, _ = cli("show", number, "--json")
+    assert code == 0 and json.loads(out)["operator"] == "Ani Rahma"
+
+
+@pytest.mark.usefixtures("center")
+@pytest.mark.parametrize(
+    ("operator", "password", "says"),
+    [
+        ("sari", None, "needs a signed-in operator"),  # the supervisor's name, no password
+        ("ghost", PASSWORD, "Wrong username or password"),
+        ("eko", "eko-sandi-12", "Wrong username or password"),  # disabled
+        ("SARI", PASSWORD, "is not a username"),
+        ("sari ", PASSWORD, "is not a username"),
+        ("budi", PASSWORD, "Wrong username or password"),  # another account's password
+    ],
+    ids=["no-password", "nonexistent", "disabled", "case-changed", "trailing-space", "wrong-password"],
+)
+def test_a_typed_name_alone_never_acts(cli: Cli, center: Database, operator: str, password: str | None, says: str) -> None:
+    before = len(audit.list_entries(center, limit=100_000))
+    code, out, err = cli(*ADD, operator=operator, password=password)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and says in err and "Traceback" not in err
+    entries = audit.list_entries(center, limit=100_000)
+    assert not any(e.action.startswith("report.") for e in entries[before:])
+
+
+def test_the_signed_in_account_is_what_records_name(cli: Cli, center: Database) -> None:
+    code, out, err = cli(*ADD, operator="budi", password=BUDI_PASSWORD)
+    assert code == 0, err
+    code, out, _ = cli("show", out.strip(), "--json", operator="budi", password=BUDI_PASSWORD)
+    assert json.loads(out)["operator"] == "budi"
+    assert [e.operator for e in audit.list_entries(center)[-3:]] == ["budi"] * 3  # signin, report, signin
+
+
+def test_showing_personal_data_needs_sign_in(cli: Cli, center: Database, tmp_path: Path) -> None:
+    code, out, _ = cli(*ADD, operator="budi", password=BUDI_PASSWORD)
+    number = out.strip()
+    for args in (("show", number), ("list",), ("list", "--json"), ("audit",), ("handover",),
+                 ("export", str(tmp_path / "x.csv"))):
+        code, out, err = cli(*args, operator="budi")
+        assert code == 2 and "0812" not in out and "needs a signed-in operator" in err, args
+    # Open commands stay open: nothing personal in them.
+    for args in (("categories",), ("stats",), ("db", "path"), ("audit", "verify")):
+        code, out, err = cli(*args)
+        assert code == 0, (args, err)
