@@ -57,6 +57,12 @@ def stats(
     output: str = typer.Option(
         "table", "--format", "-f", help="table (default), csv or json (stable fields, see README)."
     ),
+    by: list[str] = typer.Option(
+        [],
+        "--by",
+        help="Break the figures down: month, week, day, weekday, hour, shift, kecamatan, "
+        "kelurahan, agency, operator, kind, category (several allowed: --by month --by kind).",
+    ),
 ) -> None:
     """Figures for a period (default: this year): reports, kinds, categories, statuses,
     agencies, handling times and calls, as the city reports them."""
@@ -66,6 +72,9 @@ def stats(
     if everything and period is None:
         raise fail(t("stats_one_period"))
     period = period or _period(year, date_from, date_to, today)
+    if by:
+        _breakdown(period, by, output)
+        return
     figures = compute_statistics(settings.database(), period, clock=clock)
     if output == "json":
         print_json(figures.to_dict())
@@ -76,6 +85,18 @@ def stats(
     else:
         Console(highlight=False).print(render(figures, current_language()))
     # The audit head, to note beside the printed figures (stderr keeps csv/json clean).
+    print(
+        audit_head_line(settings.database()), file=sys.stdout if output == "table" else sys.stderr
+    )
+
+
+def _breakdown(period: Period, by: list[str], output: str) -> None:
+    from siaga_tui.cli import breakdown_view
+    from siaga_tui.services.breakdowns import compute_breakdown, parse_dimensions
+
+    dimensions = parse_dimensions(by)
+    breakdown = compute_breakdown(settings.database(), period, dimensions, clock=clock)
+    breakdown_view.write(breakdown, output, current_language())
     print(
         audit_head_line(settings.database()), file=sys.stdout if output == "table" else sys.stderr
     )
