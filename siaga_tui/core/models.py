@@ -136,6 +136,31 @@ class Operator(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class OperatorSession(SQLModel, table=True):
+    """A command-line sign-in (``siaga112 login``): only the token's SHA-256 is kept.
+
+    ``scope`` is ``all`` (an operator's shift) or ``phone`` (a PBX's token, valid only
+    for the phone commands); ``expires_at`` None means it never expires (PBX tokens
+    only). ``ended_at``/``ended_by``: signed out, or revoked by a supervisor.
+    """
+
+    __tablename__: ClassVar[Any] = "operator_session"
+    __table_args__ = (
+        # A supervisor's `operator sessions` and revoking an account's sessions.
+        sa.Index("ix_operator_session_operator", "operator_id", "ended_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    operator_id: int = Field(foreign_key="operator.id")
+    scope: str = Field(max_length=16, default="all")
+    label: str = Field(default="", max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_by: str | None = Field(default=None, max_length=64)
+
+
 class Report(SQLModel, table=True):
     __tablename__: ClassVar[Any] = "report"
     __table_args__ = (
@@ -308,6 +333,7 @@ CALL: Final[sa.Table] = Call.__table__  # type: ignore[attr-defined]
 REFERRAL: Final[sa.Table] = Referral.__table__  # type: ignore[attr-defined]
 EVENT: Final[sa.Table] = ReportEvent.__table__  # type: ignore[attr-defined]
 OPERATOR: Final[sa.Table] = Operator.__table__  # type: ignore[attr-defined]
+OPERATOR_SESSION: Final[sa.Table] = OperatorSession.__table__  # type: ignore[attr-defined]
 NUMBER_SEQUENCE: Final[sa.Table] = ReportNumberSequence.__table__  # type: ignore[attr-defined]
 AUDIT: Final[sa.Table] = AuditEntry.__table__  # type: ignore[attr-defined]
 HANDOVER: Final[sa.Table] = Handover.__table__  # type: ignore[attr-defined]
