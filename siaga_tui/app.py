@@ -34,7 +34,7 @@ from siaga_tui.core.timeutil import Clock, format_local, system_clock
 from siaga_tui.drafts import DraftStore
 from siaga_tui.screens.localised import Key
 from siaga_tui.services.operators import Actor, has_accounts
-from siaga_tui.services.queue import QueueService
+from siaga_tui.services.queue import QueueFilter, QueueService, backlog_cutoff
 from siaga_tui.theme import CONTROL_ROOM
 
 STYLES: Final = Path(__file__).parent / "styles"
@@ -42,6 +42,8 @@ STYLES: Final = Path(__file__).parent / "styles"
 DRAFT_SAVE_SECONDS: Final = 2.0
 #: After a hang-up, how long the console may take to end on its own.
 HANG_UP_GRACE_SECONDS: Final = 3.0
+#: Open reports older than this many days are the backlog, apart from today's work.
+BACKLOG_DAYS: Final = 7
 
 if TYPE_CHECKING:
     from siaga_tui.live import LiveWatch
@@ -76,9 +78,15 @@ class SiagaApp(App[None]):
         clock: Clock = system_clock,
         theme: str | None = None,
         sign_in: bool = False,
+        backlog_days: int = BACKLOG_DAYS,
+        bell: bool = True,
     ) -> None:
         super().__init__()
         self.db = db
+        #: Open reports filed more than this many days ago form the backlog (key ``b``).
+        self.backlog_days = backlog_days
+        #: Ring the terminal bell once for each report that becomes alarmed (``!!``).
+        self.ring_bell = bell
         self.lang = lang
         self.clock = clock
         self.catalogue: Catalogue = load_catalogue()
@@ -125,7 +133,11 @@ class SiagaApp(App[None]):
         self._first_window = None
         if not self.sign_in_required:  # after a sign-in these rows would be stale
             with suppress(SiagaError):
-                self._first_window = self.queue.first_window()
+                self._first_window = self.queue.first_window(self.todays_work())
+
+    def todays_work(self) -> QueueFilter:
+        """The queue's default view: open reports filed since the backlog's line."""
+        return QueueFilter(cutoff=backlog_cutoff(self.clock(), self.backlog_days))
 
     def act_as(self, operator: str, role: str | None) -> None:
         """Work as ``operator`` with ``role`` (None: single-user mode, no accounts)."""
@@ -407,9 +419,18 @@ def make_app(
     lang: str | None = None,
     clock: Clock = system_clock,
     theme: str | None = None,
+    backlog_days: int = BACKLOG_DAYS,
+    bell: bool = True,
 ) -> SiagaApp:
-    """The console for ``operator`` on ``db``, in ``lang`` (default: SIAGA112_LANG or id)."""
+    """The console for ``operator`` on ``db``, in ``lang`` (default: SIAGA112_LANG or id).
+
+    ``backlog_days``: open reports older than that form the backlog; ``bell``: ring the
+    terminal bell when a report becomes alarmed.
+    """
     language = normalise_language(lang) if lang else current_language()
-    app = SiagaApp(db, operator=operator, lang=language, clock=clock, theme=theme, sign_in=has_accounts(db))
+    app = SiagaApp(
+        db, operator=operator, lang=language, clock=clock, theme=theme, sign_in=has_accounts(db),
+        backlog_days=backlog_days, bell=bell,
+    )
     app.read_first_window()
     return app

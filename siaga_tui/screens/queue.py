@@ -13,8 +13,8 @@ late so that close changes share one repaint), not every second.
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Final
 
 from rich.text import Text
@@ -30,9 +30,10 @@ from siaga_tui.core.errors import SiagaError
 from siaga_tui.live import WATCH_RETRY
 from siaga_tui.screens.base import ConsoleScreen
 from siaga_tui.screens.localised import Key
-from siaga_tui.services.queue import PAGE_SIZE, QueueFilter
+from siaga_tui.core.timeutil import format_local
+from siaga_tui.services.queue import PAGE_SIZE, LateCounts, QueueFilter, backlog_cutoff
 from siaga_tui.services.views import QueuePage, ReportSummary
-from siaga_tui.widgets.queue_table import QueueTable, timer_level
+from siaga_tui.widgets.queue_table import QueueTable
 from siaga_tui.widgets.key_footer import KeyFooter
 
 #: The most rows a refresh reloads: the window stays small however far one pages.
@@ -49,6 +50,24 @@ MIN_TICK: Final = 0.25
 MAX_TICK: Final = 60.0
 
 
+@dataclass(frozen=True)
+class BacklogCount:
+    """How many open reports were filed before ``cutoff`` (the backlog)."""
+
+    cutoff: datetime
+    open: int
+
+
+@dataclass(frozen=True)
+class Found:
+    """What one look at the change feed found: the new window and the header's counts."""
+
+    filters: QueueFilter
+    seq: int
+    page: QueuePage | None = None
+    counts: tuple[LateCounts, BacklogCount] | None = None
+
+
 class QueueScreen(ConsoleScreen[None]):
     """The open reports, most urgent first, live."""
 
@@ -59,6 +78,7 @@ class QueueScreen(ConsoleScreen[None]):
         Key("k", "filter_category", "queue_key_category"),
         Key("s", "filter_status", "queue_key_status"),
         Key("slash", "search", "queue_key_search"),
+        Key("b", "toggle_backlog", "queue_key_backlog"),
         Key("escape", "clear_filters", "queue_key_clear"),
     )
 
@@ -70,7 +90,13 @@ class QueueScreen(ConsoleScreen[None]):
         """``first_window``: the change sequence and rows read before the console started."""
         super().__init__()
         self._first_window = first_window
-        self.filters = QueueFilter()
+        self.filters = QueueFilter()  # today's work, once mounted (the line needs the clock)
+        #: The header's counts over the whole database (None: not counted yet).
+        self.late: LateCounts | None = None
+        self.backlog: BacklogCount | None = None
+        #: Alarmed reports the bell has rung for (once each).
+        self._rung: set[int] = set()
+        self._count_timer: Timer | None = None
         self.rows: list[ReportSummary] = []
         self.total = 0
         self.next_after: tuple[int, datetime, int] | None = None
@@ -91,6 +117,7 @@ class QueueScreen(ConsoleScreen[None]):
         search.display = False
         table = self.query_one(QueueTable)
         self.watch(table, "scroll_y", self._scrolled, init=False)
+        self.filters = self.console.todays_work()
         self._show_bar()
         if self._first_window is None:
             self._load(self.filters, PAGE_SIZE)
@@ -126,14 +153,77 @@ class QueueScreen(ConsoleScreen[None]):
         self._count_open(filters, count)
 
     def _count_open(self, filters: QueueFilter, count: int) -> None:
-        """In a worker: count, then show the total (or why the queue could not be read)."""
+        """In a worker: count, then show the total and the header's counts (or why the
+        queue could not be read)."""
         try:
             total = self.console.queue.open_count(filters)
+            counts = self._header_counts(filters, backlog_changed=False)
         except SiagaError as error:
             self.app.call_from_thread(self._load_failed, filters, count, error)
             return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_total, filters, total)
+            self.app.call_from_thread(self._show_counts, *counts)
+
+    def _header_counts(self, filters: QueueFilter, *, backlog_changed: bool) -> tuple[LateCounts, BacklogCount]:
+        """In a worker: today's late reports, and the backlog (counted again only when it
+        may have changed: its line moved, or a change touched an old report)."""
+        queue, cutoff = self.console.queue, filters.cutoff
+        assert cutoff is not None
+        late = queue.late_counts(cutoff, self.console.clock())
+        backlog = self.backlog
+        if backlog is None or backlog.cutoff != cutoff or backlog_changed:
+            backlog = BacklogCount(cutoff, queue.backlog_count(cutoff))
+        return late, backlog
+
+    @work(thread=True, exclusive=True, group="queue-count", exit_on_error=False)
+    def _recount(self) -> None:
+        """A level is due to change (a report passes its target): count again."""
+        try:
+            counts = self._header_counts(self.filters, backlog_changed=False)
+        except SiagaError as error:
+            self.app.call_from_thread(self.console.live_failed, error)
+            return
+        self.app.call_from_thread(self._show_counts, *counts)
+
+    def _show_counts(self, late: LateCounts, backlog: BacklogCount) -> None:
+        """Show the header's counts; ring once for each report newly alarmed."""
+        if backlog.cutoff != self.filters.cutoff:
+            return  # counted for yesterday's line: the reload for today's is on its way
+        self.late, self.backlog = late, backlog
+        fresh = late.alarmed_ids - self._rung
+        if fresh and self.console.ring_bell:
+            self.app.bell()
+        self._rung |= late.alarmed_ids
+        self._show_bar()
+        self._plan_recount()
+
+    def _plan_recount(self) -> None:
+        """Count again when the next level changes, or reload when the backlog's line
+        moves (midnight): nothing runs in between."""
+        if self._count_timer is not None:
+            self._count_timer.stop()
+            self._count_timer = None
+        now = self.console.clock()
+        line_moves = backlog_cutoff(now, self.console.backlog_days) + timedelta(days=1)
+        wake = line_moves
+        if self.late is not None and self.late.next_change is not None:
+            wake = min(wake, self.late.next_change)
+        wait = (wake - now).total_seconds() + TICK_SLACK
+        self._count_timer = self.set_timer(min(max(wait, MIN_TICK), MAX_TICK), self._count_due, name="queue-count")
+
+    def _count_due(self) -> None:
+        now = self.console.clock()
+        if backlog_cutoff(now, self.console.backlog_days) != self.filters.cutoff:
+            self._new_day()
+        elif self.late is not None and self.late.next_change is not None and now >= self.late.next_change:
+            self._recount()
+        else:
+            self._plan_recount()  # woke early (the longest wait is a minute): wait on
+
+    def _new_day(self) -> None:
+        """Midnight: the backlog's line moves on; the same view, with the new line."""
+        self._set_filters(replace(self.filters, cutoff=self.console.todays_work().cutoff))
 
     def _load_failed(self, filters: QueueFilter, count: int, error: SiagaError) -> None:
         """Say why the queue is empty, and try again shortly (a locked file frees up)."""
@@ -186,22 +276,27 @@ class QueueScreen(ConsoleScreen[None]):
 
     # --- Live updates -------------------------------------------------------------------
 
-    def look_for_changes(self) -> tuple[QueueFilter, int, QueuePage | None]:
-        """One look at the change feed; the window is reloaded only if something changed."""
+    def look_for_changes(self) -> Found:
+        """One look at the change feed; the window is reloaded and the header counted
+        again only if something changed."""
         filters, seq = self.filters, self.last_seq or 0
-        changes = self.console.queue.changes_since(seq)
-        page = None
-        if changes.any:
-            count = min(max(len(self.rows), PAGE_SIZE), MAX_WINDOW)
-            page = self.console.queue.open_reports(filters, limit=count)
-        return filters, changes.last_seq, page
+        queue = self.console.queue
+        changes = queue.changes_since(seq)
+        if not changes.any:
+            return Found(filters, changes.last_seq)
+        count = min(max(len(self.rows), PAGE_SIZE), MAX_WINDOW)
+        page = queue.open_reports(filters, limit=count)
+        assert filters.cutoff is not None
+        old = changes.overflow or queue.touches_backlog(changes.report_ids, filters.cutoff)
+        return Found(filters, changes.last_seq, page, self._header_counts(filters, backlog_changed=old))
 
-    def changes_seen(self, found: tuple[QueueFilter, int, QueuePage | None]) -> None:
-        filters, seq, page = found
-        if page is None:
-            self.last_seq = max(self.last_seq or 0, seq)
-        elif filters == self.filters:
-            self._show_window(filters, page, seq)
+    def changes_seen(self, found: Found) -> None:
+        if found.page is None:
+            self.last_seq = max(self.last_seq or 0, found.seq)
+        elif found.filters == self.filters:
+            self._show_window(found.filters, found.page, found.seq)
+        if found.counts is not None and found.filters.cutoff == self.filters.cutoff:
+            self._show_counts(*found.counts)
 
     # --- Ages and marks ------------------------------------------------------------------
 
@@ -226,17 +321,15 @@ class QueueScreen(ConsoleScreen[None]):
     # --- The bar above the table --------------------------------------------------------
 
     def _show_bar(self) -> None:
-        t = self.lang
-        now = self.console.clock()
-        levels = [timer_level(row, self.console.catalogue, now) for row in self.rows]
-        overdue, alarmed = levels.count(1), levels.count(2)
-        title = translate("queue_title", t)
-        if overdue or alarmed:
-            title = translate("queue_title_late", t, overdue=overdue, alarmed=alarmed)
-        self.show_title(title)
+        t, f = self.lang, self.filters
+        self.show_title(self._title())
         # A total still being counted shows as "…".
         total = self.total if self.total >= 0 else "\u2026"
-        parts = [translate("queue_shown", t, shown=len(self.rows), total=total)]
+        line = format_local(f.cutoff, "%d-%m-%Y") if f.cutoff else ""
+        if f.backlog and not f.search.strip():
+            parts = [translate("queue_shown_backlog", t, shown=len(self.rows), total=total, date=line)]
+        else:
+            parts = [translate("queue_shown", t, shown=len(self.rows), total=total)]
         described = self._describe_filters()
         if described:
             parts.append(translate("queue_filtered", t, filters=described))
@@ -245,8 +338,27 @@ class QueueScreen(ConsoleScreen[None]):
         if text != self._bar_text:  # no relayout for nothing
             self._bar_text = text
             bar.update(Text(text))
-        bar.set_class(overdue > 0 and alarmed == 0, "-overdue")
-        bar.set_class(alarmed > 0, "-alarmed")
+        late = self.late
+        alarmed = late is not None and late.alarmed > 0
+        bar.set_class(late is not None and late.overdue > 0 and not alarmed, "-overdue")
+        bar.set_class(alarmed, "-alarmed")
+
+    def _title(self) -> str:
+        """``Antrian · 2 alarm · 3 lewat target · tunggakan 170``: every open report in the
+        database counts, whatever is loaded or filtered ("…" until counted)."""
+        t = self.lang
+        name = translate("queue_title_backlog" if self.filters.backlog else "queue_title", t)
+        parts = [name]
+        if self.late is None:
+            parts.append("\u2026")
+        else:
+            if self.late.alarmed:
+                parts.append(translate("queue_count_alarmed", t, count=self.late.alarmed))
+            if self.late.overdue:
+                parts.append(translate("queue_count_overdue", t, count=self.late.overdue))
+        if self.backlog is not None and self.backlog.open and not self.filters.backlog:
+            parts.append(translate("queue_count_backlog", t, count=self.backlog.open))
+        return " · ".join(parts)
 
     def _describe_filters(self) -> str:
         t, f = self.lang, self.filters
@@ -299,11 +411,16 @@ class QueueScreen(ConsoleScreen[None]):
             event.input.display = False
 
     def action_clear_filters(self) -> None:
+        """Back to today's work, unfiltered (from the backlog, too)."""
         search = self.query_one("#queue-search", Input)
         search.value = ""
         search.display = False
         self.query_one(QueueTable).focus()
-        self._set_filters(QueueFilter())
+        self._set_filters(self.console.todays_work())
+
+    def action_toggle_backlog(self) -> None:
+        """The backlog (open reports older than the line) in place of today's work, and back."""
+        self._set_filters(replace(self.filters, backlog=not self.filters.backlog))
 
     def action_open_report(self) -> None:
         table = self.query_one(QueueTable)

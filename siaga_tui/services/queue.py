@@ -15,18 +15,20 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Hashable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import sqlalchemy as sa
 
 from siaga_tui.core.catalogue import Catalogue, load_catalogue
 from siaga_tui.core.db import Database, translate_storage_errors
-from siaga_tui.core.errors import ValidationError
+from siaga_tui.core.errors import NotFound, ValidationError
+from siaga_tui.core.lateness import Level, lateness, next_level_change
 from siaga_tui.core.models import CALL, EVENT, REPORT, Kind, Status
 from siaga_tui.core.phones import phone_search_key
 from siaga_tui.core.text import clean_text
-from siaga_tui.services.rows import SUMMARY_COLUMNS, agencies_by_report, summaries, summary_from
+from siaga_tui.core.timeutil import as_utc, display_zone
+from siaga_tui.services.rows import SUMMARY_COLUMNS, summaries, summaries_from
 from siaga_tui.services.views import Changes, QueuePage, ReportSummary
 
 PAGE_SIZE: Final = 100
@@ -47,16 +49,49 @@ OPEN: Final = sa.and_(
 
 @dataclass(frozen=True)
 class QueueFilter:
-    """What the operator narrowed the queue to; empty means every open report."""
+    """What the operator narrowed the queue to; empty means every open report.
+
+    With a ``cutoff`` the queue is split in two: today's work (reports filed from the
+    cutoff on) and the ``backlog`` (open reports filed before it), never mixed. A search
+    looks through both, and a search by phone number finds closed reports too (a caller
+    calling back about yesterday).
+    """
 
     kind: str | None = None
     category: str | None = None
     status: str | None = None
     search: str = ""
+    backlog: bool = False
+    cutoff: datetime | None = None
 
     @property
     def is_empty(self) -> bool:
         return not (self.kind or self.category or self.status or self.search.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class LateCounts:
+    """How many of today's open reports are late, over the whole database.
+
+    ``alarmed_ids``: the alarmed reports themselves (for the bell, once per report);
+    ``next_change``: when a level next changes, to count again then (None: never).
+    """
+
+    overdue: int
+    alarmed: int
+    alarmed_ids: frozenset[int]
+    next_change: datetime | None
+
+
+def backlog_cutoff(now: datetime, days: int) -> datetime:
+    """Where the backlog starts: local midnight ``days`` days before today (UTC).
+
+    A whole day, so the line moves once a day (at midnight), not under the operator's
+    eyes, and the backlog's count stays valid until then.
+    """
+    local = as_utc(now).astimezone(display_zone())
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days)
+    return as_utc(midnight)
 
 
 class ChangeSignal:
@@ -116,8 +151,11 @@ class QueueService:
         after: tuple[int, datetime, int] | None = None,
         with_total: bool = True,
     ) -> QueuePage:
-        """One window of open reports in queue order, and how many match in all."""
-        conditions = [OPEN, *self._conditions(filters)]
+        """One window of open reports in queue order, and how many match in all.
+
+        (A search by phone number lists closed reports too, in the same order.)
+        """
+        conditions = self._conditions(filters)
         query = sa.select(*SUMMARY_COLUMNS, REPORT.c.queue_rank).where(*conditions)
         if after is not None:
             query = query.where(
@@ -126,8 +164,7 @@ class QueueService:
         query = query.order_by(REPORT.c.queue_rank, REPORT.c.created_at, REPORT.c.id).limit(limit)
         with self.db.read() as conn:
             rows = conn.execute(query).mappings().all()
-            agencies = agencies_by_report(conn, (row["id"] for row in rows))
-            page = [summary_from(row, agencies.get(row["id"], ())) for row in rows]
+            page = summaries_from(conn, rows)
             total = (
                 int(conn.execute(open_count_query(conditions)).scalar_one())
                 if with_total
@@ -151,7 +188,7 @@ class QueueService:
     def open_count(self, filters: QueueFilter = QueueFilter()) -> int:
         """How many open reports match ``filters`` (at 1 M reports: tens of ms)."""
         with self.db.read() as conn:
-            return int(conn.execute(open_count_query([OPEN, *self._conditions(filters)])).scalar_one())
+            return int(conn.execute(open_count_query(self._conditions(filters))).scalar_one())
 
     def reports_by_id(self, report_ids: list[int]) -> list[ReportSummary]:
         """Fresh rows for reports another workstation changed."""
@@ -210,7 +247,12 @@ class QueueService:
     # --- Filters --------------------------------------------------------------------
 
     def _conditions(self, filters: QueueFilter) -> list[Any]:
-        conditions: list[Any] = []
+        searching = bool(filters.search.strip())
+        # A phone number searched for: the caller may call back about a closed report.
+        closed_too = searching and bool(phone_search_key(filters.search)) and not filters.status
+        conditions: list[Any] = [] if closed_too else [OPEN]
+        if filters.cutoff is not None and not searching:
+            conditions.extend(_age_split(filters.cutoff, backlog=filters.backlog))
         if filters.kind:
             kind = Kind(filters.kind)
             # queue_rank encodes the kind, so the partial index still serves the filter
@@ -220,9 +262,60 @@ class QueueService:
             conditions.append(REPORT.c.category == filters.category)
         if filters.status:
             conditions.append(REPORT.c.status == Status(filters.status).value)
-        if filters.search.strip():
+        if searching:
             conditions.extend(self._search_conditions(filters.search))
         return conditions
+
+    # --- The header's counts ----------------------------------------------------------
+
+    def backlog_count(self, cutoff: datetime) -> int:
+        """Open reports filed before ``cutoff`` (the backlog), however many there are.
+
+        Counted on the open-queue index alone; the console counts it once and again only
+        when the line moves (midnight) or a change touches an old report
+        (``touches_backlog``), not at every change.
+        """
+        with self.db.read() as conn:
+            return int(conn.execute(open_count_query([OPEN, *_age_split(cutoff, backlog=True)])).scalar_one())
+
+    def touches_backlog(self, report_ids: frozenset[int], cutoff: datetime) -> bool:
+        """Were any of these reports filed before ``cutoff``? (Primary-key lookups.)"""
+        if not report_ids:
+            return False
+        query = sa.select(REPORT.c.id).where(REPORT.c.id.in_(sorted(report_ids)), REPORT.c.created_at < cutoff).limit(1)
+        with self.db.read() as conn:
+            return conn.execute(query).first() is not None
+
+    def late_counts(self, cutoff: datetime, now: datetime) -> LateCounts:
+        """How many open reports filed since ``cutoff`` are overdue and alarmed, now.
+
+        Every such report counts, whatever the console has loaded or filtered: the cost
+        follows today's open reports, not the size of the database (benchmarks, B2).
+        """
+        query = (
+            sa.select(REPORT.c.id, REPORT.c.category, REPORT.c.status, REPORT.c.created_at)
+            .where(OPEN, *_age_split(cutoff, backlog=False))
+        )
+        overdue = alarmed = 0
+        alarmed_ids: set[int] = set()
+        next_change: datetime | None = None
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
+        for report_id, code, status, created_at in rows:
+            try:
+                category = self.catalogue.category(code)
+            except NotFound:  # a category since removed from the catalogue: no target to miss
+                continue
+            level = lateness(category, status, created_at, now).level
+            if level == Level.ALARMED:
+                alarmed += 1
+                alarmed_ids.add(int(report_id))
+            elif level == Level.OVERDUE:
+                overdue += 1
+            moment = next_level_change(category, status, created_at, now)
+            if moment is not None and (next_change is None or moment < next_change):
+                next_change = moment
+        return LateCounts(overdue, alarmed, frozenset(alarmed_ids), next_change)
 
     def _search_conditions(self, text: str) -> list[Any]:
         needle = clean_text(text)[:200]
@@ -254,6 +347,17 @@ class QueueService:
             return [self.catalogue.resolve_kelurahan(text).code]
         except ValidationError:
             return [k.code for k in self.catalogue.complete_kelurahan(text, limit=5)] if len(text) >= 3 else []
+
+
+#: Every queue_rank of an open report, listed: with the ranks named, the open-queue index
+#: (queue_rank, created_at, id) serves a range of created_at within each rank, in order.
+OPEN_RANKS: Final = (0, 1, 2, 3)
+
+
+def _age_split(cutoff: datetime, *, backlog: bool) -> list[Any]:
+    """Today's work (filed from ``cutoff`` on) or the backlog (filed before it)."""
+    age = REPORT.c.created_at < cutoff if backlog else REPORT.c.created_at >= cutoff
+    return [REPORT.c.queue_rank.in_(OPEN_RANKS), age]
 
 
 def open_count_query(conditions: list[Any]) -> sa.Select[Any]:

@@ -711,8 +711,9 @@ def load_detail(conn: Connection, report: int | str) -> ReportDetail:
     for referral in referrals:
         if referral.agency not in agencies:
             agencies.append(referral.agency)
+    awaiting = min((r.forwarded_at for r in referrals if r.acknowledged_at is None), default=None)
     return ReportDetail(
-        summary=summary_from(row, agencies),
+        summary=summary_from(row, agencies, awaiting),
         caller_name=row["caller_name"],
         call_answered_at=row["call_answered_at"],
         first_acknowledged_at=row["first_acknowledged_at"],

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from siaga_tui.core.models import CALL, REFERRAL, REPORT
+from siaga_tui.core.timeutil import as_utc
 from siaga_tui.services.views import CallView, ReferralView, ReportSummary
 
 SUMMARY_COLUMNS = (
@@ -33,8 +35,12 @@ SUMMARY_COLUMNS = (
 )
 
 
-def summary_from(row: RowMapping | dict[str, Any], agencies: Sequence[str] = ()) -> ReportSummary:
-    return ReportSummary(**{c.name: row[c.name] for c in SUMMARY_COLUMNS}, agencies=tuple(agencies))
+def summary_from(
+    row: RowMapping | dict[str, Any], agencies: Sequence[str] = (), awaiting_ack_since: datetime | None = None
+) -> ReportSummary:
+    return ReportSummary(
+        **{c.name: row[c.name] for c in SUMMARY_COLUMNS}, agencies=tuple(agencies), awaiting_ack_since=awaiting_ack_since
+    )
 
 
 def agencies_by_report(conn: Connection, report_ids: Iterable[int]) -> dict[int, list[str]]:
@@ -55,11 +61,36 @@ def agencies_by_report(conn: Connection, report_ids: Iterable[int]) -> dict[int,
     return found
 
 
+def awaiting_ack_by_report(conn: Connection, report_ids: Iterable[int]) -> dict[int, datetime]:
+    """When each report was first forwarded to an agency that has not acknowledged yet."""
+    ids = list(report_ids)
+    if not ids:
+        return {}
+    rows = conn.execute(
+        sa.select(REFERRAL.c.report_id, sa.func.min(REFERRAL.c.forwarded_at))
+        .where(REFERRAL.c.report_id.in_(ids), REFERRAL.c.acknowledged_at.is_(None))
+        .group_by(REFERRAL.c.report_id)
+    ).all()
+    # min() over a UTCDateTime column comes back as the stored text on SQLite.
+    return {int(report_id): as_utc(_moment(at)) for report_id, at in rows if at is not None}
+
+
+def _moment(value: datetime | str) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
 def summaries(conn: Connection, query: sa.Select[Any]) -> list[ReportSummary]:
     """Run a query selecting SUMMARY_COLUMNS and attach each report's agencies."""
     rows = conn.execute(query).mappings().all()
-    agencies = agencies_by_report(conn, (row["id"] for row in rows))
-    return [summary_from(row, agencies.get(row["id"], ())) for row in rows]
+    return summaries_from(conn, rows)
+
+
+def summaries_from(conn: Connection, rows: Sequence[RowMapping]) -> list[ReportSummary]:
+    """The rows as summaries, with their agencies and any acknowledgement still awaited."""
+    ids = [row["id"] for row in rows]
+    agencies = agencies_by_report(conn, ids)
+    awaiting = awaiting_ack_by_report(conn, ids)
+    return [summary_from(row, agencies.get(row["id"], ()), awaiting.get(row["id"])) for row in rows]
 
 
 def referral_from(row: RowMapping) -> ReferralView:

@@ -68,6 +68,8 @@ class ReportSummary:
     first_forwarded_at: datetime | None
     closed_at: datetime | None
     agencies: tuple[str, ...] = ()
+    #: Forwarded, and the agency has not acknowledged yet: since when (the earliest).
+    awaiting_ack_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

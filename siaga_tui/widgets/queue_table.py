@@ -14,7 +14,7 @@ from textual.widgets.data_table import ColumnKey
 from siaga_tui.core.catalogue import Catalogue
 from siaga_tui.core.errors import NotFound
 from siaga_tui.core.i18n import translate
-from siaga_tui.core.models import Status
+from siaga_tui.core.lateness import MARKS, Level, lateness, next_level_change
 from siaga_tui.core.text import safe_cell
 from siaga_tui.core.timeutil import age_changes_in, age_step, format_age
 from siaga_tui.services.views import ReportSummary
@@ -40,8 +40,6 @@ COLUMNS: Final = (
 _INDEX: Final = {key: index for index, (key, _, _) in enumerate(COLUMNS)}
 _MARK: Final = _INDEX["mark"]
 _AGE: Final = _INDEX["age"]
-#: Timer levels: on time, past the forward target, past twice the target.
-ON_TIME, OVERDUE, ALARMED = 0, 1, 2
 #: Changing any cell repaints the whole table (tens of milliseconds), so ages whose text
 #: changes close together are drawn in one go: an age may be drawn up to this share of
 #: its step late (a count of minutes 10 s, of hours 10 minutes). Ages in seconds and
@@ -49,15 +47,13 @@ ON_TIME, OVERDUE, ALARMED = 0, 1, 2
 AGE_GRACE_SHARE: Final = 1 / 6
 
 
-def timer_level(row: ReportSummary, catalogue: Catalogue, now: datetime) -> int:
-    """How late a waiting report is against its category's forward target."""
-    if row.status != Status.MENUNGGU:
-        return ON_TIME
-    waited = now - row.created_at
-    target = catalogue.category(row.category).forward_target
-    if waited > 2 * target:
-        return ALARMED
-    return OVERDUE if waited > target else ON_TIME
+def timer_level(row: ReportSummary, catalogue: Catalogue, now: datetime) -> Level:
+    """How late the report is (``core.lateness``: the same rule as the header and handover)."""
+    try:
+        category = catalogue.category(row.category)
+    except NotFound:
+        return Level.ON_TIME
+    return lateness(category, row.status, row.created_at, now).level
 
 
 def timer_changes_at(row: ReportSummary, catalogue: Catalogue, now: datetime) -> tuple[datetime, datetime]:
@@ -69,12 +65,12 @@ def timer_changes_at(row: ReportSummary, catalogue: Catalogue, now: datetime) ->
     due = now + age_changes_in(waited)
     step = age_step(waited)
     by = due + timedelta(seconds=step * AGE_GRACE_SHARE) if step > 1 else due
-    if row.status == Status.MENUNGGU:
-        target = catalogue.category(row.category).forward_target
-        for boundary in (target, 2 * target):
-            if waited <= boundary:
-                marked = row.created_at + boundary
-                return min(due, marked), min(by, marked)
+    try:
+        marked = next_level_change(catalogue.category(row.category), row.status, row.created_at, now)
+    except NotFound:
+        marked = None
+    if marked is not None:
+        return min(due, marked), min(by, marked)
     return due, by
 
 
@@ -195,8 +191,10 @@ class QueueTable(DataTable[Text]):
         """The late mark and the age, styled by how late the report is."""
         theme = self.app.current_theme
         level = timer_level(row, self.catalogue, now)
-        late_style = {ON_TIME: "", OVERDUE: f"bold {theme.warning}", ALARMED: f"bold reverse {theme.error}"}[level]
-        mark = Text({ON_TIME: "", OVERDUE: "!", ALARMED: "!!"}[level], style=late_style)
+        late_style = {
+            Level.ON_TIME: "", Level.OVERDUE: f"bold {theme.warning}", Level.ALARMED: f"bold reverse {theme.error}",
+        }[level]
+        mark = Text(MARKS[level], style=late_style)
         return mark, Text(format_age(now - row.created_at), style=late_style)
 
     def _row_cells(self, row: ReportSummary, now: datetime) -> tuple[Text, ...]:

@@ -64,7 +64,7 @@ async def test_emergencies_first_then_oldest_with_marks_and_counts(console_app: 
         # fire: 3 min target, 95 min waiting -> alarmed; the others per their targets
         marks = column(pilot.app, "mark")
         assert marks[0] == "!!"
-        assert title(pilot.app).endswith(f"{marks.count('!')} lewat target · {marks.count('!!')} alarm")
+        assert title(pilot.app) == f"Antrian · {marks.count('!!')} alarm · {marks.count('!')} lewat target"
         assert str(screen.query_one("#queue-bar").render()).startswith("5 dari 5 laporan terbuka")
 
 
