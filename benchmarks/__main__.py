@@ -16,9 +16,8 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from pathlib import Path
-
 from importlib import import_module
+from pathlib import Path
 
 from benchmarks.data import cached_database
 from benchmarks.measure import FULL, QUICK, SMOKE, Figure, Plan, compile_bytecode
@@ -60,8 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown figure(s): {', '.join(unknown)}; known: {', '.join(FIGURES)}")
 
-    print(f"# siaga112 benchmarks ({plan.name}: {', '.join(f'{n:,}' for n in plan.sizes)} reports)",
-          file=sys.stderr)
+    print(
+        f"# siaga112 benchmarks ({plan.name}: {', '.join(f'{n:,}' for n in plan.sizes)} reports)",
+        file=sys.stderr,
+    )
     compile_bytecode()
     for size_ in plan.sizes:
         built = cached_database(size_)
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name} …", file=sys.stderr, flush=True)
         try:
             found = _measure(name)(plan)
-        except Exception as exc:  # noqa: BLE001 - one broken figure must not hide the rest
+        except Exception as exc:
             problems.append(f"{name}: {type(exc).__name__}: {exc}")
             traceback.print_exc(file=sys.stderr)
             continue

@@ -49,16 +49,23 @@ def launch(kind: str, db: Path | None, *, hold: float = 0.0) -> Launch:
     folder = Path(tempfile.mkdtemp(prefix="siaga-console-"))
     mark = folder / "ready"
     env = child_env(
-        TEXTUAL_DRIVER=HEADLESS, COLUMNS=COLUMNS, LINES=LINES, SIAGA112_LANG="id",
-        SIAGA112_OPERATOR="bench", HOME=str(folder), XDG_STATE_HOME=str(folder / "state"),
-        XDG_DATA_HOME=str(folder / "data"), XDG_CONFIG_HOME=str(folder / "config"),
+        TEXTUAL_DRIVER=HEADLESS,
+        COLUMNS=COLUMNS,
+        LINES=LINES,
+        SIAGA112_LANG="id",
+        SIAGA112_OPERATOR="bench",
+        HOME=str(folder),
+        XDG_STATE_HOME=str(folder / "state"),
+        XDG_DATA_HOME=str(folder / "data"),
+        XDG_CONFIG_HOME=str(folder / "config"),
         XDG_CACHE_HOME=str(USER_CACHE),
     )
     argv = python("-m", "benchmarks.console_child", "start", kind, str(db or "-"), str(mark))
     log = (folder / "stderr").open("w")
     started = time.clock_gettime(time.CLOCK_MONOTONIC)
-    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=log, env=env)
+    process = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, env=env
+    )
     try:
         while not mark.exists():
             waited = time.clock_gettime(time.CLOCK_MONOTONIC) - started
@@ -114,8 +121,12 @@ def b1_start(plan: Plan) -> list[Figure]:
         ours.append(launch("siaga", db).ready_seconds)
     return [
         ratio_figure(
-            "B1", f"`siaga112 tui` start to first paint of the queue at {plan.large:,}",
-            median(ours), median(theirs), "s", 2,
+            "B1",
+            f"`siaga112 tui` start to first paint of the queue at {plan.large:,}",
+            median(ours),
+            median(theirs),
+            "s",
+            2,
             note="headless, process start to the first window of rows on screen; "
             "baseline: bare Textual app, Header + DataTable (100 rows) + Footer",
         )
@@ -137,10 +148,15 @@ def b6_idle(plan: Plan) -> list[Figure]:
     floor = 100 / _TICKS / plan.idle_seconds
     return [
         ratio_figure(
-            "B6", f"console idle {plan.idle_seconds:g} s with live polling at {plan.large:,}: "
-            "CPU", value, max(baseline, floor), "% of a core", 2,
+            "B6",
+            f"console idle {plan.idle_seconds:g} s with live polling at {plan.large:,}: CPU",
+            value,
+            max(baseline, floor),
+            "% of a core",
+            2,
             note="after the first paint; baseline: bare Textual app idle as long",
-            extra_ok=value < 2.0, extra_target="< 2 % of a core",
+            extra_ok=value < 2.0,
+            extra_target="< 2 % of a core",
         )
     ]
 
@@ -156,8 +172,12 @@ def b8_memory(plan: Plan) -> list[Figure]:
         ours.append(launch("siaga", large, hold=settle).rss_kib / 1024)
     return [
         ratio_figure(
-            "B8", f"console resident memory at {plan.large:,} (vs {plan.small:,})",
-            median(ours), median(theirs), "MiB", 1.2,
+            "B8",
+            f"console resident memory at {plan.large:,} (vs {plan.small:,})",
+            median(ours),
+            median(theirs),
+            "MiB",
+            1.2,
             note=f"VmRSS {settle:g} s after the first paint",
         )
     ]
@@ -172,8 +192,13 @@ def b7_keystrokes(plan: Plan) -> list[Figure]:
         ours.append(_keys("siaga", db))
     return [
         ratio_figure(
-            "B7", f"keystroke in the entry form at {plan.large:,} (phone with caller history, "
-            "kelurahan completion)", median(ours) * 1e3, median(theirs) * 1e3, "ms", 3,
+            "B7",
+            f"keystroke in the entry form at {plan.large:,} (phone with caller history, "
+            "kelurahan completion)",
+            median(ours) * 1e3,
+            median(theirs) * 1e3,
+            "ms",
+            3,
             note="Pilot press round-trip, median of every key; baseline: bare Textual Input",
         )
     ]
@@ -185,13 +210,17 @@ def _keys(kind: str, db: Path | None) -> float:
     with tempfile.TemporaryDirectory(prefix="siaga-keys-") as folder:
         out = Path(folder) / "keys.json"
         env = child_env(
-            SIAGA112_LANG="id", HOME=folder, XDG_STATE_HOME=f"{folder}/state",
-            XDG_DATA_HOME=f"{folder}/data", XDG_CONFIG_HOME=f"{folder}/config",
+            SIAGA112_LANG="id",
+            HOME=folder,
+            XDG_STATE_HOME=f"{folder}/state",
+            XDG_DATA_HOME=f"{folder}/data",
+            XDG_CONFIG_HOME=f"{folder}/config",
             XDG_CACHE_HOME=str(USER_CACHE),
         )
         run = run_child(
             python("-m", "benchmarks.console_child", "keys", kind, str(db or "-"), str(out)),
-            env=env, timeout=600,
+            env=env,
+            timeout=600,
         )
         require_ok(run, f"keystrokes into the {kind} form")
         return float(json.loads(out.read_text())["median"])

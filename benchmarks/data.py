@@ -28,10 +28,10 @@ What the rows look like (one report per ``i``, in time order over ten years):
 from __future__ import annotations
 
 import os
-import sqlite3
-import time
 import shutil
+import sqlite3
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,14 +67,43 @@ FREQUENT_CALLER: Final = "+6281200000007"
 
 _TABLES: Final = ("report", "call", "referral", "report_event")
 _NAMES: Final = (
-    "Budi", "Siti", "Agus", "Dewi", "Yohanes", "Maria", "Fransiska", "Stevi", "Jefry",
-    "Meylan", "Ronald", "Christin", "Hendra", "Novita", "Rudy", "Grace", "Frangky",
-    "Debby", "Marthen", "Olivia",
+    "Budi",
+    "Siti",
+    "Agus",
+    "Dewi",
+    "Yohanes",
+    "Maria",
+    "Fransiska",
+    "Stevi",
+    "Jefry",
+    "Meylan",
+    "Ronald",
+    "Christin",
+    "Hendra",
+    "Novita",
+    "Rudy",
+    "Grace",
+    "Frangky",
+    "Debby",
+    "Marthen",
+    "Olivia",
 )
 _STREETS: Final = (
-    "Sam Ratulangi", "Piere Tendean", "Babe Palar", "Walanda Maramis", "Yos Sudarso",
-    "Bethesda", "Martadinata", "Sudirman", "17 Agustus", "Ahmad Yani", "Hasanudin",
-    "Roda", "Pomurow", "Arnold Mononutu", "Ring Road",
+    "Sam Ratulangi",
+    "Piere Tendean",
+    "Babe Palar",
+    "Walanda Maramis",
+    "Yos Sudarso",
+    "Bethesda",
+    "Martadinata",
+    "Sudirman",
+    "17 Agustus",
+    "Ahmad Yani",
+    "Hasanudin",
+    "Roda",
+    "Pomurow",
+    "Arnold Mononutu",
+    "Ring Road",
 )
 
 
@@ -280,7 +309,7 @@ _CHANNEL: Final = "CASE g.i % 5 WHEN 0 THEN 'radio' WHEN 1 THEN 'whatsapp' ELSE 
 
 def _insert_reports(conn: sqlite3.Connection) -> None:
     conn.execute(
-        f"""
+        """
         INSERT INTO report (
             id, number, year, seq, category, kind, priority, status, queue_rank,
             caller_phone, caller_name, kelurahan_code, kecamatan_code, address, description,
@@ -299,7 +328,7 @@ def _insert_reports(conn: sqlite3.Connection) -> None:
 def _insert_calls(conn: sqlite3.Connection, reports: int) -> None:
     # The call each report came from has the report's id; second calls come next.
     conn.execute(
-        f"""
+        """
         INSERT INTO call (id, answered_at, caller_phone, disposition, operator, note, report_id)
         SELECT g.i, g.answered_at, g.phone, 'laporan', g.operator, NULL, g.i
         FROM gen g ORDER BY g.i
@@ -324,7 +353,7 @@ def _insert_calls(conn: sqlite3.Connection, reports: int) -> None:
         d AS (SELECT i, {SPAN_START} + CAST((i - 1) * {step} AS INTEGER) AS t,
                      abs(random()) % 100 AS kind, abs(random()) % 1000000 AS us,
                      abs(random()) % 1000000 AS rp FROM n)
-        SELECT {_when('t', 'us')},
+        SELECT {_when("t", "us")},
                CASE WHEN kind < 39 THEN '+62813' || printf('%08d', rp % {pranksters})
                     WHEN kind < 72 AND rp % 4 = 0 THEN NULL
                     ELSE '+62811' || printf('%08d', rp) END,

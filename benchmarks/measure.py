@@ -40,10 +40,12 @@ class Plan:
 
 
 FULL: Final = Plan("full", 10_000, 100_000, 1_000_000, runs=5, repeats=200, idle_seconds=30)
-QUICK: Final = Plan("quick", 10_000, 10_000, 100_000, runs=2, repeats=50, idle_seconds=5,
-                    reports_each=100)
-SMOKE: Final = Plan("smoke", 1_000, 1_000, 2_000, runs=1, repeats=3, idle_seconds=1,
-                    filers=2, reports_each=5)
+QUICK: Final = Plan(
+    "quick", 10_000, 10_000, 100_000, runs=2, repeats=50, idle_seconds=5, reports_each=100
+)
+SMOKE: Final = Plan(
+    "smoke", 1_000, 1_000, 2_000, runs=1, repeats=3, idle_seconds=1, filers=2, reports_each=5
+)
 
 
 @dataclass
@@ -68,8 +70,16 @@ class Figure:
 
 
 def ratio_figure(
-    id: str, what: str, value: float, baseline: float, unit: str, limit: float, *,
-    note: str = "", extra_ok: bool = True, extra_target: str = "",
+    id: str,
+    what: str,
+    value: float,
+    baseline: float,
+    unit: str,
+    limit: float,
+    *,
+    note: str = "",
+    extra_ok: bool = True,
+    extra_target: str = "",
 ) -> Figure:
     """A figure whose target is ``value ≤ limit × baseline`` (and ``extra_ok``, if given)."""
     target = f"≤ {limit:g}×" + (f" and {extra_target}" if extra_target else "")
@@ -113,7 +123,10 @@ class ChildRun:
 
 
 def run_child(
-    argv: Sequence[str], *, env: dict[str, str] | None = None, timeout: float = 900,
+    argv: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = 900,
     stdin: str | None = None,
 ) -> ChildRun:
     """Run ``argv``; report its wall time, CPU (``wait4``) and peak memory (``/proc``)."""

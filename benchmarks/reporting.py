@@ -78,7 +78,12 @@ def b5_stats(plan: Plan) -> list[Figure]:
     value, baseline = interleaved(ours, theirs, plan.runs)
     return [
         ratio_figure(
-            "B5", f"`siaga112 stats` for all years at {plan.large:,}", value, baseline, "s", 3,
+            "B5",
+            f"`siaga112 stats` for all years at {plan.large:,}",
+            value,
+            baseline,
+            "s",
+            3,
             note="whole command; baseline: `sqlite3` GROUP BY counts of reports, calls, referrals",
         )
     ]
@@ -139,12 +144,21 @@ def b4_export(plan: Plan) -> list[Figure]:
         rss_middle = median([export(middle)[1] for _ in range(min(plan.runs, 3))])
     return [
         ratio_figure(
-            "B4", f"`siaga112 export` of {plan.large:,} reports to CSV", value, baseline, "s", 2.5,
+            "B4",
+            f"`siaga112 export` of {plan.large:,} reports to CSV",
+            value,
+            baseline,
+            "s",
+            2.5,
             note="whole command; baseline: `sqlite3 -csv` running the export's own SELECT",
         ),
         ratio_figure(
-            "B4 mem", f"export: peak memory at {plan.large:,} (vs {plan.middle:,})",
-            rss_large / 1024, rss_middle / 1024, "MiB", 1.2,
+            "B4 mem",
+            f"export: peak memory at {plan.large:,} (vs {plan.middle:,})",
+            rss_large / 1024,
+            rss_middle / 1024,
+            "MiB",
+            1.2,
             note="peak resident memory (VmHWM)",
         ),
     ]

@@ -42,7 +42,8 @@ def b2_change_check(plan: Plan) -> list[Figure]:
         # For the record: what the queue pays for its count of open reports, which the
         # console asks for only when a poll found changes.
         count_large, count_small = interleaved(
-            lambda: _timed_count(queues[0]), lambda: _timed_count(queues[1]),
+            lambda: _timed_count(queues[0]),
+            lambda: _timed_count(queues[1]),
             max(3, plan.repeats // 20),
         )
     finally:
@@ -50,14 +51,22 @@ def b2_change_check(plan: Plan) -> list[Figure]:
         small.dispose()
     return [
         ratio_figure(
-            "B2", f"live-queue change check at {plan.large:,} (vs {plan.small:,})",
-            value * 1e3, baseline * 1e3, "ms", 1.3,
+            "B2",
+            f"live-queue change check at {plan.large:,} (vs {plan.small:,})",
+            value * 1e3,
+            baseline * 1e3,
+            "ms",
+            1.3,
             note=f"{CHANGES_PER_POLL} changes since the last poll",
         ),
         Figure(
-            "B2+", f"first queue window with count of open reports at {plan.large:,} "
-            f"(vs {plan.small:,})", count_large * 1e3, count_small * 1e3, "ms",
-            "for the record", True,
+            "B2+",
+            f"first queue window with count of open reports at {plan.large:,} (vs {plan.small:,})",
+            count_large * 1e3,
+            count_small * 1e3,
+            "ms",
+            "for the record",
+            True,
             note="open_reports(with_total=True): 100 rows and the count",
         ),
     ]
@@ -105,8 +114,12 @@ def _b3_save(plan: Plan, path: Path) -> list[Figure]:
         db.dispose()
     return [
         ratio_figure(
-            "B3", f"saving a report (call + report + event) at {plan.large:,}",
-            value * 1e3, baseline * 1e3, "ms", 3,
+            "B3",
+            f"saving a report (call + report + event) at {plan.large:,}",
+            value * 1e3,
+            baseline * 1e3,
+            "ms",
+            3,
             note="baseline: one raw sqlite3 insert+commit into a table defined as `report`, "
             "WAL, synchronous=FULL, BEGIN IMMEDIATE",
         )
@@ -118,7 +131,8 @@ def _raw_report_table(source: Path, target: Path) -> tuple[sqlite3.Connection, s
     indexes), set up as ours, and the statement that inserts one row into it."""
     with closing(sqlite3.connect(source)) as conn:
         ddl = [
-            sql for (sql,) in conn.execute(
+            sql
+            for (sql,) in conn.execute(
                 "SELECT sql FROM sqlite_master WHERE tbl_name = 'report' AND sql IS NOT NULL "
                 "ORDER BY type = 'index'"
             )
@@ -130,8 +144,7 @@ def _raw_report_table(source: Path, target: Path) -> tuple[sqlite3.Connection, s
     for sql in ddl:
         raw.execute(sql)
     insert = (
-        f"INSERT INTO report ({', '.join(columns)}) "
-        f"VALUES ({', '.join(':' + c for c in columns)})"
+        f"INSERT INTO report ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
     )
     return raw, insert
 
@@ -169,9 +182,16 @@ def b9_concurrency(plan: Plan) -> list[Figure]:
     note = f"{len(errors)} errors" + (f"; first: {errors[0]}" if errors else "")
     return [
         ratio_figure(
-            "B9", f"{plan.filers} processes filing {plan.reports_each:,} reports each "
-            f"(vs 1 filing {total:,})", value, baseline, "s", 2,
-            note=note, extra_ok=not errors, extra_target="zero errors",
+            "B9",
+            f"{plan.filers} processes filing {plan.reports_each:,} reports each "
+            f"(vs 1 filing {total:,})",
+            value,
+            baseline,
+            "s",
+            2,
+            note=note,
+            extra_ok=not errors,
+            extra_target="zero errors",
         )
     ]
 
@@ -181,8 +201,11 @@ def _file_at_once(path: Path, filers: int, each: int) -> tuple[float, list[str]]
     processes = [
         subprocess.Popen(
             python("-m", "benchmarks.filer", str(path), str(each), f"ws{n + 1}"),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, env=child_env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=child_env(),
         )
         for n in range(filers)
     ]

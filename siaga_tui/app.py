@@ -15,7 +15,7 @@ import threading
 from contextlib import suppress
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, ClassVar, Final
 
 from textual import on
 from textual.app import App
@@ -65,7 +65,7 @@ class SiagaApp(App[None]):
     """Call Center Manado Siaga 112: queue, quick entry, status board, report detail."""
 
     TITLE = "SIAGA 112"
-    CSS_PATH = [STYLES / "app.tcss"]
+    CSS_PATH: ClassVar[list[str | Path]] = [STYLES / "app.tcss"]
     COMMANDS = App.COMMANDS | {ConsoleCommands}
     ENABLE_COMMAND_PALETTE = True
 
@@ -156,7 +156,11 @@ class SiagaApp(App[None]):
             from siaga_tui.services.reports import ReportService
 
             self._reports = ReportService(
-                self.db, operator=self.operator, clock=self.clock, catalogue=self.catalogue, role=self.role
+                self.db,
+                operator=self.operator,
+                clock=self.clock,
+                catalogue=self.catalogue,
+                role=self.role,
             )
         return self._reports
 
@@ -198,7 +202,9 @@ class SiagaApp(App[None]):
         from siaga_tui.screens.queue import QueueScreen
 
         if any(type(screen).__name__ == "EntryScreen" for screen in self.screen_stack):
-            self.notify(translate("console_language_busy", self.lang), severity="warning", markup=False)
+            self.notify(
+                translate("console_language_busy", self.lang), severity="warning", markup=False
+            )
             return
         self.lang = "en" if self.lang == "id" else "id"
         self._localise_keys()
@@ -218,9 +224,7 @@ class SiagaApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Before sign-in the global keys and the palette do nothing; only quitting works."""
-        if self.sign_in_required and action != "quit":
-            return False
-        return True
+        return not (self.sign_in_required and action != "quit")
 
     def action_handover(self) -> None:
         self._open("siaga_tui.screens.handover", "HandoverScreen", "console_entry_missing")
@@ -250,7 +254,9 @@ class SiagaApp(App[None]):
         """Close the screens above ``screen_stack[index]``, unless one holds a call being typed."""
         above = self.screen_stack[index + 1 :]
         if any(not getattr(getattr(screen, "draft", None), "is_empty", True) for screen in above):
-            self.notify(translate("console_call_in_progress", self.lang), severity="warning", markup=False)
+            self.notify(
+                translate("console_call_in_progress", self.lang), severity="warning", markup=False
+            )
             return
         while len(self.screen_stack) > index + 1:
             self.pop_screen()
@@ -280,7 +286,9 @@ class SiagaApp(App[None]):
         entry = sys.modules.get("siaga_tui.screens.entry")
         if entry is None:  # no form was ever opened (and the timer imports nothing to find out)
             return None
-        return next((s for s in reversed(self.screen_stack) if isinstance(s, entry.EntryScreen)), None)
+        return next(
+            (s for s in reversed(self.screen_stack) if isinstance(s, entry.EntryScreen)), None
+        )
 
     async def _offer_draft(self) -> None:
         """Put back the form a closed terminal left behind, then keep the form on disk."""
@@ -299,7 +307,9 @@ class SiagaApp(App[None]):
                 await self.push_screen(entry)
                 entry.load_draft(draft)
                 when = format_local(draft.opened_at, "%H:%M")
-                self.notify(translate("draft_restored", self.lang, time=when), markup=False, timeout=10)
+                self.notify(
+                    translate("draft_restored", self.lang, time=when), markup=False, timeout=10
+                )
         self._keeping_drafts = True
         self.set_interval(DRAFT_SAVE_SECONDS, self.keep_draft)
 
@@ -366,7 +376,9 @@ class SiagaApp(App[None]):
             return
         from siaga_tui.screens.base import ConsoleScreen
 
-        followers = [s for s in self.screen_stack if isinstance(s, ConsoleScreen) and s.following_changes]
+        followers = [
+            s for s in self.screen_stack if isinstance(s, ConsoleScreen) and s.following_changes
+        ]
         for screen in followers:
             screen.database_moved()
         if not followers:
@@ -429,8 +441,14 @@ def make_app(
     """
     language = normalise_language(lang) if lang else current_language()
     app = SiagaApp(
-        db, operator=operator, lang=language, clock=clock, theme=theme, sign_in=has_accounts(db),
-        backlog_days=backlog_days, bell=bell,
+        db,
+        operator=operator,
+        lang=language,
+        clock=clock,
+        theme=theme,
+        sign_in=has_accounts(db),
+        backlog_days=backlog_days,
+        bell=bell,
     )
     app.read_first_window()
     return app

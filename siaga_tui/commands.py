@@ -33,14 +33,24 @@ class ConsoleCommands(Provider):
 
         app: SiagaApp = self.app  # type: ignore[assignment]
         commands = [
-            (translate(name, app.lang), translate(explain, app.lang), partial(app.run_action, action))
+            (
+                translate(name, app.lang),
+                translate(explain, app.lang),
+                partial(app.run_action, action),
+            )
             for action, name, explain in COMMANDS
         ]
         screen = self.screen
         for key in getattr(screen, "KEYS", ()):
             if key.key != "escape":
                 explain = translate("console_cmd_screen_key", app.lang, key=key_name(key.key))
-                commands.append((translate(key.label, app.lang), explain, partial(screen.run_action, key.action)))
+                commands.append(
+                    (
+                        translate(key.label, app.lang),
+                        explain,
+                        partial(screen.run_action, key.action),
+                    )
+                )
         return commands
 
     async def discover(self) -> Hits:

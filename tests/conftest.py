@@ -35,7 +35,9 @@ class MutableClock:
 
 
 @pytest.fixture(autouse=True)
-def hermetic_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def hermetic_environment(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     home = tmp_path_factory.mktemp("home")
     for name in list(os.environ):
         if name.startswith("SIAGA112_") and name not in ("SIAGA112_TEST_PG_URL",):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -42,7 +43,7 @@ def test_every_report_event_has_one_chained_entry(any_db: Database, clock) -> No
     assert [e.action for e in entries] == [f"report.{e['kind']}" for e in events]
     assert [e.details["event_id"] for e in entries] == [e["id"] for e in events]
     assert entries[0].prev_hash == audit.GENESIS
-    for before, after in zip(entries, entries[1:]):
+    for before, after in itertools.pairwise(entries):
         assert after.prev_hash == before.hash
         assert after.id == before.id + 1
     assert entries[0].subject.startswith("112-2026-")
@@ -57,7 +58,9 @@ def test_empty_log_has_the_genesis_head(any_db: Database) -> None:
 
 
 @pytest.mark.parametrize("table", ["audit_entry", "report_event"])
-@pytest.mark.parametrize("statement", ["UPDATE {table} SET operator = 'mallory'", "DELETE FROM {table}"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE {table} SET operator = 'mallory'", "DELETE FROM {table}"]
+)
 def test_the_database_refuses_to_rewrite_history(
     any_db: Database, clock, table: str, statement: str
 ) -> None:
@@ -95,7 +98,11 @@ def drop_triggers(db: Database) -> None:
         ("UPDATE audit_entry SET operator = 'mallory' WHERE id = 3", "audit_broken_hash", 3),
         ("DELETE FROM audit_entry WHERE id = 2", "audit_broken_gap", 3),
         ("UPDATE audit_entry SET prev_hash = '{zero}' WHERE id = 4", "audit_broken_link", 4),
-        ("UPDATE report_event SET operator = 'mallory' WHERE id = 2", "audit_broken_event_changed", 2),
+        (
+            "UPDATE report_event SET operator = 'mallory' WHERE id = 2",
+            "audit_broken_event_changed",
+            2,
+        ),
         ("DELETE FROM report_event WHERE id = 5", "audit_broken_event_missing", 5),
     ],
 )
@@ -136,7 +143,8 @@ def test_a_rewritten_chain_changes_the_head(any_db: Database, clock) -> None:
                 entry["at"] = row["at"].replace(year=2025)
             entry["hash"] = audit.entry_hash(entry)
             conn.execute(
-                sa.update(AUDIT).where(AUDIT.c.id == row["id"])
+                sa.update(AUDIT)
+                .where(AUDIT.c.id == row["id"])
                 .values(at=entry["at"], prev_hash=prev, hash=entry["hash"])
             )
             prev = entry["hash"]
@@ -149,9 +157,16 @@ def test_list_filters(any_db: Database, clock) -> None:
     audit.record(any_db, operator="sari", action=audit.Action.SIGN_IN, clock=clock)
     assert [e.operator for e in audit.list_entries(any_db, operator="sari")] == ["sari"]
     assert len(audit.list_entries(any_db, action="report.")) == 5
-    assert [e.action for e in audit.list_entries(any_db, action="report.forwarded")] == ["report.forwarded"]
+    assert [e.action for e in audit.list_entries(any_db, action="report.forwarded")] == [
+        "report.forwarded"
+    ]
     later = audit.list_entries(any_db, since=clock.now)
-    assert {e.action for e in later} == {"report.note_added", "report.created", "report.status_changed", "signin"}
+    assert {e.action for e in later} == {
+        "report.note_added",
+        "report.created",
+        "report.status_changed",
+        "signin",
+    }
     assert len(audit.list_entries(any_db, until=clock.now)) == 2
     assert len(audit.list_entries(any_db, limit=2)) == 2
 
@@ -192,7 +207,9 @@ def test_cli_audit_verify_and_list(any_db_url: str, clock) -> None:
     db.dispose()
 
 
-def test_the_head_is_printed_with_statistics_and_their_export(any_db_url: str, clock, tmp_path) -> None:
+def test_the_head_is_printed_with_statistics_and_their_export(
+    any_db_url: str, clock, tmp_path
+) -> None:
     from siaga_tui.core.db import open_database
 
     db = open_database(any_db_url)
@@ -202,6 +219,8 @@ def test_the_head_is_printed_with_statistics_and_their_export(any_db_url: str, c
     assert code == 0 and head in out
     code, out, err = cli(any_db_url, "stats", "--all", "--format", "json")
     assert code == 0 and head in err and head not in out
-    code, _, err = cli(any_db_url, "export", str(tmp_path / "stats.csv"), "--stats", "--year", "2026")
+    code, _, err = cli(
+        any_db_url, "export", str(tmp_path / "stats.csv"), "--stats", "--year", "2026"
+    )
     assert code == 0 and head in err
     db.dispose()

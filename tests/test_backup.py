@@ -44,7 +44,10 @@ def test_backup_while_another_process_files_reports(
     source = tmp_path / "live.db"
     bulk_reports(source, 20_000)
     writer = subprocess.Popen(
-        [sys.executable, "-c", _WRITER, str(source)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", _WRITER, str(source)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert writer.stdout is not None
@@ -80,7 +83,9 @@ def test_backup_while_another_process_files_reports(
     db = open_database(copy)
     try:
         with db.read() as conn:
-            assert conn.execute(sa.select(sa.func.count()).select_from(REPORT)).scalar() == len(copied)
+            assert conn.execute(sa.select(sa.func.count()).select_from(REPORT)).scalar() == len(
+                copied
+            )
     finally:
         db.dispose()
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
@@ -98,7 +103,9 @@ def test_backup_into_a_folder_keeps_the_name(tmp_path: Path) -> None:
         backup_sqlite(source, tmp_path / "missing" / "copy.db")
 
 
-@pytest.mark.parametrize("url", ["postgresql://siaga@localhost/siaga112", "postgresql+psycopg://x@db/y"])
+@pytest.mark.parametrize(
+    "url", ["postgresql://siaga@localhost/siaga112", "postgresql+psycopg://x@db/y"]
+)
 def test_server_databases_are_refused_with_pg_dump(url: str) -> None:
     with pytest.raises(BackupRefused) as caught:
         sqlite_source(url)
@@ -119,7 +126,9 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
     code, out, _ = run("--db", str(source), "backup", str(tmp_path / "copy.db"))
     assert code == 0 and "integrity checked: ok" in out and (tmp_path / "copy.db").is_file()
-    code, _, err = run("--db", "postgresql://siaga@localhost/siaga112", "backup", str(tmp_path / "pg.db"))
+    code, _, err = run(
+        "--db", "postgresql://siaga@localhost/siaga112", "backup", str(tmp_path / "pg.db")
+    )
     assert code == 2 and "pg_dump" in err and len(err.strip().splitlines()) == 1
     code, _, err = run("--db", str(tmp_path / "none.db"), "backup", str(tmp_path / "x.db"))
     assert code == 2 and "does not exist" in err

@@ -72,8 +72,21 @@ def test_generated_rows_keep_the_invariants_of_the_services(generated: Path) -> 
         statuses = dict(conn.execute("SELECT status, count(*) FROM report GROUP BY status"))
         nuisance = conn.execute("SELECT count(*) FROM call WHERE report_id IS NULL").fetchone()[0]
     assert len(rows) == REPORTS
-    for (rid, category, kind, status, rank, version, kel, kec, year, seq, number,
-         events, calls) in rows:
+    for (
+        rid,
+        category,
+        kind,
+        status,
+        rank,
+        version,
+        kel,
+        kec,
+        year,
+        seq,
+        number,
+        events,
+        calls,
+    ) in rows:
         assert categories[category].kind == kind
         assert rank == queue_rank(kind, status)
         assert version == events, rid
@@ -96,7 +109,9 @@ def test_generated_history_replays_to_the_stored_rows(generated: Path) -> None:
             state = replay([(e.kind, e.at, e.details) for e in detail.events])
             summary = detail.summary
             assert (state.status, state.category, state.version) == (
-                summary.status, summary.category, summary.version
+                summary.status,
+                summary.category,
+                summary.version,
             )
             assert state.first_forwarded_at == summary.first_forwarded_at
             assert state.first_acknowledged_at == detail.first_acknowledged_at
@@ -128,7 +143,11 @@ def test_smoke_run_measures_every_figure(tmp_path: Path) -> None:
     env = {**os.environ, "SIAGA112_BENCH_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
     run = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--smoke", "--json", str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     # 0: every target met, 1: one missed (timings on a busy test machine mean nothing);
     # 2 would mean a figure could not be measured at all.

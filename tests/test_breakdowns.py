@@ -7,8 +7,8 @@ import csv
 import io
 import json
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -88,8 +88,21 @@ def test_twelve_months_of_2019_add_up_to_1132_and_each_is_that_months_statistics
     assert months.label("month", "2019-03", "en") == "March 2019"
 
 
-@pytest.mark.parametrize("dimension", ["week", "day", "weekday", "hour", "shift", "kecamatan",
-                                       "kelurahan", "operator", "kind", "category"])
+@pytest.mark.parametrize(
+    "dimension",
+    [
+        "week",
+        "day",
+        "weekday",
+        "hour",
+        "shift",
+        "kecamatan",
+        "kelurahan",
+        "operator",
+        "kind",
+        "category",
+    ],
+)
 def test_every_dimension_of_2019_adds_up_to_1132(demo_db: Database, dimension: str) -> None:
     breakdown = _demo(demo_db, dimension)
     assert sum(g.total for g in breakdown.groups) == 1132
@@ -134,7 +147,9 @@ def test_agencies_agree_with_the_statistics_and_list_the_reports_forwarded_nowhe
     for figure in stats.agencies:
         group = agencies.group(figure.code)
         assert (group.total, group.acknowledged, group.statuses.get("selesai", 0)) == (
-            figure.forwarded, figure.acknowledged, figure.done,
+            figure.forwarded,
+            figure.acknowledged,
+            figure.done,
         ), figure.code
     nowhere = agencies.group(NOT_FORWARDED)
     assert agencies.label("agency", NOT_FORWARDED, "en") == "Not forwarded"
@@ -172,7 +187,9 @@ def test_a_year_without_a_year_before_has_no_trend_and_months_without_reports_ar
     empty = _demo(demo_db, "month", period=Period.year(2020))
     assert empty.with_trend  # 2019 has data
     march = empty.group("2020-03")
-    assert march.total == 0 and march.previous == 101 == _demo(demo_db, "month").group("2019-03").total
+    assert (
+        march.total == 0 and march.previous == 101 == _demo(demo_db, "month").group("2019-03").total
+    )
     assert march.change == -1.0
     assert march.aim.done.percent is None and march.timing("answer_to_saved").median is None
 
@@ -180,13 +197,24 @@ def test_a_year_without_a_year_before_has_no_trend_and_months_without_reports_ar
 # --- Fixed data: shifts, weekdays, targets, trend -------------------------------------------------
 
 
-def _report(db: Database, clock: MutableClock, at: datetime, category: str = "kebakaran",
-            *, kelurahan: str = "Paal 4", operator: str = "budi") -> int:
+def _report(
+    db: Database,
+    clock: MutableClock,
+    at: datetime,
+    category: str = "kebakaran",
+    *,
+    kelurahan: str = "Paal 4",
+    operator: str = "budi",
+) -> int:
     clock.now = at
     service = ReportService(db, operator=operator, clock=clock)
     return service.create_report(
-        NewReport(category=category, kelurahan=kelurahan, description="uji",
-                  answered_at=at - timedelta(seconds=30))
+        NewReport(
+            category=category,
+            kelurahan=kelurahan,
+            description="uji",
+            answered_at=at - timedelta(seconds=30),
+        )
     ).id
 
 
@@ -194,14 +222,23 @@ def _local(y: int, m: int, d: int, h: int, minute: int = 0) -> datetime:
     return datetime(y, m, d, h, minute, tzinfo=UTC) - WITA
 
 
-def test_shifts_follow_the_wita_clock_the_night_crossing_midnight(any_db: Database,
-                                                                  clock: MutableClock) -> None:
+def test_shifts_follow_the_wita_clock_the_night_crossing_midnight(
+    any_db: Database, clock: MutableClock
+) -> None:
     assert [shift_of_hour(h) for h in (6, 7, 13, 14, 20, 21, 0)] == [
-        "malam", "pagi", "pagi", "siang", "siang", "malam", "malam"]
+        "malam",
+        "pagi",
+        "pagi",
+        "siang",
+        "siang",
+        "malam",
+        "malam",
+    ]
     for hour, minute in ((6, 59), (7, 0), (13, 59), (14, 0), (20, 59), (21, 0), (23, 30), (0, 10)):
         _report(any_db, clock, _local(2026, 11, 27, hour, minute))
     CallService(any_db, operator="sari", clock=clock).log_call(
-        "iseng", answered_at=_local(2026, 11, 27, 22, 0))
+        "iseng", answered_at=_local(2026, 11, 27, 22, 0)
+    )
     period = Period.between(date(2026, 11, 27), date(2026, 11, 27))
     shifts = compute_breakdown(any_db, period, ["shift"], clock=clock)
     assert {g.key[0]: g.total for g in shifts.groups} == {"pagi": 2, "siang": 2, "malam": 4}
@@ -214,8 +251,9 @@ def test_shifts_follow_the_wita_clock_the_night_crossing_midnight(any_db: Databa
     operators = compute_breakdown(any_db, period, ["operator"], clock=clock)
     assert operators.group("budi").calls == {"laporan": 8}
     assert operators.group("sari").total == 0 and operators.group("sari").calls == {"iseng": 1}
-    weeks = compute_breakdown(any_db, Period.between(date(2026, 11, 20), date(2026, 12, 3)),
-                              ["week"], clock=clock)
+    weeks = compute_breakdown(
+        any_db, Period.between(date(2026, 11, 20), date(2026, 12, 3)), ["week"], clock=clock
+    )
     assert [g.key[0] for g in weeks.groups] == ["2026-W47", "2026-W48", "2026-W49"]
     assert weeks.group("2026-W48").total == 8
 
@@ -282,8 +320,9 @@ def test_unknown_dimensions_are_refused_naming_the_option() -> None:
 
 
 @pytest.fixture
-def demo_cli(demo_path: Path, capsys: pytest.CaptureFixture[str],
-             monkeypatch: pytest.MonkeyPatch) -> Cli:
+def demo_cli(
+    demo_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Cli:
     monkeypatch.setattr(stats_cli, "clock", fixed_clock(FROZEN_NOW))
     return Cli(demo_path, capsys)
 
@@ -310,7 +349,7 @@ def _fields_of(rows: list[dict[str, str]]):  # type: ignore[no-untyped-def]
 
 
 def test_stats_by_an_unknown_dimension_is_one_line_exit_2(demo_cli: Cli) -> None:
-    code, out, err = demo_cli("stats", "--year", "2019", "--by", "bulan")
+    code, _out, err = demo_cli("stats", "--year", "2019", "--by", "bulan")
     assert code == 2 and "bulan" in err and "month" in err and "Traceback" not in err
     assert err.strip().count("\n") == 0
 

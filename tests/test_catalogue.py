@@ -298,7 +298,7 @@ def test_the_copy_loads_like_the_package(data_copy: Path) -> None:
         (
             "categories.toml",
             'questions_en = [\n    "Is anyone trapped inside?",',
-            'questions_en = [',
+            "questions_en = [",
             "category 'kebakaran': field 'questions_en' must have as many",
         ),
         (
@@ -344,7 +344,7 @@ def test_a_missing_or_unreadable_file_is_named(data_copy: Path) -> None:
     with pytest.raises(CatalogueError, match=r"^data/agencies.toml: not valid TOML"):
         load_catalogue_from(data_copy, label="data")
     shutil.rmtree(data_copy)
-    with pytest.raises(CatalogueError, match="agencies.toml: file is missing"):
+    with pytest.raises(CatalogueError, match=r"agencies\.toml: file is missing"):
         load_catalogue_from(data_copy)
 
 

@@ -40,7 +40,16 @@ def cli(db_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
 
 def add_fire(cli: Cli, *extra: str) -> str:
     return cli.ok(
-        "add", "-c", "kebakaran", "-k", "paal 4", "-d", "Rumah terbakar", "-p", "0812-3456-7890", *extra
+        "add",
+        "-c",
+        "kebakaran",
+        "-k",
+        "paal 4",
+        "-d",
+        "Rumah terbakar",
+        "-p",
+        "0812-3456-7890",
+        *extra,
     ).strip()
 
 
@@ -60,7 +69,9 @@ def test_add_prints_the_number_and_json(cli: Cli) -> None:
         (["-c", "kebakaran", "-k", "Bahu", "-d", "x", "-p", "0812-ABC"], "Phone"),
     ],
 )
-def test_add_refuses_bad_input_with_one_line_naming_the_field(cli: Cli, args: list[str], field: str) -> None:
+def test_add_refuses_bad_input_with_one_line_naming_the_field(
+    cli: Cli, args: list[str], field: str
+) -> None:
     code, out, err = cli("add", *args)
     assert code == 2
     assert out == ""
@@ -92,7 +103,14 @@ def test_lifecycle_through_the_cli(cli: Cli) -> None:
     cli.ok("note", number, "Unit kedua dikirim")
     shown = json.loads(cli.ok("show", number, "--json"))
     kinds = [e["kind"] for e in shown["events"]]
-    assert kinds == ["created", "forwarded", "acknowledged", "status_changed", "reopened", "note_added"]
+    assert kinds == [
+        "created",
+        "forwarded",
+        "acknowledged",
+        "status_changed",
+        "reopened",
+        "note_added",
+    ]
     assert shown["status"] == "ditangani"
     text = cli.ok("show", number)
     assert number in text and "Paal IV (Tikala)" in text
@@ -153,7 +171,9 @@ def test_db_commands(cli: Cli, db_path: Path) -> None:
     assert check["integrity"] == "ok" and check["problems"] == []
 
 
-def test_db_check_reports_a_corrupt_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_db_check_reports_a_corrupt_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "bad.db"
     path.write_bytes(b"not a database at all" * 50)
     code, _, err = Cli(path, capsys)("db", "check")
@@ -186,7 +206,8 @@ def test_every_command_is_mapped_to_the_module_that_registers_it() -> None:
 
     load_commands()
     registered = {
-        command.name or command.callback.__name__.replace("_", "-") for command in app.registered_commands
+        command.name or command.callback.__name__.replace("_", "-")
+        for command in app.registered_commands
     } | {group.name for group in app.registered_groups}
     assert registered == set(COMMAND_MODULES)
 
@@ -199,5 +220,11 @@ def test_console_start_loads_only_what_it_needs() -> None:
         "from siaga_tui.cli import load_commands, requested_command\n"
         "load_commands(requested_command(['--db', 'x.db', '--lang', 'en', 'tui']))"
     )
-    heavy = ("siaga_tui.cli.export", "siaga_tui.services.export", "argon2", "siaga_tui.services.stats", "xlsxwriter")
+    heavy = (
+        "siaga_tui.cli.export",
+        "siaga_tui.services.export",
+        "argon2",
+        "siaga_tui.services.stats",
+        "xlsxwriter",
+    )
     assert loaded_in_fresh_interpreter(setup, heavy) == []

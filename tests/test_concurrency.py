@@ -61,7 +61,9 @@ def run_filers(url: str, folder: Path, processes: int, per_process: int) -> tupl
     ]
     for child in children:
         assert child.stdout is not None
-        assert child.stdout.readline().strip() == "ready", child.stderr.read() if child.stderr else ""
+        assert child.stdout.readline().strip() == "ready", (
+            child.stderr.read() if child.stderr else ""
+        )
     started = time.perf_counter()
     go.touch()
     numbers: list[str] = []
@@ -92,10 +94,14 @@ def test_eight_positions_file_four_thousand_reports_at_once(
     db.dispose()
     with capsys.disabled():
         engine = "sqlite" if "://" not in any_db_url else "postgresql"
-        print(f"\n[{engine}] {PROCESSES}x{PER_PROCESS} reports filed at once in {seconds:.1f} s, 0 errors")
+        print(
+            f"\n[{engine}] {PROCESSES}x{PER_PROCESS} reports filed at once in {seconds:.1f} s, 0 errors"
+        )
 
 
-def test_event_ids_become_visible_in_order_under_concurrent_writers(any_db_url: str, tmp_path: Path) -> None:
+def test_event_ids_become_visible_in_order_under_concurrent_writers(
+    any_db_url: str, tmp_path: Path
+) -> None:
     """A reader following changes_since while 4 processes write never skips an event."""
     db = open_database(any_db_url)
     queue = QueueService(db)
@@ -133,7 +139,9 @@ def test_event_ids_become_visible_in_order_under_concurrent_writers(any_db_url: 
     db.dispose()
 
 
-def test_another_process_report_appears_through_changes_since(any_db: Database, any_db_url: str, tmp_path: Path) -> None:
+def test_another_process_report_appears_through_changes_since(
+    any_db: Database, any_db_url: str, tmp_path: Path
+) -> None:
     queue = QueueService(any_db)
     mark = queue.last_change()
     numbers, _ = run_filers(any_db_url, tmp_path, 1, 1)
@@ -158,7 +166,9 @@ def test_conflicting_edits_one_wins_the_other_is_told(any_db: Database, clock) -
     assert [e.kind for e in detail.events] == ["created", "forwarded"]
 
 
-def test_on_postgresql_a_second_writer_waits_for_the_first_to_commit(migrated_pg_url: str, clock) -> None:
+def test_on_postgresql_a_second_writer_waits_for_the_first_to_commit(
+    migrated_pg_url: str, clock
+) -> None:
     """The history lock: while one transaction holds an uncommitted event, another
     cannot draw the next event id, so a reader can never see id N+1 before N."""
     import threading
@@ -177,12 +187,17 @@ def test_on_postgresql_a_second_writer_waits_for_the_first_to_commit(migrated_pg
     def other_position() -> None:
         try:
             ReportService(db, operator="budi", clock=clock).add_note(second.id, "dari meja dua")
-        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as error:
             errors.append(error)
 
     with db.write() as slow:
         held = append_event(
-            slow, report_id=first.id, kind=EventKind.NOTE_ADDED, operator="ani", at=clock(), details={"note": "lambat"}
+            slow,
+            report_id=first.id,
+            kind=EventKind.NOTE_ADDED,
+            operator="ani",
+            at=clock(),
+            details={"note": "lambat"},
         )
         writer = threading.Thread(target=other_position)
         writer.start()
@@ -203,7 +218,11 @@ def test_on_postgresql_a_second_writer_waits_for_the_first_to_commit(migrated_pg
     changes = queue.changes_since(mark)
     assert changes.report_ids == {first.id, second.id}
     with db.read() as conn:
-        ids = list(conn.execute(sa.select(EVENT.c.id).where(EVENT.c.id > mark).order_by(EVENT.c.id)).scalars())
+        ids = list(
+            conn.execute(
+                sa.select(EVENT.c.id).where(EVENT.c.id > mark).order_by(EVENT.c.id)
+            ).scalars()
+        )
     assert ids[0] == held and len(ids) == 2
     assert audit.verify(db).ok
     db.dispose()

@@ -27,8 +27,13 @@ def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-def test_second_read_comes_from_the_cache(tmp_path: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    files = [write(tmp_path / "a.toml", '[k]\nid = "satu"\n'), write(tmp_path / "b.toml", "n = 2\n")]
+def test_second_read_comes_from_the_cache(
+    tmp_path: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = [
+        write(tmp_path / "a.toml", '[k]\nid = "satu"\n'),
+        write(tmp_path / "b.toml", "n = 2\n"),
+    ]
     first = read_toml_files(files)
     assert first == [{"k": {"id": "satu"}}, {"n": 2}]
     assert len(cache_files(cache_home)) == 1
@@ -61,7 +66,9 @@ def test_a_corrupt_cache_is_ignored_and_replaced(tmp_path: Path, cache_home: Pat
     assert read_toml_files([source]) == [{"n": 1}]
 
 
-def test_no_writable_cache_folder_still_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_writable_cache_folder_still_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     blocker = write(tmp_path / "not-a-folder", "")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     source = write(tmp_path / "a.toml", "n = 1\n")

@@ -187,7 +187,7 @@ def test_numbers_are_unique_and_the_sequence_knows_the_last(demo_db: Database) -
     for number, year, seq, created_at in rows:
         assert number == f"112-{year}-{seq:06d}" and to_local(created_at).year == year
     per_year = Counter(r.year for r in rows)
-    assert sequence == {year: count for year, count in per_year.items()}
+    assert sequence == dict(per_year.items())
     assert max(seq for _, year, seq, _ in rows if year == 2019) == 1144
 
 

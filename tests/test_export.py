@@ -46,8 +46,12 @@ def file_reports(db: Database, clock: MutableClock) -> list[str]:
     service = ReportService(db, operator="ani", clock=clock)
     first = service.create_report(
         NewReport(
-            category="kebakaran", kelurahan="Paal 4", description=DANGEROUS["description"],
-            phone="0812-3456-7890", caller_name=DANGEROUS["caller_name"], address=DANGEROUS["address"],
+            category="kebakaran",
+            kelurahan="Paal 4",
+            description=DANGEROUS["description"],
+            phone="0812-3456-7890",
+            caller_name=DANGEROUS["caller_name"],
+            address=DANGEROUS["address"],
             answered_at=clock.now.replace(second=0),
         )
     )
@@ -60,17 +64,31 @@ def file_reports(db: Database, clock: MutableClock) -> list[str]:
     service.change_status(first.id, "selesai", note="Api padam")
     clock.advance(minutes=5)
     second = service.create_report(
-        NewReport(category="kelistrikan", kelurahan="71.71.10.1001", description="Tiang miring", phone="(0431) 864444")
+        NewReport(
+            category="kelistrikan",
+            kelurahan="71.71.10.1001",
+            description="Tiang miring",
+            phone="(0431) 864444",
+        )
     )
     clock.advance(minutes=5)
     third = service.create_report(
-        NewReport(category="kecelakaan", kelurahan="Bahu", description="Tabrakan motor", caller_name="Budi Santoso")
+        NewReport(
+            category="kecelakaan",
+            kelurahan="Bahu",
+            description="Tabrakan motor",
+            caller_name="Budi Santoso",
+        )
     )
     service.forward(third.id, "polresta")
     with db.write() as conn:
-        conn.execute(sa.update(REPORT).where(REPORT.c.id == first.id).values(operator=DANGEROUS["operator"]))
+        conn.execute(
+            sa.update(REPORT).where(REPORT.c.id == first.id).values(operator=DANGEROUS["operator"])
+        )
         # Old data may hold what today's sanitiser would clean: a leading tab or CR.
-        conn.execute(sa.update(REPORT).where(REPORT.c.id == second.id).values(address="\tJl. Sam Ratulangi"))
+        conn.execute(
+            sa.update(REPORT).where(REPORT.c.id == second.id).values(address="\tJl. Sam Ratulangi")
+        )
         conn.execute(sa.update(REPORT).where(REPORT.c.id == third.id).values(address="\rLorong 3"))
     return [first.number, second.number, third.number]
 
@@ -95,7 +113,11 @@ def test_columns_and_values(db: Database, clock: MutableClock) -> None:
     assert first["acknowledged_at"] == "2026-11-28T10:05:00+08:00"
     assert first["closed_at"] == "2026-11-28T11:05:00+08:00"
     assert datetime.fromisoformat(first["closed_at"]).utcoffset().total_seconds() == 8 * 3600  # type: ignore[union-attr]
-    assert (first["category"], first["category_label"], first["kind"]) == ("kebakaran", "Kebakaran", "darurat")
+    assert (first["category"], first["category_label"], first["kind"]) == (
+        "kebakaran",
+        "Kebakaran",
+        "darurat",
+    )
     assert (first["kelurahan_code"], first["kelurahan"]) == ("71.71.05.1010", "Paal IV")
     assert (first["kecamatan_code"], first["kecamatan"]) == ("71.71.05", "Tikala")
     assert first["agencies"] == "damkar, pln"
@@ -106,13 +128,19 @@ def test_columns_and_values(db: Database, clock: MutableClock) -> None:
     assert first["forwarded_to_done_s"] == "3780"
     second = rows[1]
     assert (second["kelurahan"], second["kecamatan"]) == ("Bunaken", "Bunaken Kepulauan")
-    assert second["agencies"] == "" and second["forwarded_at"] == "" and second["saved_to_forwarded_s"] == ""
+    assert (
+        second["agencies"] == ""
+        and second["forwarded_at"] == ""
+        and second["saved_to_forwarded_s"] == ""
+    )
 
 
 def test_duplicate_of_is_the_original_number(db: Database, clock: MutableClock) -> None:
     numbers = file_reports(db, clock)
     service = ReportService(db, operator="ani", clock=clock)
-    copy = service.create_report(NewReport(category="kebakaran", kelurahan="Paal 4", description="Asap"))
+    copy = service.create_report(
+        NewReport(category="kebakaran", kelurahan="Paal 4", description="Asap")
+    )
     service.mark_duplicate(copy.id, numbers[0])
     assert export_rows(db)[-1]["duplicate_of"] == numbers[0]
 
@@ -142,7 +170,12 @@ def test_neutralised_in_xlsx(db: Database, clock: MutableClock, tmp_path: Path) 
     path = tmp_path / "r.xlsx"
     write_reports_xlsx(db, path, ExportFilter(), personal=True)
     sheet = openpyxl.load_workbook(path).active
-    values = [cell.value for row in sheet.iter_rows(min_row=2) for cell in row if isinstance(cell.value, str)]
+    values = [
+        cell.value
+        for row in sheet.iter_rows(min_row=2)
+        for cell in row
+        if isinstance(cell.value, str)
+    ]
     assert not [v for v in values if v.startswith(LEADS)]
     assert "'" + DANGEROUS["description"] in values
     # No cell is a formula: openpyxl reports formulas as data_type "f".
@@ -161,8 +194,12 @@ def test_phones_and_names_masked_by_default(db: Database, clock: MutableClock) -
     assert "3456" not in text and "Santoso" not in text and "864444" not in text
 
 
-@pytest.mark.parametrize("phone", ["081234567890", "0852-9876-5432", "+62 811 2233 4455", "0813-1234-5678"])
-def test_sql_mask_matches_the_screen_for_mobiles(db: Database, clock: MutableClock, phone: str) -> None:
+@pytest.mark.parametrize(
+    "phone", ["081234567890", "0852-9876-5432", "+62 811 2233 4455", "0813-1234-5678"]
+)
+def test_sql_mask_matches_the_screen_for_mobiles(
+    db: Database, clock: MutableClock, phone: str
+) -> None:
     ReportService(db, operator="ani", clock=clock).create_report(
         NewReport(category="kebakaran", kelurahan="Bahu", description="x", phone=phone)
     )
@@ -172,16 +209,25 @@ def test_sql_mask_matches_the_screen_for_mobiles(db: Database, clock: MutableClo
 def test_full_personal_data_kept_as_text(db: Database, clock: MutableClock) -> None:
     file_reports(db, clock)
     service = ReportService(db, operator="ani", clock=clock)
-    service.create_report(NewReport(category="kebakaran", kelurahan="Bahu", description="x", phone="+44 20 7946 0958"))
+    service.create_report(
+        NewReport(category="kebakaran", kelurahan="Bahu", description="x", phone="+44 20 7946 0958")
+    )
     rows = export_rows(db, personal=True)
-    assert [r["caller_phone"] for r in rows] == ["0812-3456-7890", "(0431) 864444", "", "'+44 20 7946 0958"]
+    assert [r["caller_phone"] for r in rows] == [
+        "0812-3456-7890",
+        "(0431) 864444",
+        "",
+        "'+44 20 7946 0958",
+    ]
     assert rows[2]["caller_name"] == "Budi Santoso"
     # Kept as text by spreadsheets: leading 0 with separators, never a bare number.
     phones = [r["caller_phone"] for r in rows if r["caller_phone"]]
     assert all(p.startswith(("0", "(0", "'")) and not p.isdigit() and "E+" not in p for p in phones)
 
 
-def test_excel_flavour_reads_back_with_bom_semicolons(db: Database, clock: MutableClock, tmp_path: Path) -> None:
+def test_excel_flavour_reads_back_with_bom_semicolons(
+    db: Database, clock: MutableClock, tmp_path: Path
+) -> None:
     file_reports(db, clock)
     path = tmp_path / "r.csv"
     with atomic_text(path, "utf-8-sig") as out:
@@ -200,21 +246,29 @@ def test_stats_excel_uses_decimal_commas(db: Database, clock: MutableClock, tmp_
 
     service = ReportService(db, operator="ani", clock=clock)
     for seconds in (61, 62):  # median forwarding time 61.5 s
-        report = service.create_report(NewReport(category="kebakaran", kelurahan="Bahu", description="x"))
+        report = service.create_report(
+            NewReport(category="kebakaran", kelurahan="Bahu", description="x")
+        )
         clock.advance(seconds=seconds)
         service.forward(report.id, "damkar")
     figures = compute_statistics(db, Period.all(), clock=clock)
     out = io.StringIO(newline="")
     export_service.write_stats_csv(figures, out, excel=True)
     rows = list(csv.DictReader(io.StringIO(out.getvalue(), newline=""), delimiter=";"))
-    interval = next(r for r in rows if r["section"] == "interval" and r["key"] == "saved_to_forwarded" and r["kind"] == "all")
+    interval = next(
+        r
+        for r in rows
+        if r["section"] == "interval" and r["key"] == "saved_to_forwarded" and r["kind"] == "all"
+    )
     assert interval["median_seconds"] == "61,5"
     plain = io.StringIO(newline="")
     export_service.write_stats_csv(figures, plain)
     assert "61.5" in plain.getvalue()
 
 
-def test_xlsx_has_typed_dates_frozen_header_and_autofilter(db: Database, clock: MutableClock, tmp_path: Path) -> None:
+def test_xlsx_has_typed_dates_frozen_header_and_autofilter(
+    db: Database, clock: MutableClock, tmp_path: Path
+) -> None:
     openpyxl = pytest.importorskip("openpyxl")
     file_reports(db, clock)
     path = tmp_path / "r.xlsx"
@@ -269,7 +323,11 @@ def run(db_path: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[
 
 
 def test_cli_writes_the_file_and_records_personal_exports(
-    db: Database, db_path: Path, clock: MutableClock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    db: Database,
+    db_path: Path,
+    clock: MutableClock,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     file_reports(db, clock)
     target = tmp_path / "out.csv"
@@ -277,17 +335,28 @@ def test_cli_writes_the_file_and_records_personal_exports(
     assert code == 0 and "1 reports exported" in err
     assert len(target.read_text(encoding="utf-8").splitlines()) == 2
     with db.read() as conn:
-        assert conn.execute(sa.select(AUDIT).where(AUDIT.c.action == Action.EXPORT_PERSONAL)).first() is None
-    code, _, _ = run(db_path, capsys, "export", str(target), "--include-personal-data", "--year", "2026")
+        assert (
+            conn.execute(sa.select(AUDIT).where(AUDIT.c.action == Action.EXPORT_PERSONAL)).first()
+            is None
+        )
+    code, _, _ = run(
+        db_path, capsys, "export", str(target), "--include-personal-data", "--year", "2026"
+    )
     assert code == 0 and "0812-3456-7890" in target.read_text(encoding="utf-8")
     with db.read() as conn:
-        entry = conn.execute(sa.select(AUDIT).where(AUDIT.c.action == Action.EXPORT_PERSONAL)).mappings().one()
+        entry = (
+            conn.execute(sa.select(AUDIT).where(AUDIT.c.action == Action.EXPORT_PERSONAL))
+            .mappings()
+            .one()
+        )
     assert entry["operator"] == "sri" and entry["subject"] == str(target.resolve())
     assert entry["details"]["rows"] == 3 and entry["details"]["period"] == "2026"
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
 
 
-def test_cli_bad_input_is_one_line(db: Database, db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_bad_input_is_one_line(
+    db: Database, db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = run(db_path, capsys, "export", str(tmp_path / "x.csv"), "--status", "open")
     assert code == 2 and "open" in err and len(err.strip().splitlines()) == 1
     code, _, err = run(db_path, capsys, "export", str(tmp_path / "missing" / "x.csv"))
@@ -298,7 +367,11 @@ def test_cli_bad_input_is_one_line(db: Database, db_path: Path, tmp_path: Path, 
 
 
 def test_a_failed_export_leaves_no_file(
-    db: Database, db_path: Path, clock: MutableClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db: Database,
+    db_path: Path,
+    clock: MutableClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     file_reports(db, clock)
     target = tmp_path / "r.csv"
@@ -307,14 +380,26 @@ def test_a_failed_export_leaves_no_file(
     def crash(*_args: object, **_kwargs: object) -> int:
         raise OSError("disk full")
 
-    monkeypatch.setattr(export_service.csv, "writer", lambda *a, **k: type("W", (), {"writerow": crash, "writerows": crash})())
+    monkeypatch.setattr(
+        export_service.csv,
+        "writer",
+        lambda *a, **k: type("W", (), {"writerow": crash, "writerows": crash})(),
+    )
     with pytest.raises(OSError), atomic_text(target, "utf-8") as out:
         write_reports_csv(db, out, ExportFilter())
     assert target.read_text(encoding="utf-8") == "the previous export\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["r.csv", db_path.name, *(p.name for p in tmp_path.iterdir() if p.name.startswith(db_path.name + "-"))])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [
+            "r.csv",
+            db_path.name,
+            *(p.name for p in tmp_path.iterdir() if p.name.startswith(db_path.name + "-")),
+        ]
+    )
 
 
-def test_cli_stdout_and_stats(db: Database, db_path: Path, clock: MutableClock, tmp_path: Path) -> None:
+def test_cli_stdout_and_stats(
+    db: Database, db_path: Path, clock: MutableClock, tmp_path: Path
+) -> None:
     file_reports(db, clock)
     command = [sys.executable, "-m", "siaga_tui", "--db", str(db_path), "export", "-", "--excel"]
     done = subprocess.run(command, capture_output=True, timeout=60)
@@ -323,8 +408,20 @@ def test_cli_stdout_and_stats(db: Database, db_path: Path, clock: MutableClock, 
     assert done.stderr == b""  # no progress bar when not on a terminal
     target = tmp_path / "figures.xlsx"
     done = subprocess.run(
-        [sys.executable, "-m", "siaga_tui", "--db", str(db_path), "export", str(target), "--stats", "--year", "2026"],
-        capture_output=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "siaga_tui",
+            "--db",
+            str(db_path),
+            "export",
+            str(target),
+            "--stats",
+            "--year",
+            "2026",
+        ],
+        capture_output=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     openpyxl = pytest.importorskip("openpyxl")
@@ -339,18 +436,35 @@ def test_same_rows_on_both_engines(any_db: Database, clock: MutableClock, tmp_pa
     rows = export_rows(any_db)
     assert [r["number"] for r in rows] == numbers
     first = rows[0]
-    assert (first["created_at"], first["closed_at"]) == ("2026-11-28T10:00:00+08:00", "2026-11-28T11:05:00+08:00")
-    assert (first["agencies"], first["forwarded_to_done_s"], first["kelurahan"]) == ("damkar, pln", "3780", "Paal IV")
+    assert (first["created_at"], first["closed_at"]) == (
+        "2026-11-28T10:00:00+08:00",
+        "2026-11-28T11:05:00+08:00",
+    )
+    assert (first["agencies"], first["forwarded_to_done_s"], first["kelurahan"]) == (
+        "damkar, pln",
+        "3780",
+        "Paal IV",
+    )
     assert (first["description"], first["caller_phone_masked"], first["caller_name_initial"]) == (
-        "'" + DANGEROUS["description"], "0812-****-7890", "'-.")
-    assert rows[1]["address"] == "'\tJl. Sam Ratulangi" and rows[1]["caller_phone_masked"] == "****4444"
+        "'" + DANGEROUS["description"],
+        "0812-****-7890",
+        "'-.",
+    )
+    assert (
+        rows[1]["address"] == "'\tJl. Sam Ratulangi"
+        and rows[1]["caller_phone_masked"] == "****4444"
+    )
     assert export_rows(any_db, personal=True)[0]["caller_phone"] == "0812-3456-7890"
     assert write_reports_xlsx(any_db, tmp_path / "r.xlsx", ExportFilter(agencies=("pln",))) == 1
 
 
 def test_xlsx_refuses_more_rows_than_a_sheet_holds(
-    db: Database, db_path: Path, clock: MutableClock, tmp_path: Path,
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    db: Database,
+    db_path: Path,
+    clock: MutableClock,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import siaga_tui.cli.export as export_command
 
@@ -366,6 +480,8 @@ def test_xlsx_refuses_more_rows_than_a_sheet_holds(
 def test_stats_export_refuses_report_filters_it_would_ignore(
     db: Database, db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = run(db_path, capsys, "export", str(tmp_path / "s.csv"), "--stats", "--kind", "darurat")
+    code, _, err = run(
+        db_path, capsys, "export", str(tmp_path / "s.csv"), "--stats", "--kind", "darurat"
+    )
     assert code == 2 and "--stats" in err and err.count("\n") == 1
     assert not (tmp_path / "s.csv").exists()

@@ -62,7 +62,10 @@ def bulk_reports(path: Path, count: int) -> None:
 
 def _peak_kib(db_path: Path, out: Path) -> tuple[int, int]:
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(db_path), str(out)], capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", _CHILD, str(db_path), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     rows, peak = done.stdout.split()

@@ -9,11 +9,11 @@ import pytest
 
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import InvalidInput, NotFound, TransitionRefused
+from siaga_tui.core.timeutil import fixed_clock
 from siaga_tui.services import audit
 from siaga_tui.services.calls import CallService
 from siaga_tui.services.handover import HandoverService, outgoing_shift
 from siaga_tui.services.reports import NewReport, ReportService
-from siaga_tui.core.timeutil import fixed_clock
 from tests.conftest import FROZEN_NOW
 
 
@@ -31,7 +31,9 @@ def build_shift(db: Database, clock) -> dict[str, str]:
         clock.now = wita(day, hour, minute)
 
     at(27, 10)  # yesterday: a fallen tree nobody forwarded, and a prank
-    old = desk.create_report(NewReport(category="pohon-tumbang", kelurahan="Bahu", description="pohon"))
+    old = desk.create_report(
+        NewReport(category="pohon-tumbang", kelurahan="Bahu", description="pohon")
+    )
     calls.log_call("iseng")
     at(28, 8)  # a fire, forwarded, acknowledged and done within the shift
     done = desk.create_report(NewReport(category="kebakaran", kelurahan="Bahu", description="api"))
@@ -42,17 +44,26 @@ def build_shift(db: Database, clock) -> dict[str, str]:
     at(28, 8, 30)
     desk.change_status(done.id, "selesai", note="padam")
     at(28, 9, 10)  # a fire not yet forwarded: 3-minute target
-    waiting = desk.create_report(NewReport(category="kebakaran", kelurahan="Malalayang Satu", description="asap"))
+    waiting = desk.create_report(
+        NewReport(category="kebakaran", kelurahan="Malalayang Satu", description="asap")
+    )
     at(28, 9, 15)
     calls.log_call("iseng")
     at(28, 9, 20)
     calls.log_call("hening")
     at(28, 9, 50)  # a fallen tree forwarded, the agency has not confirmed
-    forwarded = desk.create_report(NewReport(category="pohon-tumbang", kelurahan="Bahu", description="dahan"))
+    forwarded = desk.create_report(
+        NewReport(category="pohon-tumbang", kelurahan="Bahu", description="dahan")
+    )
     at(28, 9, 52)
     desk.forward(forwarded.id, "damkar")
     clock.now = FROZEN_NOW  # 10:00 WITA
-    return {"old": old.number, "done": done.number, "waiting": waiting.number, "forwarded": forwarded.number}
+    return {
+        "old": old.number,
+        "done": done.number,
+        "waiting": waiting.number,
+        "forwarded": forwarded.number,
+    }
 
 
 def test_the_outgoing_shift_is_the_running_one_except_in_its_first_hour(clock) -> None:
@@ -70,7 +81,11 @@ def test_handover_summary_on_fixed_data(any_db: Database, clock) -> None:
     numbers = build_shift(any_db, clock)
     summary = HandoverService(any_db, operator="ani", clock=clock).preview()
     assert (summary.start, summary.end) == (wita(28, 7), wita(28, 14))
-    assert [i.number for i in summary.open_items] == [numbers["waiting"], numbers["old"], numbers["forwarded"]]
+    assert [i.number for i in summary.open_items] == [
+        numbers["waiting"],
+        numbers["old"],
+        numbers["forwarded"],
+    ]
     assert summary.open_total == 3
     assert [(i.number, i.overdue, i.late_minutes) for i in summary.overdue] == [
         (numbers["waiting"], "forward", 47),  # 50 min old, target 3 min
@@ -80,7 +95,11 @@ def test_handover_summary_on_fixed_data(any_db: Database, clock) -> None:
         (numbers["forwarded"], "damkar", 8)
     ]
     assert summary.calls_by_disposition == {
-        "laporan": 3, "iseng": 1, "hening": 1, "informasi": 0, "salah_sambung": 0,
+        "laporan": 3,
+        "iseng": 1,
+        "hening": 1,
+        "informasi": 0,
+        "salah_sambung": 0,
     }
     assert summary.reports_by_category == {"kebakaran": 2, "pohon-tumbang": 1}
     assert (summary.reports_filed, summary.reports_closed) == (3, 1)
@@ -110,7 +129,8 @@ def test_create_acknowledge_and_show_again(any_db: Database, clock) -> None:
     assert again.summary == created.summary
     assert again.notes == created.notes
     assert [e.action for e in audit.list_entries(any_db, action="handover.")] == [
-        "handover.created", "handover.acknowledged",
+        "handover.created",
+        "handover.acknowledged",
     ]
     assert audit.verify(any_db).ok
     assert [v.id for v in incoming.latest()] == [created.id]
@@ -125,7 +145,9 @@ def test_handover_errors(any_db: Database, clock) -> None:
     assert caught.value.fields == ["notes"]
 
 
-def cli(url: str, capsys: pytest.CaptureFixture[str], *args: str, operator: str = "ani") -> tuple[int, str, str]:
+def cli(
+    url: str, capsys: pytest.CaptureFixture[str], *args: str, operator: str = "ani"
+) -> tuple[int, str, str]:
     from siaga_tui.cli import main
 
     capsys.readouterr()
@@ -138,7 +160,9 @@ def cli(url: str, capsys: pytest.CaptureFixture[str], *args: str, operator: str 
     return code, out, err
 
 
-def test_cli_handover(any_db_url: str, clock, capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+def test_cli_handover(
+    any_db_url: str, clock, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
     from siaga_tui.core.db import open_database
 
     db = open_database(any_db_url)
@@ -162,7 +186,11 @@ def test_cli_handover(any_db_url: str, clock, capsys: pytest.CaptureFixture[str]
     assert code == 0 and "accepted by budi" in out
     code, out, _ = cli(any_db_url, capsys, "handover", "list", "--json")
     (listed,) = json.loads(out)
-    assert (listed["outgoing"], listed["incoming"], listed["summary"]["open_total"]) == ("ani", "budi", 3)
+    assert (listed["outgoing"], listed["incoming"], listed["summary"]["open_total"]) == (
+        "ani",
+        "budi",
+        3,
+    )
     code, out, _ = cli(any_db_url, capsys, "handover", "show", "1")
     assert code == 0 and "Accepted by budi" in out
     db.dispose()

@@ -25,12 +25,10 @@ MODULES = [
 
 def loaded_in_fresh_interpreter(setup: str, candidates: tuple[str, ...]) -> list[str]:
     """Which of ``candidates`` a fresh interpreter has imported after running ``setup``."""
-    code = (
-        "import sys\n"
-        f"{setup}\n"
-        f"print(','.join(m for m in {candidates!r} if m in sys.modules))\n"
+    code = f"import sys\n{setup}\nprint(','.join(m for m in {candidates!r} if m in sys.modules))\n"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return [name for name in result.stdout.strip().split(",") if name]
 
 
@@ -40,7 +38,8 @@ def test_services_and_cli_do_not_import_textual() -> None:
     import siaga_tui.services
 
     service_modules = [
-        f"siaga_tui.services.{info.name}" for info in pkgutil.iter_modules(siaga_tui.services.__path__)
+        f"siaga_tui.services.{info.name}"
+        for info in pkgutil.iter_modules(siaga_tui.services.__path__)
     ]
     code = (
         "import importlib, sys\n"
@@ -49,7 +48,9 @@ def test_services_and_cli_do_not_import_textual() -> None:
         "leaks = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
         "print(','.join(leaks))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == ""
 
 
@@ -64,7 +65,10 @@ def test_the_console_and_its_queue_load_nothing_the_first_paint_waits_for() -> N
     migrations before the first paint (B1). The models are SQLModel classes, so
     pydantic and SQLModel load, as in B1's baseline app."""
     heavy = (
-        "siaga_tui.services.reports", "siaga_tui.services.calls", "phonenumbers", "alembic",
+        "siaga_tui.services.reports",
+        "siaga_tui.services.calls",
+        "phonenumbers",
+        "alembic",
     )
     setup = "import siaga_tui.cli.console, siaga_tui.app, siaga_tui.screens.queue"
     assert loaded_in_fresh_interpreter(setup, heavy) == []

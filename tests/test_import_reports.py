@@ -34,7 +34,11 @@ def write(tmp_path: Path, text: str, name: str = "old.csv", encoding: str = "utf
 def report_facts(db: Database) -> list[tuple[object, ...]]:
     """What must survive the round trip, report by report."""
     with db.read() as conn:
-        rows = conn.execute(sa.select(REPORT).order_by(REPORT.c.created_at, REPORT.c.id)).mappings().all()
+        rows = (
+            conn.execute(sa.select(REPORT).order_by(REPORT.c.created_at, REPORT.c.id))
+            .mappings()
+            .all()
+        )
         agencies = {
             r["id"]: [a for (a,) in conn.execute(
                 sa.select(REFERRAL.c.agency).where(REFERRAL.c.report_id == r["id"]).order_by(REFERRAL.c.id))]
@@ -64,11 +68,18 @@ def export_file(db: Database, path: Path, *, excel: bool = False, personal: bool
 
 
 @pytest.mark.parametrize("excel", [False, True])
-def test_round_trip_through_the_export(db: Database, clock: MutableClock, tmp_path: Path, excel: bool) -> None:
+def test_round_trip_through_the_export(
+    db: Database, clock: MutableClock, tmp_path: Path, excel: bool
+) -> None:
     numbers = file_reports(db, clock)
     service = ReportService(db, operator="ani", clock=clock)
     copy = service.create_report(
-        NewReport(category="kebakaran", kelurahan="Paal 4", description="'Asap' kata pelapor", phone="0812-3456-7890")
+        NewReport(
+            category="kebakaran",
+            kelurahan="Paal 4",
+            description="'Asap' kata pelapor",
+            phone="0812-3456-7890",
+        )
     )
     clock.advance(minutes=1)
     service.mark_duplicate(copy.id, numbers[0])
@@ -82,12 +93,18 @@ def test_round_trip_through_the_export(db: Database, clock: MutableClock, tmp_pa
         assert (result.layout, result.added, result.already, result.bad) == ("export", 4, 0, ())
         assert report_facts(fresh) == report_facts(db)
         with fresh.read() as conn:
-            keys = [k for (k,) in conn.execute(sa.select(REPORT.c.import_key).order_by(REPORT.c.id))]
+            keys = [
+                k for (k,) in conn.execute(sa.select(REPORT.c.import_key).order_by(REPORT.c.id))
+            ]
             assert keys == [*numbers, "112-2026-000004"]
             # The history is the service's: every report's events replay to its row.
             for row in conn.execute(sa.select(REPORT)).mappings():
-                events = [(e.kind, e.at, e.details) for e in conn.execute(
-                    sa.select(EVENT).where(EVENT.c.report_id == row["id"]).order_by(EVENT.c.id))]
+                events = [
+                    (e.kind, e.at, e.details)
+                    for e in conn.execute(
+                        sa.select(EVENT).where(EVENT.c.report_id == row["id"]).order_by(EVENT.c.id)
+                    )
+                ]
                 state = replay(events)
                 assert state.status == row["status"] and len(events) == row["version"]
         again = importer(fresh, clock).run(path)
@@ -96,33 +113,45 @@ def test_round_trip_through_the_export(db: Database, clock: MutableClock, tmp_pa
         fresh.dispose()
 
 
-def test_masked_export_imports_without_personal_data(db: Database, clock: MutableClock, tmp_path: Path) -> None:
+def test_masked_export_imports_without_personal_data(
+    db: Database, clock: MutableClock, tmp_path: Path
+) -> None:
     file_reports(db, clock)
     path = export_file(db, tmp_path / "masked.csv", personal=False)
     fresh = open_database(tmp_path / "fresh.db")
     try:
         assert importer(fresh, clock).run(path).added == 3
         with fresh.read() as conn:
-            assert conn.execute(sa.select(REPORT.c.caller_phone, REPORT.c.caller_name).distinct()).all() == [(None, None)]
+            assert conn.execute(
+                sa.select(REPORT.c.caller_phone, REPORT.c.caller_name).distinct()
+            ).all() == [(None, None)]
     finally:
         fresh.dispose()
 
 
-def test_minimal_layout_imports_and_closes_with_a_note(db: Database, clock: MutableClock, tmp_path: Path) -> None:
+def test_minimal_layout_imports_and_closes_with_a_note(
+    db: Database, clock: MutableClock, tmp_path: Path
+) -> None:
     path = write(
         tmp_path,
         f"{HEADER}\n"
         "2019-03-01,kebakaran,Paal 4,Rumah terbakar,selesai\n"
         "02/03/2019,Air Bersih,Tumumpa I,Air mati,ditangani\n"
         "2019-03-03,71.71.10.1001,71.71.10.1001,Tiang miring,menunggu\n".replace(
-            "71.71.10.1001,71.71.10.1001", "kelistrikan,71.71.10.1001"),
+            "71.71.10.1001,71.71.10.1001", "kelistrikan,71.71.10.1001"
+        ),
     )
     result = importer(db, clock).run(path)
     assert (result.layout, result.added, result.bad) == ("minimal", 3, ())
     with db.read() as conn:
         rows = conn.execute(sa.select(REPORT).order_by(REPORT.c.created_at)).mappings().all()
-        notes = [e.details.get("note") for e in conn.execute(sa.select(EVENT).where(EVENT.c.kind == "status_changed"))]
-        agency = conn.execute(sa.select(REFERRAL.c.agency).where(REFERRAL.c.report_id == rows[1]["id"])).scalar()
+        notes = [
+            e.details.get("note")
+            for e in conn.execute(sa.select(EVENT).where(EVENT.c.kind == "status_changed"))
+        ]
+        agency = conn.execute(
+            sa.select(REFERRAL.c.agency).where(REFERRAL.c.report_id == rows[1]["id"])
+        ).scalar()
     assert [r["status"] for r in rows] == ["selesai", "ditangani", "menunggu"]
     assert rows[0]["created_at"] == datetime(2019, 2, 28, 16, 0, tzinfo=UTC)  # 1 March 00:00 WITA
     assert rows[1]["category"] == "air-bersih" and rows[2]["kelurahan_code"] == "71.71.10.1001"
@@ -131,8 +160,13 @@ def test_minimal_layout_imports_and_closes_with_a_note(db: Database, clock: Muta
     assert [r["number"] for r in rows] == ["112-2019-000001", "112-2019-000002", "112-2019-000003"]
 
 
-def test_importing_twice_adds_nothing_but_keeps_identical_rows(db: Database, clock: MutableClock, tmp_path: Path) -> None:
-    path = write(tmp_path, f"{HEADER}\n2019-03-01,kebakaran,Bahu,Asap,menunggu\n2019-03-01,kebakaran,Bahu,Asap,menunggu\n")
+def test_importing_twice_adds_nothing_but_keeps_identical_rows(
+    db: Database, clock: MutableClock, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        f"{HEADER}\n2019-03-01,kebakaran,Bahu,Asap,menunggu\n2019-03-01,kebakaran,Bahu,Asap,menunggu\n",
+    )
     assert importer(db, clock).run(path).added == 2  # two callers, two reports
     second = importer(db, clock).run(path)
     assert (second.added, second.already) == (0, 2)
@@ -168,13 +202,17 @@ def test_every_bad_row_is_named_with_its_line(
         assert conn.execute(sa.select(sa.func.count()).select_from(REPORT)).scalar() == 0
 
 
-def test_several_errors_in_one_row_are_all_named(db: Database, clock: MutableClock, tmp_path: Path) -> None:
+def test_several_errors_in_one_row_are_all_named(
+    db: Database, clock: MutableClock, tmp_path: Path
+) -> None:
     path = write(tmp_path, f"{HEADER}\n2019-02-30,gempa,Bahu,Asap,hilang\n")
     (bad,) = importer(db, clock).run(path).bad
     assert [e.field for e in bad.errors] == ["date", "category", "status"]
 
 
-def test_skip_bad_writes_the_good_rows_and_lists_the_bad(db: Database, clock: MutableClock, tmp_path: Path) -> None:
+def test_skip_bad_writes_the_good_rows_and_lists_the_bad(
+    db: Database, clock: MutableClock, tmp_path: Path
+) -> None:
     path = write(
         tmp_path,
         f"{HEADER}\n2019-03-01,kebakaran,Bahu,Satu,menunggu\n2019-02-30,kebakaran,Bahu,Dua,menunggu\n"
@@ -196,11 +234,19 @@ def test_header_problems_name_the_column(db: Database, clock: MutableClock, tmp_
         assert column in caught.value.message("en")
 
 
-def test_reordered_columns_and_indonesian_headers_are_read_by_name(db: Database, clock: MutableClock, tmp_path: Path) -> None:
-    path = write(tmp_path, "status;Keterangan;Kategori;kelurahan;Tanggal\nselesai;Asap;kebakaran;Bahu;01/03/2019\n")
+def test_reordered_columns_and_indonesian_headers_are_read_by_name(
+    db: Database, clock: MutableClock, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "status;Keterangan;Kategori;kelurahan;Tanggal\nselesai;Asap;kebakaran;Bahu;01/03/2019\n",
+    )
     assert importer(db, clock).run(path).added == 1
     with db.read() as conn:
-        assert conn.execute(sa.select(REPORT.c.description, REPORT.c.status)).one() == ("Asap", "selesai")
+        assert conn.execute(sa.select(REPORT.c.description, REPORT.c.status)).one() == (
+            "Asap",
+            "selesai",
+        )
 
 
 def test_encodings(db: Database, clock: MutableClock, tmp_path: Path) -> None:
@@ -221,10 +267,14 @@ def test_encodings(db: Database, clock: MutableClock, tmp_path: Path) -> None:
         importer(db, clock).run(bare)
     with db.read() as conn:
         assert sorted(d for (d,) in conn.execute(sa.select(REPORT.c.description))) == [
-            "Api di rumah Pak Josè", "Api di rumah Pak José"]
+            "Api di rumah Pak Josè",
+            "Api di rumah Pak José",
+        ]
 
 
-def test_export_rows_with_an_impossible_lifecycle_are_refused(db: Database, clock: MutableClock, tmp_path: Path) -> None:
+def test_export_rows_with_an_impossible_lifecycle_are_refused(
+    db: Database, clock: MutableClock, tmp_path: Path
+) -> None:
     file_reports(db, clock)
     path = export_file(db, tmp_path / "e.csv")
     text = path.read_text(encoding="utf-8").replace(",ditangani,", ",menunggu,")
@@ -246,7 +296,10 @@ def test_cli_import(db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture
             code = int(exit_.code or 0)
         return (code, *capsys.readouterr())
 
-    bad = write(tmp_path, f"{HEADER}\n2019-03-01,kebakaran,Bahu,Asap,menunggu\n2019-02-30,kebakaran,Bunaken,Asap,menunggu\n")
+    bad = write(
+        tmp_path,
+        f"{HEADER}\n2019-03-01,kebakaran,Bahu,Asap,menunggu\n2019-02-30,kebakaran,Bunaken,Asap,menunggu\n",
+    )
     code, out, err = run("import", str(bad))
     assert code == 2 and "nothing was written" in err
     assert "line 3: date: invalid date: 2019-02-30" in err
@@ -259,12 +312,18 @@ def test_cli_import(db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     assert code == 2 and "does not exist" in err
 
 
-def test_a_row_the_service_refuses_while_writing(db: Database, clock: MutableClock, tmp_path: Path) -> None:
+def test_a_row_the_service_refuses_while_writing(
+    db: Database, clock: MutableClock, tmp_path: Path
+) -> None:
     numbers = file_reports(db, clock)
     text = export_file(db, tmp_path / "e.csv").read_text(encoding="utf-8")
     lines = text.splitlines(keepends=True)
     # The first report "a duplicate of itself": only the service, while writing, can tell.
-    lines[1] = lines[1].replace(",selesai,", ",selesai,").replace(",'@SUM(1),,", f",'@SUM(1),{numbers[0]},")
+    lines[1] = (
+        lines[1]
+        .replace(",selesai,", ",selesai,")
+        .replace(",'@SUM(1),,", f",'@SUM(1),{numbers[0]},")
+    )
     edited = write(tmp_path, "".join(lines), "self.csv")
     fresh = open_database(tmp_path / "fresh.db")
     try:
@@ -277,7 +336,9 @@ def test_a_row_the_service_refuses_while_writing(db: Database, clock: MutableClo
         fresh.dispose()
 
 
-def test_import_on_both_engines(any_db: Database, db: Database, clock: MutableClock, tmp_path: Path) -> None:
+def test_import_on_both_engines(
+    any_db: Database, db: Database, clock: MutableClock, tmp_path: Path
+) -> None:
     file_reports(db, clock)
     with db.write() as conn:  # what the sanitiser keeps (see the round trip above)
         conn.execute(sa.update(REPORT).values(address=sa.func.ltrim(REPORT.c.address, "\t\r")))

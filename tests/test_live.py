@@ -46,7 +46,9 @@ class ScriptedSignal:
         self.closed = True
 
 
-def watch(script: Iterable[Hashable | SiagaError]) -> tuple[list[SiagaError | None], ScriptedSignal]:
+def watch(
+    script: Iterable[Hashable | SiagaError],
+) -> tuple[list[SiagaError | None], ScriptedSignal]:
     """Run a watch over ``script`` until it is used up; what it woke the listener with."""
     signal = ScriptedSignal(script)
     woken: list[SiagaError | None] = []
@@ -132,9 +134,24 @@ def test_the_sqlite_signal_sees_another_process(db: Database, db_path: Path) -> 
     try:
         before = signal.read()
         done = subprocess.run(
-            [sys.executable, "-m", "siaga_tui", "--db", str(db_path), "add",
-             "-c", "kebakaran", "-k", "paal 4", "-d", "Gudang terbakar"],
-            capture_output=True, text=True, env={**os.environ, "SIAGA112_OPERATOR": "Proses Lain"}, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "siaga_tui",
+                "--db",
+                str(db_path),
+                "add",
+                "-c",
+                "kebakaran",
+                "-k",
+                "paal 4",
+                "-d",
+                "Gudang terbakar",
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "SIAGA112_OPERATOR": "Proses Lain"},
+            timeout=60,
         )
         assert done.returncode == 0, done.stderr
         assert signal.read() != before
@@ -142,7 +159,9 @@ def test_the_sqlite_signal_sees_another_process(db: Database, db_path: Path) -> 
         signal.close()
 
 
-def test_a_database_file_that_is_gone_is_a_storage_error_not_a_new_file(db: Database, db_path: Path) -> None:
+def test_a_database_file_that_is_gone_is_a_storage_error_not_a_new_file(
+    db: Database, db_path: Path
+) -> None:
     signal = ChangeSignal(db)
     db.dispose()
     moved = db_path.with_name("elsewhere.db")

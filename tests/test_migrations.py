@@ -40,7 +40,9 @@ def test_upgrade_from_every_revision_keeps_rows(tmp_path: Path) -> None:
         migrate.upgrade(db)
         assert current_revision(db) == SCHEMA_HEAD
         with db.read() as conn:
-            assert conn.exec_driver_sql("SELECT last_value FROM report_number_sequence").scalar() == 41
+            assert (
+                conn.exec_driver_sql("SELECT last_value FROM report_number_sequence").scalar() == 41
+            )
         db.dispose()
 
 

@@ -53,7 +53,9 @@ def actions(db: Database) -> list[str]:
     return [entry.action for entry in audit.list_entries(db)]
 
 
-def test_passwords_are_stored_only_as_argon2_hashes(accounts: OperatorService, any_db: Database) -> None:
+def test_passwords_are_stored_only_as_argon2_hashes(
+    accounts: OperatorService, any_db: Database
+) -> None:
     with any_db.read() as conn:
         stored = list(conn.execute(sa.select(OPERATOR.c.password_hash)).scalars())
     assert all(h.startswith("$argon2id$") and PASSWORD not in h for h in stored)
@@ -188,13 +190,18 @@ def test_unknown_role_with_accounts_is_treated_as_an_operator(
 
 def test_single_user_mode_allows_everything(any_db: Database, clock) -> None:
     report_id = closed_report(any_db, clock)
-    assert ReportService(any_db, operator="budi", clock=clock).reopen(report_id, "alasan") == "menunggu"
+    assert (
+        ReportService(any_db, operator="budi", clock=clock).reopen(report_id, "alasan")
+        == "menunggu"
+    )
     check_permission(any_db, operator="budi", role=None, permission=Permission.EXPORT_PERSONAL_DATA)
 
 
 def test_operator_may_not_export_personal_data(accounts: OperatorService, any_db: Database) -> None:
     with pytest.raises(PermissionDenied) as caught:
-        check_permission(any_db, operator="budi", role="operator", permission=Permission.EXPORT_PERSONAL_DATA)
+        check_permission(
+            any_db, operator="budi", role="operator", permission=Permission.EXPORT_PERSONAL_DATA
+        )
     assert caught.value.key == "acct_denied_export_personal_data"
     assert audit.list_entries(any_db)[-1].details["permission"] == "export_personal_data"
 
@@ -236,13 +243,16 @@ def test_account_changes_are_in_the_audit_log(accounts: OperatorService, any_db:
 class Cli:
     """Runs ``siaga112`` in-process with stdin and the password environment given."""
 
-    def __init__(self, url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(
+        self, url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         self.url = url
         self.capsys = capsys
         self.monkeypatch = monkeypatch
 
-    def __call__(self, *args: str, operator: str = "sari", password: str | None = PASSWORD,
-                 stdin: str = "") -> tuple[int, str, str]:
+    def __call__(
+        self, *args: str, operator: str = "sari", password: str | None = PASSWORD, stdin: str = ""
+    ) -> tuple[int, str, str]:
         import io
 
         from siaga_tui.cli import main
@@ -263,28 +273,47 @@ class Cli:
 
 
 @pytest.fixture
-def cli(any_db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+def cli(
+    any_db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Cli:
     return Cli(any_db_url, capsys, monkeypatch)
 
 
 def test_cli_accounts_from_the_first_supervisor_on(cli: Cli) -> None:
     code, out, _ = cli("operator", "list")
     assert code == 0 and "single-user" in out
-    code, _, err = cli("operator", "add", "budi", "--name", "Budi", "--password-stdin", stdin=PASSWORD + "\n")
+    code, _, err = cli(
+        "operator", "add", "budi", "--name", "Budi", "--password-stdin", stdin=PASSWORD + "\n"
+    )
     assert code == 2 and "first account must be a supervisor" in err
     code, out, _ = cli(
-        "operator", "add", "sari", "--name", "Sari", "--role", "supervisor", "--password-stdin",
-        stdin=PASSWORD + "\n", password=None,
+        "operator",
+        "add",
+        "sari",
+        "--name",
+        "Sari",
+        "--role",
+        "supervisor",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+        password=None,
     )
     assert code == 0 and "sari" in out
     code, out, err = cli(
-        "operator", "add", "budi", "--name", "Budi Santoso", "--password-stdin", stdin="budi-sandi-1\n"
+        "operator",
+        "add",
+        "budi",
+        "--name",
+        "Budi Santoso",
+        "--password-stdin",
+        stdin="budi-sandi-1\n",
     )
     assert code == 0, err
     code, out, _ = cli("operator", "list", "--json")
     listed = json.loads(out)
     assert [(a["username"], a["role"], a["active"]) for a in listed] == [
-        ("budi", "operator", True), ("sari", "supervisor", True),
+        ("budi", "operator", True),
+        ("sari", "supervisor", True),
     ]
     assert "hash" not in out and PASSWORD not in out
     # An operator may not manage accounts: refused, recorded, one line.
@@ -296,8 +325,15 @@ def test_cli_accounts_from_the_first_supervisor_on(cli: Cli) -> None:
     # No password and no terminal: told how to give one.
     code, _, err = cli("operator", "disable", "budi", password=None)
     assert code == 2 and "SIAGA112_PASSWORD" in err
-    code, out, _ = cli("operator", "passwd", "budi", "--password-stdin", stdin="budi-sandi-2\n",
-                       operator="budi", password="budi-sandi-1")
+    code, out, _ = cli(
+        "operator",
+        "passwd",
+        "budi",
+        "--password-stdin",
+        stdin="budi-sandi-2\n",
+        operator="budi",
+        password="budi-sandi-1",
+    )
     assert code == 0 and "budi" in out
     code, out, _ = cli("operator", "disable", "budi")
     assert code == 0
@@ -305,7 +341,9 @@ def test_cli_accounts_from_the_first_supervisor_on(cli: Cli) -> None:
     assert "disabled" in out
 
 
-def test_cli_reopen_needs_a_supervisor_once_accounts_exist(cli: Cli, any_db_url: str, clock) -> None:
+def test_cli_reopen_needs_a_supervisor_once_accounts_exist(
+    cli: Cli, any_db_url: str, clock
+) -> None:
     from siaga_tui.core.db import open_database
 
     db = open_database(any_db_url)
@@ -314,15 +352,19 @@ def test_cli_reopen_needs_a_supervisor_once_accounts_exist(cli: Cli, any_db_url:
     service = OperatorService(db, clock=clock)
     service.add("sari", "Sari", "supervisor", PASSWORD)
     service.add("budi", "Budi", "operator", "budi-sandi-1", by=Actor("sari", "Sari", "supervisor"))
-    code, _, err = cli("reopen", number, "--reason", "salah tutup", operator="budi", password="budi-sandi-1")
+    code, _, err = cli(
+        "reopen", number, "--reason", "salah tutup", operator="budi", password="budi-sandi-1"
+    )
     assert code == 2 and "Only a supervisor may reopen" in err
     assert audit.list_entries(db)[-1].action == audit.Action.REFUSED
-    code, out, err = cli("reopen", number, "--reason", "salah tutup")
+    code, _out, err = cli("reopen", number, "--reason", "salah tutup")
     assert code == 0, err
     db.dispose()
 
 
-def test_cli_personal_data_export_needs_a_supervisor(cli: Cli, any_db_url: str, clock, tmp_path) -> None:
+def test_cli_personal_data_export_needs_a_supervisor(
+    cli: Cli, any_db_url: str, clock, tmp_path
+) -> None:
     from siaga_tui.core.db import open_database
 
     db = open_database(any_db_url)
@@ -331,15 +373,21 @@ def test_cli_personal_data_export_needs_a_supervisor(cli: Cli, any_db_url: str, 
     service.add("sari", "Sari", "supervisor", PASSWORD)
     service.add("budi", "Budi", "operator", "budi-sandi-1", by=Actor("sari", "Sari", "supervisor"))
     target = tmp_path / "pribadi.csv"
-    code, _, err = cli("export", str(target), "--include-personal-data", operator="budi", password="budi-sandi-1")
+    code, _, err = cli(
+        "export", str(target), "--include-personal-data", operator="budi", password="budi-sandi-1"
+    )
     assert code == 2 and "Only a supervisor may export" in err
     assert not target.exists()
     refusal = audit.list_entries(db)[-1]
     assert (refusal.action, refusal.operator, refusal.details["permission"]) == (
-        audit.Action.REFUSED, "budi", "export_personal_data",
+        audit.Action.REFUSED,
+        "budi",
+        "export_personal_data",
     )
     # Masked exports stay open to every signed-in operator.
-    code, _, err = cli("export", str(tmp_path / "masked.csv"), operator="budi", password="budi-sandi-1")
+    code, _, err = cli(
+        "export", str(tmp_path / "masked.csv"), operator="budi", password="budi-sandi-1"
+    )
     assert code == 0, err
     code, _, err = cli("export", str(target), "--include-personal-data")
     assert code == 0, err

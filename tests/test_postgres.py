@@ -35,7 +35,9 @@ def test_upgrade_from_every_revision_keeps_rows(pg_url: str) -> None:
     db = open_database(pg_url, migrate=False)
     migrate.upgrade(db, "0001")
     with db.write() as conn:
-        conn.exec_driver_sql("INSERT INTO report_number_sequence (year, last_value) VALUES (2019, 41)")
+        conn.exec_driver_sql(
+            "INSERT INTO report_number_sequence (year, last_value) VALUES (2019, 41)"
+        )
     migrate.upgrade(db)
     assert current_revision(db) == SCHEMA_HEAD
     with db.read() as conn:
@@ -66,19 +68,20 @@ def test_times_are_aware_utc_with_microseconds(migrated_pg_url: str) -> None:
     assert detail.summary.created_at == moment
     assert detail.summary.created_at.tzinfo == UTC
     assert saved.number == "112-2026-000001"
-    with pytest.raises(sa.exc.StatementError):
-        with db.write() as conn:
-            conn.execute(sa.update(REPORT).values(updated_at=datetime(2026, 1, 1)))
+    with pytest.raises(sa.exc.StatementError), db.write() as conn:
+        conn.execute(sa.update(REPORT).values(updated_at=datetime(2026, 1, 1)))
     db.dispose()
 
 
 def test_event_details_keep_unicode_and_nesting(migrated_pg_url: str) -> None:
     db = open_database(migrated_pg_url)
     desk = ReportService(db, operator="ani")
-    text = "Kebakaran di Jl. Sam Ratulangi \u2014 \"asap\" \U0001f525 \u00e9\u00e8"
+    text = 'Kebakaran di Jl. Sam Ratulangi \u2014 "asap" \U0001f525 \u00e9\u00e8'
     saved = desk.create_report(NewReport(category="kebakaran", kelurahan="Bahu", description=text))
     with db.read() as conn:
-        details = conn.execute(sa.select(EVENT.c.details).where(EVENT.c.report_id == saved.id)).scalar_one()
+        details = conn.execute(
+            sa.select(EVENT.c.details).where(EVENT.c.report_id == saved.id)
+        ).scalar_one()
     assert details["description"] == text
     assert details["call_id"] >= 1
     db.dispose()
@@ -86,7 +89,9 @@ def test_event_details_keep_unicode_and_nesting(migrated_pg_url: str) -> None:
 
 def test_numbers_count_per_year_through_the_upsert(migrated_pg_url: str) -> None:
     db = open_database(migrated_pg_url)
-    moments = iter([datetime(2026, 12, 31, 15, 59, tzinfo=UTC), datetime(2026, 12, 31, 16, 0, tzinfo=UTC)])
+    moments = iter(
+        [datetime(2026, 12, 31, 15, 59, tzinfo=UTC), datetime(2026, 12, 31, 16, 0, tzinfo=UTC)]
+    )
     desk = ReportService(db, operator="ani", clock=lambda: next(moments))
     first = desk.create_report(NewReport(category="kebakaran", kelurahan="Bahu", description="a"))
     second = desk.create_report(NewReport(category="kebakaran", kelurahan="Bahu", description="b"))
@@ -130,8 +135,14 @@ def file_some_reports(db_url: str) -> None:
     clock = MutableClock(FROZEN_NOW - timedelta(days=3))  # the import refuses future dates
     desk = ReportService(db, operator="ani", clock=clock)
     fire = desk.create_report(
-        NewReport(category="kebakaran", kelurahan="Bahu", description="Rumah terbakar, \"asap\" tebal",
-                  phone="0812-3456-7890", caller_name="Budi Santoso", address="Jl. Sam Ratulangi 5")
+        NewReport(
+            category="kebakaran",
+            kelurahan="Bahu",
+            description='Rumah terbakar, "asap" tebal',
+            phone="0812-3456-7890",
+            caller_name="Budi Santoso",
+            address="Jl. Sam Ratulangi 5",
+        )
     )
     clock.advance(minutes=2)
     referral = desk.forward(fire.id, "damkar")
@@ -140,11 +151,18 @@ def file_some_reports(db_url: str) -> None:
     clock.advance(minutes=40)
     desk.change_status(fire.id, "selesai", note="Padam")
     again = desk.create_report(
-        NewReport(category="kebakaran", kelurahan="Bahu", description="=1+2 asap lagi", phone="+62 811 430 112")
+        NewReport(
+            category="kebakaran",
+            kelurahan="Bahu",
+            description="=1+2 asap lagi",
+            phone="+62 811 430 112",
+        )
     )
     desk.mark_duplicate(again.id, fire.number)
     clock.advance(hours=30)
-    desk.create_report(NewReport(category="pohon-tumbang", kelurahan="Malalayang Satu", description="dahan"))
+    desk.create_report(
+        NewReport(category="pohon-tumbang", kelurahan="Malalayang Satu", description="dahan")
+    )
     db.dispose()
 
 
@@ -157,8 +175,12 @@ def export_bytes(db_url: str, folder, name: str, *extra: str) -> bytes:
     return target.read_bytes()
 
 
-@pytest.mark.parametrize("flags", [(), ("--include-personal-data",), ("--excel",), ("--stats", "--year", "2026")])
-def test_exports_are_identical_on_both_engines(db_path, migrated_pg_url: str, tmp_path, flags) -> None:
+@pytest.mark.parametrize(
+    "flags", [(), ("--include-personal-data",), ("--excel",), ("--stats", "--year", "2026")]
+)
+def test_exports_are_identical_on_both_engines(
+    db_path, migrated_pg_url: str, tmp_path, flags
+) -> None:
     open_database(db_path).dispose()
     for url in (str(db_path), migrated_pg_url):
         file_some_reports(url)
@@ -168,13 +190,26 @@ def test_exports_are_identical_on_both_engines(db_path, migrated_pg_url: str, tm
     assert from_postgres == from_sqlite
 
 
-def test_an_export_imported_on_the_other_engine_exports_the_same(db_path, migrated_pg_url: str, tmp_path) -> None:
+def test_an_export_imported_on_the_other_engine_exports_the_same(
+    db_path, migrated_pg_url: str, tmp_path
+) -> None:
     open_database(db_path).dispose()
     file_some_reports(str(db_path))
     original = export_bytes(str(db_path), tmp_path, "original.csv", "--include-personal-data")
     for _ in range(2):  # the second import adds nothing
         try:
-            main(["--db", migrated_pg_url, "--lang", "en", "--operator", "sari", "import", str(tmp_path / "original.csv")])
+            main(
+                [
+                    "--db",
+                    migrated_pg_url,
+                    "--lang",
+                    "en",
+                    "--operator",
+                    "sari",
+                    "import",
+                    str(tmp_path / "original.csv"),
+                ]
+            )
         except SystemExit as exit_:
             assert not exit_.code
     copied = export_bytes(migrated_pg_url, tmp_path, "copied.csv", "--include-personal-data")

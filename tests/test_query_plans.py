@@ -21,7 +21,10 @@ def plan(db: Database, query: sa.Select) -> str:
     """The plan of the query as the program sends it: with bound parameters, not literals."""
     compiled = query.compile(dialect=sqlite.dialect())
     with db.read() as conn:
-        rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", tuple(compiled.params[name] for name in compiled.positiontup or ())).all()
+        rows = conn.exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {compiled}",
+            tuple(compiled.params[name] for name in compiled.positiontup or ()),
+        ).all()
     return "\n".join(str(row[-1]) for row in rows)
 
 
@@ -44,13 +47,27 @@ def test_queue_count_uses_the_partial_open_index(db: Database) -> None:
 
 
 def test_change_check_is_a_primary_key_range(db: Database) -> None:
-    text = plan(db, sa.select(EVENT.c.id, EVENT.c.report_id).where(EVENT.c.id > 5).order_by(EVENT.c.id))
-    assert "INTEGER PRIMARY KEY" in text and "SCAN" not in text.replace("SCAN report_event USING INTEGER PRIMARY KEY", "")
+    text = plan(
+        db, sa.select(EVENT.c.id, EVENT.c.report_id).where(EVENT.c.id > 5).order_by(EVENT.c.id)
+    )
+    assert "INTEGER PRIMARY KEY" in text and "SCAN" not in text.replace(
+        "SCAN report_event USING INTEGER PRIMARY KEY", ""
+    )
 
 
 def test_caller_history_uses_phone_indexes(db: Database) -> None:
-    calls = plan(db, sa.select(CALL).where(CALL.c.caller_phone == "+6281234567890").order_by(CALL.c.answered_at.desc()))
-    reports = plan(db, sa.select(REPORT.c.id).where(REPORT.c.caller_phone == "+6281234567890").order_by(REPORT.c.created_at.desc()))
+    calls = plan(
+        db,
+        sa.select(CALL)
+        .where(CALL.c.caller_phone == "+6281234567890")
+        .order_by(CALL.c.answered_at.desc()),
+    )
+    reports = plan(
+        db,
+        sa.select(REPORT.c.id)
+        .where(REPORT.c.caller_phone == "+6281234567890")
+        .order_by(REPORT.c.created_at.desc()),
+    )
     assert "ix_call_phone" in calls
     assert "ix_report_caller_phone" in reports
 
@@ -65,7 +82,9 @@ def test_duplicate_check_uses_place_and_category(db: Database) -> None:
 
 
 def test_statistics_group_by_is_covered(db: Database) -> None:
-    all_time = sa.select(REPORT.c.category, REPORT.c.status, sa.func.count()).group_by(REPORT.c.category, REPORT.c.status)
+    all_time = sa.select(REPORT.c.category, REPORT.c.status, sa.func.count()).group_by(
+        REPORT.c.category, REPORT.c.status
+    )
     assert "COVERING INDEX ix_report_category_status" in plan(db, all_time)
     period = (
         sa.select(REPORT.c.kind, REPORT.c.category, REPORT.c.status, sa.func.count())

@@ -32,11 +32,18 @@ def test_a_driver_insert_stores_exactly_what_core_stores(any_db: Database, clock
     )
     at = datetime(2026, 11, 28, 9, 30, 15, 123456, tzinfo=WITA)
     call = {
-        "answered_at": at, "caller_phone": "+6281234567890", "disposition": "laporan",
-        "operator": "budi", "note": "Bau asap, lantai 2 — ½ jam", "report_id": report.id,
+        "answered_at": at,
+        "caller_phone": "+6281234567890",
+        "disposition": "laporan",
+        "operator": "budi",
+        "note": "Bau asap, lantai 2 — ½ jam",
+        "report_id": report.id,
     }
     event = {
-        "report_id": report.id, "at": at, "operator": "budi", "kind": "note_added",
+        "report_id": report.id,
+        "at": at,
+        "operator": "budi",
+        "kind": "note_added",
         "details": {"number": "112-2026-000001", "priority": 1, "nested": {"ok": [1, None]}},
     }
     with any_db.write() as conn:
@@ -67,10 +74,20 @@ def test_driver_errors_are_raised_as_sqlalchemy_errors(any_db: Database, clock) 
         NewReport(category="kebakaran", kelurahan="Bahu", description="Rumah terbakar")
     )
     head = audit.audit_head(any_db)
-    again = DriverStatement(sa.insert(audit.AUDIT), ["id", "at", "operator", "action", "subject",
-                                                     "details", "prev_hash", "hash"])
-    entry = {"id": head.id, "at": clock(), "operator": "x", "action": "a", "subject": "",
-             "details": {}, "prev_hash": audit.GENESIS, "hash": "f" * 64}
+    again = DriverStatement(
+        sa.insert(audit.AUDIT),
+        ["id", "at", "operator", "action", "subject", "details", "prev_hash", "hash"],
+    )
+    entry = {
+        "id": head.id,
+        "at": clock(),
+        "operator": "x",
+        "action": "a",
+        "subject": "",
+        "details": {},
+        "prev_hash": audit.GENESIS,
+        "hash": "f" * 64,
+    }
     with pytest.raises(sa.exc.IntegrityError), any_db.write() as conn:
         again.execute(conn, entry)
     # The failed transaction is gone, the connection is usable, the chain is whole.
@@ -96,12 +113,25 @@ def test_a_storage_failure_on_the_driver_path_reads_as_one(db: Database, clock) 
 )
 def test_hashes_are_sha256_of_the_canonical_text(details: dict) -> None:
     at = datetime(2026, 11, 28, 10, 0, 0, 5, tzinfo=WITA)
-    entry = {"id": 9, "at": at, "operator": "budi", "action": "report.created",
-             "subject": "112-2026-000009", "details": details, "prev_hash": audit.GENESIS}
+    entry = {
+        "id": 9,
+        "at": at,
+        "operator": "budi",
+        "action": "report.created",
+        "subject": "112-2026-000009",
+        "details": details,
+        "prev_hash": audit.GENESIS,
+    }
     expected = audit.canonical({**entry, "details": details})
     assert audit.entry_hash(entry) == hashlib.sha256(expected.encode("utf-8")).hexdigest()
-    event = {"id": 4, "report_id": 3, "kind": "created", "operator": "budi", "at": at,
-             "details": details}
+    event = {
+        "id": 4,
+        "report_id": 3,
+        "kind": "created",
+        "operator": "budi",
+        "at": at,
+        "details": details,
+    }
     expected = audit.canonical(event)
     assert audit.event_digest(event) == hashlib.sha256(expected.encode("utf-8")).hexdigest()
     assert entry["at"] is at and event["at"] is at  # the caller's mapping is left alone

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 import sqlalchemy as sa
 
@@ -39,20 +37,22 @@ def calls(db: Database, clock) -> CallService:
 
 
 def fire(**overrides: object) -> NewReport:
-    values: dict[str, object] = dict(
-        category="kebakaran",
-        kelurahan="Paal IV",
-        description="Rumah terbakar dekat pasar",
-        phone="0812-3456-7890",
-        address="Jl. Babe Palar",
-    )
+    values: dict[str, object] = {
+        "category": "kebakaran",
+        "kelurahan": "Paal IV",
+        "description": "Rumah terbakar dekat pasar",
+        "phone": "0812-3456-7890",
+        "address": "Jl. Babe Palar",
+    }
     values.update(overrides)
     return NewReport(**values)  # type: ignore[arg-type]
 
 
 def stored(db: Database, report_id: int) -> dict:
     with db.read() as conn:
-        return dict(conn.execute(sa.select(REPORT).where(REPORT.c.id == report_id)).mappings().one())
+        return dict(
+            conn.execute(sa.select(REPORT).where(REPORT.c.id == report_id)).mappings().one()
+        )
 
 
 def events_of(db: Database, report_id: int) -> list:
@@ -78,7 +78,9 @@ def assert_replay_matches(db: Database, report_id: int) -> None:
 # --- Filing --------------------------------------------------------------------------
 
 
-def test_create_report_stores_clean_fields_a_call_and_one_event(reports: ReportService, db: Database) -> None:
+def test_create_report_stores_clean_fields_a_call_and_one_event(
+    reports: ReportService, db: Database
+) -> None:
     saved = reports.create_report(fire(description="Api besar\x1b[2J di [bold]dapur[/"))
     assert saved.number == "112-2026-000001"
     row = stored(db, saved.id)
@@ -237,7 +239,9 @@ def test_reopen_without_referral_goes_back_to_waiting(reports: ReportService) ->
     assert reports.reopen(saved.id, "pelapor menelepon lagi") == "menunggu"
 
 
-def test_duplicates_close_and_chains_resolve_to_one_original(reports: ReportService, db: Database) -> None:
+def test_duplicates_close_and_chains_resolve_to_one_original(
+    reports: ReportService, db: Database
+) -> None:
     original = reports.create_report(fire())
     second = reports.create_report(fire())
     third = reports.create_report(fire())
@@ -265,9 +269,7 @@ def test_original_that_points_back_is_refused(reports: ReportService) -> None:
     assert caught.value.key == "duplicate_of_itself"
 
 
-def test_stale_version_is_a_conflict_and_nothing_is_overwritten(
-    db: Database, clock
-) -> None:
+def test_stale_version_is_a_conflict_and_nothing_is_overwritten(db: Database, clock) -> None:
     first_desk = ReportService(db, operator="ani", clock=clock)
     second_desk = ReportService(db, operator="budi", clock=clock)
     saved = first_desk.create_report(fire())
@@ -289,8 +291,13 @@ def test_every_change_writes_exactly_one_event(reports: ReportService, db: Datab
     reports.reopen(saved.id, "menyala lagi")
     kinds = [e.kind for e in events_of(db, saved.id)]
     assert kinds == [
-        "created", "forwarded", "acknowledged", "note_added", "call_attached",
-        "status_changed", "reopened",
+        "created",
+        "forwarded",
+        "acknowledged",
+        "note_added",
+        "call_attached",
+        "status_changed",
+        "reopened",
     ]
     assert stored(db, saved.id)["version"] == len(kinds)
     assert_replay_matches(db, saved.id)
@@ -311,7 +318,9 @@ def test_a_failed_change_leaves_no_event(reports: ReportService, db: Database, m
     assert len(events_of(db, saved.id)) == 1
 
 
-def test_clock_stepping_back_keeps_intervals_non_negative(reports: ReportService, db: Database, clock) -> None:
+def test_clock_stepping_back_keeps_intervals_non_negative(
+    reports: ReportService, db: Database, clock
+) -> None:
     saved = reports.create_report(fire())
     clock.advance(minutes=-30)
     reports.forward(saved.id, "damkar")
@@ -322,7 +331,9 @@ def test_clock_stepping_back_keeps_intervals_non_negative(reports: ReportService
 # --- Calls and history ---------------------------------------------------------------
 
 
-def test_non_report_calls_and_caller_history(calls: CallService, reports: ReportService, clock) -> None:
+def test_non_report_calls_and_caller_history(
+    calls: CallService, reports: ReportService, clock
+) -> None:
     calls.log_call("iseng", phone="6281234567890")
     clock.advance(hours=1)
     calls.log_call("iseng", phone="+62 812-3456-7890")
@@ -346,15 +357,22 @@ def test_log_call_refuses_report_disposition_and_bad_phone(calls: CallService) -
 def test_silent_call_without_number(calls: CallService, db: Database) -> None:
     calls.log_call("hening")
     with db.read() as conn:
-        assert conn.execute(sa.select(CALL.c.caller_phone, CALL.c.disposition)).one() == (None, "hening")
+        assert conn.execute(sa.select(CALL.c.caller_phone, CALL.c.disposition)).one() == (
+            None,
+            "hening",
+        )
 
 
-def test_possible_duplicates_same_place_within_an_hour_or_same_phone(reports: ReportService, clock) -> None:
+def test_possible_duplicates_same_place_within_an_hour_or_same_phone(
+    reports: ReportService, clock
+) -> None:
     first = reports.create_report(fire(phone=None))
     other_place = reports.create_report(fire(kelurahan="Bahu", phone="0813-2222-3333"))
     offered = reports.possible_duplicates("kebakaran", "71.71.05.1010", None)
     assert [r.id for r in offered] == [first.id]
-    assert [r.id for r in reports.possible_duplicates("kecelakaan", None, "0813 2222 3333")] == [other_place.id]
+    assert [r.id for r in reports.possible_duplicates("kecelakaan", None, "0813 2222 3333")] == [
+        other_place.id
+    ]
     clock.advance(minutes=61)
     assert reports.possible_duplicates("kebakaran", "71.71.05.1010", None) == []
 
@@ -404,14 +422,27 @@ def test_queue_pages_with_a_keyset(db: Database, clock) -> None:
 def test_queue_filters(db: Database, clock) -> None:
     desk = ReportService(db, operator="ani", clock=clock)
     fire_report = desk.create_report(fire())
-    tree = desk.create_report(fire(category="pohon-tumbang", kelurahan="Bahu", description="Pohon tumbang menutup jalan", phone=None))
+    tree = desk.create_report(
+        fire(
+            category="pohon-tumbang",
+            kelurahan="Bahu",
+            description="Pohon tumbang menutup jalan",
+            phone=None,
+        )
+    )
     queue = QueueService(db)
     assert [r.id for r in queue.open_reports(QueueFilter(kind="non_darurat")).rows] == [tree.id]
-    assert [r.id for r in queue.open_reports(QueueFilter(category="kebakaran")).rows] == [fire_report.id]
+    assert [r.id for r in queue.open_reports(QueueFilter(category="kebakaran")).rows] == [
+        fire_report.id
+    ]
     assert [r.id for r in queue.open_reports(QueueFilter(status="ditangani")).rows] == []
     for needle in ("pohon", "Bahu", "112-2026-000002", "2026-2"):
-        assert [r.id for r in queue.open_reports(QueueFilter(search=needle)).rows] == [tree.id], needle
-    assert [r.id for r in queue.open_reports(QueueFilter(search="0812 3456")).rows] == [fire_report.id]
+        assert [r.id for r in queue.open_reports(QueueFilter(search=needle)).rows] == [tree.id], (
+            needle
+        )
+    assert [r.id for r in queue.open_reports(QueueFilter(search="0812 3456")).rows] == [
+        fire_report.id
+    ]
     assert queue.open_reports(QueueFilter(search="100%_")).rows == ()
 
 

@@ -23,10 +23,17 @@ MICROSECOND = timedelta(microseconds=1)
         (timedelta(minutes=12, seconds=10), "12m", timedelta(seconds=50), 60),
         (timedelta(hours=3, minutes=5, seconds=30), "3h05m", timedelta(seconds=30), 60),
         (timedelta(days=2, hours=4, minutes=20), "2d04h", timedelta(minutes=40), 3600),
-        (timedelta(seconds=-5), "0s", timedelta(seconds=6), 1),  # a clock a little behind the filer's
+        (
+            timedelta(seconds=-5),
+            "0s",
+            timedelta(seconds=6),
+            1,
+        ),  # a clock a little behind the filer's
     ],
 )
-def test_format_age_and_when_it_changes(age: timedelta, shown: str, changes_in: timedelta, step: int) -> None:
+def test_format_age_and_when_it_changes(
+    age: timedelta, shown: str, changes_in: timedelta, step: int
+) -> None:
     assert format_age(age) == shown
     assert age_changes_in(age) == changes_in
     assert age_step(age) == step

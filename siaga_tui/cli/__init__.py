@@ -85,9 +85,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback to users
+    except Exception as exc:
         log = _log_unexpected(exc)
-        print(translate("cli_unexpected", error=f"{type(exc).__name__}: {exc}", log=log), file=sys.stderr)
+        print(
+            translate("cli_unexpected", error=f"{type(exc).__name__}: {exc}", log=log),
+            file=sys.stderr,
+        )
         sys.exit(1)
 
 

@@ -48,15 +48,25 @@ def parse_local_time(value: str | None, *, end_of_day: bool = False) -> datetime
 @audit_app.callback()
 def audit_list(
     ctx: typer.Context,
-    operator: str | None = typer.Option(None, "--operator", "-o", help="Only this operator's entries."),
+    operator: str | None = typer.Option(
+        None, "--operator", "-o", help="Only this operator's entries."
+    ),
     action: str | None = typer.Option(
-        None, "--action", "-a",
+        None,
+        "--action",
+        "-a",
         help="Only this action (signin, signin.failed, permission.refused, …); "
         "a prefix ending in a dot (report.) for all of a kind.",
     ),
-    date_from: str | None = typer.Option(None, "--from", help="From this WITA date/time (YYYY-MM-DD[ HH:MM])."),
-    date_to: str | None = typer.Option(None, "--to", help="Up to this WITA date/time (a date: the whole day)."),
-    limit: int = typer.Option(200, "--limit", min=1, max=100_000, help="At most this many (the newest)."),
+    date_from: str | None = typer.Option(
+        None, "--from", help="From this WITA date/time (YYYY-MM-DD[ HH:MM])."
+    ),
+    date_to: str | None = typer.Option(
+        None, "--to", help="Up to this WITA date/time (a date: the whole day)."
+    ),
+    limit: int = typer.Option(
+        200, "--limit", min=1, max=100_000, help="At most this many (the newest)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Output as JSON."),
 ) -> None:
     """List the audit log, oldest first (the newest --limit entries matching the filters)."""

@@ -25,15 +25,25 @@ def backup(
         from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
         with Progress(
-            TextColumn(t("backup_progress")), BarColumn(), TaskProgressColumn(),
-            console=Console(stderr=True), transient=True,
+            TextColumn(t("backup_progress")),
+            BarColumn(),
+            TaskProgressColumn(),
+            console=Console(stderr=True),
+            transient=True,
         ) as bar:
             task = bar.add_task("backup", total=None)
             result = backup_sqlite(
-                source, destination, progress=lambda done, total: bar.update(task, completed=done, total=total)
+                source,
+                destination,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     else:
         result = backup_sqlite(source, destination)
     print(
-        t("backup_done", path=str(result.destination), size=f"{result.size / 1_048_576:.1f}", reports=result.reports)
+        t(
+            "backup_done",
+            path=str(result.destination),
+            size=f"{result.size / 1_048_576:.1f}",
+            reports=result.reports,
+        )
     )

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from rich import box
-from rich.console import Console, Group as RichGroup
+from rich.console import Console
+from rich.console import Group as RichGroup
 from rich.table import Table
 from rich.text import Text
 
@@ -75,7 +76,9 @@ def columns(breakdown: Breakdown, lang: str) -> list[Column]:
     if Dimension.AGENCY in dims:
         cols.append((t("stats_col_acknowledged"), lambda g: number(g.acknowledged, lang)))
         cols.append((t("stats_col_done"), lambda g: number(g.statuses.get("selesai", 0), lang)))
-        cols.append((t("breakdown_col_ack_time"), lambda g: _timing(g, "forwarded_to_acknowledged")))
+        cols.append(
+            (t("breakdown_col_ack_time"), lambda g: _timing(g, "forwarded_to_acknowledged"))
+        )
         cols.append((t("breakdown_col_done_time"), lambda g: _timing(g, "forwarded_to_done")))
     else:
         cols.append((t("breakdown_col_done"), _done))
@@ -94,8 +97,12 @@ def render(breakdown: Breakdown, lang: str) -> RichGroup:
     period = t("stats_period_all") if breakdown.period.is_all else breakdown.period.describe()
     by = " \u00d7 ".join(t(f"breakdown_by_{d}") for d in breakdown.by)
     table = Table(
-        title=Text(t("breakdown_title", by=by, period=period)), title_justify="left",
-        show_edge=False, expand=False, box=box.SIMPLE_HEAD, pad_edge=False,
+        title=Text(t("breakdown_title", by=by, period=period)),
+        title_justify="left",
+        show_edge=False,
+        expand=False,
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
     )
     chosen = fitting(breakdown, columns(breakdown, lang), Console().width)
     rows = [
@@ -133,8 +140,10 @@ def _width(heading: str, cells: list[str], is_key: bool) -> int:
 def fitting(breakdown: Breakdown, cols: list[Column], width: int) -> list[Column]:
     """The first columns that fit ``width`` (keys always shown; the rest in order)."""
     keys = sum(
-        _width(t(f"breakdown_by_{d}"), [breakdown.label(d, g.key[i]) for g in breakdown.groups],
-               True) + 3
+        _width(
+            t(f"breakdown_by_{d}"), [breakdown.label(d, g.key[i]) for g in breakdown.groups], True
+        )
+        + 3
         for i, d in enumerate(breakdown.by)
     )
     chosen: list[Column] = []

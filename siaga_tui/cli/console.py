@@ -13,11 +13,17 @@ def tui(
         False, "--demo", help="Fill an empty database with the 2019 demo data first."
     ),
     backlog_days: int = typer.Option(
-        7, "--backlog-days", min=1, max=3650, envvar="SIAGA112_BACKLOG_DAYS",
+        7,
+        "--backlog-days",
+        min=1,
+        max=3650,
+        envvar="SIAGA112_BACKLOG_DAYS",
         help="Open reports filed more than this many days ago form the backlog (key b), apart from today's work.",
     ),
     bell: bool = typer.Option(
-        True, "--bell/--no-bell", envvar="SIAGA112_BELL",
+        True,
+        "--bell/--no-bell",
+        envvar="SIAGA112_BELL",
         help="Ring the terminal bell once for each report that becomes alarmed (!!).",
     ),
 ) -> None:
@@ -29,4 +35,10 @@ def tui(
         ensure_demo_data(db)
     from siaga_tui.app import make_app
 
-    make_app(db, operator=settings.operator_name, lang=settings.lang, backlog_days=backlog_days, bell=bell).run()
+    make_app(
+        db,
+        operator=settings.operator_name,
+        lang=settings.lang,
+        backlog_days=backlog_days,
+        bell=bell,
+    ).run()

@@ -8,7 +8,9 @@ from siaga_tui.cli.base import app, print_json, settings, t
 from siaga_tui.cli.identity import signed_in
 from siaga_tui.core.db import SCHEMA_HEAD, current_revision, resolve_database_url
 
-db_app = typer.Typer(help="The database: where it is, check it, upgrade its schema.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="The database: where it is, check it, upgrade its schema.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 
 
@@ -67,7 +69,9 @@ def db_check(as_json: bool = typer.Option(False, "--json", help="Output as JSON.
     if as_json:
         print_json(result)
     else:
-        print(t("db_check_summary", path=db.describe(), revision=revision or "-", integrity=integrity))
+        print(
+            t("db_check_summary", path=db.describe(), revision=revision or "-", integrity=integrity)
+        )
         for problem in problems:
             print(f"  ! {problem}")
     if problems:

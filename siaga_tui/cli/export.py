@@ -21,6 +21,7 @@ from siaga_tui.cli.stats import _period
 from siaga_tui.cli.stats import clock as stats_clock
 from siaga_tui.core.catalogue import load_catalogue
 from siaga_tui.core.i18n import current_language
+from siaga_tui.services.audit import audit_head_line
 from siaga_tui.services.export import (
     XLSX_MAX_ROWS,
     CsvFlavour,
@@ -35,7 +36,6 @@ from siaga_tui.services.export import (
     write_stats_csv,
     write_stats_xlsx,
 )
-from siaga_tui.services.audit import audit_head_line
 from siaga_tui.services.operators import Permission, check_permission
 from siaga_tui.services.stats import Period, compute_statistics
 
@@ -45,24 +45,38 @@ STDOUT = "-"
 @app.command("export")
 @signed_in
 def export(
-    destination: str = typer.Argument(..., help="File to write (.csv, or .xlsx for a workbook); - for standard output."),
-    year: str | None = typer.Option(None, "--year", "-y", help="Reports recorded in a calendar year, e.g. 2019."),
+    destination: str = typer.Argument(
+        ..., help="File to write (.csv, or .xlsx for a workbook); - for standard output."
+    ),
+    year: str | None = typer.Option(
+        None, "--year", "-y", help="Reports recorded in a calendar year, e.g. 2019."
+    ),
     date_from: str | None = typer.Option(None, "--from", help="First day, YYYY-MM-DD (WITA)."),
-    date_to: str | None = typer.Option(None, "--to", help="Last day, YYYY-MM-DD (included; default: today)."),
+    date_to: str | None = typer.Option(
+        None, "--to", help="Last day, YYYY-MM-DD (included; default: today)."
+    ),
     today: bool = typer.Option(False, "--today", help="Reports recorded today (WITA)."),
-    status: list[str] = typer.Option([], "--status", help="menunggu, ditangani or selesai (repeatable)."),
+    status: list[str] = typer.Option(
+        [], "--status", help="menunggu, ditangani or selesai (repeatable)."
+    ),
     kind: list[str] = typer.Option([], "--kind", help="darurat or non_darurat (repeatable)."),
     category: list[str] = typer.Option([], "--category", help="Category code (repeatable)."),
-    agency: list[str] = typer.Option([], "--agency", help="Forwarded to this agency code (repeatable)."),
+    agency: list[str] = typer.Option(
+        [], "--agency", help="Forwarded to this agency code (repeatable)."
+    ),
     excel: bool = typer.Option(
-        False, "--excel", help="For Excel/LibreOffice in Indonesian: UTF-8 BOM, ';' and decimal commas."
+        False,
+        "--excel",
+        help="For Excel/LibreOffice in Indonesian: UTF-8 BOM, ';' and decimal commas.",
     ),
     personal: bool = typer.Option(
         False,
         "--include-personal-data",
         help="Full caller phone numbers and names (recorded in the audit log). Default: masked.",
     ),
-    stats: bool = typer.Option(False, "--stats", help="The statistics tables instead of the reports."),
+    stats: bool = typer.Option(
+        False, "--stats", help="The statistics tables instead of the reports."
+    ),
 ) -> None:
     """Reports for a period and filters (default: all) to CSV or xlsx, for spreadsheets."""
     xlsx = destination.lower().endswith(".xlsx")
@@ -75,7 +89,9 @@ def export(
         raise fail(t("export_stats_no_filters"))
     db = settings.database()
     if stats:
-        figures = compute_statistics(db, _period(year, date_from, date_to, today), clock=stats_clock)
+        figures = compute_statistics(
+            db, _period(year, date_from, date_to, today), clock=stats_clock
+        )
         if target is None:
             _to_stdout(lambda out: write_stats_csv(figures, out, excel=excel), excel)
         elif xlsx:
@@ -95,8 +111,11 @@ def export(
     if personal:
         operator = settings.operator_name
         check_permission(
-            db, operator=operator, role=settings.role,
-            permission=Permission.EXPORT_PERSONAL_DATA, subject=destination[:120],
+            db,
+            operator=operator,
+            role=settings.role,
+            permission=Permission.EXPORT_PERSONAL_DATA,
+            subject=destination[:120],
         )
         record_personal_data_export(
             db,
@@ -109,11 +128,16 @@ def export(
     with _progress(total, enabled=target is not None) as advance:
         if target is None:
             written = _to_stdout(
-                lambda out: write_reports_csv(db, out, filters, excel=excel, personal=personal, lang=lang), excel
+                lambda out: write_reports_csv(
+                    db, out, filters, excel=excel, personal=personal, lang=lang
+                ),
+                excel,
             )
         elif xlsx:
             with atomic_path(target) as temp:
-                written = write_reports_xlsx(db, temp, filters, personal=personal, lang=lang, progress=advance)
+                written = write_reports_xlsx(
+                    db, temp, filters, personal=personal, lang=lang, progress=advance
+                )
         else:
             with atomic_text(target, CsvFlavour(excel).encoding) as out:
                 written = write_reports_csv(
@@ -141,7 +165,13 @@ def _progress(total: int, *, enabled: bool) -> Iterator[Callable[[int], None] | 
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     with Progress(
         TextColumn(t("export_progress")),

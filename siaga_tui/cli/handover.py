@@ -58,7 +58,9 @@ def handover_default(ctx: typer.Context) -> None:
 @handover_app.command("show")
 @signed_in
 def handover_show(
-    handover_id: int | None = typer.Argument(None, help="A recorded handover; none: preview the outgoing shift."),
+    handover_id: int | None = typer.Argument(
+        None, help="A recorded handover; none: preview the outgoing shift."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Preview the outgoing shift, or show a recorded handover again."""
@@ -68,7 +70,9 @@ def handover_show(
         if as_json:
             print_json({"summary": summary.to_dict(), "audit_head": audit_head(service.db).hash})
             return
-        _print_summary(summary, title=t("handover_title", start=_time(summary.start), end=_time(summary.end)))
+        _print_summary(
+            summary, title=t("handover_title", start=_time(summary.start), end=_time(summary.end))
+        )
         print(t("handover_preview_note"))
     else:
         view = service.get(handover_id)
@@ -123,13 +127,20 @@ def handover_list(
     table = Table(title=t("handover_list_title"))
     table.add_column("#", justify="right")
     for column in ("shift", "outgoing", "incoming", "open", "overdue"):
-        table.add_column(t(f"handover_col_{column}"), justify="right" if column in ("open", "overdue") else "left")
+        table.add_column(
+            t(f"handover_col_{column}"),
+            justify="right" if column in ("open", "overdue") else "left",
+        )
     for v in views:
         table.add_row(
             str(v.id),
             f"{_time(v.summary.start)} – {format_local(v.summary.end, '%H:%M')}",
             Text(f"{safe_cell(v.outgoing, width=24)} {format_local(v.created_at, '%H:%M')}"),
-            Text(f"{safe_cell(v.incoming, width=24)} {format_local(v.acknowledged_at, '%H:%M')}" if v.incoming else "–"),
+            Text(
+                f"{safe_cell(v.incoming, width=24)} {format_local(v.acknowledged_at, '%H:%M')}"
+                if v.incoming
+                else "–"
+            ),
             str(v.summary.open_total),
             str(len(v.summary.overdue)),
         )
@@ -152,15 +163,28 @@ def _view_dict(view: HandoverView) -> dict[str, object]:
 def _print_view(view: HandoverView) -> None:
     summary = view.summary
     _print_summary(
-        summary, title=t("handover_title_stored", id=view.id, start=_time(summary.start), end=_time(summary.end))
+        summary,
+        title=t(
+            "handover_title_stored", id=view.id, start=_time(summary.start), end=_time(summary.end)
+        ),
     )
     console = Console()
     console.print(Text(t("handover_notes"), style="bold"))
     console.print(Text(view.notes or t("handover_no_notes")))
-    console.print(Text(t("handover_by", outgoing=safe_cell(view.outgoing, width=64), at=_time(view.created_at))))
+    console.print(
+        Text(
+            t("handover_by", outgoing=safe_cell(view.outgoing, width=64), at=_time(view.created_at))
+        )
+    )
     if view.acknowledged_at is not None:
         console.print(
-            Text(t("handover_acknowledged_by", incoming=safe_cell(view.incoming, width=64), at=_time(view.acknowledged_at)))
+            Text(
+                t(
+                    "handover_acknowledged_by",
+                    incoming=safe_cell(view.incoming, width=64),
+                    at=_time(view.acknowledged_at),
+                )
+            )
         )
     else:
         console.print(Text(t("handover_not_acknowledged")))

@@ -119,7 +119,9 @@ def require_operator(*, scope: str = Scope.ALL, migrate: bool = True) -> Any:
     if password is None:
         if not sys.stdin.isatty():
             raise fail(t("ident_sign_in_first", username=safe_cell(username, width=64)))
-        password = getpass.getpass(t("acct_password_prompt", username=safe_cell(username, width=64)))
+        password = getpass.getpass(
+            t("acct_password_prompt", username=safe_cell(username, width=64))
+        )
     actor = service.sign_in(username, password)
     settings.actor = actor
     settings.identity_checked = True
@@ -141,7 +143,6 @@ def _check_scope(actor: Any, scope: str) -> None:
     actor_scope = getattr(actor, "scope", Scope.ALL)
     if actor_scope != Scope.ALL and actor_scope != scope:
         raise fail(t("ident_scope_refused", scope=actor_scope))
-
 
 
 def _has_account_table(db: Any) -> bool:

@@ -13,7 +13,7 @@ import typer
 
 from siaga_tui.cli.base import app, fail, settings, t
 from siaga_tui.cli.identity import signed_in
-from siaga_tui.services.importer import ImportResult, Importer
+from siaga_tui.services.importer import Importer, ImportResult
 
 #: Bad rows listed in full; the rest are counted.
 SHOWN_BAD_ROWS = 50
@@ -22,10 +22,16 @@ SHOWN_BAD_ROWS = 50
 @app.command("import")
 @signed_in
 def import_reports(
-    file: Path = typer.Argument(..., help="CSV file: an export of siaga112, or the minimal layout (see README)."),
-    skip_bad: bool = typer.Option(False, "--skip-bad", help="Import the good rows and list the bad ones."),
+    file: Path = typer.Argument(
+        ..., help="CSV file: an export of siaga112, or the minimal layout (see README)."
+    ),
+    skip_bad: bool = typer.Option(
+        False, "--skip-bad", help="Import the good rows and list the bad ones."
+    ),
     encoding: str | None = typer.Option(
-        None, "--encoding", help="The file's encoding when it is not UTF-8 or UTF-16 (e.g. latin-1)."
+        None,
+        "--encoding",
+        help="The file's encoding when it is not UTF-8 or UTF-16 (e.g. latin-1).",
     ),
 ) -> None:
     """Import reports from CSV; a file imported twice adds nothing the second time."""
@@ -40,7 +46,15 @@ def import_reports(
     if result.bad:
         print(t("import_skipped_rows", count=len(result.bad)), file=sys.stderr)
         _list_bad(result)
-    print(t("import_done", added=result.added, path=str(file), already=result.already, bad=len(result.bad)))
+    print(
+        t(
+            "import_done",
+            added=result.added,
+            path=str(file),
+            already=result.already,
+            bad=len(result.bad),
+        )
+    )
 
 
 def _list_bad(result: ImportResult) -> None:

@@ -25,12 +25,15 @@ from siaga_tui.core.text import safe_cell
 from siaga_tui.core.timeutil import format_local, system_clock
 from siaga_tui.services.operators import Actor, OperatorService
 
-
-operator_app = typer.Typer(help="Operator accounts: add, list, disable, change passwords.", no_args_is_help=True)
+operator_app = typer.Typer(
+    help="Operator accounts: add, list, disable, change passwords.", no_args_is_help=True
+)
 app.add_typer(operator_app, name="operator")
 
 PASSWORD_STDIN = typer.Option(
-    False, "--password-stdin", help="Read the new password from the first line of stdin (for scripts)."
+    False,
+    "--password-stdin",
+    help="Read the new password from the first line of stdin (for scripts).",
 )
 
 
@@ -84,8 +87,14 @@ def operator_list(as_json: bool = typer.Option(False, "--json", help="Output as 
     if as_json:
         print_json(
             [
-                {"username": a.username, "display_name": a.display_name, "role": a.role,
-                 "active": a.active, "locked_until": a.locked_until, "created_at": a.created_at}
+                {
+                    "username": a.username,
+                    "display_name": a.display_name,
+                    "role": a.role,
+                    "active": a.active,
+                    "locked_until": a.locked_until,
+                    "created_at": a.created_at,
+                }
                 for a in accounts
             ]
         )
@@ -103,7 +112,9 @@ def operator_list(as_json: bool = typer.Option(False, "--json", help="Output as 
             state = t("acct_state_locked", until=format_local(a.locked_until, "%H:%M"))
         else:
             state = t("acct_state_active")
-        table.add_row(a.username, Text(safe_cell(a.display_name, width=40)), t(f"acct_role_{a.role}"), state)
+        table.add_row(
+            a.username, Text(safe_cell(a.display_name, width=40)), t(f"acct_role_{a.role}"), state
+        )
     Console().print(table)
 
 

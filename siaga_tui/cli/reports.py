@@ -46,8 +46,14 @@ def categories(as_json: bool = JSON_OPTION) -> None:
     if as_json:
         print_json(
             [
-                {"code": c.code, "label": c.label(lang), "kind": c.kind, "hotkey": c.hotkey,
-                 "priority": c.priority, "agencies": list(c.primary_agencies)}
+                {
+                    "code": c.code,
+                    "label": c.label(lang),
+                    "kind": c.kind,
+                    "hotkey": c.hotkey,
+                    "priority": c.priority,
+                    "agencies": list(c.primary_agencies),
+                }
                 for c in catalogue.categories
             ]
         )
@@ -56,7 +62,9 @@ def categories(as_json: bool = JSON_OPTION) -> None:
     for column in ("key", "code", "label", "kind", "agencies"):
         table.add_column(t(f"cli_col_{column}"))
     for c in catalogue.categories:
-        table.add_row(c.hotkey, c.code, c.label(lang), t(f"kind_{c.kind}"), ", ".join(c.primary_agencies))
+        table.add_row(
+            c.hotkey, c.code, c.label(lang), t(f"kind_{c.kind}"), ", ".join(c.primary_agencies)
+        )
     Console().print(table)
 
 
@@ -94,7 +102,8 @@ def add(
 @signed_in
 def call(
     disposition: str = typer.Argument(
-        ..., help="iseng (prank), hening (silent), informasi (information), salah_sambung (wrong number)."
+        ...,
+        help="iseng (prank), hening (silent), informasi (information), salah_sambung (wrong number).",
     ),
     phone: str | None = typer.Option(None, "--phone", "-p", help="Caller's number (optional)."),
     note: str | None = typer.Option(None, "--note", "-n", help="Short note."),
@@ -112,7 +121,10 @@ def call(
 
 @app.command("show")
 @signed_in
-def show(number: str = typer.Argument(..., help="Report number, e.g. 112-2026-000123."), as_json: bool = JSON_OPTION) -> None:
+def show(
+    number: str = typer.Argument(..., help="Report number, e.g. 112-2026-000123."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Show a report with its referrals, calls and full history."""
     detail = _reports().get_report(number)
     if as_json:
@@ -135,7 +147,9 @@ def list_reports(
     if kind and kind not in ("darurat", "non_darurat"):
         raise fail(t("choice_unknown", value=kind, field="--kind", allowed="darurat, non_darurat"))
     if status and status not in (Status.MENUNGGU, Status.DITANGANI):
-        raise fail(t("choice_unknown", value=status, field="--status", allowed="menunggu, ditangani"))
+        raise fail(
+            t("choice_unknown", value=status, field="--status", allowed="menunggu, ditangani")
+        )
     if category and category not in {c.code for c in load_catalogue().categories}:
         raise fail(t("category_unknown", value=category))
     page = QueueService(settings.database()).open_reports(
@@ -175,7 +189,11 @@ def ack(
     """Record that an agency acknowledged a forwarded report."""
     service = _reports()
     detail = service.get_report(number)
-    pending = [r for r in detail.referrals if r.agency == agency.strip().lower() and r.acknowledged_at is None]
+    pending = [
+        r
+        for r in detail.referrals
+        if r.agency == agency.strip().lower() and r.acknowledged_at is None
+    ]
     if not pending:
         raise fail(t("cli_no_pending_referral", number=detail.number, agency=agency))
     service.acknowledge(detail.id, pending[0].id, acknowledged_by=by, agency_ref=ref)
@@ -187,7 +205,9 @@ def ack(
 def status_(
     number: str = typer.Argument(..., help="Report number."),
     status: str = typer.Argument(..., help="menunggu, ditangani or selesai."),
-    note: str | None = typer.Option(None, "--note", "-n", help="Closing note (needed for selesai)."),
+    note: str | None = typer.Option(
+        None, "--note", "-n", help="Closing note (needed for selesai)."
+    ),
 ) -> None:
     """Change a report's status (the lifecycle rules explain any refusal)."""
     service = _reports()
@@ -198,7 +218,10 @@ def status_(
 
 @app.command("note")
 @signed_in
-def note(number: str = typer.Argument(..., help="Report number."), text: str = typer.Argument(..., help="The note.")) -> None:
+def note(
+    number: str = typer.Argument(..., help="Report number."),
+    text: str = typer.Argument(..., help="The note."),
+) -> None:
     """Add a note to a report's history."""
     service = _reports()
     detail = service.get_report(number)
@@ -269,11 +292,17 @@ def _print_detail(detail: ReportDetail) -> None:
     console = Console()
     lines = [
         (t("cli_col_number"), s.number),
-        (t("cli_col_category"), f"{catalogue.category(s.category).label(lang)} ({t('kind_' + s.kind)})"),
+        (
+            t("cli_col_category"),
+            f"{catalogue.category(s.category).label(lang)} ({t('kind_' + s.kind)})",
+        ),
         (t("cli_col_status"), t(f"status_{s.status}")),
         (t("cli_col_place"), catalogue.kelurahan_by_code(s.kelurahan_code).display),
         (t("field_address"), s.address),
-        (t("cli_col_caller"), " ".join(filter(None, [format_phone(s.caller_phone), detail.caller_name or ""]))),
+        (
+            t("cli_col_caller"),
+            " ".join(filter(None, [format_phone(s.caller_phone), detail.caller_name or ""])),
+        ),
         (t("cli_col_time"), format_local(s.created_at, "%Y-%m-%d %H:%M:%S %Z")),
         (t("cli_col_operator"), s.operator),
     ]
@@ -291,11 +320,17 @@ def _print_detail(detail: ReportDetail) -> None:
         for r in detail.referrals:
             ack = format_local(r.acknowledged_at) if r.acknowledged_at else "-"
             ref = clean_text(r.agency_ref)
-            console.print(Text(f"  {r.agency:<12} {format_local(r.forwarded_at)}  {r.channel:<9} ack {ack}  {ref}"))
+            console.print(
+                Text(
+                    f"  {r.agency:<12} {format_local(r.forwarded_at)}  {r.channel:<9} ack {ack}  {ref}"
+                )
+            )
     console.print(Text(t("cli_history"), style="bold underline"))
     for event in detail.events:
         console.print(
-            Text(f"  {format_local(event.at, '%Y-%m-%d %H:%M:%S')}  {safe_cell(event.operator, width=24):<12} ")
+            Text(
+                f"  {format_local(event.at, '%Y-%m-%d %H:%M:%S')}  {safe_cell(event.operator, width=24):<12} "
+            )
             + Text(f"{t('event_' + event.kind)}  ")
             + Text(safe_cell(_event_summary(event.details), width=80))
         )

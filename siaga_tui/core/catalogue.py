@@ -21,9 +21,9 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
+from siaga_tui.core.datafiles import DATA_DIR, TomlFileError, read_toml_files
 from siaga_tui.core.errors import NotFound, ValidationError
 from siaga_tui.core.i18n import current_language
-from siaga_tui.core.datafiles import DATA_DIR, TomlFileError, read_toml_files
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -484,7 +484,7 @@ class _Entry:
         value = self.text(field)
         match = _DURATION.fullmatch(value.replace(" ", ""))
         if not match or not any(match.groups()):
-            self.fail(field, f"must be a duration like \"15m\", \"2h\" or \"3d\", got {value!r}")
+            self.fail(field, f'must be a duration like "15m", "2h" or "3d", got {value!r}')
         days, hours, minutes = (int(part or 0) for part in match.groups())
         result = timedelta(days=days, hours=hours, minutes=minutes)
         if not result:
@@ -537,7 +537,7 @@ def _read_agencies(where: str, document: Mapping[str, Any]) -> list[Agency]:
             )
         phone = entry.text("phone", optional=True) or None
         if phone is not None and not _PHONE.fullmatch(phone):
-            entry.fail("phone", f"must be a phone number like \"(0431) 864444\", got {phone!r}")
+            entry.fail("phone", f'must be a phone number like "(0431) 864444", got {phone!r}')
         agencies.append(Agency(code, entry.text("name"), short_name, phone))
     return agencies
 
@@ -562,7 +562,7 @@ def _read_categories(
         _claim(entry, "code", code, codes)
         kind = entry.text("kind")
         if kind not in KINDS:
-            entry.fail("kind", f"must be \"darurat\" or \"non_darurat\", got {kind!r}")
+            entry.fail("kind", f'must be "darurat" or "non_darurat", got {kind!r}')
         hotkey = _read_hotkey(entry)
         _claim(entry, "hotkey", hotkey, hotkeys)
         primary = _read_agency_list(entry, "primary_agencies", agency_codes, required=True)
@@ -622,7 +622,7 @@ def _read_wilayah(where: str, document: Mapping[str, Any]) -> tuple[str, str, li
     city = _Entry(where, "[kota]", document.get("kota", {}))
     city_code, city_name = city.text("code"), city.text("name")
     if not re.fullmatch(r"\d{2}\.\d{2}", city_code):
-        city.fail("code", f"must look like \"71.71\", got {city_code!r}")
+        city.fail("code", f'must look like "71.71", got {city_code!r}')
     kelurahan: list[Kelurahan] = []
     owners: dict[str, dict[str, str]] = {"code": {}, "kecamatan": {}, "spelling": {}}
     for number, table in enumerate(_blocks(where, document, "kecamatan"), start=1):

@@ -45,7 +45,9 @@ class TomlFileError(Exception):
         self.detail = detail
 
 
-def read_toml_files(files: Sequence[Traversable], labels: Sequence[str] | None = None) -> list[Document]:
+def read_toml_files(
+    files: Sequence[Traversable], labels: Sequence[str] | None = None
+) -> list[Document]:
     """The parsed documents of ``files``, in order, from the cache when it is current.
 
     ``labels`` are how errors name the files (default: their paths).

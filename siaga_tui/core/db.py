@@ -233,7 +233,9 @@ class DriverStatement:
         names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
         binds = [compiled.binds[name] for name in names]
         fixed = {
-            name: bind.effective_value for name, bind in zip(names, binds) if not bind.required
+            name: bind.effective_value
+            for name, bind in zip(names, binds, strict=False)
+            if not bind.required
         }
         processors = tuple(
             bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in binds
@@ -267,8 +269,12 @@ def _raise_driver_error(
     if lost:
         conn.invalidate(exc)
     raise sa.exc.DBAPIError.instance(
-        statement, params, exc, dialect.loaded_dbapi.Error,
-        connection_invalidated=lost, dialect=dialect,
+        statement,
+        params,
+        exc,
+        dialect.loaded_dbapi.Error,
+        connection_invalidated=lost,
+        dialect=dialect,
     ) from exc
 
 
@@ -307,7 +313,10 @@ def _refuse_foreign_database(path: Path) -> None:
     try:
         probe = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
         try:
-            tables = {row[0] for row in probe.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            tables = {
+                row[0]
+                for row in probe.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
         finally:
             probe.close()
     except sqlite3.DatabaseError as exc:

@@ -27,7 +27,7 @@ class MessageCatalogueError(Exception):
 
 def set_language(lang: str | None) -> str:
     """Set the process language (``id`` or ``en``); ``None`` means from the environment."""
-    global _current_language
+    global _current_language  # noqa: PLW0603  (the process language, set once at start)
     _current_language = normalise_language(lang) if lang else None
     return current_language()
 

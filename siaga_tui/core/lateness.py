@@ -68,9 +68,14 @@ def level_boundaries(category: Category, status: str, created_at: datetime) -> t
     return ()
 
 
-def next_level_change(category: Category, status: str, created_at: datetime, now: datetime) -> datetime | None:
+def next_level_change(
+    category: Category, status: str, created_at: datetime, now: datetime
+) -> datetime | None:
     """The next moment after ``now`` the level changes, or None when it never will."""
-    return min((moment for moment in level_boundaries(category, status, created_at) if moment >= now), default=None)
+    return min(
+        (moment for moment in level_boundaries(category, status, created_at) if moment >= now),
+        default=None,
+    )
 
 
 def format_span(delta: timedelta) -> str:

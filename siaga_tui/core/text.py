@@ -55,9 +55,7 @@ _ESCAPE_SEQUENCE: Final = re.compile(
 # Controls no stored text may contain: C0 except TAB and LF (CR is handled before), DEL,
 # C1, and the bidi embeddings/overrides/isolates. ZWJ, ZWNJ and U+200B are not here:
 # emoji sequences and several scripts need them.
-_UNSAFE_CONTROLS: Final = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]+"
-)
+_UNSAFE_CONTROLS: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]+")
 
 
 _CELL_NEWLINE: Final = " \u23ce "  # " ⏎ "

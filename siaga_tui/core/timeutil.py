@@ -98,4 +98,4 @@ def format_duration(seconds: float | None) -> str:
     """Human duration for statistics: ``4m 10s``, ``2h 03m``, ``3d 01h``; None → ``–``."""
     if seconds is None:
         return "–"
-    return " ".join(_two_largest_units(int(round(seconds))))
+    return " ".join(_two_largest_units(round(seconds)))

@@ -41,7 +41,9 @@ class ConsoleScreen(Screen[ResultType], Generic[ResultType]):
 
     def status_header(self) -> StatusHeader:
         app = self.console
-        return StatusHeader(operator=app.operator, database=app.db.describe(), clock=app.clock, lang=app.lang)
+        return StatusHeader(
+            operator=app.operator, database=app.db.describe(), clock=app.clock, lang=app.lang
+        )
 
     def on_mount(self) -> None:
         from siaga_tui.app import GLOBAL_KEYS

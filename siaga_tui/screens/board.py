@@ -29,8 +29,8 @@ from siaga_tui.live import WATCH_RETRY
 from siaga_tui.screens.base import ConsoleScreen
 from siaga_tui.screens.localised import Key, key_hints
 from siaga_tui.services.stats import KINDS, Period, Statistics, compute_statistics, percent
-from siaga_tui.widgets.share_bar import share_bar
 from siaga_tui.widgets.key_footer import KeyFooter
+from siaga_tui.widgets.share_bar import share_bar
 
 #: The longest wait for the end of the period shown: a clock stepped by the system is
 #: followed within the hour.
@@ -87,7 +87,9 @@ class BoardScreen(ConsoleScreen[None]):
 
     def on_mount(self) -> None:
         self._show_title()
-        self.query_one("#board-summary", Static).update(Content(translate("board_loading", self.lang)))
+        self.query_one("#board-summary", Static).update(
+            Content(translate("board_loading", self.lang))
+        )
         self._recount(self.period_name)
 
     def on_resize(self, event: Resize) -> None:
@@ -103,8 +105,12 @@ class BoardScreen(ConsoleScreen[None]):
 
     def _show_title(self) -> None:
         current = f"period('{self.period_name}')"
-        self.query_one("#board-periods", Static).update(key_hints(self, KEYS, self.lang, current=current))
-        self.show_title(f"{translate('board_title', self.lang)} \u00b7 {translate(f'board_period_{self.period_name}', self.lang)}")
+        self.query_one("#board-periods", Static).update(
+            key_hints(self, KEYS, self.lang, current=current)
+        )
+        self.show_title(
+            f"{translate('board_title', self.lang)} \u00b7 {translate(f'board_period_{self.period_name}', self.lang)}"
+        )
 
     # --- Counting, live ----------------------------------------------------------------------
 
@@ -128,13 +134,17 @@ class BoardScreen(ConsoleScreen[None]):
         """Count the period's figures (the change marks are read first, so none is missed)."""
         app = self.console
         seen = (app.queue.last_change(), app.calls.last_call_id())
-        figures = compute_statistics(app.db, PERIODS[name](app.clock), catalogue=app.catalogue, clock=app.clock)
+        figures = compute_statistics(
+            app.db, PERIODS[name](app.clock), catalogue=app.catalogue, clock=app.clock
+        )
         return name, figures, seen
 
     def look_for_changes(self) -> tuple[str, Statistics, tuple[int, int]] | None:
         """Recount when a report changed, a call was logged, or the period moved on."""
         app = self.console
-        changed = app.queue.changes_since(self._seen[0]).any or app.calls.last_call_id() != self._seen[1]
+        changed = (
+            app.queue.changes_since(self._seen[0]).any or app.calls.last_call_id() != self._seen[1]
+        )
         name = self.period_name
         moved = self.figures is not None and PERIODS[name](app.clock) != self.figures.period
         return self._count_figures(name) if changed or moved else None
@@ -168,7 +178,9 @@ class BoardScreen(ConsoleScreen[None]):
         self.query_one("#board-summary", Static).update(summary(figures, name, lang))
         self.query_one("#board-categories", Static).update(categories(figures, lang))
         self.query_one("#board-agencies", Static).update(agencies(figures, lang))
-        self.query_one("#board-waiting", Static).update(waiting(figures, lang, now, self.console.catalogue))
+        self.query_one("#board-waiting", Static).update(
+            waiting(figures, lang, now, self.console.catalogue)
+        )
         self.query_one("#board-times", Static).update(times(figures, lang))
         self.query_one("#board-calls", Static).update(calls(figures, lang))
 
@@ -199,39 +211,82 @@ def _lines(parts: list[Content]) -> Content:
     return Content("\n").join(parts)
 
 
-def _row(label: str, width: int, number: int, percent: int | None, fraction: float | None,
-         lang: str, *, style: str = "$accent", mark: float | None = None) -> Content:
+def _row(
+    label: str,
+    width: int,
+    number: int,
+    percent: int | None,
+    fraction: float | None,
+    lang: str,
+    *,
+    style: str = "$accent",
+    mark: float | None = None,
+) -> Content:
     return Content.assemble(
-        label[:width].ljust(width), " ",
-        _right(count(number, lang), 7), " ", pct(percent), " ",
+        label[:width].ljust(width),
+        " ",
+        _right(count(number, lang), 7),
+        " ",
+        pct(percent),
+        " ",
         share_bar(fraction, BAR, style=style, mark=mark),
     )
 
 
 def summary(figures: Statistics, period_name: str, lang: str) -> Content:
     span = figures.period.describe()
-    heading = translate("board_heading", lang, period=translate(f"board_period_{period_name}", lang), span=span)
+    heading = translate(
+        "board_heading", lang, period=translate(f"board_period_{period_name}", lang), span=span
+    )
     total = Content.assemble(
         (translate("board_total", lang, total=count(figures.total, lang)), "bold"),
-        (f"  {translate('board_duplicates', lang, count=count(figures.duplicates, lang))}" if figures.duplicates else "", "dim"),
+        (
+            f"  {translate('board_duplicates', lang, count=count(figures.duplicates, lang))}"
+            if figures.duplicates
+            else "",
+            "dim",
+        ),
     )
     lines = [Content.assemble((heading, "bold $primary"), "   ", total)]
     for kind in figures.kinds:
         style = "$error" if kind.kind == KINDS[0] else "$secondary"
-        lines.append(_row(translate(f"kind_{kind.kind}", lang), 14, kind.count, kind.share.percent,
-                          kind.share.fraction, lang, style=style))
+        lines.append(
+            _row(
+                translate(f"kind_{kind.kind}", lang),
+                14,
+                kind.count,
+                kind.share.percent,
+                kind.share.fraction,
+                lang,
+                style=style,
+            )
+        )
     for status in figures.statuses:
-        lines.append(_row(translate(f"status_{status.status}", lang), 14, status.count,
-                          status.share.percent, status.share.fraction, lang,
-                          style=STATUS_STYLES.get(status.status, "$accent")))
+        lines.append(
+            _row(
+                translate(f"status_{status.status}", lang),
+                14,
+                status.count,
+                status.share.percent,
+                status.share.fraction,
+                lang,
+                style=STATUS_STYLES.get(status.status, "$accent"),
+            )
+        )
     aim = figures.aim
     verdict = translate("board_aim_met" if aim.met else "board_aim_not_met", lang)
     done = pct(aim.done.percent).strip()
     lines.append(
         Content.assemble(
-            (translate("board_aim", lang, done=done, aim=aim.aim_percent), "bold"), "  ",
-            share_bar(aim.done.fraction, BAR, style="$success" if aim.met else "$warning",
-                      mark=aim.aim_percent / 100), " ",
+            (translate("board_aim", lang, done=done, aim=aim.aim_percent), "bold"),
+            "  ",
+            share_bar(
+                aim.done.fraction,
+                BAR,
+                style="$success" if aim.met else "$warning",
+                mark=aim.aim_percent / 100,
+            ),
+            " ",
             (verdict, "bold $text-success" if aim.met else "bold $text-warning"),
         )
     )
@@ -244,8 +299,17 @@ def categories(figures: Statistics, lang: str) -> Content:
         lines.append(Content.styled(translate(f"kind_{kind.kind}", lang), "underline"))
         style = "$error" if kind.kind == KINDS[0] else "$secondary"
         for category in kind.categories:
-            lines.append(_row(category.label(lang), 27, category.count, category.share.percent,
-                              category.share.fraction, lang, style=style))
+            lines.append(
+                _row(
+                    category.label(lang),
+                    27,
+                    category.count,
+                    category.share.percent,
+                    category.share.fraction,
+                    lang,
+                    style=style,
+                )
+            )
     return _lines(lines)
 
 
@@ -258,9 +322,12 @@ def agencies(figures: Statistics, lang: str) -> Content:
         still_open = agency.forwarded - agency.done
         lines.append(
             Content.assemble(
-                agency.short_name[:12].ljust(12), " ",
-                _right(count(agency.forwarded, lang), 6), " / ",
-                _right(count(still_open, lang), 6, "bold $text-warning" if still_open else "dim"), " ",
+                agency.short_name[:12].ljust(12),
+                " ",
+                _right(count(agency.forwarded, lang), 6),
+                " / ",
+                _right(count(still_open, lang), 6, "bold $text-warning" if still_open else "dim"),
+                " ",
                 share_bar(still_open / most if most else None, BAR, style="$warning"),
             )
         )
@@ -281,7 +348,11 @@ def waiting(figures: Statistics, lang: str, now: datetime, catalogue: Catalogue)
         marker = ("\u25cf ", "$error") if report.kind == KINDS[0] else ("  ", "")
         lines.append(
             Content.assemble(
-                _right(age, 6, "bold $text-warning"), " ", marker, (report.number, "bold"), " ",
+                _right(age, 6, "bold $text-warning"),
+                " ",
+                marker,
+                (report.number, "bold"),
+                " ",
                 f"{label} \u00b7 {place}",
             )
         )
@@ -297,16 +368,31 @@ def times(figures: Statistics, lang: str) -> Content:
         for kind in (*KINDS, None):
             label = translate(f"kind_{kind}" if kind else "board_period_all", lang)
             median = format_duration(figures.interval(name, kind).median)
-            cells.extend(["  " if not cells else " · ", Content.styled(f"{label} ", "dim"), (median, "bold")])
+            cells.extend(
+                ["  " if not cells else " · ", Content.styled(f"{label} ", "dim"), (median, "bold")]
+            )
         lines.append(Content.assemble(*cells))
     return _lines(lines)
 
 
 def calls(figures: Statistics, lang: str) -> Content:
     total = figures.calls_total
-    lines = [Content.assemble(_title("board_calls_title", lang), "  ",
-                              (translate("board_calls_total", lang, total=count(total, lang)), "dim"))]
+    lines = [
+        Content.assemble(
+            _title("board_calls_title", lang),
+            "  ",
+            (translate("board_calls_total", lang, total=count(total, lang)), "dim"),
+        )
+    ]
     for call in figures.calls:
-        lines.append(_row(translate(f"disposition_{call.disposition}", lang), 14, call.count,
-                          percent(call.count, total), call.count / total if total else None, lang))
+        lines.append(
+            _row(
+                translate(f"disposition_{call.disposition}", lang),
+                14,
+                call.count,
+                percent(call.count, total),
+                call.count / total if total else None,
+                lang,
+            )
+        )
     return _lines(lines)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -18,7 +20,7 @@ from siaga_tui.core.i18n import translate
 class CategoryFilterDialog(ModalScreen[str | None]):
     """Returns a category code, ``""`` for every category, or None when cancelled."""
 
-    BINDINGS = [Binding("escape", "cancel", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", show=False)]
 
     def __init__(self, catalogue: Catalogue, lang: str) -> None:
         super().__init__()
@@ -29,9 +31,13 @@ class CategoryFilterDialog(ModalScreen[str | None]):
         options = [Option(Content(translate("queue_all_categories", self.lang)), id="")]
         for category in self.catalogue.categories:
             kind = translate(f"kind_{category.kind}", self.lang)
-            options.append(Option(Content(f"{category.label(self.lang)} · {kind}"), id=category.code))
+            options.append(
+                Option(Content(f"{category.label(self.lang)} · {kind}"), id=category.code)
+            )
         with Vertical(classes="dialog"):
-            yield Label(translate("queue_pick_category", self.lang), classes="dialog-title", markup=False)
+            yield Label(
+                translate("queue_pick_category", self.lang), classes="dialog-title", markup=False
+            )
             yield OptionList(*options, id="categories")
 
     @on(OptionList.OptionSelected)

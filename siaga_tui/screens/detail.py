@@ -25,8 +25,8 @@ from siaga_tui.screens.base import ConsoleScreen
 from siaga_tui.screens.form_dialog import Answer, Choices, FormDialog
 from siaga_tui.screens.localised import Key
 from siaga_tui.services.views import ReportDetail
-from siaga_tui.widgets.report_view import ReportView
 from siaga_tui.widgets.key_footer import KeyFooter
+from siaga_tui.widgets.report_view import ReportView
 
 #: An action on the report: called in a worker with the version the operator saw;
 #: returns the sentence that confirms it.
@@ -91,14 +91,20 @@ class DetailScreen(ConsoleScreen[None]):
     def look_for_changes(self) -> tuple[int, ReportDetail | None]:
         changes = self.console.queue.changes_since(self.last_seq)
         changed = changes.overflow or self.report_id in changes.report_ids
-        return changes.last_seq, self.console.reports.get_report(self.report_id) if changed else None
+        return changes.last_seq, self.console.reports.get_report(
+            self.report_id
+        ) if changed else None
 
     def changes_seen(self, found: tuple[int, ReportDetail | None]) -> None:
         seq, detail = found
         self.last_seq = max(self.last_seq, seq)
         if detail is not None and (self.detail is None or detail.version != self.detail.version):
             elsewhere = detail.version != self._own_version
-            notice = translate("detail_updated_live", self.lang, number=detail.number) if elsewhere else None
+            notice = (
+                translate("detail_updated_live", self.lang, number=detail.number)
+                if elsewhere
+                else None
+            )
             self._show(detail, None, notice)
 
     # --- Acting -------------------------------------------------------------------------
@@ -162,9 +168,15 @@ class DetailScreen(ConsoleScreen[None]):
 
             def forward(version: int) -> str:
                 self.console.reports.forward(
-                    detail.id, agency, channel=channel, agency_ref=answer.text or None, expected_version=version
+                    detail.id,
+                    agency,
+                    channel=channel,
+                    agency_ref=answer.text or None,
+                    expected_version=version,
                 )
-                return translate("detail_done_forward", t, agency=catalogue.agency(agency).short_name)
+                return translate(
+                    "detail_done_forward", t, agency=catalogue.agency(agency).short_name
+                )
 
             return forward
 
@@ -176,9 +188,14 @@ class DetailScreen(ConsoleScreen[None]):
         t, catalogue = self.lang, self.console.catalogue
         waiting = [r for r in self.detail.referrals if r.acknowledged_at is None]
         if not waiting:
-            self.notify(translate("detail_nothing_to_acknowledge", t), severity="warning", markup=False)
+            self.notify(
+                translate("detail_nothing_to_acknowledge", t), severity="warning", markup=False
+            )
             return
-        options = [(str(r.id), f"{catalogue.agency(r.agency).short_name} · {_when(r.forwarded_at)}") for r in waiting]
+        options = [
+            (str(r.id), f"{catalogue.agency(r.agency).short_name} · {_when(r.forwarded_at)}")
+            for r in waiting
+        ]
         dialog = FormDialog(
             translate("dialog_acknowledge_title", t),
             t,
@@ -193,9 +210,14 @@ class DetailScreen(ConsoleScreen[None]):
 
             def acknowledge(version: int) -> str:
                 self.console.reports.acknowledge(
-                    detail.id, referral, acknowledged_by=answer.text or None, expected_version=version
+                    detail.id,
+                    referral,
+                    acknowledged_by=answer.text or None,
+                    expected_version=version,
                 )
-                return translate("detail_done_acknowledge", t, agency=catalogue.agency(agency).short_name)
+                return translate(
+                    "detail_done_acknowledge", t, agency=catalogue.agency(agency).short_name
+                )
 
             return acknowledge
 
@@ -208,7 +230,9 @@ class DetailScreen(ConsoleScreen[None]):
         # The next step of the lifecycle first, so Enter usually picks the right one.
         order = list(Status)
         here = order.index(Status(self.detail.status))
-        statuses = [(s.value, translate(f"status_{s.value}", t)) for s in order[here + 1 :] + order[:here]]
+        statuses = [
+            (s.value, translate(f"status_{s.value}", t)) for s in order[here + 1 :] + order[:here]
+        ]
         dialog = FormDialog(
             translate("dialog_status_title", t),
             t,
@@ -247,7 +271,9 @@ class DetailScreen(ConsoleScreen[None]):
 
         def act(answer: Answer, detail: ReportDetail) -> Action:
             def duplicate(version: int) -> str:
-                number = self.console.reports.mark_duplicate(detail.id, answer.text.strip(), expected_version=version)
+                number = self.console.reports.mark_duplicate(
+                    detail.id, answer.text.strip(), expected_version=version
+                )
                 return translate("detail_done_duplicate", t, number=number)
 
             return duplicate
@@ -259,7 +285,9 @@ class DetailScreen(ConsoleScreen[None]):
 
         def act(answer: Answer, detail: ReportDetail) -> Action:
             def reopen(version: int) -> str:
-                status = self.console.reports.reopen(detail.id, answer.text, expected_version=version)
+                status = self.console.reports.reopen(
+                    detail.id, answer.text, expected_version=version
+                )
                 return translate("detail_done_reopen", t, status=translate(f"status_{status}", t))
 
             return reopen

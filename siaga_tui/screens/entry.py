@@ -27,8 +27,8 @@ from siaga_tui.core.i18n import translate
 from siaga_tui.core.models import NON_REPORT_DISPOSITIONS
 from siaga_tui.core.text import FIELD_LIMITS
 from siaga_tui.core.timeutil import Clock, as_utc
-from siaga_tui.screens.entry_draft import EntryDraft
 from siaga_tui.screens.base import ConsoleScreen
+from siaga_tui.screens.entry_draft import EntryDraft
 from siaga_tui.screens.localised import Key, key_hints
 from siaga_tui.services.reports import ReportService
 from siaga_tui.services.views import CallerHistory, ReportSummary
@@ -39,8 +39,8 @@ from siaga_tui.widgets.caller_history import CallerHistoryView
 from siaga_tui.widgets.category_picker import CategoryPicker
 from siaga_tui.widgets.duplicate_offer import FILE_NEW, DuplicateOffer
 from siaga_tui.widgets.kelurahan_input import KelurahanInput
-from siaga_tui.widgets.leave_confirm import LeaveConfirm
 from siaga_tui.widgets.key_footer import KeyFooter
+from siaga_tui.widgets.leave_confirm import LeaveConfirm
 
 #: The longest a phone field holds (a number with spaces and dashes fits easily).
 PHONE_LENGTH = 40
@@ -49,11 +49,16 @@ HISTORY_DEBOUNCE = 0.25
 #: The form's fields in the order focus visits them; errors focus the first bad one.
 FORM_FIELDS = ("category", "phone", "kelurahan", "address", "description")
 #: The key of each call that is no report.
-DISPOSITION_KEYS = dict(zip(("f5", "f6", "f7", "f8"), (d.value for d in NON_REPORT_DISPOSITIONS), strict=True))
+DISPOSITION_KEYS = dict(
+    zip(("f5", "f6", "f7", "f8"), (d.value for d in NON_REPORT_DISPOSITIONS), strict=True)
+)
 
 KEYS = (
     Key("ctrl+s", "save", "entry_key_save", priority=True),
-    *(Key(key, f"log_call('{name}')", f"entry_key_{name}") for key, name in DISPOSITION_KEYS.items()),
+    *(
+        Key(key, f"log_call('{name}')", f"entry_key_{name}")
+        for key, name in DISPOSITION_KEYS.items()
+    ),
     Key("f9", "pick_category", "entry_key_category", show=False),
     Key("escape", "leave", "entry_key_leave"),
 )
@@ -85,18 +90,31 @@ class EntryScreen(ConsoleScreen[None]):
         yield Static(id="category-error", classes="field-error")
         with Horizontal(id="entry-body"):
             with VerticalScroll(id="entry-form", can_focus=False):
-                yield from _row("phone", t, BoundedInput(id="phone", max_length=PHONE_LENGTH, compact=True))
                 yield from _row(
-                    "kelurahan", t,
-                    KelurahanInput(self.catalogue, id="kelurahan", max_length=FIELD_LIMITS["address"], compact=True),
+                    "phone", t, BoundedInput(id="phone", max_length=PHONE_LENGTH, compact=True)
+                )
+                yield from _row(
+                    "kelurahan",
+                    t,
+                    KelurahanInput(
+                        self.catalogue,
+                        id="kelurahan",
+                        max_length=FIELD_LIMITS["address"],
+                        compact=True,
+                    ),
                 )
                 yield Static(id="kelurahan-hint")
                 yield from _row(
-                    "address", t, BoundedInput(id="address", max_length=FIELD_LIMITS["address"], compact=True)
+                    "address",
+                    t,
+                    BoundedInput(id="address", max_length=FIELD_LIMITS["address"], compact=True),
                 )
                 yield Label(translate("field_description", t), classes="field-label", markup=False)
                 yield BoundedTextArea(
-                    id="description", max_length=FIELD_LIMITS["description"], compact=True, soft_wrap=True
+                    id="description",
+                    max_length=FIELD_LIMITS["description"],
+                    compact=True,
+                    soft_wrap=True,
                 )
                 yield Static(id="description-error", classes="field-error")
             with VerticalScroll(id="entry-side", can_focus=False):
@@ -290,16 +308,22 @@ class EntryScreen(ConsoleScreen[None]):
         except SiagaError as error:
             self.app.call_from_thread(self._show_refusal, error)
             return
-        self.app.call_from_thread(self._after_save, translate("entry_saved", self.lang, number=saved.number))
+        self.app.call_from_thread(
+            self._after_save, translate("entry_saved", self.lang, number=saved.number)
+        )
 
     @work(thread=True, exclusive=True, group="entry-save", exit_on_error=False)
     def _attach_call(self, draft: EntryDraft, report_id: int, number: str) -> None:
         try:
-            self.console.reports.attach_call(report_id, phone=draft.phone or None, answered_at=draft.opened_at)
+            self.console.reports.attach_call(
+                report_id, phone=draft.phone or None, answered_at=draft.opened_at
+            )
         except SiagaError as error:
             self.app.call_from_thread(self._show_refusal, error)
             return
-        self.app.call_from_thread(self._after_save, translate("entry_attached", self.lang, number=number))
+        self.app.call_from_thread(
+            self._after_save, translate("entry_attached", self.lang, number=number)
+        )
 
     def _after_save(self, message: str) -> None:
         self._busy = False
@@ -312,7 +336,11 @@ class EntryScreen(ConsoleScreen[None]):
         errors = error.errors if isinstance(error, InvalidInput) else [error]
         fields = [e for e in errors if isinstance(e, ValidationError) and e.field in FORM_FIELDS]
         for item in fields:
-            reason = translate("entry_category_none", self.lang) if item.field == "category" else item.message(self.lang)
+            reason = (
+                translate("entry_category_none", self.lang)
+                if item.field == "category"
+                else item.message(self.lang)
+            )
             self._mark_field(item.field, reason)
         if fields:
             first = min(fields, key=lambda e: FORM_FIELDS.index(e.field))
@@ -320,9 +348,16 @@ class EntryScreen(ConsoleScreen[None]):
             self.notify(translate("entry_fix_fields", self.lang), severity="error", markup=False)
         others = [e for e in errors if e not in fields]
         for other in others:
-            reason = other.describe(self.lang) if isinstance(other, ValidationError) else other.message(self.lang)
+            reason = (
+                other.describe(self.lang)
+                if isinstance(other, ValidationError)
+                else other.message(self.lang)
+            )
             self.notify(
-                translate("entry_not_saved", self.lang, reason=reason), severity="error", markup=False, timeout=10
+                translate("entry_not_saved", self.lang, reason=reason),
+                severity="error",
+                markup=False,
+                timeout=10,
             )
 
     @on(Worker.StateChanged)
@@ -341,12 +376,16 @@ class EntryScreen(ConsoleScreen[None]):
     @work(thread=True, exclusive=True, group="entry-save", exit_on_error=False)
     def _log_call(self, disposition: str, draft: EntryDraft) -> None:
         try:
-            self.console.calls.log_call(disposition, phone=draft.phone or None, answered_at=draft.opened_at)
+            self.console.calls.log_call(
+                disposition, phone=draft.phone or None, answered_at=draft.opened_at
+            )
         except SiagaError as error:
             self.app.call_from_thread(self._show_refusal, error)
             return
         name = translate(f"disposition_{disposition}", self.lang)
-        self.app.call_from_thread(self._after_save, translate("entry_call_logged", self.lang, disposition=name))
+        self.app.call_from_thread(
+            self._after_save, translate("entry_call_logged", self.lang, disposition=name)
+        )
 
     def action_pick_category(self) -> None:
         self.query_one(CategoryPicker).focus()

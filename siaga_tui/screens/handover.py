@@ -96,15 +96,21 @@ class HandoverScreen(ConsoleScreen[None]):
 
     def _service(self) -> HandoverService:
         app = self.console
-        return HandoverService(app.db, operator=app.operator, clock=app.clock, catalogue=app.catalogue)
+        return HandoverService(
+            app.db, operator=app.operator, clock=app.clock, catalogue=app.catalogue
+        )
 
     def _show(self, summary: ShiftSummary, pending: HandoverView | None, head: str) -> None:
         self.pending = pending
         catalogue = self.console.catalogue
         self.query_one("#handover-shift", Label).update(
-            self._t("handover_title", start=format_local(summary.start), end=format_local(summary.end))
+            self._t(
+                "handover_title", start=format_local(summary.start), end=format_local(summary.end)
+            )
         )
-        self.query_one("#handover-open", Label).update(self._t("handover_open", count=summary.open_total))
+        self.query_one("#handover-open", Label).update(
+            self._t("handover_open", count=summary.open_total)
+        )
         table = self.query_one(DataTable)
         table.clear()
         for item in summary.open_items:
@@ -123,7 +129,9 @@ class HandoverScreen(ConsoleScreen[None]):
         if hidden > 0:
             lines.insert(0, (False, self._t("handover_open_more", count=hidden)))
         self.query_one("#handover-lines", Static).update(
-            Content("\n").join(Content.styled(text, "bold" if heading else "") for heading, text in lines)
+            Content("\n").join(
+                Content.styled(text, "bold" if heading else "") for heading, text in lines
+            )
         )
         self._show_pending(pending)
         self.query_one("#handover-head", Label).update(self._t("handover_head", hash=head))
@@ -140,12 +148,22 @@ class HandoverScreen(ConsoleScreen[None]):
             Content("\n").join(
                 [
                     Content.styled(
-                        self._t("handover_pending", id=pending.id, outgoing=pending.outgoing,
-                                at=format_local(pending.created_at, "%H:%M")),
+                        self._t(
+                            "handover_pending",
+                            id=pending.id,
+                            outgoing=pending.outgoing,
+                            at=format_local(pending.created_at, "%H:%M"),
+                        ),
                         "bold",
                     ),
-                    Content(self._t("handover_pending_counts", open=summary.open_total,
-                                    overdue=len(summary.overdue), awaiting=len(summary.awaiting_ack))),
+                    Content(
+                        self._t(
+                            "handover_pending_counts",
+                            open=summary.open_total,
+                            overdue=len(summary.overdue),
+                            awaiting=len(summary.awaiting_ack),
+                        )
+                    ),
                     Content(pending.notes or self._t("handover_no_notes")),
                 ]
             )
@@ -159,7 +177,7 @@ class HandoverScreen(ConsoleScreen[None]):
     # --- Writing ----------------------------------------------------------------------
 
     def action_record(self) -> None:
-        self._record(self.query_one(TextArea).text[:NOTES_LIMIT + 1])
+        self._record(self.query_one(TextArea).text[: NOTES_LIMIT + 1])
 
     @work(thread=True, exclusive=True, group="handover-write", exit_on_error=False)
     def _record(self, notes: str) -> None:
@@ -169,8 +187,11 @@ class HandoverScreen(ConsoleScreen[None]):
     def _recorded(self, view: HandoverView) -> None:
         self.query_one(TextArea).text = ""
         self.notify(
-            self._t("handover_created", id=view.id) + " " + self._t("audit_head_line", id=view.id, hash=view.audit_head),
-            markup=False, timeout=15,
+            self._t("handover_created", id=view.id)
+            + " "
+            + self._t("audit_head_line", id=view.id, hash=view.audit_head),
+            markup=False,
+            timeout=15,
         )
         self.action_reload()
 
@@ -184,5 +205,7 @@ class HandoverScreen(ConsoleScreen[None]):
         self.app.call_from_thread(self._accepted, view)
 
     def _accepted(self, view: HandoverView) -> None:
-        self.notify(self._t("handover_acknowledged", id=view.id, incoming=view.incoming or ""), markup=False)
+        self.notify(
+            self._t("handover_acknowledged", id=view.id, incoming=view.incoming or ""), markup=False
+        )
         self.action_reload()

@@ -40,7 +40,9 @@ def localise_bindings(node: DOMNode, keys: Iterable[Key], lang: str) -> None:
     node.refresh_bindings()
 
 
-def key_hints(node: DOMNode, keys: Iterable[Key], lang: str, *, current: str | None = None) -> Content:
+def key_hints(
+    node: DOMNode, keys: Iterable[Key], lang: str, *, current: str | None = None
+) -> Content:
     """One line naming ``keys`` (``^s Simpan  f5 Iseng …``) for a screen's own key bar.
 
     At 80 columns the footer has room for the global keys only; a screen whose keys an

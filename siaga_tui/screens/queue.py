@@ -24,17 +24,17 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
+from siaga_tui.core.errors import SiagaError
 from siaga_tui.core.i18n import translate
 from siaga_tui.core.models import Kind, Status
-from siaga_tui.core.errors import SiagaError
+from siaga_tui.core.timeutil import format_local
 from siaga_tui.live import WATCH_RETRY
 from siaga_tui.screens.base import ConsoleScreen
 from siaga_tui.screens.localised import Key
-from siaga_tui.core.timeutil import format_local
 from siaga_tui.services.queue import PAGE_SIZE, LateCounts, QueueFilter, backlog_cutoff
 from siaga_tui.services.views import QueuePage, ReportSummary
-from siaga_tui.widgets.queue_table import QueueTable
 from siaga_tui.widgets.key_footer import KeyFooter
+from siaga_tui.widgets.queue_table import QueueTable
 
 #: The most rows a refresh reloads: the window stays small however far one pages.
 MAX_WINDOW: Final = 1000
@@ -165,7 +165,9 @@ class QueueScreen(ConsoleScreen[None]):
             self.app.call_from_thread(self._show_total, filters, total)
             self.app.call_from_thread(self._show_counts, *counts)
 
-    def _header_counts(self, filters: QueueFilter, *, backlog_changed: bool) -> tuple[LateCounts, BacklogCount]:
+    def _header_counts(
+        self, filters: QueueFilter, *, backlog_changed: bool
+    ) -> tuple[LateCounts, BacklogCount]:
         """In a worker: today's late reports, and the backlog (counted again only when it
         may have changed: its line moved, or a change touched an old report)."""
         queue, cutoff = self.console.queue, filters.cutoff
@@ -210,13 +212,19 @@ class QueueScreen(ConsoleScreen[None]):
         if self.late is not None and self.late.next_change is not None:
             wake = min(wake, self.late.next_change)
         wait = (wake - now).total_seconds() + TICK_SLACK
-        self._count_timer = self.set_timer(min(max(wait, MIN_TICK), MAX_TICK), self._count_due, name="queue-count")
+        self._count_timer = self.set_timer(
+            min(max(wait, MIN_TICK), MAX_TICK), self._count_due, name="queue-count"
+        )
 
     def _count_due(self) -> None:
         now = self.console.clock()
         if backlog_cutoff(now, self.console.backlog_days) != self.filters.cutoff:
             self._new_day()
-        elif self.late is not None and self.late.next_change is not None and now >= self.late.next_change:
+        elif (
+            self.late is not None
+            and self.late.next_change is not None
+            and now >= self.late.next_change
+        ):
             self._recount()
         else:
             self._plan_recount()  # woke early (the longest wait is a minute): wait on
@@ -228,7 +236,9 @@ class QueueScreen(ConsoleScreen[None]):
     def _load_failed(self, filters: QueueFilter, count: int, error: SiagaError) -> None:
         """Say why the queue is empty, and try again shortly (a locked file frees up)."""
         self.console.show_error(error)
-        self.set_timer(WATCH_RETRY, lambda: self._load(filters, count) if filters == self.filters else None)
+        self.set_timer(
+            WATCH_RETRY, lambda: self._load(filters, count) if filters == self.filters else None
+        )
 
     def _show_window(self, filters: QueueFilter, page: QueuePage, seq: int) -> None:
         if filters != self.filters:
@@ -265,7 +275,9 @@ class QueueScreen(ConsoleScreen[None]):
         page = self.console.queue.open_reports(filters, after=after, with_total=False)
         self.app.call_from_thread(self._append, filters, after, page)
 
-    def _append(self, filters: QueueFilter, after: tuple[int, datetime, int], page: QueuePage) -> None:
+    def _append(
+        self, filters: QueueFilter, after: tuple[int, datetime, int], page: QueuePage
+    ) -> None:
         if filters != self.filters or after != self.next_after:
             return
         self.rows.extend(page.rows)
@@ -288,7 +300,9 @@ class QueueScreen(ConsoleScreen[None]):
         page = queue.open_reports(filters, limit=count)
         assert filters.cutoff is not None
         old = changes.overflow or queue.touches_backlog(changes.report_ids, filters.cutoff)
-        return Found(filters, changes.last_seq, page, self._header_counts(filters, backlog_changed=old))
+        return Found(
+            filters, changes.last_seq, page, self._header_counts(filters, backlog_changed=old)
+        )
 
     def changes_seen(self, found: Found) -> None:
         if found.page is None:
@@ -316,7 +330,9 @@ class QueueScreen(ConsoleScreen[None]):
         if due is None:
             return
         wait = (due - (now or self.console.clock())).total_seconds() + TICK_SLACK
-        self._tick_timer = self.set_timer(min(max(wait, MIN_TICK), MAX_TICK), self._tick, name="queue-tick")
+        self._tick_timer = self.set_timer(
+            min(max(wait, MIN_TICK), MAX_TICK), self._tick, name="queue-tick"
+        )
 
     # --- The bar above the table --------------------------------------------------------
 
@@ -327,7 +343,9 @@ class QueueScreen(ConsoleScreen[None]):
         total = self.total if self.total >= 0 else "\u2026"
         line = format_local(f.cutoff, "%d-%m-%Y") if f.cutoff else ""
         if f.backlog and not f.search.strip():
-            parts = [translate("queue_shown_backlog", t, shown=len(self.rows), total=total, date=line)]
+            parts = [
+                translate("queue_shown_backlog", t, shown=len(self.rows), total=total, date=line)
+            ]
         else:
             parts = [translate("queue_shown", t, shown=len(self.rows), total=total)]
         described = self._describe_filters()
@@ -383,11 +401,15 @@ class QueueScreen(ConsoleScreen[None]):
             self._load(filters, PAGE_SIZE)
 
     def action_filter_kind(self, kind: str) -> None:
-        self._set_filters(replace(self.filters, kind=None if self.filters.kind == kind else Kind(kind).value))
+        self._set_filters(
+            replace(self.filters, kind=None if self.filters.kind == kind else Kind(kind).value)
+        )
 
     def action_filter_status(self) -> None:
         position = STATUS_CYCLE.index(self.filters.status)
-        self._set_filters(replace(self.filters, status=STATUS_CYCLE[(position + 1) % len(STATUS_CYCLE)]))
+        self._set_filters(
+            replace(self.filters, status=STATUS_CYCLE[(position + 1) % len(STATUS_CYCLE)])
+        )
 
     def action_filter_category(self) -> None:
         from siaga_tui.screens.category_filter import CategoryFilterDialog
@@ -435,4 +457,3 @@ class QueueScreen(ConsoleScreen[None]):
         from siaga_tui.screens.detail import DetailScreen
 
         self.app.push_screen(DetailScreen(report_id))
-

@@ -15,11 +15,11 @@ creates the account and signs it in. From then on the console starts here.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Label
@@ -38,7 +38,7 @@ class SignInScreen(Screen[Actor]):
     """Returns the signed-in ``Actor``; in ``create_first`` mode, creates it first."""
 
     CSS_PATH = "../styles/signin.tcss"
-    BINDINGS = [Binding("escape", "cancel", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", show=False)]
 
     def __init__(self, *, create_first: bool = False) -> None:
         super().__init__()
@@ -55,8 +55,11 @@ class SignInScreen(Screen[Actor]):
         title = "signin_create_title" if self.create_first else "signin_title"
         with Center(), Vertical(id="signin-box"):
             yield Label(self._t(title), id="signin-title", markup=False)
-            yield Label(self._t("signin_intro_create" if self.create_first else "signin_intro"),
-                        id="signin-intro", markup=False)
+            yield Label(
+                self._t("signin_intro_create" if self.create_first else "signin_intro"),
+                id="signin-intro",
+                markup=False,
+            )
             yield Label(self._t("field_username"), classes="signin-label", markup=False)
             yield Input(id="signin-username", max_length=64, compact=True)
             if self.create_first:
@@ -107,7 +110,9 @@ class SignInScreen(Screen[Actor]):
     @work(thread=True, exclusive=True, group="signin", exit_on_error=False)
     def _sign_in(self, username: str, password: str) -> None:
         try:
-            actor = OperatorService(self.console.db, clock=self.console.clock).sign_in(username, password)
+            actor = OperatorService(self.console.db, clock=self.console.clock).sign_in(
+                username, password
+            )
         except SiagaError as error:
             self.app.call_from_thread(self._refused, error.message(self.console.lang))
             return

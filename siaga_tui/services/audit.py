@@ -232,9 +232,7 @@ def _sha256_of(fields: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-_DUMPS: Final = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False
-).encode
+_DUMPS: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 # --- Reading ---------------------------------------------------------------------------
@@ -314,12 +312,18 @@ def verify(db: Database) -> Verification:
         for row in _batched(conn, AUDIT):
             checked += 1
             problem = _entry_problem(row, prev)
-            event_id = row["details"].get("event_id") if row["action"].startswith(Action.REPORT_PREFIX) else None
+            event_id = (
+                row["details"].get("event_id")
+                if row["action"].startswith(Action.REPORT_PREFIX)
+                else None
+            )
             if problem is None and event_id is not None:
                 first_event = event_id if first_event is None else first_event
                 while pending is not None and pending["id"] < event_id:
                     if pending["id"] >= first_event:
-                        return Verification(checked, prev, int(row["id"]), "audit_broken_unlogged_event")
+                        return Verification(
+                            checked, prev, int(row["id"]), "audit_broken_unlogged_event"
+                        )
                     pending = next(events, None)
                 if pending is None or pending["id"] != event_id:
                     problem = "audit_broken_event_missing"
@@ -349,9 +353,13 @@ def _batched(conn: Connection, table: sa.Table) -> Iterator[Any]:
     """Every row of ``table`` in id order, a batch at a time (keyset paging)."""
     last = 0
     while True:
-        rows = conn.execute(
-            sa.select(table).where(table.c.id > last).order_by(table.c.id).limit(VERIFY_BATCH)
-        ).mappings().all()
+        rows = (
+            conn.execute(
+                sa.select(table).where(table.c.id > last).order_by(table.c.id).limit(VERIFY_BATCH)
+            )
+            .mappings()
+            .all()
+        )
         if not rows:
             return
         yield from rows

@@ -71,12 +71,17 @@ def backup_sqlite(
         raise BackupRefused("backup_folder_missing", path=str(folder))
     with atomic_path(destination) as temp:
         pages, reports = _copy(source, temp, progress)
-    return BackupResult(destination=destination, pages=pages, size=destination.stat().st_size, reports=reports)
+    return BackupResult(
+        destination=destination, pages=pages, size=destination.stat().st_size, reports=reports
+    )
 
 
 def _copy(source: Path, temp: Path, progress: BackupProgress | None) -> tuple[int, int]:
     src = sqlite3.connect(
-        f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None
+        f"{source.resolve().as_uri()}?mode=ro",
+        uri=True,
+        timeout=BUSY_TIMEOUT_SECONDS,
+        isolation_level=None,
     )
     dst = sqlite3.connect(temp, isolation_level=None)
     try:

@@ -53,9 +53,10 @@ class CallService:
         except ValidationError as error:
             errors.append(error)
         try:
-            clean_note = bounded_text(
-                note, field="note", max_length=FIELD_LIMITS["note"], multiline=True
-            ) or None
+            clean_note = (
+                bounded_text(note, field="note", max_length=FIELD_LIMITS["note"], multiline=True)
+                or None
+            )
         except ValidationError as error:
             errors.append(error)
         if errors:
@@ -74,7 +75,9 @@ class CallService:
     def last_call_id(self) -> int:
         """The newest call's id (one index lookup): a live board polls it for new calls."""
         with self.db.read() as conn:
-            return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(CALL.c.id), 0))).scalar_one())
+            return int(
+                conn.execute(sa.select(sa.func.coalesce(sa.func.max(CALL.c.id), 0))).scalar_one()
+            )
 
     def caller_history(self, phone: str | None) -> CallerHistory | None:
         """Earlier calls and reports from this number; None when it is not a full number."""
@@ -86,13 +89,17 @@ class CallService:
             return None
         since = self.clock() - REPEAT_PRANK_WINDOW
         with self.db.read() as conn:
-            call_rows = conn.execute(
-                sa.select(CALL, REPORT.c.number)
-                .outerjoin(REPORT, REPORT.c.id == CALL.c.report_id)
-                .where(CALL.c.caller_phone == e164)
-                .order_by(CALL.c.answered_at.desc())
-                .limit(HISTORY_LIMIT)
-            ).mappings().all()
+            call_rows = (
+                conn.execute(
+                    sa.select(CALL, REPORT.c.number)
+                    .outerjoin(REPORT, REPORT.c.id == CALL.c.report_id)
+                    .where(CALL.c.caller_phone == e164)
+                    .order_by(CALL.c.answered_at.desc())
+                    .limit(HISTORY_LIMIT)
+                )
+                .mappings()
+                .all()
+            )
             counts = dict(
                 conn.execute(
                     sa.select(CALL.c.disposition, sa.func.count())

@@ -32,7 +32,6 @@ from siaga_tui.core.models import EVENT, REPORT, EventKind, Status
 from siaga_tui.core.timeutil import as_utc
 from siaga_tui.services.audit import Action, append_audit, event_digest, jsonable, lock_history
 
-
 # Every change runs these: straight on the driver's cursor, which keeps the save path
 # close to a raw insert (see core.db.DriverStatement and benchmarks, B3).
 _INSERT_EVENT = DriverInsert(EVENT, ["report_id", "kind", "operator", "at", "details"])

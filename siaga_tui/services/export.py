@@ -46,7 +46,14 @@ from siaga_tui.core.models import REFERRAL, REPORT, Kind, Status
 from siaga_tui.core.phones import format_phone
 from siaga_tui.core.timeutil import Clock, display_zone, system_clock
 from siaga_tui.services.audit import Action, record
-from siaga_tui.services.stats import INTERVALS, ROW_FIELDS, Period, Statistics, figure_rows, seconds_between
+from siaga_tui.services.stats import (
+    INTERVALS,
+    ROW_FIELDS,
+    Period,
+    Statistics,
+    figure_rows,
+    seconds_between,
+)
 
 #: Rows fetched from the cursor per batch (and per progress step).
 BATCH: Final = 5_000
@@ -107,7 +114,9 @@ class ExportFilter:
                     out.append(wanted)
                 else:
                     errors.append(
-                        ValidationError(name, "choice_unknown", value=value, allowed=", ".join(allowed))
+                        ValidationError(
+                            name, "choice_unknown", value=value, allowed=", ".join(allowed)
+                        )
                     )
             return tuple(dict.fromkeys(out))
 
@@ -196,7 +205,10 @@ def _masked_phone(column: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
         (column.is_(None), ""),
         (column == "", ""),
         (~column.startswith("+"), column),
-        (column.startswith("+628"), sa.literal("0", sa.Text) + sa.func.substr(column, 4, 3) + "-****-" + last4),
+        (
+            column.startswith("+628"),
+            sa.literal("0", sa.Text) + sa.func.substr(column, 4, 3) + "-****-" + last4,
+        ),
         else_=sa.literal("****", sa.Text) + last4,
     )
 
@@ -211,8 +223,12 @@ def _labels(catalogue: Catalogue, lang: str | None) -> dict[str, sa.ColumnElemen
     """Catalogue names by code, as CASE expressions (no table to scan per row)."""
     kecamatan = {k.code: k.name for k in catalogue.kecamatan}
     return {
-        "category_label": sa.case({c.code: c.label(lang) for c in catalogue.categories}, value=REPORT.c.category, else_=""),
-        "kelurahan": sa.case({k.code: k.name for k in catalogue.kelurahan}, value=REPORT.c.kelurahan_code, else_=""),
+        "category_label": sa.case(
+            {c.code: c.label(lang) for c in catalogue.categories}, value=REPORT.c.category, else_=""
+        ),
+        "kelurahan": sa.case(
+            {k.code: k.name for k in catalogue.kelurahan}, value=REPORT.c.kelurahan_code, else_=""
+        ),
         "kecamatan": sa.case(kecamatan, value=REPORT.c.kecamatan_code, else_=""),
     }
 
@@ -229,7 +245,9 @@ def _agencies(conn: Connection) -> sa.ScalarSelect[Any]:
     if conn.dialect.name == "sqlite":
         joined = sa.func.group_concat(forwarded.c.agency, AGENCY_SEPARATOR)
     else:
-        joined = sa.func.string_agg(forwarded.c.agency, sa.literal_column(f"'{AGENCY_SEPARATOR}' ORDER BY id"))
+        joined = sa.func.string_agg(
+            forwarded.c.agency, sa.literal_column(f"'{AGENCY_SEPARATOR}' ORDER BY id")
+        )
     return sa.select(sa.func.coalesce(joined, "")).select_from(forwarded).scalar_subquery()
 
 
@@ -259,7 +277,10 @@ def export_query(
     if personal:
         caller = [REPORT.c.caller_phone, _neutralised(REPORT.c.caller_name)]
     else:
-        caller = [_masked_phone(REPORT.c.caller_phone), _neutralised(_initial(REPORT.c.caller_name))]
+        caller = [
+            _masked_phone(REPORT.c.caller_phone),
+            _neutralised(_initial(REPORT.c.caller_name)),
+        ]
     cells = [
         REPORT.c.number,
         *(_timestamp(conn, moments[name]) for name in TIMESTAMP_COLUMNS),
@@ -283,9 +304,7 @@ def export_query(
     names = columns(personal=personal)
     return (
         sa.select(*(cell.label(name) for cell, name in zip(cells, names, strict=True)))
-        .select_from(
-            REPORT.outerjoin(original, original.c.id == REPORT.c.duplicate_of)
-        )
+        .select_from(REPORT.outerjoin(original, original.c.id == REPORT.c.duplicate_of))
         .where(*filters.where())
         .order_by(REPORT.c.created_at, REPORT.c.id)
     )
@@ -410,13 +429,17 @@ def write_reports_xlsx(
     names = columns(personal=personal)
     timestamp_at = {names.index(name) for name in TIMESTAMP_COLUMNS}
     number_at = {names.index(name) for name in ("priority", *INTERVAL_COLUMNS)}
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False})
+    workbook = xlsxwriter.Workbook(
+        str(path), {"constant_memory": True, "strings_to_formulas": False}
+    )
     try:
         sheet = workbook.add_worksheet("laporan")
         bold = workbook.add_format({"bold": True})
         when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
         for index, name in enumerate(names):
-            sheet.set_column(index, index, _XLSX_WIDTHS.get(name, 14), when if index in timestamp_at else None)
+            sheet.set_column(
+                index, index, _XLSX_WIDTHS.get(name, 14), when if index in timestamp_at else None
+            )
         for index, name in enumerate(names):
             sheet.write_string(0, index, name, bold)
         sheet.freeze_panes(1, 0)
@@ -446,10 +469,10 @@ def write_reports_xlsx(
 
 
 _XLSX_WIDTHS: Final = {
-    "number": 17, **{name: 20 for name in TIMESTAMP_COLUMNS}, "category": 16, "category_label": 28,
+    "number": 17, **dict.fromkeys(TIMESTAMP_COLUMNS, 20), "category": 16, "category_label": 28,
     "kind": 12, "priority": 8, "status": 11, "kelurahan_code": 15, "kelurahan": 20,
     "kecamatan_code": 10, "kecamatan": 18, "address": 30, "description": 50, "agencies": 20,
-    **{name: 12 for name in INTERVAL_COLUMNS}, "operator": 14, "duplicate_of": 17,
+    **dict.fromkeys(INTERVAL_COLUMNS, 12), "operator": 14, "duplicate_of": 17,
     "caller_phone": 17, "caller_phone_masked": 17, "caller_name": 20, "caller_name_initial": 8,
 }  # fmt: skip
 
@@ -471,7 +494,9 @@ def write_stats_xlsx(stats: Statistics, path: Path) -> int:
     import xlsxwriter
 
     rows = figure_rows(stats)
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False})
+    workbook = xlsxwriter.Workbook(
+        str(path), {"constant_memory": True, "strings_to_formulas": False}
+    )
     try:
         sheet = workbook.add_worksheet("statistik")
         bold = workbook.add_format({"bold": True})

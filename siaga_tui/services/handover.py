@@ -94,7 +94,9 @@ class ShiftSummary:
             return as_utc(datetime.fromisoformat(value))
 
         def item(d: dict[str, Any]) -> OpenItem:
-            return OpenItem(**{**d, "created_at": when(d["created_at"]), "agencies": tuple(d["agencies"])})
+            return OpenItem(
+                **{**d, "created_at": when(d["created_at"]), "agencies": tuple(d["agencies"])}
+            )
 
         return cls(
             start=when(data["start"]),
@@ -104,7 +106,8 @@ class ShiftSummary:
             open_items=tuple(item(d) for d in data["open_items"]),
             overdue=tuple(item(d) for d in data["overdue"]),
             awaiting_ack=tuple(
-                AwaitingAck(**{**d, "forwarded_at": when(d["forwarded_at"])}) for d in data["awaiting_ack"]
+                AwaitingAck(**{**d, "forwarded_at": when(d["forwarded_at"])})
+                for d in data["awaiting_ack"]
             ),
             calls_by_disposition=dict(data["calls_by_disposition"]),
             reports_by_category=dict(data["reports_by_category"]),
@@ -170,7 +173,9 @@ def shift_summary(
             ).all()
         )
         closed = conn.execute(
-            sa.select(sa.func.count()).select_from(REPORT).where(*period.condition(REPORT.c.closed_at))
+            sa.select(sa.func.count())
+            .select_from(REPORT)
+            .where(*period.condition(REPORT.c.closed_at))
         ).scalar_one()
     overdue = tuple(item for item in open_items if item.overdue)
     return ShiftSummary(
@@ -188,15 +193,26 @@ def shift_summary(
     )
 
 
-def _open_items(conn: Connection, catalogue: Catalogue, now: datetime) -> tuple[tuple[OpenItem, ...], int]:
-    rows = conn.execute(
-        sa.select(
-            REPORT.c.id, REPORT.c.number, REPORT.c.category, REPORT.c.kind, REPORT.c.status,
-            REPORT.c.created_at, REPORT.c.kelurahan_code,
+def _open_items(
+    conn: Connection, catalogue: Catalogue, now: datetime
+) -> tuple[tuple[OpenItem, ...], int]:
+    rows = (
+        conn.execute(
+            sa.select(
+                REPORT.c.id,
+                REPORT.c.number,
+                REPORT.c.category,
+                REPORT.c.kind,
+                REPORT.c.status,
+                REPORT.c.created_at,
+                REPORT.c.kelurahan_code,
+            )
+            .where(OPEN)
+            .order_by(REPORT.c.queue_rank, REPORT.c.created_at, REPORT.c.id)
         )
-        .where(OPEN)
-        .order_by(REPORT.c.queue_rank, REPORT.c.created_at, REPORT.c.id)
-    ).mappings().all()
+        .mappings()
+        .all()
+    )
     agencies = agencies_by_report(conn, [row["id"] for row in rows[:OPEN_LIST_LIMIT]])
     targets = {c.code: (c.forward_target, c.finish_target) for c in catalogue.categories}
     items = []
@@ -246,7 +262,9 @@ def _awaiting_ack(conn: Connection, now: datetime) -> tuple[AwaitingAck, ...]:
     )
 
 
-def summary_lines(summary: ShiftSummary, lang: str | None, catalogue: Catalogue) -> list[tuple[bool, str]]:
+def summary_lines(
+    summary: ShiftSummary, lang: str | None, catalogue: Catalogue
+) -> list[tuple[bool, str]]:
     """The summary after the open-report table, as (is heading, text) lines in ``lang``.
 
     Shared by ``siaga112 handover`` and the console's handover screen.
@@ -263,14 +281,29 @@ def summary_lines(summary: ShiftSummary, lang: str | None, catalogue: Catalogue)
     lines += [(False, f"  {item.number}  {overdue_text(item, lang)}") for item in summary.overdue]
     lines.append((True, t("handover_awaiting", count=len(summary.awaiting_ack))))
     lines += [
-        (False, "  " + t("handover_awaiting_row", number=w.number, agency=agencies.get(w.agency, w.agency),
-                         at=format_local(w.forwarded_at, "%H:%M"), minutes=w.waiting_minutes))
+        (
+            False,
+            "  "
+            + t(
+                "handover_awaiting_row",
+                number=w.number,
+                agency=agencies.get(w.agency, w.agency),
+                at=format_local(w.forwarded_at, "%H:%M"),
+                minutes=w.waiting_minutes,
+            ),
+        )
         for w in summary.awaiting_ack
     ]
     lines.append((True, t("handover_calls", count=summary.calls_total)))
-    lines += [(False, f"  {t(f'disposition_{d}')}: {n}") for d, n in summary.calls_by_disposition.items()]
-    lines.append((True, t("handover_reports", count=summary.reports_filed, closed=summary.reports_closed)))
-    lines += [(False, f"  {categories.get(c, c)}: {n}") for c, n in summary.reports_by_category.items()]
+    lines += [
+        (False, f"  {t(f'disposition_{d}')}: {n}") for d, n in summary.calls_by_disposition.items()
+    ]
+    lines.append(
+        (True, t("handover_reports", count=summary.reports_filed, closed=summary.reports_closed))
+    )
+    lines += [
+        (False, f"  {categories.get(c, c)}: {n}") for c, n in summary.reports_by_category.items()
+    ]
     return lines
 
 
@@ -278,7 +311,11 @@ def overdue_text(item: OpenItem, lang: str | None) -> str:
     """``not forwarded, 47 min late`` for an overdue report; empty otherwise."""
     from siaga_tui.core.i18n import translate
 
-    return translate(f"handover_overdue_{item.overdue}", lang, minutes=item.late_minutes) if item.overdue else ""
+    return (
+        translate(f"handover_overdue_{item.overdue}", lang, minutes=item.late_minutes)
+        if item.overdue
+        else ""
+    )
 
 
 class HandoverService:
@@ -300,7 +337,10 @@ class HandoverService:
     def preview(self, period: Period | None = None) -> ShiftSummary:
         """The summary as it would be handed over now (nothing is written)."""
         return shift_summary(
-            self.db, period or outgoing_shift(self.clock), clock=self.clock, catalogue=self.catalogue
+            self.db,
+            period or outgoing_shift(self.clock),
+            clock=self.clock,
+            catalogue=self.catalogue,
         )
 
     def create(self, notes: str = "", period: Period | None = None) -> HandoverView:
@@ -316,13 +356,21 @@ class HandoverService:
             handover_id = int(
                 conn.execute(
                     sa.insert(HANDOVER).values(
-                        created_at=now, outgoing=self.operator, shift_start=summary.start,
-                        shift_end=summary.end, notes=clean, summary=stored, audit_head="",
+                        created_at=now,
+                        outgoing=self.operator,
+                        shift_start=summary.start,
+                        shift_end=summary.end,
+                        notes=clean,
+                        summary=stored,
+                        audit_head="",
                     )
                 ).inserted_primary_key[0]
             )
             head = audit.append_audit(
-                conn, at=now, operator=self.operator, action=Action.HANDOVER_CREATED,
+                conn,
+                at=now,
+                operator=self.operator,
+                action=Action.HANDOVER_CREATED,
                 subject=f"handover #{handover_id}",
                 details={
                     "handover_id": handover_id,
@@ -353,11 +401,15 @@ class HandoverService:
             if row["outgoing"] == self.operator:
                 raise TransitionRefused("handover_own", id=handover_id)
             conn.execute(
-                sa.update(HANDOVER).where(HANDOVER.c.id == handover_id)
+                sa.update(HANDOVER)
+                .where(HANDOVER.c.id == handover_id)
                 .values(acknowledged_at=now, incoming=self.operator)
             )
             audit.append_audit(
-                conn, at=now, operator=self.operator, action=Action.HANDOVER_ACKNOWLEDGED,
+                conn,
+                at=now,
+                operator=self.operator,
+                action=Action.HANDOVER_ACKNOWLEDGED,
                 subject=f"handover #{handover_id}",
                 details={"handover_id": handover_id, "outgoing": row["outgoing"]},
             )
@@ -370,20 +422,28 @@ class HandoverService:
     def latest(self, limit: int = 20) -> list[HandoverView]:
         """The newest handovers, newest first."""
         with self.db.read() as conn:
-            rows = conn.execute(
-                sa.select(HANDOVER).order_by(HANDOVER.c.id.desc()).limit(limit)
-            ).mappings().all()
+            rows = (
+                conn.execute(sa.select(HANDOVER).order_by(HANDOVER.c.id.desc()).limit(limit))
+                .mappings()
+                .all()
+            )
         return [_view(row) for row in rows]
 
     def pending(self) -> HandoverView | None:
         """The newest handover nobody has acknowledged yet, by someone else."""
         with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(HANDOVER)
-                .where(HANDOVER.c.acknowledged_at.is_(None), HANDOVER.c.outgoing != self.operator)
-                .order_by(HANDOVER.c.id.desc())
-                .limit(1)
-            ).mappings().first()
+            row = (
+                conn.execute(
+                    sa.select(HANDOVER)
+                    .where(
+                        HANDOVER.c.acknowledged_at.is_(None), HANDOVER.c.outgoing != self.operator
+                    )
+                    .order_by(HANDOVER.c.id.desc())
+                    .limit(1)
+                )
+                .mappings()
+                .first()
+            )
         return _view(row) if row else None
 
 
@@ -405,4 +465,3 @@ def _view(row: Any) -> HandoverView:
         acknowledged_at=as_utc(row["acknowledged_at"]) if row["acknowledged_at"] else None,
         incoming=row["incoming"],
     )
-

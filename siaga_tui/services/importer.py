@@ -53,13 +53,13 @@ from siaga_tui.core.models import REPORT, Status
 from siaga_tui.core.phones import normalize_phone
 from siaga_tui.core.timeutil import Clock, as_utc, display_zone, system_clock
 from siaga_tui.services.export import (
+    AGENCY_SEPARATOR,
     BASE_COLUMNS,
     DANGEROUS_LEADS,
     MASKED_CALLER_COLUMNS,
     NEUTRALISER,
     PERSONAL_CALLER_COLUMNS,
     TIMESTAMP_COLUMNS,
-    AGENCY_SEPARATOR,
 )
 from siaga_tui.services.reports import NewReport, ReportService, normalise_report_number
 
@@ -141,9 +141,11 @@ def read_text(path: Path, encoding: str | None = None) -> str:
         try:
             return data.decode(encoding)
         except (LookupError, UnicodeDecodeError) as exc:
-            raise ImportRefused("import_bad_encoding_named", encoding=encoding, reason=str(exc)) from exc
+            raise ImportRefused(
+                "import_bad_encoding_named", encoding=encoding, reason=str(exc)
+            ) from exc
     if data.startswith(codecs.BOM_UTF8):
-        return _decode(data[len(codecs.BOM_UTF8):], "utf-8")
+        return _decode(data[len(codecs.BOM_UTF8) :], "utf-8")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decode(data, "utf-16")
     if b"\x00" in data[:4096]:
@@ -237,7 +239,9 @@ class Importer:
             if not any(cell.strip() for cell in record):
                 continue
             if len(record) != len(names):
-                error = ValidationError("row", "import_wrong_cell_count", found=len(record), expected=len(names))
+                error = ValidationError(
+                    "row", "import_wrong_cell_count", found=len(record), expected=len(names)
+                )
                 bad.append(BadRow(line, (error,)))
                 continue
             row = dict(zip(names, record, strict=True))
@@ -375,9 +379,14 @@ class Importer:
             errors.append(ValidationError("number", "import_bad_number", value=number))
         moments: dict[str, datetime | None] = {}
         for name in TIMESTAMP_COLUMNS:
-            moments[name] = _collect(errors, lambda n=name: _timestamp(n, row[n], required=n == "created_at"))
+            moments[name] = _collect(
+                errors, lambda n=name: _timestamp(n, row[n], required=n == "created_at")
+            )
         status = _collect(errors, lambda: _status(row["status"]))
-        agencies = _collect(errors, lambda: self._agencies(row["agencies"].replace(AGENCY_SEPARATOR, ","))) or ()
+        agencies = (
+            _collect(errors, lambda: self._agencies(row["agencies"].replace(AGENCY_SEPARATOR, ",")))
+            or ()
+        )
         phone = None
         if "caller_phone" in row:
             phone = _collect(errors, lambda: normalize_phone(row["caller_phone"]))
@@ -405,7 +414,9 @@ class Importer:
         if status is not None and not errors:
             errors.extend(_lifecycle_problems(status, agencies, moments, duplicate_of))
         if created_at is not None and created_at > self.clock():
-            errors.append(ValidationError("created_at", "import_future_date", value=row["created_at"]))
+            errors.append(
+                ValidationError("created_at", "import_future_date", value=row["created_at"])
+            )
         if errors:
             raise InvalidInput(errors)
         assert created_at is not None and status is not None
@@ -537,9 +548,14 @@ def _existing(db: Database, number: str | None) -> int | None:
         return None
     with db.read() as conn:
         found = conn.execute(
-            sa.select(REPORT.c.id).where(
-                sa.or_(REPORT.c.import_key == number, REPORT.c.number == normalise_report_number(number))
-            ).order_by(REPORT.c.import_key.is_(None))
+            sa.select(REPORT.c.id)
+            .where(
+                sa.or_(
+                    REPORT.c.import_key == number,
+                    REPORT.c.number == normalise_report_number(number),
+                )
+            )
+            .order_by(REPORT.c.import_key.is_(None))
         ).first()
     return int(found[0]) if found else None
 
@@ -611,7 +627,10 @@ def _priority(text: str) -> int | None:
 
 
 def _lifecycle_problems(
-    status: Status, agencies: tuple[str, ...], moments: dict[str, datetime | None], duplicate_of: str | None
+    status: Status,
+    agencies: tuple[str, ...],
+    moments: dict[str, datetime | None],
+    duplicate_of: str | None,
 ) -> list[ValidationError]:
     """What in an export row's lifecycle cannot be replayed by the service's rules."""
     problems: list[ValidationError] = []
@@ -627,5 +646,7 @@ def _lifecycle_problems(
     for name in ("forwarded_at", "acknowledged_at", "closed_at"):
         moment = moments[name]
         if moment is not None and created is not None and moment < created - timedelta(seconds=1):
-            problems.append(ValidationError(name, "import_before_created", value=moment.isoformat()))
+            problems.append(
+                ValidationError(name, "import_before_created", value=moment.isoformat())
+            )
     return problems

@@ -189,8 +189,12 @@ class OperatorService:
         account = _account(row)
         if account.is_locked(now):
             audit.record(
-                self.db, operator=name, action=Action.SIGN_IN_LOCKED, subject=name,
-                details={"locked_until": account.locked_until}, clock=self.clock,
+                self.db,
+                operator=name,
+                action=Action.SIGN_IN_LOCKED,
+                subject=name,
+                details={"locked_until": account.locked_until},
+                clock=self.clock,
             )
             raise PermissionDenied("acct_locked", until=_local_time(account.locked_until))
         if not self._verify(row["password_hash"], password):
@@ -221,7 +225,7 @@ class OperatorService:
         try:
             if self.hasher.check_needs_rehash(password_hash):
                 return str(self.hasher.hash(password))
-        except Exception:  # noqa: BLE001 - an odd stored hash just stays as it is
+        except Exception:
             return None
         return None
 
@@ -241,12 +245,19 @@ class OperatorService:
                 if failures >= MAX_FAILURES:
                     values.update(failed_attempts=0, locked_until=now + LOCKOUT)
                     details["locked_until"] = now + LOCKOUT
-                conn.execute(sa.update(OPERATOR).where(OPERATOR.c.id == account.id).values(**values))
+                conn.execute(
+                    sa.update(OPERATOR).where(OPERATOR.c.id == account.id).values(**values)
+                )
                 details["failures"] = failures
             else:
                 details["unknown_account"] = True
             audit.append_audit(
-                conn, at=now, operator=name, action=Action.SIGN_IN_FAILED, subject=name, details=details
+                conn,
+                at=now,
+                operator=name,
+                action=Action.SIGN_IN_FAILED,
+                subject=name,
+                details=details,
             )
         return failures
 
@@ -280,16 +291,27 @@ class OperatorService:
         now = self.clock()
         with self.db.write() as conn:
             if _find(conn, name) is not None:
-                raise InvalidInput([ValidationError("username", "acct_username_taken", username=name)])
+                raise InvalidInput(
+                    [ValidationError("username", "acct_username_taken", username=name)]
+                )
             account_id = conn.execute(
                 sa.insert(OPERATOR).values(
-                    username=name, display_name=display, role=role_value, active=True,
-                    password_hash=password_hash, failed_attempts=0, locked_until=None,
+                    username=name,
+                    display_name=display,
+                    role=role_value,
+                    active=True,
+                    password_hash=password_hash,
+                    failed_attempts=0,
+                    locked_until=None,
                     created_at=now,
                 )
             ).inserted_primary_key[0]
             audit.append_audit(
-                conn, at=now, operator=actor_name, action=Action.ACCOUNT_ADDED, subject=name,
+                conn,
+                at=now,
+                operator=actor_name,
+                action=Action.ACCOUNT_ADDED,
+                subject=name,
                 details={"role": role_value, "display_name": display, "first_account": first},
             )
         return Account(int(account_id), name, display, role_value, True, 0, None, now)
@@ -307,7 +329,9 @@ class OperatorService:
             if row["role"] == Role.SUPERVISOR and row["active"] and _active_supervisors(conn) <= 1:
                 raise PermissionDenied("acct_last_supervisor", username=name)
             conn.execute(sa.update(OPERATOR).where(OPERATOR.c.id == row["id"]).values(active=False))
-            audit.append_audit(conn, at=now, operator=by.username, action=Action.ACCOUNT_DISABLED, subject=name)
+            audit.append_audit(
+                conn, at=now, operator=by.username, action=Action.ACCOUNT_DISABLED, subject=name
+            )
 
     def set_password(
         self,
@@ -336,17 +360,24 @@ class OperatorService:
             if row is None:
                 raise NotFound("acct_not_found", username=name)
             conn.execute(
-                sa.update(OPERATOR).where(OPERATOR.c.id == row["id"])
+                sa.update(OPERATOR)
+                .where(OPERATOR.c.id == row["id"])
                 .values(password_hash=password_hash, failed_attempts=0, locked_until=None)
             )
-            audit.append_audit(conn, at=now, operator=by.username, action=Action.ACCOUNT_PASSWORD, subject=name)
+            audit.append_audit(
+                conn, at=now, operator=by.username, action=Action.ACCOUNT_PASSWORD, subject=name
+            )
 
     def _require(self, by: Actor | None, permission: Permission, subject: str) -> None:
         if by is None:
             raise PermissionDenied(f"acct_denied_{permission.value}", operator="-")
         check_permission(
-            self.db, operator=by.username, role=by.role, permission=permission,
-            subject=subject, clock=self.clock,
+            self.db,
+            operator=by.username,
+            role=by.role,
+            permission=permission,
+            subject=subject,
+            clock=self.clock,
         )
 
 
@@ -354,13 +385,16 @@ class OperatorService:
 
 
 def _find(conn: Connection, username: str) -> Any:
-    return conn.execute(sa.select(OPERATOR).where(OPERATOR.c.username == username)).mappings().first()
+    return (
+        conn.execute(sa.select(OPERATOR).where(OPERATOR.c.username == username)).mappings().first()
+    )
 
 
 def _active_supervisors(conn: Connection) -> int:
     return int(
         conn.execute(
-            sa.select(sa.func.count()).select_from(OPERATOR)
+            sa.select(sa.func.count())
+            .select_from(OPERATOR)
             .where(OPERATOR.c.role == Role.SUPERVISOR.value, OPERATOR.c.active.is_(True))
         ).scalar_one()
     )
@@ -394,7 +428,11 @@ def _role(role: str) -> str:
     value = (role or "").strip().lower()
     if value not in {r.value for r in Role}:
         raise InvalidInput(
-            [ValidationError("role", "choice_unknown", value=role, allowed=", ".join(r.value for r in Role))]
+            [
+                ValidationError(
+                    "role", "choice_unknown", value=role, allowed=", ".join(r.value for r in Role)
+                )
+            ]
         )
     return value
 
@@ -402,7 +440,14 @@ def _role(role: str) -> str:
 def _password(password: str) -> str:
     if not (MIN_PASSWORD_LENGTH <= len(password or "") <= MAX_PASSWORD_LENGTH):
         raise InvalidInput(
-            [ValidationError("password", "acct_password_length", min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)]
+            [
+                ValidationError(
+                    "password",
+                    "acct_password_length",
+                    min=MIN_PASSWORD_LENGTH,
+                    max=MAX_PASSWORD_LENGTH,
+                )
+            ]
         )
     return password
 

@@ -124,8 +124,11 @@ class ChangeSignal:
                 if self._conn is None:
                     # mode=rw: never create a file that is gone; autocommit: no transaction left open.
                     self._conn = sqlite3.connect(
-                        f"{path.resolve().as_uri()}?mode=rw", uri=True, isolation_level=None,
-                        timeout=SIGNAL_TIMEOUT_SECONDS, check_same_thread=False,
+                        f"{path.resolve().as_uri()}?mode=rw",
+                        uri=True,
+                        isolation_level=None,
+                        timeout=SIGNAL_TIMEOUT_SECONDS,
+                        check_same_thread=False,
                     )
                 return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
             except sqlite3.Error as exc:
@@ -166,9 +169,7 @@ class QueueService:
             rows = conn.execute(query).mappings().all()
             page = summaries_from(conn, rows)
             total = (
-                int(conn.execute(open_count_query(conditions)).scalar_one())
-                if with_total
-                else -1
+                int(conn.execute(open_count_query(conditions)).scalar_one()) if with_total else -1
             )
         next_after = None
         if rows and len(rows) == limit:
@@ -176,7 +177,9 @@ class QueueService:
             next_after = (last["queue_rank"], last["created_at"], last["id"])
         return QueuePage(rows=tuple(page), total=total, next_after=next_after)
 
-    def first_window(self, filters: QueueFilter = QueueFilter(), *, limit: int = PAGE_SIZE) -> tuple[int, QueuePage]:
+    def first_window(
+        self, filters: QueueFilter = QueueFilter(), *, limit: int = PAGE_SIZE
+    ) -> tuple[int, QueuePage]:
         """Where the change feed stands, then the first ``limit`` rows (without their count).
 
         In that order: a change made between the two reads is seen again by the next
@@ -200,7 +203,9 @@ class QueueService:
     def last_change(self) -> int:
         """The current end of the change sequence (one index lookup)."""
         with self.db.read() as conn:
-            return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(EVENT.c.id), 0))).scalar_one())
+            return int(
+                conn.execute(sa.select(sa.func.coalesce(sa.func.max(EVENT.c.id), 0))).scalar_one()
+            )
 
     def change_signal(self) -> ChangeSignal:
         """A cheap mark that moves whenever anything is committed (for one poller thread)."""
@@ -230,7 +235,9 @@ class QueueService:
             overflow=overflow,
         )
 
-    def search(self, text: str, *, include_closed: bool = True, limit: int = 50) -> list[ReportSummary]:
+    def search(
+        self, text: str, *, include_closed: bool = True, limit: int = 50
+    ) -> list[ReportSummary]:
         """Reports matching a number, a phone, a place or words of the text."""
         conditions = self._search_conditions(text)
         if not include_closed:
@@ -276,13 +283,21 @@ class QueueService:
         (``touches_backlog``), not at every change.
         """
         with self.db.read() as conn:
-            return int(conn.execute(open_count_query([OPEN, *_age_split(cutoff, backlog=True)])).scalar_one())
+            return int(
+                conn.execute(
+                    open_count_query([OPEN, *_age_split(cutoff, backlog=True)])
+                ).scalar_one()
+            )
 
     def touches_backlog(self, report_ids: frozenset[int], cutoff: datetime) -> bool:
         """Were any of these reports filed before ``cutoff``? (Primary-key lookups.)"""
         if not report_ids:
             return False
-        query = sa.select(REPORT.c.id).where(REPORT.c.id.in_(sorted(report_ids)), REPORT.c.created_at < cutoff).limit(1)
+        query = (
+            sa.select(REPORT.c.id)
+            .where(REPORT.c.id.in_(sorted(report_ids)), REPORT.c.created_at < cutoff)
+            .limit(1)
+        )
         with self.db.read() as conn:
             return conn.execute(query).first() is not None
 
@@ -292,10 +307,9 @@ class QueueService:
         Every such report counts, whatever the console has loaded or filtered: the cost
         follows today's open reports, not the size of the database (benchmarks, B2).
         """
-        query = (
-            sa.select(REPORT.c.id, REPORT.c.category, REPORT.c.status, REPORT.c.created_at)
-            .where(OPEN, *_age_split(cutoff, backlog=False))
-        )
+        query = sa.select(
+            REPORT.c.id, REPORT.c.category, REPORT.c.status, REPORT.c.created_at
+        ).where(OPEN, *_age_split(cutoff, backlog=False))
         overdue = alarmed = 0
         alarmed_ids: set[int] = set()
         next_change: datetime | None = None
@@ -346,7 +360,11 @@ class QueueService:
         try:
             return [self.catalogue.resolve_kelurahan(text).code]
         except ValidationError:
-            return [k.code for k in self.catalogue.complete_kelurahan(text, limit=5)] if len(text) >= 3 else []
+            return (
+                [k.code for k in self.catalogue.complete_kelurahan(text, limit=5)]
+                if len(text) >= 3
+                else []
+            )
 
 
 #: Every queue_rank of an open report, listed: with the ranks named, the open-queue index

@@ -37,7 +37,6 @@ from siaga_tui.core.errors import (
 from siaga_tui.core.models import (
     CALL,
     EVENT,
-    NUMBER_SEQUENCE,
     REFERRAL,
     REPORT,
     Channel,
@@ -155,28 +154,28 @@ class ReportService:
             year = _local_year(created_at)
             seq = _next_number(conn, year)
             number = format_report_number(year, seq)
-            values = dict(
-                number=number,
-                year=year,
-                seq=seq,
-                category=category.code,
-                kind=category.kind,
-                priority=priority,
-                status=Status.MENUNGGU.value,
-                queue_rank=queue_rank(category.kind, Status.MENUNGGU),
-                caller_phone=fields["phone"],
-                caller_name=fields["caller_name"],
-                kelurahan_code=kelurahan.code,
-                kecamatan_code=kelurahan.kecamatan.code,
-                address=fields["address"],
-                description=fields["description"],
-                operator=self.operator,
-                created_at=created_at,
-                updated_at=created_at,
-                version=1,
-                call_answered_at=answered_at,
-                import_key=data.import_key,
-            )
+            values = {
+                "number": number,
+                "year": year,
+                "seq": seq,
+                "category": category.code,
+                "kind": category.kind,
+                "priority": priority,
+                "status": Status.MENUNGGU.value,
+                "queue_rank": queue_rank(category.kind, Status.MENUNGGU),
+                "caller_phone": fields["phone"],
+                "caller_name": fields["caller_name"],
+                "kelurahan_code": kelurahan.code,
+                "kecamatan_code": kelurahan.kecamatan.code,
+                "address": fields["address"],
+                "description": fields["description"],
+                "operator": self.operator,
+                "created_at": created_at,
+                "updated_at": created_at,
+                "version": 1,
+                "call_answered_at": answered_at,
+                "import_key": data.import_key,
+            }
             report_id = _INSERT_REPORT.execute(conn, values)
             call_id = _insert_call(
                 conn,
@@ -189,8 +188,17 @@ class ReportService:
             details = {
                 key: values[key]
                 for key in (
-                    "number", "category", "kind", "priority", "status", "caller_phone",
-                    "caller_name", "kelurahan_code", "kecamatan_code", "address", "description",
+                    "number",
+                    "category",
+                    "kind",
+                    "priority",
+                    "status",
+                    "caller_phone",
+                    "caller_name",
+                    "kelurahan_code",
+                    "kecamatan_code",
+                    "address",
+                    "description",
                 )
             }
             details["call_id"] = call_id
@@ -337,11 +345,15 @@ class ReportService:
         now = self.clock()
         with self.db.write() as conn:
             report = _load_report(conn, report_id, expected_version)
-            referral = conn.execute(
-                sa.select(REFERRAL).where(
-                    REFERRAL.c.id == referral_id, REFERRAL.c.report_id == report_id
+            referral = (
+                conn.execute(
+                    sa.select(REFERRAL).where(
+                        REFERRAL.c.id == referral_id, REFERRAL.c.report_id == report_id
+                    )
                 )
-            ).mappings().first()
+                .mappings()
+                .first()
+            )
             if referral is None:
                 raise NotFound("referral_not_found", referral=referral_id, number=report["number"])
             if referral["acknowledged_at"] is not None:
@@ -422,8 +434,12 @@ class ReportService:
         recorded in the audit log.
         """
         check_permission(
-            self.db, operator=self.operator, role=self.role,
-            permission=Permission.REOPEN_REPORT, subject=str(report_id), clock=self.clock,
+            self.db,
+            operator=self.operator,
+            role=self.role,
+            permission=Permission.REOPEN_REPORT,
+            subject=str(report_id),
+            clock=self.clock,
         )
         clean = _field("reason", lambda: _text(reason, "reason", required=True, multiline=True))
         now = self.clock()
@@ -500,10 +516,26 @@ class ReportService:
 _INSERT_REPORT = DriverInsert(
     REPORT,
     [
-        "number", "year", "seq", "category", "kind", "priority", "status", "queue_rank",
-        "caller_phone", "caller_name", "kelurahan_code", "kecamatan_code", "address",
-        "description", "operator", "created_at", "updated_at", "version",
-        "call_answered_at", "import_key",
+        "number",
+        "year",
+        "seq",
+        "category",
+        "kind",
+        "priority",
+        "status",
+        "queue_rank",
+        "caller_phone",
+        "caller_name",
+        "kelurahan_code",
+        "kecamatan_code",
+        "address",
+        "description",
+        "operator",
+        "created_at",
+        "updated_at",
+        "version",
+        "call_answered_at",
+        "import_key",
     ],
 )
 _INSERT_CALL = DriverInsert(
@@ -576,9 +608,11 @@ def _resolve_original(conn: Connection, original: str | int) -> RowMapping:
     row = _find_report(conn, original)
     seen = {row["id"]}
     while row["duplicate_of"] is not None:
-        row = conn.execute(
-            sa.select(REPORT).where(REPORT.c.id == row["duplicate_of"])
-        ).mappings().one()
+        row = (
+            conn.execute(sa.select(REPORT).where(REPORT.c.id == row["duplicate_of"]))
+            .mappings()
+            .one()
+        )
         if row["id"] in seen:  # a cycle cannot be written, but never loop forever
             break
         seen.add(row["id"])
@@ -610,7 +644,9 @@ def normalise_report_number(text: str) -> str:
 def _referral_count(conn: Connection, report_id: int) -> int:
     return int(
         conn.execute(
-            sa.select(sa.func.count()).select_from(REFERRAL).where(REFERRAL.c.report_id == report_id)
+            sa.select(sa.func.count())
+            .select_from(REFERRAL)
+            .where(REFERRAL.c.report_id == report_id)
         ).scalar_one()
     )
 
@@ -697,7 +733,9 @@ def load_detail(conn: Connection, report: int | str) -> ReportDetail:
         ).mappings()
     )
     events = tuple(
-        EventView(id=r["id"], at=r["at"], operator=r["operator"], kind=r["kind"], details=r["details"])
+        EventView(
+            id=r["id"], at=r["at"], operator=r["operator"], kind=r["kind"], details=r["details"]
+        )
         for r in conn.execute(
             sa.select(EVENT).where(EVENT.c.report_id == report_id).order_by(EVENT.c.id)
         ).mappings()

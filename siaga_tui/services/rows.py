@@ -36,10 +36,14 @@ SUMMARY_COLUMNS = (
 
 
 def summary_from(
-    row: RowMapping | dict[str, Any], agencies: Sequence[str] = (), awaiting_ack_since: datetime | None = None
+    row: RowMapping | dict[str, Any],
+    agencies: Sequence[str] = (),
+    awaiting_ack_since: datetime | None = None,
 ) -> ReportSummary:
     return ReportSummary(
-        **{c.name: row[c.name] for c in SUMMARY_COLUMNS}, agencies=tuple(agencies), awaiting_ack_since=awaiting_ack_since
+        **{c.name: row[c.name] for c in SUMMARY_COLUMNS},
+        agencies=tuple(agencies),
+        awaiting_ack_since=awaiting_ack_since,
     )
 
 

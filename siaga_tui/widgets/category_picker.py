@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from textual import events
-from textual.content import Content
 from textual.binding import Binding, BindingsMap
+from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -51,7 +51,8 @@ class CategoryPicker(Widget, can_focus=True):
         # Priority bindings run in the app's own key handling, before the next key is
         # read: "3" then a fast "0812…" puts the digits in the phone, not the picker.
         keys = BindingsMap(
-            Binding(c.hotkey, f"pick('{c.code}')", show=False, priority=True) for c in self.categories
+            Binding(c.hotkey, f"pick('{c.code}')", show=False, priority=True)
+            for c in self.categories
         )
         self._bindings = BindingsMap.merge([self._bindings, keys])
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import ClassVar
 
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -44,7 +45,7 @@ class DuplicateOffer(ModalScreen[int | None]):
     }
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("b", "file_new", show=False),
         Binding("escape", "back", show=False),
     ]
@@ -68,8 +69,10 @@ class DuplicateOffer(ModalScreen[int | None]):
         with Vertical():
             yield Static(translate("entry_duplicate_title", t), id="duplicate-title", markup=False)
             yield Static(translate("entry_duplicate_body", t), markup=False)
-            yield Static(Content("\n").join(self._row(n, r) for n, r in enumerate(self.reports, 1)),
-                         id="duplicate-list")
+            yield Static(
+                Content("\n").join(self._row(n, r) for n, r in enumerate(self.reports, 1)),
+                id="duplicate-list",
+            )
             yield Static(translate("entry_duplicate_new", t), markup=False)
             yield Static(translate("entry_duplicate_back", t), markup=False)
 

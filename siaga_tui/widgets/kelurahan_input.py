@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from siaga_tui.core.catalogue import Catalogue, Kelurahan
@@ -19,7 +21,7 @@ class KelurahanInput(BoundedInput):
     database call happens while typing. ``Candidates`` reports them for the hint line.
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "accept", show=False),
         Binding("enter", "accept", show=False),
     ]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Final
+from typing import ClassVar, Final
 
 from rich.text import Text
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
@@ -56,7 +56,9 @@ def timer_level(row: ReportSummary, catalogue: Catalogue, now: datetime) -> Leve
     return lateness(category, row.status, row.created_at, now).level
 
 
-def timer_changes_at(row: ReportSummary, catalogue: Catalogue, now: datetime) -> tuple[datetime, datetime]:
+def timer_changes_at(
+    row: ReportSummary, catalogue: Catalogue, now: datetime
+) -> tuple[datetime, datetime]:
     """When the row's age text or late mark next changes, and by when that must be drawn.
 
     A late mark changes just after its moment (the level compares with ``>``).
@@ -66,7 +68,9 @@ def timer_changes_at(row: ReportSummary, catalogue: Catalogue, now: datetime) ->
     step = age_step(waited)
     by = due + timedelta(seconds=step * AGE_GRACE_SHARE) if step > 1 else due
     try:
-        marked = next_level_change(catalogue.category(row.category), row.status, row.created_at, now)
+        marked = next_level_change(
+            catalogue.category(row.category), row.status, row.created_at, now
+        )
     except NotFound:
         marked = None
     if marked is not None:
@@ -81,7 +85,7 @@ class QueueTable(DataTable[Text]):
     QueueTable { height: 1fr; }
     """
     #: Home/End go to the first/last loaded report (rows, not columns).
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("home", "scroll_top", show=False),
         Binding("end", "scroll_bottom", show=False),
     ]
@@ -107,7 +111,9 @@ class QueueTable(DataTable[Text]):
         column = self.columns.get(ColumnKey("description"))
         if column is None:
             return
-        others = sum(width + 2 * self.cell_padding for key, _, width in COLUMNS if key != "description")
+        others = sum(
+            width + 2 * self.cell_padding for key, _, width in COLUMNS if key != "description"
+        )
         room = self.scrollable_content_region.width - others - 2 * self.cell_padding
         width = max(DESCRIPTION_WIDTH, room)
         if column.width != width:
@@ -122,7 +128,9 @@ class QueueTable(DataTable[Text]):
         """Show exactly ``rows``; same rows in the same order only have changed cells redrawn."""
         order = [row.id for row in rows]
         if order != self._order:
-            selected = self._order[self.cursor_row] if 0 <= self.cursor_row < len(self._order) else None
+            selected = (
+                self._order[self.cursor_row] if 0 <= self.cursor_row < len(self._order) else None
+            )
             self.clear()
             self._order, self._cells, self._due = [], {}, {}
             self.add_summaries(rows, now)
@@ -192,7 +200,9 @@ class QueueTable(DataTable[Text]):
         theme = self.app.current_theme
         level = timer_level(row, self.catalogue, now)
         late_style = {
-            Level.ON_TIME: "", Level.OVERDUE: f"bold {theme.warning}", Level.ALARMED: f"bold reverse {theme.error}",
+            Level.ON_TIME: "",
+            Level.OVERDUE: f"bold {theme.warning}",
+            Level.ALARMED: f"bold reverse {theme.error}",
         }[level]
         mark = Text(MARKS[level], style=late_style)
         return mark, Text(format_age(now - row.created_at), style=late_style)

@@ -63,7 +63,9 @@ class ReportView(VerticalScroll):
         t, s = self.lang, detail.summary
         category = self.catalogue.category(s.category)
         place = self.catalogue.kelurahan_by_code(s.kelurahan_code)
-        caller = " · ".join(filter(None, [format_phone(s.caller_phone), clean_text(detail.caller_name)]))
+        caller = " · ".join(
+            filter(None, [format_phone(s.caller_phone), clean_text(detail.caller_name)])
+        )
         targets = translate(
             "detail_targets",
             t,
@@ -73,7 +75,12 @@ class ReportView(VerticalScroll):
         lines: list[tuple[str, Text | str]] = [
             ("number", s.number),
             ("status", translate(f"status_{s.status}", t)),
-            ("category", self._category(category.label(t), translate(f"kind_{s.kind}", t), category.is_emergency)),
+            (
+                "category",
+                self._category(
+                    category.label(t), translate(f"kind_{s.kind}", t), category.is_emergency
+                ),
+            ),
             ("targets", targets),
             ("place", place.display),
             ("address", clean_text(s.address)),
@@ -118,7 +125,10 @@ class ReportView(VerticalScroll):
                 )
             )
             if r.agency_ref:
-                text.append(" · " + translate("detail_referral_ref", t, ref=safe_cell(r.agency_ref, width=100)))
+                text.append(
+                    " · "
+                    + translate("detail_referral_ref", t, ref=safe_cell(r.agency_ref, width=100))
+                )
             text.append(" · ")
             if r.acknowledged_at is None:
                 text.append(translate("detail_referral_waiting", t), style="italic")
@@ -127,7 +137,11 @@ class ReportView(VerticalScroll):
                 by = safe_cell(r.acknowledged_by, width=120)
                 text.append(translate("detail_referral_acknowledged_by", t, at=at, by=by))
             else:
-                text.append(translate("detail_referral_acknowledged", t, at=format_local(r.acknowledged_at, WHEN)))
+                text.append(
+                    translate(
+                        "detail_referral_acknowledged", t, at=format_local(r.acknowledged_at, WHEN)
+                    )
+                )
             text.append("\n")
         text.rstrip()
         return text
@@ -173,7 +187,11 @@ class ReportView(VerticalScroll):
         if d.get("channel"):
             parts.append(translate(f"channel_{d['channel']}", t))
         if d.get("from") and d.get("to"):
-            parts.append(translate("detail_event_from_to", t, from_=_status(d["from"], t), to=_status(d["to"], t)))
+            parts.append(
+                translate(
+                    "detail_event_from_to", t, from_=_status(d["from"], t), to=_status(d["to"], t)
+                )
+            )
         elif d.get("to") or d.get("status_to"):
             parts.append(_status(d.get("to") or d["status_to"], t))
         if d.get("original_number"):
@@ -181,7 +199,9 @@ class ReportView(VerticalScroll):
         if d.get("by"):
             parts.append(safe_cell(d["by"], width=120))
         if d.get("reason"):
-            parts.append(translate("detail_event_reason", t, reason=safe_cell(d["reason"], width=2000)))
+            parts.append(
+                translate("detail_event_reason", t, reason=safe_cell(d["reason"], width=2000))
+            )
         if d.get("note"):
             parts.append(safe_cell(d["note"], width=2000))
         return " · ".join(parts)

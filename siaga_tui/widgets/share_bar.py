@@ -8,7 +8,9 @@ from textual.content import Content
 _EIGHTHS = "\u258f\u258e\u258d\u258c\u258b\u258a\u2589\u2588"
 
 
-def share_bar(fraction: float | None, width: int, *, style: str = "$accent", mark: float | None = None) -> Content:
+def share_bar(
+    fraction: float | None, width: int, *, style: str = "$accent", mark: float | None = None
+) -> Content:
     """A bar ``width`` cells wide filled to ``fraction`` (0–1), in eighths of a cell.
 
     ``mark`` (0–1) puts a ``│`` at that point of the empty part, e.g. the city's aim.
@@ -22,4 +24,6 @@ def share_bar(fraction: float | None, width: int, *, style: str = "$accent", mar
         position = min(width - 1, int(mark * width))
         if position >= len(filled):
             empty[position - len(filled)] = "\u2502"
-    return Content.assemble((filled, style), ("".join(empty), "$foreground 40%" if mark is not None else ""))
+    return Content.assemble(
+        (filled, style), ("".join(empty), "$foreground 40%" if mark is not None else "")
+    )

@@ -54,7 +54,10 @@ class StatusHeader(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(id="header-title", markup=False)
-        yield Static(Content(translate("console_header_operator", self._lang, name=self._operator)), id="header-who")
+        yield Static(
+            Content(translate("console_header_operator", self._lang, name=self._operator)),
+            id="header-who",
+        )
         yield Static(Content(self._database), id="header-where")
         yield Static(id="header-clock")
 
@@ -62,13 +65,17 @@ class StatusHeader(Horizontal):
         self._tick()
 
     def watch_title(self, title: str) -> None:
-        self.query_one("#header-title", Static).update(Content(f"SIAGA 112 · {title}" if title else "SIAGA 112"))
+        self.query_one("#header-title", Static).update(
+            Content(f"SIAGA 112 · {title}" if title else "SIAGA 112")
+        )
 
     def _tick(self) -> None:
         """Show the time, and come back when the minute turns."""
         now = self._clock()
         # Always the same width: no relayout of the whole screen.
-        self.query_one("#header-clock", Static).update(Content(f"{format_local(now, '%H:%M')} WITA"), layout=False)
+        self.query_one("#header-clock", Static).update(
+            Content(f"{format_local(now, '%H:%M')} WITA"), layout=False
+        )
         if self._minute_timer is not None:
             self._minute_timer.stop()
         wait = max(seconds_to_next_minute(now) + MINUTE_SLACK, MIN_TICK)

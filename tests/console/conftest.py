@@ -32,6 +32,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     asyncio.run(pyfuncitem.obj(**arguments))
     return True
 
+
 #: (minutes before FROZEN_NOW, category, kelurahan, phone, description)
 SEED_REPORTS = (
     (95, "kebakaran", "Paal Dua", "081234567890", "Rumah terbakar dekat pasar, asap tebal"),
@@ -49,7 +50,13 @@ def seed_reports(db: Database, *, operator: str = OPERATOR) -> dict[str, int]:
         at = FROZEN_NOW - timedelta(minutes=minutes)
         service = ReportService(db, operator=operator, clock=fixed_clock(at))
         saved = service.create_report(
-            NewReport(category=category, kelurahan=kelurahan, description=description, phone=phone, address="Jl. Sam Ratulangi")
+            NewReport(
+                category=category,
+                kelurahan=kelurahan,
+                description=description,
+                phone=phone,
+                address="Jl. Sam Ratulangi",
+            )
         )
         ids[category] = saved.id
     return ids

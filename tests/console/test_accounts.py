@@ -57,7 +57,9 @@ async def test_without_accounts_the_console_opens_on_the_queue(seeded_db: Databa
         assert pilot.app.role is None
 
 
-async def test_with_accounts_it_opens_on_sign_in_and_refuses_a_wrong_password(with_accounts: Database) -> None:
+async def test_with_accounts_it_opens_on_sign_in_and_refuses_a_wrong_password(
+    with_accounts: Database,
+) -> None:
     async with console(with_accounts).run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert isinstance(pilot.app.screen, SignInScreen)
@@ -83,12 +85,18 @@ async def test_with_accounts_it_opens_on_sign_in_and_refuses_a_wrong_password(wi
     assert audit.list_entries(with_accounts, action="signin.failed")[0].subject == "budi"
 
 
-async def test_signed_in_operator_is_on_the_record_and_may_not_reopen(with_accounts: Database) -> None:
+async def test_signed_in_operator_is_on_the_record_and_may_not_reopen(
+    with_accounts: Database,
+) -> None:
     app = console(with_accounts)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await sign_in(pilot, "budi", "budi-sandi-1")
-        assert (app.reports.operator, app.reports.role, app.calls.operator) == ("budi", "operator", "budi")
+        assert (app.reports.operator, app.reports.role, app.calls.operator) == (
+            "budi",
+            "operator",
+            "budi",
+        )
     report_id = 1
     app.reports.change_status(report_id, "selesai", note="padam")
     with pytest.raises(PermissionDenied):
@@ -133,7 +141,9 @@ async def test_handover_screen_records_and_the_next_shift_accepts(seeded_db: Dat
         assert isinstance(screen, HandoverScreen)
         assert "Still open: 5 reports" in str(screen.query_one("#handover-open", Label).render())
         assert screen.query_one(DataTable).row_count == 5
-        assert audit.audit_head(seeded_db).hash in str(screen.query_one("#handover-head", Label).render())
+        assert audit.audit_head(seeded_db).hash in str(
+            screen.query_one("#handover-head", Label).render()
+        )
         assert not screen.check_action("accept", ())  # nothing waiting
         screen.query_one(TextArea).text = "Kebakaran Paal Dua: Damkar belum konfirmasi [/bold] ]"
         await pilot.press("f5")

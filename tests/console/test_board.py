@@ -38,8 +38,12 @@ def board_text(screen: BoardScreen) -> str:
 
 def seed_history(db: Database, clock: MutableClock) -> None:
     """Reports over a year: some last month, some this week, some this shift; a call or two."""
-    for days, category, kelurahan in ((200, "kebakaran", "Sario"), (20, "sampah", "Bahu"),
-                                      (3, "kecelakaan", "Tikala Baru"), (0, "kesehatan", "Paal Dua")):
+    for days, category, kelurahan in (
+        (200, "kebakaran", "Sario"),
+        (20, "sampah", "Bahu"),
+        (3, "kecelakaan", "Tikala Baru"),
+        (0, "kesehatan", "Paal Dua"),
+    ):
         at = MutableClock(FROZEN_NOW - timedelta(days=days, minutes=30))
         ReportService(db, operator="budi", clock=at).create_report(
             NewReport(category=category, kelurahan=kelurahan, description=f"{category} {days}")
@@ -51,7 +55,9 @@ def seed_history(db: Database, clock: MutableClock) -> None:
     done.change_status(first, "selesai", note="Api padam")
 
 
-async def test_the_figures_are_the_stats_services_for_the_period(db: Database, clock: MutableClock) -> None:
+async def test_the_figures_are_the_stats_services_for_the_period(
+    db: Database, clock: MutableClock
+) -> None:
     seed_history(db, clock)
     app = make_app(db, operator="ani", lang="id", clock=clock)
     async with app.run_test(size=SIZE) as pilot:
@@ -64,8 +70,13 @@ async def test_the_figures_are_the_stats_services_for_the_period(db: Database, c
         assert f"{expected.aim.done.percent} %" in text
 
 
-@pytest.mark.parametrize("key,name", [("s", "shift"), ("w", "week"), ("m", "month"), ("y", "year"), ("a", "all"), ("t", "today")])
-async def test_each_period_key_switches_to_that_period(db: Database, clock: MutableClock, key: str, name: str) -> None:
+@pytest.mark.parametrize(
+    "key,name",
+    [("s", "shift"), ("w", "week"), ("m", "month"), ("y", "year"), ("a", "all"), ("t", "today")],
+)
+async def test_each_period_key_switches_to_that_period(
+    db: Database, clock: MutableClock, key: str, name: str
+) -> None:
     seed_history(db, clock)
     app = make_app(db, operator="ani", lang="en", clock=clock)
     async with app.run_test(size=SIZE) as pilot:
@@ -80,17 +91,24 @@ async def test_each_period_key_switches_to_that_period(db: Database, clock: Muta
         period = PERIODS[name](clock)
         assert screen.figures.period == period
         assert comparable(screen.figures) == comparable(compute_statistics(db, period, clock=clock))
-        descriptions = {b.binding.action: b.binding.description for b in screen.active_bindings.values()}
+        descriptions = {
+            b.binding.action: b.binding.description for b in screen.active_bindings.values()
+        }
         assert descriptions[f"period('{name}')"]
 
 
 async def test_the_periods_differ_on_history(db: Database, clock: MutableClock) -> None:
     seed_history(db, clock)
-    totals = {name: compute_statistics(db, make(clock), clock=clock).total for name, make in PERIODS.items()}
+    totals = {
+        name: compute_statistics(db, make(clock), clock=clock).total
+        for name, make in PERIODS.items()
+    }
     assert totals["today"] < totals["week"] < totals["month"] < totals["all"]
 
 
-async def test_a_report_filed_elsewhere_and_a_call_show_without_a_key(db: Database, clock: MutableClock) -> None:
+async def test_a_report_filed_elsewhere_and_a_call_show_without_a_key(
+    db: Database, clock: MutableClock
+) -> None:
     app = make_app(db, operator="ani", lang="id", clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_board(pilot)
@@ -130,7 +148,9 @@ async def test_the_board_follows_changes_and_counts_the_next_day_after_midnight(
         assert screen.figures.period == Period.today(clock) and screen.figures.period.start == end
 
 
-async def test_the_board_fits_80_by_24_with_the_summary_on_top(db: Database, clock: MutableClock) -> None:
+async def test_the_board_fits_80_by_24_with_the_summary_on_top(
+    db: Database, clock: MutableClock
+) -> None:
     seed_history(db, clock)
     app: SiagaApp = make_app(db, operator="ani", lang="id", clock=clock)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -30,17 +30,25 @@ def seed_board(db: Database) -> None:
     for minutes, category, kelurahan, agency, closed in BOARD_REPORTS:
         clock = fixed_clock(FROZEN_NOW - timedelta(minutes=minutes))
         service = ReportService(db, operator="budi", clock=clock)
-        saved = service.create_report(NewReport(category=category, kelurahan=kelurahan, description=category))
+        saved = service.create_report(
+            NewReport(category=category, kelurahan=kelurahan, description=category)
+        )
         if agency:
-            later = ReportService(db, operator="budi", clock=fixed_clock(FROZEN_NOW - timedelta(minutes=minutes - 4)))
+            later = ReportService(
+                db, operator="budi", clock=fixed_clock(FROZEN_NOW - timedelta(minutes=minutes - 4))
+            )
             later.forward(saved.id, agency)
             if closed:
-                done = ReportService(db, operator="budi", clock=fixed_clock(FROZEN_NOW - timedelta(minutes=minutes - 40)))
+                done = ReportService(
+                    db,
+                    operator="budi",
+                    clock=fixed_clock(FROZEN_NOW - timedelta(minutes=minutes - 40)),
+                )
                 done.change_status(saved.id, "selesai", note="Selesai ditangani")
     for minutes, disposition in ((100, "iseng"), (80, "hening"), (50, "informasi"), (20, "iseng")):
-        CallService(db, operator="budi", clock=fixed_clock(FROZEN_NOW - timedelta(minutes=minutes))).log_call(
-            disposition, phone="081234567890"
-        )
+        CallService(
+            db, operator="budi", clock=fixed_clock(FROZEN_NOW - timedelta(minutes=minutes))
+        ).log_call(disposition, phone="081234567890")
 
 
 async def open_board(pilot) -> None:  # type: ignore[no-untyped-def]
@@ -50,7 +58,9 @@ async def open_board(pilot) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("lang", LANGS)
-def test_board_today(snap_compare, db: Database, monkeypatch: pytest.MonkeyPatch, lang: str, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+def test_board_today(
+    snap_compare, db: Database, monkeypatch: pytest.MonkeyPatch, lang: str, size: tuple[int, int]
+) -> None:  # type: ignore[no-untyped-def]
     seed_board(db)
     app = snapshot_app(db, monkeypatch, lang)
     assert snap_compare(app, terminal_size=size, run_before=open_board)

@@ -48,8 +48,16 @@ async def test_shows_fields_referrals_calls_and_history(console_app: SiagaApp) -
     async with console_app.run_test(size=SIZE) as pilot:
         screen = await open_first(pilot)
         fields = str(screen.query_one("#detail-fields").render())
-        for expected in ("112-2026-000001", "Menunggu", "Kebakaran (Darurat)", "Paal Dua (Paal Dua)",
-                         "Jl. Sam Ratulangi", "0812-3456-7890", "Rumah terbakar dekat pasar", "1h35m"):
+        for expected in (
+            "112-2026-000001",
+            "Menunggu",
+            "Kebakaran (Darurat)",
+            "Paal Dua (Paal Dua)",
+            "Jl. Sam Ratulangi",
+            "0812-3456-7890",
+            "Rumah terbakar dekat pasar",
+            "1h35m",
+        ):
             assert expected in fields
         assert "(belum ada)" in str(screen.query_one("#detail-referrals").render())
         assert "Laporan · 0812-3456-7890" in str(screen.query_one("#detail-calls").render())
@@ -63,7 +71,9 @@ async def test_forward_then_acknowledge(console_app: SiagaApp, seeded_db: Databa
         await act(pilot, "t", "enter", "down", "enter", *"DK-7", "enter")
         detail = fresh(seeded_db, screen)
         assert detail.status == "ditangani"
-        assert [(r.agency, r.channel, r.agency_ref) for r in detail.referrals] == [("damkar", "radio", "DK-7")]
+        assert [(r.agency, r.channel, r.agency_ref) for r in detail.referrals] == [
+            ("damkar", "radio", "DK-7")
+        ]
         assert "Diteruskan ke Damkar." in notices(pilot.app)
         assert "Ditangani" in str(screen.query_one("#detail-bar").render())
         assert "Diteruskan" in str(screen.query_one("#detail-history").render())
@@ -129,7 +139,9 @@ async def test_duplicate_and_reopen(console_app: SiagaApp, seeded_db: Database) 
         assert notices(pilot.app)[-1] == "Dibuka kembali: Menunggu."
 
 
-async def test_a_conflicting_edit_is_refused_and_the_fresh_state_shown(console_app: SiagaApp, seeded_db: Database) -> None:
+async def test_a_conflicting_edit_is_refused_and_the_fresh_state_shown(
+    console_app: SiagaApp, seeded_db: Database
+) -> None:
     async with console_app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_first(pilot)
         await pilot.press("c")
@@ -145,12 +157,16 @@ async def test_a_conflicting_edit_is_refused_and_the_fresh_state_shown(console_a
         assert "Polresta" in str(screen.query_one("#detail-referrals").render())
 
 
-async def test_a_change_elsewhere_refreshes_the_open_report(console_app: SiagaApp, seeded_db: Database) -> None:
+async def test_a_change_elsewhere_refreshes_the_open_report(
+    console_app: SiagaApp, seeded_db: Database
+) -> None:
     async with console_app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_first(pilot)
         other_desk(seeded_db).add_note(screen.report_id, "dari meja dua")
         deadline = time.monotonic() + 6
-        while time.monotonic() < deadline and "dari meja dua" not in str(screen.query_one("#detail-history").render()):
+        while time.monotonic() < deadline and "dari meja dua" not in str(
+            screen.query_one("#detail-history").render()
+        ):
             await pilot.pause(0.05)
         assert "dari meja dua" in str(screen.query_one("#detail-history").render())
         await pilot.pause()
@@ -164,8 +180,14 @@ async def test_keys_back_help_and_new_report_from_the_detail(console_app: SiagaA
         await pilot.pause()
         assert isinstance(pilot.app.screen, HelpScreen)
         table = pilot.app.screen.query_one("#help-keys")
-        described = {str(table.get_row_at(i)[1]): str(table.get_row_at(i)[2]) for i in range(table.row_count)}
-        assert described["t"] == "Teruskan" and described["o"] == "Buka kembali" and described["F3"] == "Antrian"
+        described = {
+            str(table.get_row_at(i)[1]): str(table.get_row_at(i)[2]) for i in range(table.row_count)
+        }
+        assert (
+            described["t"] == "Teruskan"
+            and described["o"] == "Buka kembali"
+            and described["F3"] == "Antrian"
+        )
         await pilot.press("escape")
         await pilot.pause()
         await pilot.press("f2")

@@ -25,9 +25,24 @@ async def test_a_report_from_another_process_reaches_the_console(any_db_url: str
         assert isinstance(screen, QueueScreen) and len(screen.rows) == 5
         env = {**os.environ, "SIAGA112_OPERATOR": "Meja Dua"}
         done = subprocess.run(
-            [sys.executable, "-m", "siaga_tui", "--db", any_db_url, "add",
-             "-c", "kebakaran", "-k", "paal 4", "-d", "Gudang terbakar"],
-            capture_output=True, text=True, env=env, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "siaga_tui",
+                "--db",
+                any_db_url,
+                "add",
+                "-c",
+                "kebakaran",
+                "-k",
+                "paal 4",
+                "-d",
+                "Gudang terbakar",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
         )
         assert done.returncode == 0, done.stderr
         # The queue looks every second; the bound only keeps a broken feed from hanging.

@@ -43,9 +43,16 @@ async def open_entry(pilot) -> EntryScreen:  # type: ignore[no-untyped-def]
     return screen
 
 
-async def fill(pilot, screen: EntryScreen, *, key: str = "3", phone: str = PHONE,  # type: ignore[no-untyped-def]
-               kelurahan: str = "Tikala Baru", address: str = "Jl. Sam Ratulangi",
-               description: str = "Rumah terbakar") -> None:
+async def fill(
+    pilot,
+    screen: EntryScreen,
+    *,
+    key: str = "3",
+    phone: str = PHONE,  # type: ignore[no-untyped-def]
+    kelurahan: str = "Tikala Baru",
+    address: str = "Jl. Sam Ratulangi",
+    description: str = "Rumah terbakar",
+) -> None:
     """Pick with one key, then put text into each field (typing is tested once, below)."""
     await pilot.press(key)
     screen.query_one("#phone", Input).value = phone
@@ -81,7 +88,9 @@ def notices(app: SiagaApp) -> list[str]:
     return [n.message for n in app._notifications]
 
 
-async def test_one_key_typed_fields_and_ctrl_s_file_a_report(db: Database, clock: MutableClock) -> None:
+async def test_one_key_typed_fields_and_ctrl_s_file_a_report(
+    db: Database, clock: MutableClock
+) -> None:
     app = console(db, clock)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_entry(pilot)
@@ -134,15 +143,23 @@ async def test_each_invalid_field_is_marked_and_focused_with_the_text_kept(
         assert reports_in(db) == []
         assert error_text(screen, field), f"no reason shown under {field}"
         assert reason_key in error_text(screen, field) or not reason_key
-        widget = screen.query_one(CategoryPicker) if field == "category" else screen.query_one(f"#{field}")
+        widget = (
+            screen.query_one(CategoryPicker)
+            if field == "category"
+            else screen.query_one(f"#{field}")
+        )
         assert widget.has_class("-invalid")
         assert app.focused is widget
         assert screen.draft == typed  # nothing the operator typed is lost
-        others = [name for name in ("category", "phone", "kelurahan", "description") if name != field]
+        others = [
+            name for name in ("category", "phone", "kelurahan", "description") if name != field
+        ]
         assert all(not error_text(screen, name) for name in others)
 
 
-async def test_every_invalid_field_at_once_focuses_the_first(db: Database, clock: MutableClock) -> None:
+async def test_every_invalid_field_at_once_focuses_the_first(
+    db: Database, clock: MutableClock
+) -> None:
     app = console(db, clock)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_entry(pilot)
@@ -163,12 +180,16 @@ async def test_every_invalid_field_at_once_focuses_the_first(db: Database, clock
 def _existing_report(db: Database, clock: MutableClock, *, phone: str | None = None) -> str:
     service = ReportService(db, operator="budi", clock=clock)
     saved = service.create_report(
-        NewReport(category="kebakaran", kelurahan="Tikala Baru", description="Asap tebal", phone=phone)
+        NewReport(
+            category="kebakaran", kelurahan="Tikala Baru", description="Asap tebal", phone=phone
+        )
     )
     return saved.number
 
 
-async def test_a_possible_duplicate_is_offered_and_the_call_attached(db: Database, clock: MutableClock) -> None:
+async def test_a_possible_duplicate_is_offered_and_the_call_attached(
+    db: Database, clock: MutableClock
+) -> None:
     number = _existing_report(db, clock)
     clock.advance(minutes=10)
     app = console(db, clock)
@@ -254,7 +275,9 @@ async def test_a_silent_call_needs_no_number(db: Database, clock: MutableClock) 
         assert call["disposition"] == "hening" and call["caller_phone"] is None
 
 
-async def test_the_callers_history_and_a_prank_warning_show_while_typing(db: Database, clock: MutableClock) -> None:
+async def test_the_callers_history_and_a_prank_warning_show_while_typing(
+    db: Database, clock: MutableClock
+) -> None:
     calls = CallService(db, operator="budi", clock=clock)
     for _ in range(3):
         calls.log_call("iseng", phone=PHONE)
@@ -279,7 +302,9 @@ async def test_the_callers_history_and_a_prank_warning_show_while_typing(db: Dat
         assert "has not called before" in shown and "WARNING" not in shown
 
 
-async def test_escape_leaves_at_once_when_nothing_was_typed(db: Database, clock: MutableClock) -> None:
+async def test_escape_leaves_at_once_when_nothing_was_typed(
+    db: Database, clock: MutableClock
+) -> None:
     app = console(db, clock)
     async with app.run_test(size=SIZE) as pilot:
         await open_entry(pilot)
@@ -288,7 +313,9 @@ async def test_escape_leaves_at_once_when_nothing_was_typed(db: Database, clock:
         assert not isinstance(app.screen, (EntryScreen, LeaveConfirm))
 
 
-async def test_escape_asks_first_when_something_was_typed(db: Database, clock: MutableClock) -> None:
+async def test_escape_asks_first_when_something_was_typed(
+    db: Database, clock: MutableClock
+) -> None:
     app = console(db, clock)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_entry(pilot)
@@ -312,7 +339,11 @@ async def test_escape_asks_first_when_something_was_typed(db: Database, clock: M
     ids=["storage-error", "unforeseen"],
 )
 async def test_a_failed_save_keeps_the_form_for_a_retry(
-    db: Database, clock: MutableClock, monkeypatch: pytest.MonkeyPatch, failure: Exception, notice: str
+    db: Database,
+    clock: MutableClock,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: Exception,
+    notice: str,
 ) -> None:
     app = console(db, clock)
 
@@ -351,7 +382,9 @@ async def test_markup_and_escapes_are_kept_as_plain_text(db: Database, clock: Mu
         address.value = ""
         address.post_message(events.Paste("[b]Lorong[/b] [/"))
         await settle(pilot)
-        assert area.text == clean_text(HOSTILE, multiline=True)  # the escape never reaches the screen
+        assert area.text == clean_text(
+            HOSTILE, multiline=True
+        )  # the escape never reaches the screen
         assert address.value == "[b]Lorong[/b] [/"
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -362,7 +395,9 @@ async def test_markup_and_escapes_are_kept_as_plain_text(db: Database, clock: Mu
         assert app.is_running
 
 
-async def test_a_huge_paste_is_cut_to_the_limit_with_a_warning(db: Database, clock: MutableClock) -> None:
+async def test_a_huge_paste_is_cut_to_the_limit_with_a_warning(
+    db: Database, clock: MutableClock
+) -> None:
     app = console(db, clock)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_entry(pilot)
@@ -388,7 +423,9 @@ async def test_the_entry_screen_speaks_english(db: Database, clock: MutableClock
     app = console(db, clock, lang="en")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_entry(pilot)
-        descriptions = {b.binding.action: b.binding.description for b in screen.active_bindings.values()}
+        descriptions = {
+            b.binding.action: b.binding.description for b in screen.active_bindings.values()
+        }
         assert descriptions["save"] == "Save"
         assert descriptions["log_call('iseng')"] == "Prank"
         assert "Press one key" in str(screen.query_one(CategoryPicker).render())
@@ -396,8 +433,12 @@ async def test_the_entry_screen_speaks_english(db: Database, clock: MutableClock
 
 def test_a_draft_survives_a_round_trip_through_plain_data() -> None:
     draft = EntryDraft(
-        opened_at=FROZEN_NOW, category="kebakaran", phone=PHONE, kelurahan="Tikala",
-        address="[b]x[/b]", description="baris 1\nbaris 2",
+        opened_at=FROZEN_NOW,
+        category="kebakaran",
+        phone=PHONE,
+        kelurahan="Tikala",
+        address="[b]x[/b]",
+        description="baris 1\nbaris 2",
     )
     assert EntryDraft.from_dict(draft.to_dict()) == draft
     assert EntryDraft.from_dict({**draft.to_dict(), "unknown": 1}) == draft
@@ -419,7 +460,9 @@ def test_last_call_id_moves_with_each_logged_call(db: Database, clock: MutableCl
     assert calls.last_call_id() > first
 
 
-async def test_coming_back_to_an_untouched_form_restarts_the_call_timer(db: Database, clock: MutableClock) -> None:
+async def test_coming_back_to_an_untouched_form_restarts_the_call_timer(
+    db: Database, clock: MutableClock
+) -> None:
     app = console(db, clock)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_entry(pilot)
@@ -432,7 +475,9 @@ async def test_coming_back_to_an_untouched_form_restarts_the_call_timer(db: Data
         assert app.screen.opened_at == clock()  # type: ignore[attr-defined]
 
 
-async def test_a_fast_typist_puts_the_number_after_the_category_key_in_the_phone(db: Database, clock: MutableClock) -> None:
+async def test_a_fast_typist_puts_the_number_after_the_category_key_in_the_phone(
+    db: Database, clock: MutableClock
+) -> None:
     app = console(db, clock)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_entry(pilot)

@@ -34,11 +34,15 @@ def snapshot_app(db: Database, monkeypatch: pytest.MonkeyPatch, lang: str) -> Si
 def seed_caller(db: Database) -> None:
     """A number with three prank calls and one report, all before FROZEN_NOW."""
     for minutes in (300, 200, 100):
-        CallService(db, operator="budi", clock=fixed_clock(FROZEN_NOW - timedelta(minutes=minutes))).log_call(
-            "iseng", phone=PHONE
+        CallService(
+            db, operator="budi", clock=fixed_clock(FROZEN_NOW - timedelta(minutes=minutes))
+        ).log_call("iseng", phone=PHONE)
+    ReportService(
+        db, operator="budi", clock=fixed_clock(FROZEN_NOW - timedelta(days=2))
+    ).create_report(
+        NewReport(
+            category="kebakaran", kelurahan="Sario", description="Asap [bold]tebal[/]", phone=PHONE
         )
-    ReportService(db, operator="budi", clock=fixed_clock(FROZEN_NOW - timedelta(days=2))).create_report(
-        NewReport(category="kebakaran", kelurahan="Sario", description="Asap [bold]tebal[/]", phone=PHONE)
     )
 
 
@@ -70,14 +74,18 @@ async def save_bad_form(pilot) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("lang", LANGS)
-def test_entry_empty(snap_compare, db: Database, monkeypatch: pytest.MonkeyPatch, lang: str, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+def test_entry_empty(
+    snap_compare, db: Database, monkeypatch: pytest.MonkeyPatch, lang: str, size: tuple[int, int]
+) -> None:  # type: ignore[no-untyped-def]
     app = snapshot_app(db, monkeypatch, lang)
     assert snap_compare(app, terminal_size=size, run_before=entry_with())
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("lang", LANGS)
-def test_entry_category_and_history(snap_compare, db: Database, monkeypatch: pytest.MonkeyPatch, lang: str, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+def test_entry_category_and_history(
+    snap_compare, db: Database, monkeypatch: pytest.MonkeyPatch, lang: str, size: tuple[int, int]
+) -> None:  # type: ignore[no-untyped-def]
     seed_caller(db)
     app = snapshot_app(db, monkeypatch, lang)
     assert snap_compare(app, terminal_size=size, run_before=entry_with(pick_and_type_phone))
@@ -85,6 +93,8 @@ def test_entry_category_and_history(snap_compare, db: Database, monkeypatch: pyt
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("lang", LANGS)
-def test_entry_with_errors(snap_compare, db: Database, monkeypatch: pytest.MonkeyPatch, lang: str, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+def test_entry_with_errors(
+    snap_compare, db: Database, monkeypatch: pytest.MonkeyPatch, lang: str, size: tuple[int, int]
+) -> None:  # type: ignore[no-untyped-def]
     app = snapshot_app(db, monkeypatch, lang)
     assert snap_compare(app, terminal_size=size, run_before=entry_with(save_bad_form))

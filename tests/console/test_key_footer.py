@@ -11,7 +11,9 @@ def footer_keys(app: SiagaApp) -> list[str]:
     return [key.key for key in app.screen.query_one(KeyFooter).query("FooterKey")]  # type: ignore[attr-defined]
 
 
-async def test_queue_footer_shows_the_function_keys_and_the_screen_keys(console_app: SiagaApp) -> None:
+async def test_queue_footer_shows_the_function_keys_and_the_screen_keys(
+    console_app: SiagaApp,
+) -> None:
     async with console_app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
         keys = footer_keys(console_app)

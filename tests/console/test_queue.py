@@ -48,7 +48,11 @@ async def test_emergencies_first_then_oldest_with_marks_and_counts(console_app: 
         await settle(pilot)
         screen = queue(pilot.app)
         assert [row.category for row in screen.rows] == [
-            "kebakaran", "kecelakaan", "kesehatan", "penerangan-jalan", "sampah",
+            "kebakaran",
+            "kecelakaan",
+            "kesehatan",
+            "penerangan-jalan",
+            "sampah",
         ]  # the 4-hour-old street light waits behind the 4-minute-old emergency
         assert column(pilot.app, "age") == ["1h35m", "30m", "4m", "4h00m", "20m"]
         assert column(pilot.app, "category")[0] == "● Kebakaran"
@@ -64,7 +68,10 @@ async def test_emergencies_first_then_oldest_with_marks_and_counts(console_app: 
         # fire: 3 min target, 95 min waiting -> alarmed; the others per their targets
         marks = column(pilot.app, "mark")
         assert marks[0] == "!!"
-        assert title(pilot.app) == f"Antrian · {marks.count('!!')} alarm · {marks.count('!')} lewat target"
+        assert (
+            title(pilot.app)
+            == f"Antrian · {marks.count('!!')} alarm · {marks.count('!')} lewat target"
+        )
         assert str(screen.query_one("#queue-bar").render()).startswith("5 dari 5 laporan terbuka")
 
 
@@ -157,13 +164,20 @@ async def test_enter_opens_the_highlighted_report(console_app: SiagaApp) -> None
         await settle(pilot)
         assert isinstance(pilot.app.screen, DetailScreen)
         assert pilot.app.screen.report_id == expected.id
-        assert pilot.app.screen.detail is not None and pilot.app.screen.detail.number == expected.number
+        assert (
+            pilot.app.screen.detail is not None
+            and pilot.app.screen.detail.number == expected.number
+        )
 
 
 async def test_a_long_queue_loads_a_window_and_fetches_more_when_paging(db: Database) -> None:
-    service = ReportService(db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW - timedelta(hours=1)))
+    service = ReportService(
+        db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW - timedelta(hours=1))
+    )
     for index in range(230):
-        service.create_report(NewReport(category="sampah", kelurahan="Sario", description=f"laporan {index}"))
+        service.create_report(
+            NewReport(category="sampah", kelurahan="Sario", description=f"laporan {index}")
+        )
     app = make_app(db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -180,7 +194,6 @@ async def test_a_long_queue_loads_a_window_and_fetches_more_when_paging(db: Data
         assert len({r.id for r in screen.rows}) == 230
 
 
-
 async def wait_until(pilot: object, condition: object, bound: float = LIVE_BOUND) -> bool:
     """Poll ``condition()`` with short pauses until it holds or ``bound`` seconds pass."""
     deadline = time.monotonic() + bound
@@ -191,26 +204,47 @@ async def wait_until(pilot: object, condition: object, bound: float = LIVE_BOUND
     return bool(condition())  # type: ignore[operator]
 
 
-async def test_a_report_filed_at_another_workstation_appears_without_a_key(seeded_db: Database) -> None:
+async def test_a_report_filed_at_another_workstation_appears_without_a_key(
+    seeded_db: Database,
+) -> None:
     app = make_app(seeded_db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         other = ReportService(seeded_db, operator="Meja Dua", clock=fixed_clock(FROZEN_NOW))
-        other.create_report(NewReport(category="kebakaran", kelurahan="Sario", description="dari meja dua"))
+        other.create_report(
+            NewReport(category="kebakaran", kelurahan="Sario", description="dari meja dua")
+        )
         assert await wait_until(pilot, lambda: len(queue(pilot.app).rows) == 6)
         assert "Meja Dua" in column(pilot.app, "operator")
         assert pilot.app.screen.query_one("#queue-table").row_count == 6
 
 
-async def test_a_report_filed_by_another_process_appears(db_path: Path, seeded_db: Database) -> None:
+async def test_a_report_filed_by_another_process_appears(
+    db_path: Path, seeded_db: Database
+) -> None:
     app = make_app(seeded_db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         env = {**os.environ, "SIAGA112_OPERATOR": "Proses Lain"}
         done = subprocess.run(
-            [sys.executable, "-m", "siaga_tui", "--db", str(db_path), "add",
-             "-c", "kebakaran", "-k", "paal 4", "-d", "Gudang terbakar"],
-            capture_output=True, text=True, env=env, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "siaga_tui",
+                "--db",
+                str(db_path),
+                "add",
+                "-c",
+                "kebakaran",
+                "-k",
+                "paal 4",
+                "-d",
+                "Gudang terbakar",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
         )
         assert done.returncode == 0, done.stderr
         assert await wait_until(pilot, lambda: len(queue(pilot.app).rows) == 6)
@@ -232,7 +266,11 @@ async def test_a_change_elsewhere_updates_the_row_in_place(seeded_db: Database) 
 async def test_hostile_caller_text_shows_literally(seeded_db: Database) -> None:
     paste = "[bold]x[/ [@click=app.quit] \x1b[31mred\x1b[0m " + "a" * 100_000
     with seeded_db.write() as conn:  # an old database may hold what the form no longer takes
-        conn.execute(sa.update(REPORT).where(REPORT.c.number == "112-2026-000001").values(description=paste, address="[/]"))
+        conn.execute(
+            sa.update(REPORT)
+            .where(REPORT.c.number == "112-2026-000001")
+            .values(description=paste, address="[/]")
+        )
     app = make_app(seeded_db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -250,10 +288,13 @@ async def test_hostile_caller_text_shows_literally(seeded_db: Database) -> None:
         assert pilot.app.is_running
 
 
-async def test_storage_failures_are_told_once_and_the_queue_recovers(seeded_db: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_storage_failures_are_told_once_and_the_queue_recovers(
+    seeded_db: Database, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     from siaga_tui import live
     from siaga_tui.core.errors import StorageError
-    from siaga_tui.screens import base, queue as queue_module
+    from siaga_tui.screens import base
+    from siaga_tui.screens import queue as queue_module
     from siaga_tui.services.queue import ChangeSignal
 
     for module in (live, base, queue_module):
@@ -293,9 +334,13 @@ async def test_storage_failures_are_told_once_and_the_queue_recovers(seeded_db: 
         broken["open"] = False
         assert await wait_until(pilot, lambda: len(queue(pilot.app).rows) == 5)
         broken["changes"] = True
-        assert await wait_until(pilot, lambda: any("tidak diperbarui" in n for n in notices(pilot.app)))
+        assert await wait_until(
+            pilot, lambda: any("tidak diperbarui" in n for n in notices(pilot.app))
+        )
         await pilot.pause(0.3)
-        assert sum("tidak diperbarui" in n for n in notices(pilot.app)) == 1  # said once, not every retry
+        assert (
+            sum("tidak diperbarui" in n for n in notices(pilot.app)) == 1
+        )  # said once, not every retry
         broken["changes"] = False
         assert await wait_until(pilot, lambda: "Layar diperbarui lagi." in notices(pilot.app))
 
@@ -303,7 +348,9 @@ async def test_storage_failures_are_told_once_and_the_queue_recovers(seeded_db: 
 # --- An idle queue: ticks only when a cell changes, one watch, no piled-up looks ----------
 
 
-async def test_ages_tick_when_the_next_one_changes_each_second_for_a_fresh_report(seeded_db: Database) -> None:
+async def test_ages_tick_when_the_next_one_changes_each_second_for_a_fresh_report(
+    seeded_db: Database,
+) -> None:
     clock = MutableClock(FROZEN_NOW + timedelta(seconds=30))
     app = make_app(seeded_db, operator=OPERATOR, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
@@ -313,7 +360,9 @@ async def test_ages_tick_when_the_next_one_changes_each_second_for_a_fresh_repor
         # Ages of whole minutes and thirty seconds: the next change is in thirty seconds,
         # drawn at the latest a sixth of a minute later (close changes share one repaint).
         assert table.next_redraw() == clock() + timedelta(seconds=40)
-        assert screen._tick_timer is not None and screen._tick_timer._interval == pytest.approx(40 + TICK_SLACK)
+        assert screen._tick_timer is not None and screen._tick_timer._interval == pytest.approx(
+            40 + TICK_SLACK
+        )
         ages, marks = column(pilot.app, "age"), column(pilot.app, "mark")
         clock.advance(seconds=20)
         assert not table.update_ages(screen.rows, clock())  # nothing due: no cell worked out
@@ -324,10 +373,16 @@ async def test_ages_tick_when_the_next_one_changes_each_second_for_a_fresh_repor
         clock.advance(seconds=10)
         screen._tick()
         assert column(pilot.app, "age") == ["1h36m", "31m", "5m", "4h01m", "21m"]
-        other = ReportService(seeded_db, operator="Meja Dua", clock=fixed_clock(clock() - timedelta(seconds=10)))
-        other.create_report(NewReport(category="kebakaran", kelurahan="Sario", description="baru saja"))
+        other = ReportService(
+            seeded_db, operator="Meja Dua", clock=fixed_clock(clock() - timedelta(seconds=10))
+        )
+        other.create_report(
+            NewReport(category="kebakaran", kelurahan="Sario", description="baru saja")
+        )
         assert await wait_until(pilot, lambda: len(screen.rows) == 6)
-        assert screen._tick_timer._interval == pytest.approx(1 + TICK_SLACK)  # a fresh report: each second
+        assert screen._tick_timer._interval == pytest.approx(
+            1 + TICK_SLACK
+        )  # a fresh report: each second
         fresh = [row.id for row in screen.rows].index(max(row.id for row in screen.rows))
         clock.advance(seconds=1)
         screen._tick()
@@ -354,7 +409,9 @@ async def test_one_watch_thread_for_the_app_and_none_after_it(console_app: Siaga
     assert "siaga-live" not in [thread.name for thread in threading.enumerate()]
 
 
-async def test_wakes_during_a_look_lead_to_one_more_look_not_a_pile(console_app: SiagaApp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_wakes_during_a_look_lead_to_one_more_look_not_a_pile(
+    console_app: SiagaApp, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     async with console_app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert console_app._live is not None
@@ -378,7 +435,9 @@ async def test_wakes_during_a_look_lead_to_one_more_look_not_a_pile(console_app:
         assert len(looks) == 2
 
 
-async def test_a_failed_look_is_told_once_retried_and_the_queue_catches_up(seeded_db: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_a_failed_look_is_told_once_retried_and_the_queue_catches_up(
+    seeded_db: Database, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     from siaga_tui.core.errors import StorageError
     from siaga_tui.screens import base
 
@@ -395,8 +454,12 @@ async def test_a_failed_look_is_told_once_retried_and_the_queue_catches_up(seede
         await settle(pilot)
         monkeypatch.setattr(app.queue, "changes_since", changes_since)
         other = ReportService(seeded_db, operator="Meja Dua", clock=fixed_clock(FROZEN_NOW))
-        other.create_report(NewReport(category="kebakaran", kelurahan="Sario", description="dari meja dua"))
-        assert await wait_until(pilot, lambda: any("tidak diperbarui" in n for n in notices(pilot.app)))
+        other.create_report(
+            NewReport(category="kebakaran", kelurahan="Sario", description="dari meja dua")
+        )
+        assert await wait_until(
+            pilot, lambda: any("tidak diperbarui" in n for n in notices(pilot.app))
+        )
         await pilot.pause(0.3)  # several retries, all failing
         assert sum("tidak diperbarui" in n for n in notices(pilot.app)) == 1
         broken[0] = False
@@ -407,9 +470,24 @@ async def test_a_failed_look_is_told_once_retried_and_the_queue_catches_up(seede
 def summary(category: str, status: str, age: timedelta) -> ReportSummary:
     created = FROZEN_NOW - age
     return ReportSummary(
-        id=1, number="112-2026-000001", category=category, kind="darurat", priority=1, status=status,
-        caller_phone=None, kelurahan_code="", kecamatan_code="", address="", description="", operator="x",
-        created_at=created, updated_at=created, version=1, duplicate_of=None, first_forwarded_at=None, closed_at=None,
+        id=1,
+        number="112-2026-000001",
+        category=category,
+        kind="darurat",
+        priority=1,
+        status=status,
+        caller_phone=None,
+        kelurahan_code="",
+        kecamatan_code="",
+        address="",
+        description="",
+        operator="x",
+        created_at=created,
+        updated_at=created,
+        version=1,
+        duplicate_of=None,
+        first_forwarded_at=None,
+        closed_at=None,
     )
 
 
@@ -417,25 +495,39 @@ def test_when_a_rows_age_or_mark_changes_and_by_when_it_is_drawn() -> None:
     catalogue = load_catalogue()
     now = FROZEN_NOW
     # Under a minute: each second, on time.
-    assert timer_changes_at(summary("sampah", "menunggu", timedelta(seconds=42.5)), catalogue, now) == (
-        now + timedelta(seconds=0.5), now + timedelta(seconds=0.5))
+    assert timer_changes_at(
+        summary("sampah", "menunggu", timedelta(seconds=42.5)), catalogue, now
+    ) == (now + timedelta(seconds=0.5), now + timedelta(seconds=0.5))
     # Days old: the next hour, drawn within ten minutes of it.
-    due, by = timer_changes_at(summary("sampah", "ditangani", timedelta(days=2, minutes=20)), catalogue, now)
+    due, by = timer_changes_at(
+        summary("sampah", "ditangani", timedelta(days=2, minutes=20)), catalogue, now
+    )
     assert (due, by) == (now + timedelta(minutes=40), now + timedelta(minutes=50))
     # A waiting fire 2 minutes old: its mark at the 3-minute target comes before the next minute is drawn.
     fire = summary("kebakaran", "menunggu", timedelta(minutes=2, seconds=50))
-    assert timer_changes_at(fire, catalogue, now) == (now + timedelta(seconds=10), now + timedelta(seconds=10))
+    assert timer_changes_at(fire, catalogue, now) == (
+        now + timedelta(seconds=10),
+        now + timedelta(seconds=10),
+    )
     fire = summary("kebakaran", "menunggu", timedelta(minutes=2, seconds=30))
-    assert timer_changes_at(fire, catalogue, now) == (now + timedelta(seconds=30), now + timedelta(seconds=30))
+    assert timer_changes_at(fire, catalogue, now) == (
+        now + timedelta(seconds=30),
+        now + timedelta(seconds=30),
+    )
     # Past twice the target: no mark is coming, only the age.
     fire = summary("kebakaran", "menunggu", timedelta(minutes=7, seconds=30))
-    assert timer_changes_at(fire, catalogue, now) == (now + timedelta(seconds=30), now + timedelta(seconds=40))
+    assert timer_changes_at(fire, catalogue, now) == (
+        now + timedelta(seconds=30),
+        now + timedelta(seconds=40),
+    )
 
 
 # --- The first window: read before the console runs -------------------------------------
 
 
-async def test_the_first_rows_are_in_the_first_paint_and_the_count_follows(seeded_db: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_the_first_rows_are_in_the_first_paint_and_the_count_follows(
+    seeded_db: Database, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     from siaga_tui.services.queue import QueueService
 
     app = make_app(seeded_db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW))
@@ -463,6 +555,8 @@ async def test_the_first_rows_are_in_the_first_paint_and_the_count_follows(seede
 def test_no_rows_are_read_ahead_of_a_sign_in(seeded_db: Database) -> None:
     from siaga_tui.services.operators import OperatorService
 
-    OperatorService(seeded_db, sleep=lambda _: None).add("kepala", "Kepala Regu", "supervisor", "rahasia-panjang-1")
+    OperatorService(seeded_db, sleep=lambda _: None).add(
+        "kepala", "Kepala Regu", "supervisor", "rahasia-panjang-1"
+    )
     app = make_app(seeded_db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW))
     assert app.sign_in_required and app._first_window is None

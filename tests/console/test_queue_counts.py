@@ -55,7 +55,9 @@ async def test_a_fresh_emergency_is_on_the_first_screen_whatever_the_backlog(db:
         assert screen.filters.backlog
         assert screen.rows and all(row.created_at.year == 2019 for row in screen.rows)
         assert title(pilot.app).startswith("Tunggakan")
-        assert bar(pilot.app).startswith(f"Tunggakan: 100 dari {backlog} laporan terbuka yang dicatat sebelum 21-11-2026")
+        assert bar(pilot.app).startswith(
+            f"Tunggakan: 100 dari {backlog} laporan terbuka yang dicatat sebelum 21-11-2026"
+        )
         await pilot.press("b")
         await settle(pilot)
         assert not screen.filters.backlog and all(row.created_at >= cutoff for row in screen.rows)
@@ -75,11 +77,17 @@ async def test_the_backlog_age_is_configurable(db: Database) -> None:
         assert "tunggakan" not in title(pilot.app)
 
 
-async def test_header_counts_every_open_report_whatever_is_loaded_or_filtered(seeded_db: Database) -> None:
+async def test_header_counts_every_open_report_whatever_is_loaded_or_filtered(
+    seeded_db: Database,
+) -> None:
     # 130 waiting fires 10 minutes old (alarmed): more than one window of rows.
-    service = ReportService(seeded_db, operator="meja dua", clock=fixed_clock(FROZEN_NOW - timedelta(minutes=10)))
+    service = ReportService(
+        seeded_db, operator="meja dua", clock=fixed_clock(FROZEN_NOW - timedelta(minutes=10))
+    )
     for n in range(130):
-        service.create_report(NewReport(category="kebakaran", kelurahan="Sario", description=f"api {n}"))
+        service.create_report(
+            NewReport(category="kebakaran", kelurahan="Sario", description=f"api {n}")
+        )
     app = make_app(seeded_db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -94,7 +102,9 @@ async def test_header_counts_every_open_report_whatever_is_loaded_or_filtered(se
         assert screen.rows == []
 
 
-async def test_counts_follow_the_clock_and_the_bell_rings_once_per_alarmed_report(seeded_db: Database) -> None:
+async def test_counts_follow_the_clock_and_the_bell_rings_once_per_alarmed_report(
+    seeded_db: Database,
+) -> None:
     clock = MutableClock(FROZEN_NOW)
     app = make_app(seeded_db, operator=OPERATOR, clock=clock)
     rings: list[int] = []
@@ -119,7 +129,7 @@ async def test_counts_follow_the_clock_and_the_bell_rings_once_per_alarmed_repor
         await settle(pilot)
         assert title(pilot.app) == "Antrian · 3 alarm · 1 lewat target"
         assert len(rings) == 2
-        assert "!!" in [str(c) for c in screen.query_one("#queue-table").get_column("mark")] 
+        assert "!!" in [str(c) for c in screen.query_one("#queue-table").get_column("mark")]
         screen._recount()  # counting again rings for no report twice
         await settle(pilot)
         assert len(rings) == 2

@@ -10,7 +10,12 @@ from siaga_tui.core.timeutil import fixed_clock
 from siaga_tui.screens.help import HelpScreen
 from siaga_tui.screens.queue import QueueScreen
 from siaga_tui.theme import CONTROL_ROOM
-from siaga_tui.widgets.status_header import MIN_TICK, MINUTE_SLACK, StatusHeader, seconds_to_next_minute
+from siaga_tui.widgets.status_header import (
+    MIN_TICK,
+    MINUTE_SLACK,
+    StatusHeader,
+    seconds_to_next_minute,
+)
 from tests.conftest import FROZEN_NOW
 from tests.console.conftest import notices
 
@@ -40,7 +45,9 @@ async def test_header_clock_follows_the_injected_clock(seeded_db) -> None:  # ty
 
         header = pilot.app.screen.query_one(StatusHeader)
         assert header._minute_timer is not None
-        assert header._minute_timer._interval == 60 + MINUTE_SLACK  # on the minute, not every second
+        assert (
+            header._minute_timer._interval == 60 + MINUTE_SLACK
+        )  # on the minute, not every second
         now[0] = FROZEN_NOW + timedelta(seconds=61)
         header._tick()
         assert "10:01 WITA" in header_text(pilot.app)
@@ -97,7 +104,9 @@ async def test_english_everywhere_with_lang_en(app_factory) -> None:  # type: ig
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         assert "Queue" in header_text(pilot.app)
-        descriptions = {b.binding.key: b.binding.description for b in pilot.app.active_bindings.values()}
+        descriptions = {
+            b.binding.key: b.binding.description for b in pilot.app.active_bindings.values()
+        }
         assert descriptions["f2"] == "New report"
         assert descriptions["slash"] == "Search"
         table = pilot.app.screen.query_one("#queue-table")
@@ -178,7 +187,9 @@ async def test_switching_the_language_from_the_palette(console_app: SiagaApp) ->
         assert pilot.app.lang == "en"
         assert isinstance(pilot.app.screen, QueueScreen) and len(pilot.app.screen_stack) == 2
         assert "Queue" in header_text(pilot.app)
-        descriptions = {b.binding.key: b.binding.description for b in pilot.app.active_bindings.values()}
+        descriptions = {
+            b.binding.key: b.binding.description for b in pilot.app.active_bindings.values()
+        }
         assert descriptions["f1"] == "Help" and descriptions["e"] == "Emergency"
         await pilot.press("f2")
         await pilot.pause()
@@ -197,7 +208,9 @@ async def test_a_screen_not_in_this_version_is_a_notice_not_a_crash(console_app:
         assert notices(pilot.app)[-1] == "Papan status belum tersedia di versi ini."
 
 
-async def test_f4_and_f2_bring_an_open_screen_forward_instead_of_stacking(console_app: SiagaApp) -> None:
+async def test_f4_and_f2_bring_an_open_screen_forward_instead_of_stacking(
+    console_app: SiagaApp,
+) -> None:
     from siaga_tui.screens.board import BoardScreen
     from siaga_tui.screens.entry import EntryScreen
 
@@ -240,7 +253,9 @@ async def test_f3_never_closes_a_call_being_typed(console_app: SiagaApp) -> None
         assert isinstance(pilot.app.screen, QueueScreen)
 
 
-async def test_the_draft_timer_with_no_form_open_clears_a_left_draft_once(console_app: SiagaApp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_the_draft_timer_with_no_form_open_clears_a_left_draft_once(
+    console_app: SiagaApp, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     from siaga_tui.drafts import DraftStore
 
     cleared: list[str] = []
@@ -249,4 +264,6 @@ async def test_the_draft_timer_with_no_form_open_clears_a_left_draft_once(consol
         await pilot.pause()
         for _ in range(3):
             console_app.keep_draft()  # what the timer does every DRAFT_SAVE_SECONDS
-        assert len(cleared) == 1  # a draft a closed terminal left is forgotten, then the disk is left alone
+        assert (
+            len(cleared) == 1
+        )  # a draft a closed terminal left is forgotten, then the disk is left alone

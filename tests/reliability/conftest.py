@@ -89,9 +89,7 @@ def case_params(cases: list[Case] | None = None) -> list[Any]:
 
 def unsafe_characters(text: str) -> list[str]:
     """The characters in ``text`` a terminal would act on, by their names."""
-    return sorted(
-        {unicodedata.name(ch, f"U+{ord(ch):04X}") for ch in set(text) if ch in _UNSAFE}
-    )
+    return sorted({unicodedata.name(ch, f"U+{ord(ch):04X}") for ch in set(text) if ch in _UNSAFE})
 
 
 def assert_terminal_safe(text: str) -> None:

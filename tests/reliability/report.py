@@ -101,11 +101,17 @@ def render(results: dict[str, Any]) -> tuple[str, bool]:
         passed = test["outcome"] == "passed"
         per_channel[channel_of(nodeid)].append(passed)
         per_case[case].append(passed)
-    rows = [[channel, str(len(v)), str(sum(v)), str(len(v) - sum(v))] for channel, v in sorted(per_channel.items())]
+    rows = [
+        [channel, str(len(v)), str(sum(v)), str(len(v) - sum(v))]
+        for channel, v in sorted(per_channel.items())
+    ]
     tried = len(per_case)
     passed_cases = sum(all(v) for v in per_case.values())
     rows.append(["every way in and out", str(tried), str(passed_cases), str(tried - passed_cases)])
-    parts.append(f"Hostile input ({len(CASES)} cases in cases.toml)\n" + table(rows, ["through", "tried", "passed", "failed"]))
+    parts.append(
+        f"Hostile input ({len(CASES)} cases in cases.toml)\n"
+        + table(rows, ["through", "tried", "passed", "failed"])
+    )
     failed_cases = sorted(case for case, v in per_case.items() if not all(v))
     if failed_cases:
         parts.append("  failed cases: " + ", ".join(failed_cases))
@@ -127,7 +133,9 @@ def render(results: dict[str, Any]) -> tuple[str, bool]:
             section = section_of(nodeid)
             if section == HOSTILE and case_of(nodeid) is not None:
                 continue  # counted per case above
-            if (section == HOSTILE and not title.startswith(HOSTILE)) or (section != HOSTILE and section != title):
+            if (section == HOSTILE and not title.startswith(HOSTILE)) or (
+                section != HOSTILE and section != title
+            ):
                 continue
             check = channel_of(nodeid)  # parametrized variants count as one check
             checks[check].append(test["outcome"])
@@ -139,7 +147,11 @@ def render(results: dict[str, Any]) -> tuple[str, bool]:
         rows = []
         for check, results_of_check in checks.items():
             passed = results_of_check.count("passed")
-            result = "passed" if passed == len(results_of_check) else "/".join(sorted(set(results_of_check)))
+            result = (
+                "passed"
+                if passed == len(results_of_check)
+                else "/".join(sorted(set(results_of_check)))
+            )
             if len(results_of_check) > 1:
                 result += f" {passed}/{len(results_of_check)}"
             shown = ", ".join(f"{k}={v}" for k, v in measured_by_check[check].items())
@@ -172,8 +184,12 @@ def render(results: dict[str, Any]) -> tuple[str, bool]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.reliability.report", description=__doc__.splitlines()[0])
-    parser.add_argument("--from", dest="source", type=Path, help="report on this results file instead of running")
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.reliability.report", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--from", dest="source", type=Path, help="report on this results file instead of running"
+    )
     parser.add_argument("--save", type=Path, help="keep the results file here")
     parser.add_argument("pytest_args", nargs="*", help="passed to pytest (after --)")
     args = parser.parse_args(argv)

@@ -126,11 +126,17 @@ async def test_every_accepted_case_shows_literally_in_queue_detail_and_board(
     figures.update(reports=len(filed), literal_checks=checked)
 
 
-async def test_clicking_on_a_click_action_written_by_a_caller_does_nothing(db: Database, clock: MutableClock) -> None:
+async def test_clicking_on_a_click_action_written_by_a_caller_does_nothing(
+    db: Database, clock: MutableClock
+) -> None:
     desk = ReportService(db, operator="rel", clock=clock)
     saved = desk.create_report(
-        NewReport(category="kebakaran", kelurahan="Bahu", description="[@click=app.quit]KLIK[/]",
-                  address="[@click=app.quit]ALAMAT[/]")
+        NewReport(
+            category="kebakaran",
+            kelurahan="Bahu",
+            description="[@click=app.quit]KLIK[/]",
+            address="[@click=app.quit]ALAMAT[/]",
+        )
     )
     app = console(db, clock)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -164,8 +170,6 @@ async def open_entry(pilot: Pilot[Any]) -> EntryScreen:
     return screen
 
 
-
-
 def field_value(widget: Input | TextArea) -> str:
     return widget.text if isinstance(widget, TextArea) else widget.value
 
@@ -175,7 +179,9 @@ def reports(db: Database) -> list[dict[str, Any]]:
         return [dict(r) for r in conn.execute(sa.select(REPORT).order_by(REPORT.c.id)).mappings()]
 
 
-async def test_every_case_pasted_into_the_entry_form(db: Database, clock: MutableClock, figures: dict[str, Any]) -> None:
+async def test_every_case_pasted_into_the_entry_form(
+    db: Database, clock: MutableClock, figures: dict[str, Any]
+) -> None:
     app = console(db, clock)
     saved = refused = capped = 0
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -187,10 +193,14 @@ async def test_every_case_pasted_into_the_entry_form(db: Database, clock: Mutabl
             screen.load_draft(EntryDraft(opened_at=clock(), category="kebakaran"))
             widgets = {name: screen.query_one(f"#{name}") for name in ENTRY_FIELDS}
             for name, widget in widgets.items():
-                widget.post_message(events.Paste(case.text if name == case.field else BASE_FORM[name]))
+                widget.post_message(
+                    events.Paste(case.text if name == case.field else BASE_FORM[name])
+                )
             await pilot.pause()
             typed = {name: field_value(widget) for name, widget in widgets.items()}
-            if len(typed[case.field]) < len(case.text.split("\n")[0] if case.field != "description" else case.text):
+            if len(typed[case.field]) < len(
+                case.text.split("\n")[0] if case.field != "description" else case.text
+            ):
                 capped += 1
             before = len(reports(db))
             screen.action_save()  # what Ctrl+S does
@@ -201,13 +211,21 @@ async def test_every_case_pasted_into_the_entry_form(db: Database, clock: Mutabl
             if len(after) > before:
                 saved += 1
                 stored = after[-1]
-                column = {"phone": "caller_phone", "kelurahan": "kelurahan_code"}.get(case.field, case.field)
+                column = {"phone": "caller_phone", "kelurahan": "kelurahan_code"}.get(
+                    case.field, case.field
+                )
                 if case.field in ("address", "description"):
                     multiline = case.field == "description"
-                    assert stored[column] == clean_text(typed[case.field], multiline=multiline), case.id
+                    assert stored[column] == clean_text(typed[case.field], multiline=multiline), (
+                        case.id
+                    )
                 else:
                     assert (stored[column] or "") == case.expected, case.id
-                assert all(field_value(w) != typed[n] or not typed[n] for n, w in widgets.items() if n == "description")
+                assert all(
+                    field_value(w) != typed[n] or not typed[n]
+                    for n, w in widgets.items()
+                    if n == "description"
+                )
             else:
                 refused += 1
                 # Nothing typed is lost: the form is exactly as it was.
@@ -219,7 +237,9 @@ async def test_every_case_pasted_into_the_entry_form(db: Database, clock: Mutabl
 TYPED = "[@click=app.quit]Api[/] [b]besar $x {0}"
 
 
-async def test_markup_typed_key_by_key_is_saved_and_shown_as_typed(db: Database, clock: MutableClock) -> None:
+async def test_markup_typed_key_by_key_is_saved_and_shown_as_typed(
+    db: Database, clock: MutableClock
+) -> None:
     app = console(db, clock)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)

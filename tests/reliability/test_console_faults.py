@@ -55,7 +55,11 @@ def assert_consistent(db: Database) -> int:
             ).all()
             state = replay([tuple(e) for e in events])
             assert (state.status, state.version, state.duplicate_of, state.closed_at) == (
-                row["status"], row["version"], row["duplicate_of"], row["closed_at"])
+                row["status"],
+                row["version"],
+                row["duplicate_of"],
+                row["closed_at"],
+            )
     return len(rows)
 
 
@@ -65,18 +69,23 @@ async def test_random_keys_leave_the_console_running_and_the_data_consistent(
     clock = MutableClock(FROZEN_NOW)
     desk = ReportService(db, operator="rel", clock=clock)
     for n, place in enumerate(("Bahu", "Paal IV", "Kleak")):
-        saved = desk.create_report(NewReport(category="kebakaran", kelurahan=place, description=f"api [/] {n}"))
+        saved = desk.create_report(
+            NewReport(category="kebakaran", kelurahan=place, description=f"api [/] {n}")
+        )
         if n:
             desk.forward(saved.id, "damkar")
     rng = random.Random(112)
-    keys = [rng.choice(SPECIAL_KEYS) if rng.random() < 0.45 else rng.choice(PRINTABLE) for _ in range(RANDOM_KEYS)]
+    keys = [
+        rng.choice(SPECIAL_KEYS) if rng.random() < 0.45 else rng.choice(PRINTABLE)
+        for _ in range(RANDOM_KEYS)
+    ]
     app = console(db, clock)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await settle(pilot)
         for start in range(0, len(keys), 40):
             await pilot.press(*keys[start : start + 40])
             clock.advance(seconds=7)
-            assert app.is_running, f"stopped after key {start + 40}: {keys[start:start + 40]}"
+            assert app.is_running, f"stopped after key {start + 40}: {keys[start : start + 40]}"
         await settle(pilot)
         assert_screen_safe(app)
     assert app.return_code in (None, 0)
@@ -84,13 +93,19 @@ async def test_random_keys_leave_the_console_running_and_the_data_consistent(
     figures.update(keys=len(keys), reports_after=reports)
 
 
-async def _failed_save_keeps_the_form(db: Database, break_storage: Callable[[], None], expected: str) -> None:
+async def _failed_save_keeps_the_form(
+    db: Database, break_storage: Callable[[], None], expected: str
+) -> None:
     clock = MutableClock(FROZEN_NOW)
     app = console(db, clock)
     typed = EntryDraft(
-        opened_at=FROZEN_NOW, category="kebakaran", phone="0812 3456 7890", kelurahan="Bahu",
+        opened_at=FROZEN_NOW,
+        category="kebakaran",
+        phone="0812 3456 7890",
+        kelurahan="Bahu",
         # Long enough to need new pages in the file (the full disk refuses them).
-        address="Jl. Babe Palar", description="Api besar [/] di dapur\n" + "Dua orang terjebak. " * 300,
+        address="Jl. Babe Palar",
+        description="Api besar [/] di dapur\n" + "Dua orang terjebak. " * 300,
     )
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await settle(pilot)
@@ -114,7 +129,9 @@ async def _failed_save_keeps_the_form(db: Database, break_storage: Callable[[], 
         await pilot.press("ctrl+s")  # storage is back: the same form is filed
         await settle(pilot)
         with db.read() as conn:
-            assert conn.execute(sa.select(REPORT.c.description)).scalars().all() == [typed.description.rstrip()]
+            assert conn.execute(sa.select(REPORT.c.description)).scalars().all() == [
+                typed.description.rstrip()
+            ]
 
 
 _LISTENERS: list[Any] = []
@@ -132,7 +149,9 @@ async def test_a_save_on_a_read_only_database_keeps_the_form_as_typed(db: Databa
     def read_only() -> None:
         _listen(db, lambda dbapi, _record: dbapi.execute("PRAGMA query_only = 1"))
 
-    await _failed_save_keeps_the_form(db, read_only, translate("db_read_only_now", "id").split("(")[0].strip())
+    await _failed_save_keeps_the_form(
+        db, read_only, translate("db_read_only_now", "id").split("(")[0].strip()
+    )
 
 
 async def test_a_save_on_a_full_disk_keeps_the_form_as_typed(db: Database) -> None:
@@ -142,7 +161,9 @@ async def test_a_save_on_a_full_disk_keeps_the_form_as_typed(db: Database) -> No
         pages = dbapi.execute("PRAGMA page_count").fetchone()[0]
         dbapi.execute(f"PRAGMA max_page_count = {pages}")
 
-    await _failed_save_keeps_the_form(db, lambda: _listen(db, full), translate("db_full", "id").split(";")[0])
+    await _failed_save_keeps_the_form(
+        db, lambda: _listen(db, full), translate("db_full", "id").split(";")[0]
+    )
 
 
 async def test_console_keeps_answering_while_four_processes_file(
@@ -172,7 +193,12 @@ async def test_console_keeps_answering_while_four_processes_file(
     with db.read() as conn:
         found = conn.execute(sa.select(sa.func.count()).select_from(REPORT)).scalar_one()
     figures.update(
-        workstations=WORKSTATIONS, written=filed, found=found, shown=shown, lost=filed - found,
-        key_presses=len(round_trips), max_key_round_trip_ms=round(max(round_trips) * 1000, 1),
+        workstations=WORKSTATIONS,
+        written=filed,
+        found=found,
+        shown=shown,
+        lost=filed - found,
+        key_presses=len(round_trips),
+        max_key_round_trip_ms=round(max(round_trips) * 1000, 1),
     )
     assert filed == WORKSTATIONS * PER_WORKSTATION == found == shown

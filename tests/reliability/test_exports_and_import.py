@@ -48,7 +48,9 @@ IMPORT_CASES = [c for c in CASES if c.field in MINIMAL_HEADER]
 EXPORT_COLUMN = {"kelurahan": "kelurahan_code", "date": "created_at"}
 
 
-def write_csv(path: Path, header: list[str], rows: list[dict[str, str]], *, encoding: str = "utf-8") -> Path:
+def write_csv(
+    path: Path, header: list[str], rows: list[dict[str, str]], *, encoding: str = "utf-8"
+) -> Path:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\r\n")
     writer.writeheader()
@@ -82,7 +84,9 @@ def assert_no_formula(rows: list[dict[str, Any]]) -> None:
         for column, value in row.items():
             for cell in (column, value):
                 if isinstance(cell, str) and cell.startswith(DANGEROUS_LEADS):
-                    assert cell.startswith(NEUTRALISER), f"{column}: {cell!r} would be run as a formula"
+                    assert cell.startswith(NEUTRALISER), (
+                        f"{column}: {cell!r} would be run as a formula"
+                    )
 
 
 def shown_in_export(value: str) -> str:
@@ -120,7 +124,9 @@ def test_import(case: Case, cli: Any, db_path: Path, tmp_path: Path) -> None:
     assert exported[EXPORT_COLUMN.get(case.field, case.field)] == shown_in_export(case.expected)
 
 
-def test_import_refuses_latin_1_unless_told_and_then_reads_it_right(cli: Any, tmp_path: Path) -> None:
+def test_import_refuses_latin_1_unless_told_and_then_reads_it_right(
+    cli: Any, tmp_path: Path
+) -> None:
     row = dict(MINIMAL_ROW, description="Ibu Ñoñí Rénaldo, Mañado")
     source = write_csv(tmp_path / "latin.csv", MINIMAL_HEADER, [row], encoding="latin-1")
     code, out, err = cli("import", str(source))
@@ -133,7 +139,9 @@ def test_import_refuses_latin_1_unless_told_and_then_reads_it_right(cli: Any, tm
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "utf-8"])
-def test_import_reads_utf_16_and_utf_8_with_or_without_bom(cli: Any, tmp_path: Path, encoding: str) -> None:
+def test_import_reads_utf_16_and_utf_8_with_or_without_bom(
+    cli: Any, tmp_path: Path, encoding: str
+) -> None:
     row = dict(MINIMAL_ROW, description="Ibu Ñoñí 🔥 王小明")
     source = write_csv(tmp_path / "laporan.csv", MINIMAL_HEADER, [row], encoding=encoding)
     code, _, err = cli("import", str(source))
@@ -144,7 +152,9 @@ def test_import_reads_utf_16_and_utf_8_with_or_without_bom(cli: Any, tmp_path: P
 
 
 def test_import_refuses_utf_16_without_its_mark(cli: Any, tmp_path: Path) -> None:
-    source = write_csv(tmp_path / "laporan.csv", MINIMAL_HEADER, [MINIMAL_ROW], encoding="utf-16-le")
+    source = write_csv(
+        tmp_path / "laporan.csv", MINIMAL_HEADER, [MINIMAL_ROW], encoding="utf-16-le"
+    )
     code, _, err = cli("import", str(source))
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert "UTF-16" in err
@@ -153,15 +163,36 @@ def test_import_refuses_utf_16_without_its_mark(cli: Any, tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("header", "accepted", "named"),
     [
-        pytest.param(["date", "category", "description", "status"], False, "kelurahan", id="missing-column"),
-        pytest.param([*MINIMAL_HEADER, "catatan_rahasia"], False, "catatan_rahasia", id="extra-column"),
+        pytest.param(
+            ["date", "category", "description", "status"], False, "kelurahan", id="missing-column"
+        ),
+        pytest.param(
+            [*MINIMAL_HEADER, "catatan_rahasia"], False, "catatan_rahasia", id="extra-column"
+        ),
         pytest.param(list(reversed(MINIMAL_HEADER)), True, None, id="reordered-columns"),
-        pytest.param(["Tanggal", "Kategori", "KELURAHAN", "Alamat", "Uraian", "Status"], True, None, id="indonesian-headers"),
-        pytest.param(["date", "date", "category", "kelurahan", "description", "status"], False, "date", id="duplicate-column"),
+        pytest.param(
+            ["Tanggal", "Kategori", "KELURAHAN", "Alamat", "Uraian", "Status"],
+            True,
+            None,
+            id="indonesian-headers",
+        ),
+        pytest.param(
+            ["date", "date", "category", "kelurahan", "description", "status"],
+            False,
+            "date",
+            id="duplicate-column",
+        ),
     ],
 )
-def test_import_columns(cli: Any, tmp_path: Path, header: list[str], accepted: bool, named: str | None) -> None:
-    canonical = {"tanggal": "date", "kategori": "category", "alamat": "address", "uraian": "description"}
+def test_import_columns(
+    cli: Any, tmp_path: Path, header: list[str], accepted: bool, named: str | None
+) -> None:
+    canonical = {
+        "tanggal": "date",
+        "kategori": "category",
+        "alamat": "address",
+        "uraian": "description",
+    }
     row = [MINIMAL_ROW.get(canonical.get(h.lower(), h.lower()), "x") for h in header]
     source = tmp_path / "laporan.csv"
     source.write_text(",".join(header) + "\r\n" + ",".join(row) + "\r\n", encoding="utf-8")
@@ -195,7 +226,7 @@ def hostile_database(db: Database) -> list[Case]:
     filed = []
     for n, case in enumerate(c for c in REPORT_CASES if c.accepted and c.field != "note"):
         saved = desk.create_report(NewReport(**report_values(case)))
-        desk.forward(saved.id, "damkar", agency_ref="=HYPERLINK(\"x\")" if n % 2 else None)
+        desk.forward(saved.id, "damkar", agency_ref='=HYPERLINK("x")' if n % 2 else None)
         if n % 3 == 0:
             desk.change_status(saved.id, "selesai", note="@SUM(1)")
         filed.append(case)
@@ -209,18 +240,26 @@ def hostile_database(db: Database) -> list[Case]:
         pytest.param(("laporan.csv", "--excel"), id="csv-excel"),
         pytest.param(("laporan.xlsx",), id="xlsx"),
         pytest.param(("laporan.csv", "--include-personal-data"), id="csv-personal"),
-        pytest.param(("laporan.csv", "--excel", "--include-personal-data"), id="csv-excel-personal"),
+        pytest.param(
+            ("laporan.csv", "--excel", "--include-personal-data"), id="csv-excel-personal"
+        ),
         pytest.param(("laporan.xlsx", "--include-personal-data"), id="xlsx-personal"),
         pytest.param(("statistik.csv", "--stats", "--year", "2026"), id="stats-csv"),
-        pytest.param(("statistik.csv", "--stats", "--excel", "--year", "2026"), id="stats-csv-excel"),
+        pytest.param(
+            ("statistik.csv", "--stats", "--excel", "--year", "2026"), id="stats-csv-excel"
+        ),
         pytest.param(("statistik.xlsx", "--stats", "--year", "2026"), id="stats-xlsx"),
     ],
 )
 def test_every_export_format_holds_no_formula_and_the_text_as_stored(
-    hostile_database: list[Case], cli: Any, tmp_path: Path, options: tuple[str, ...], figures: dict[str, Any]
+    hostile_database: list[Case],
+    cli: Any,
+    tmp_path: Path,
+    options: tuple[str, ...],
+    figures: dict[str, Any],
 ) -> None:
     target = tmp_path / options[0]
-    code, out, err = cli("export", str(target), *options[1:])
+    code, _out, err = cli("export", str(target), *options[1:])
     assert code == 0, err
     assert_no_traceback(err)
     rows = exported_rows(target)
@@ -230,8 +269,12 @@ def test_every_export_format_holds_no_formula_and_the_text_as_stored(
         return
     assert len(rows) == len(hostile_database)
     personal = "--include-personal-data" in options
-    for case, row in zip(hostile_database, sorted(rows, key=lambda r: str(r["number"])), strict=True):
-        column = {"phone": "caller_phone", "kelurahan": "kelurahan_code"}.get(case.field, case.field)
+    for case, row in zip(
+        hostile_database, sorted(rows, key=lambda r: str(r["number"])), strict=True
+    ):
+        column = {"phone": "caller_phone", "kelurahan": "kelurahan_code"}.get(
+            case.field, case.field
+        )
         if column not in row:  # masked: no name, phone shown masked
             assert not personal
             continue
@@ -242,24 +285,30 @@ def test_every_export_format_holds_no_formula_and_the_text_as_stored(
         assert shown == shown_in_export(expected), (case.id, shown)
 
 
-def test_an_export_imports_back_to_the_same_text(hostile_database: list[Case], cli: Any, tmp_path: Path) -> None:
+def test_an_export_imports_back_to_the_same_text(
+    hostile_database: list[Case], cli: Any, tmp_path: Path
+) -> None:
     target = tmp_path / "laporan.csv"
     assert cli("export", str(target), "--include-personal-data")[0] == 0
     before = exported_rows(target)
     second = tmp_path / "kedua.db"  # a new, empty database
-    code, out, err = cli.at(second, "import", str(target))
+    code, _out, err = cli.at(second, "import", str(target))
     assert code == 0, err
     again = tmp_path / "lagi.csv"
     assert cli.at(second, "export", str(again), "--include-personal-data")[0] == 0
     after = exported_rows(again)
     for column in ("description", "address", "caller_name", "kelurahan_code", "category", "status"):
-        assert sorted(str(r[column]) for r in before) == sorted(str(r[column]) for r in after), column
+        assert sorted(str(r[column]) for r in before) == sorted(str(r[column]) for r in after), (
+            column
+        )
 
 
 # --- The export destination cannot be written -------------------------------------------
 
 
-def test_export_to_a_missing_folder_or_a_folder_is_one_line(db: Database, cli: Any, tmp_path: Path) -> None:
+def test_export_to_a_missing_folder_or_a_folder_is_one_line(
+    db: Database, cli: Any, tmp_path: Path
+) -> None:
     ReportService(db, operator="rel").create_report(NewReport(**BASE))
     for target in (tmp_path / "gone" / "x.csv", tmp_path, tmp_path / "gone" / "x.xlsx"):
         code, out, err = cli("export", str(target))
@@ -283,9 +332,21 @@ def test_export_into_a_read_only_folder_is_one_line_and_keeps_the_old_file(db: D
         folder.chmod(0o555)
         for target in (old, folder / "baru.xlsx"):
             result = subprocess.run(
-                [setpriv, "--bounding-set=-dac_override,-dac_read_search,-fowner", "--",
-                 sys.executable, "-m", "siaga_tui", "--db", str(db.path), "export", str(target)],
-                capture_output=True, text=True, timeout=60,
+                [
+                    setpriv,
+                    "--bounding-set=-dac_override,-dac_read_search,-fowner",
+                    "--",
+                    sys.executable,
+                    "-m",
+                    "siaga_tui",
+                    "--db",
+                    str(db.path),
+                    "export",
+                    str(target),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
             )
             assert result.returncode != 0, result.stdout
             assert_no_traceback(result.stderr)

@@ -10,12 +10,10 @@ operator's account; where ``setpriv`` is missing they are skipped, not faked.
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 import shutil
 import signal
 import sqlite3
-import stat
 import subprocess
 import sys
 import tempfile
@@ -71,7 +69,9 @@ def file_reports(db_path: Path, count: int, *, description: str = "Api di dapur"
     db = open_database(db_path)
     desk = ReportService(db, operator="rel")
     numbers = [
-        desk.create_report(NewReport(category="kebakaran", kelurahan="Bahu", description=f"{description} {i}")).number
+        desk.create_report(
+            NewReport(category="kebakaran", kelurahan="Bahu", description=f"{description} {i}")
+        ).number
         for i in range(count)
     ]
     db.dispose()  # the last connection closing checkpoints the WAL into the file
@@ -98,10 +98,15 @@ def assert_one_clear_line(code: int, err: str, expected_key: str | None = None) 
 # --- kill -9 in the middle of a burst of saves ----------------------------------------
 
 
-def test_kill_9_during_a_burst_loses_no_acknowledged_report(db_path: Path, cli: Any, figures: dict[str, Any]) -> None:
+def test_kill_9_during_a_burst_loses_no_acknowledged_report(
+    db_path: Path, cli: Any, figures: dict[str, Any]
+) -> None:
     open_database(db_path).dispose()
     process = subprocess.Popen(
-        [sys.executable, "-c", FILER, str(db_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", FILER, str(db_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
     printed: list[str] = []
@@ -132,8 +137,15 @@ def restricted(*args: str) -> subprocess.CompletedProcess[str]:
     setpriv = shutil.which("setpriv")
     if setpriv is None:
         pytest.skip("setpriv is not installed")
-    command = [setpriv, "--bounding-set=-dac_override,-dac_read_search,-fowner", "--",
-               sys.executable, "-m", "siaga_tui", *args]
+    command = [
+        setpriv,
+        "--bounding-set=-dac_override,-dac_read_search,-fowner",
+        "--",
+        sys.executable,
+        "-m",
+        "siaga_tui",
+        *args,
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=60)
 
 
@@ -146,7 +158,9 @@ def shared_folder() -> Iterator[Path]:
     shutil.rmtree(folder)
 
 
-def test_read_only_database_file_is_refused_and_left_as_it_was(shared_folder: Path, figures: dict[str, Any]) -> None:
+def test_read_only_database_file_is_refused_and_left_as_it_was(
+    shared_folder: Path, figures: dict[str, Any]
+) -> None:
     db_path = shared_folder / "siaga112.db"
     numbers = file_reports(db_path, 3)
     db_path.chmod(0o444)
@@ -166,7 +180,9 @@ def test_database_becoming_read_only_while_in_use_fails_the_save_clearly(db: Dat
     desk = ReportService(db, operator="rel")
     kept = desk.create_report(FIRE)
     db.engine.dispose()
-    event.listen(db.engine, "connect", lambda dbapi, _record: dbapi.execute("PRAGMA query_only = 1"))
+    event.listen(
+        db.engine, "connect", lambda dbapi, _record: dbapi.execute("PRAGMA query_only = 1")
+    )
     with pytest.raises(StorageError) as refused:
         desk.create_report(FIRE)
     assert refused.value.key == "db_read_only_now"
@@ -216,7 +232,9 @@ def test_folder_that_cannot_be_written_is_refused(shared_folder: Path) -> None:
     assert list(folder.iterdir()) == []
 
 
-def test_database_in_a_folder_that_became_read_only_fails_clearly(shared_folder: Path, figures: dict[str, Any]) -> None:
+def test_database_in_a_folder_that_became_read_only_fails_clearly(
+    shared_folder: Path, figures: dict[str, Any]
+) -> None:
     db_path = shared_folder / "siaga112.db"
     numbers = file_reports(db_path, 2)
     shared_folder.chmod(0o555)  # SQLite cannot create its journal beside the file
@@ -255,11 +273,15 @@ def test_corrupt_database_is_reported_by_db_check(tmp_path: Path) -> None:
     "content",
     [
         pytest.param(b"Skripsi Bab 1\nPendahuluan...\n" * 200, id="text-file"),
-        pytest.param(bytes(random.Random(7).randrange(256) for _ in range(20_000)), id="random-bytes"),
+        pytest.param(
+            bytes(random.Random(7).randrange(256) for _ in range(20_000)), id="random-bytes"
+        ),
         pytest.param(b"SQLite format 3\x00" + b"\xff" * 4000, id="bad-header"),
     ],
 )
-@pytest.mark.parametrize("command", [ADD, ("db", "check"), ("db", "upgrade"), ("list",), ("tui",)], ids=" ".join)
+@pytest.mark.parametrize(
+    "command", [ADD, ("db", "check"), ("db", "upgrade"), ("list",), ("tui",)], ids=" ".join
+)
 def test_file_that_is_no_database_is_refused_and_never_overwritten(
     tmp_path: Path, content: bytes, command: tuple[str, ...]
 ) -> None:
@@ -268,7 +290,7 @@ def test_file_that_is_no_database_is_refused_and_never_overwritten(
     target = tmp_path / "thesis.db"
     target.write_bytes(content)
     before = sha256(target)
-    code, out, err = _run_main(main, target, *command)
+    code, _out, err = _run_main(main, target, *command)
     assert_one_clear_line(code, err)
     assert sha256(target) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis.db"]
@@ -308,19 +330,22 @@ def test_database_locked_by_another_process_says_so_and_saves_nothing(
     numbers = file_reports(db_path, 1)
     monkeypatch.setattr(core_db, "BUSY_TIMEOUT_SECONDS", 0.3)
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(db_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLDER, str(db_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         code, _, err = _run_main(main, db_path, *ADD)
         assert_one_clear_line(code, err, "db_locked")
         # The queue can still be read while another process writes.
-        code, out, err = _run_main(main, db_path, "list", "--json")
+        code, _out, err = _run_main(main, db_path, "list", "--json")
         assert code == 0, err
     finally:
         holder.communicate("", timeout=30)
     account(figures, numbers, numbers_in(db_path))
-    code, out, err = _run_main(main, db_path, *ADD)
+    code, _out, err = _run_main(main, db_path, *ADD)
     assert code == 0, err
     figures.update(busy_timeout_s=core_db.BUSY_TIMEOUT_SECONDS)
 
@@ -339,14 +364,18 @@ def _fill_the_disk(engine: sa.engine.Engine) -> None:
     event.listen(engine, "connect", full)
 
 
-def test_disk_full_fails_the_save_clearly_and_keeps_what_was_saved(db: Database, figures: dict[str, Any]) -> None:
+def test_disk_full_fails_the_save_clearly_and_keeps_what_was_saved(
+    db: Database, figures: dict[str, Any]
+) -> None:
     desk = ReportService(db, operator="rel")
     kept = [desk.create_report(FIRE).number for _ in range(3)]
     _fill_the_disk(db.engine)
     refused = 0
     for _ in range(5):
         try:
-            desk.create_report(NewReport(category="kebakaran", kelurahan="Bahu", description="x" * 8000))
+            desk.create_report(
+                NewReport(category="kebakaran", kelurahan="Bahu", description="x" * 8000)
+            )
         except StorageError as error:
             assert error.key == "db_full"
             refused += 1
@@ -399,7 +428,9 @@ def test_database_from_a_newer_version_is_refused_untouched(db_path: Path) -> No
 # --- The clock steps backwards --------------------------------------------------------
 
 
-def test_clock_stepping_back_keeps_order_by_sequence_and_intervals_sane(db: Database, clock: MutableClock) -> None:
+def test_clock_stepping_back_keeps_order_by_sequence_and_intervals_sane(
+    db: Database, clock: MutableClock
+) -> None:
     desk = ReportService(db, operator="rel", clock=clock)
     queue = QueueService(db)
     first = desk.create_report(FIRE)
@@ -430,7 +461,9 @@ def test_clock_stepping_back_keeps_order_by_sequence_and_intervals_sane(db: Data
 # --- A network filesystem -------------------------------------------------------------
 
 
-def test_database_on_a_network_filesystem_is_warned_about(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_database_on_a_network_filesystem_is_warned_about(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from siaga_tui.cli import main
 
     assert core_db.filesystem_warning(db_path) is None  # the test's own folder is local
@@ -441,13 +474,14 @@ def test_database_on_a_network_filesystem_is_warned_about(db_path: Path, monkeyp
     assert out.strip().startswith("112-")
 
 
-def test_network_filesystem_is_found_in_the_mount_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_network_filesystem_is_found_in_the_mount_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     mounts = tmp_path / "mounts"
     share = tmp_path / "share"
     share.mkdir()
     mounts.write_text(
-        "overlay / overlay rw 0 0\n"
-        f"fileserver:/siaga {share} nfs4 rw,relatime 0 0\n",
+        f"overlay / overlay rw 0 0\nfileserver:/siaga {share} nfs4 rw,relatime 0 0\n",
         encoding="utf-8",
     )
     real_path = core_db.Path

@@ -34,7 +34,9 @@ SOCKET = f"siaga-test-{os.getpid()}"
 
 
 def tmux(*args: str, check: bool = False) -> str:
-    return subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True, check=check).stdout
+    return subprocess.run(
+        ["tmux", "-L", SOCKET, *args], capture_output=True, text=True, check=check
+    ).stdout
 
 
 def wait_for(session: str, text: str, timeout: float = 30.0) -> str:
@@ -89,12 +91,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
-async def test_a_kept_draft_is_offered_at_the_next_start_and_forgotten_once_saved(db: Database) -> None:
+async def test_a_kept_draft_is_offered_at_the_next_start_and_forgotten_once_saved(
+    db: Database,
+) -> None:
     clock = MutableClock(FROZEN_NOW)
     store = DraftStore.for_entry(db.describe(), "rel")
     typed = EntryDraft(
-        opened_at=FROZEN_NOW, category="kebakaran", phone="0812 3456 7890", kelurahan="Bahu",
-        address="Jl. Babe Palar [/]", description="Api besar\ndi dapur",
+        opened_at=FROZEN_NOW,
+        category="kebakaran",
+        phone="0812 3456 7890",
+        kelurahan="Bahu",
+        address="Jl. Babe Palar [/]",
+        description="Api besar\ndi dapur",
     )
     store.save(typed.to_dict())
     app = make_app(db, operator="rel", lang="id", clock=clock)

@@ -26,6 +26,7 @@ WORKSTATIONS = 4
 #: Reports per workstation; SIAGA_RELIABILITY_HEAVY=1 files ten times as many.
 PER_WORKSTATION = 100 * (10 if os.environ.get("SIAGA_RELIABILITY_HEAVY") else 1)
 
+
 class Workstations(threading.Thread):
     """The concurrency suite's filers (tests/test_concurrency.py), run beside the poller."""
 
@@ -38,7 +39,7 @@ class Workstations(threading.Thread):
     def run(self) -> None:
         try:
             self.numbers, _ = run_filers(*self.args)
-        except BaseException as error:  # noqa: BLE001 - re-raised in the test
+        except BaseException as error:
             self.error = error
 
 

@@ -19,7 +19,9 @@ from tests.reliability.conftest import unsafe_characters
 
 
 def test_messages_quote_parameters_without_escapes_or_controls() -> None:
-    message = translate("kelurahan_unknown", "en", value="\x1b]0;x\x07Tik\u202eala\x00", suggestions="-")
+    message = translate(
+        "kelurahan_unknown", "en", value="\x1b]0;x\x07Tik\u202eala\x00", suggestions="-"
+    )
     assert unsafe_characters(message) == []
     assert "Tikala" in message
 
@@ -31,7 +33,10 @@ def test_messages_cut_a_huge_quoted_paste() -> None:
 
 
 def test_messages_keep_numbers_and_short_text_as_they_are() -> None:
-    assert translate("kelurahan_unknown", "en", value="Atlantis", suggestions="-").count("Atlantis") == 1
+    assert (
+        translate("kelurahan_unknown", "en", value="Atlantis", suggestions="-").count("Atlantis")
+        == 1
+    )
 
 
 def test_a_pasted_page_is_no_kelurahan_and_is_refused_at_once() -> None:
@@ -45,16 +50,23 @@ def test_a_pasted_page_is_no_kelurahan_and_is_refused_at_once() -> None:
         raise AssertionError("a 10 MB paste resolved to a kelurahan")
     assert catalogue.complete_kelurahan(paste) == []
     # Ordinary long forms still resolve.
-    assert catalogue.resolve_kelurahan("Kelurahan Bunaken, Kecamatan Bunaken Kepulauan").code == "71.71.10.1001"
+    assert (
+        catalogue.resolve_kelurahan("Kelurahan Bunaken, Kecamatan Bunaken Kepulauan").code
+        == "71.71.10.1001"
+    )
 
 
 def test_a_duplicate_closed_after_the_clock_stepped_back_is_not_closed_before_it_was_filed(
     db: Database, clock: MutableClock
 ) -> None:
     desk = ReportService(db, operator="rel", clock=clock)
-    original = desk.create_report(NewReport(category="kebakaran", kelurahan="Bahu", description="api"))
+    original = desk.create_report(
+        NewReport(category="kebakaran", kelurahan="Bahu", description="api")
+    )
     clock.advance(minutes=5)
-    again = desk.create_report(NewReport(category="kebakaran", kelurahan="Bahu", description="api lagi"))
+    again = desk.create_report(
+        NewReport(category="kebakaran", kelurahan="Bahu", description="api lagi")
+    )
     clock.advance(minutes=-10)  # the workstation's clock is corrected backwards
     desk.mark_duplicate(again.id, original.id)
     detail = desk.get_report(again.id)
@@ -73,7 +85,9 @@ def test_another_programs_sqlite_file_is_refused_without_a_byte_changed(tmp_path
     assert target.read_bytes() == before  # switching to WAL would have rewritten the header
 
 
-def test_a_file_with_an_sqlite_header_but_garbage_inside_is_refused_as_no_database(tmp_path: Path) -> None:
+def test_a_file_with_an_sqlite_header_but_garbage_inside_is_refused_as_no_database(
+    tmp_path: Path,
+) -> None:
     target = tmp_path / "damaged.db"
     target.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
     with pytest.raises(StorageError) as refused:
@@ -85,12 +99,28 @@ def test_a_file_with_an_sqlite_header_but_garbage_inside_is_refused_as_no_databa
 HOSTILE_OPERATOR = "bu\x1b]0;X\x07di\u202e[/]"
 
 
-def test_operator_name_from_the_command_line_is_stored_clean(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_operator_name_from_the_command_line_is_stored_clean(
+    db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from siaga_tui.cli import main
     from siaga_tui.cli.base import settings
 
     try:
-        main(["--db", str(db_path), "--operator", HOSTILE_OPERATOR, "add", "-c", "kebakaran", "-k", "Bahu", "-d", "x"])
+        main(
+            [
+                "--db",
+                str(db_path),
+                "--operator",
+                HOSTILE_OPERATOR,
+                "add",
+                "-c",
+                "kebakaran",
+                "-k",
+                "Bahu",
+                "-d",
+                "x",
+            ]
+        )
     except SystemExit as exit_:
         assert not exit_.code
     finally:
@@ -100,7 +130,9 @@ def test_operator_name_from_the_command_line_is_stored_clean(db_path: Path, caps
         assert conn.execute("SELECT operator FROM report").fetchone()[0] == "budi[/]"
 
 
-def test_show_cleans_what_it_prints_even_from_rows_written_raw(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_show_cleans_what_it_prints_even_from_rows_written_raw(
+    db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from siaga_tui.cli import main
     from siaga_tui.cli.base import settings
 
@@ -134,21 +166,36 @@ def _import(db: Database, text: str, tmp_path: Path) -> Any:
 MINIMAL_HEADER = "date,category,kelurahan,description,status\r\n"
 
 
-def test_import_keeps_a_row_whole_when_its_text_holds_nel_or_a_line_separator(db: Database, tmp_path: Path) -> None:
-    result = _import(db, MINIMAL_HEADER + '2019-03-01,kebakaran,Bahu,"Jalan \x85rusak\u2028parah\x0c",menunggu\r\n', tmp_path)
+def test_import_keeps_a_row_whole_when_its_text_holds_nel_or_a_line_separator(
+    db: Database, tmp_path: Path
+) -> None:
+    result = _import(
+        db,
+        MINIMAL_HEADER + '2019-03-01,kebakaran,Bahu,"Jalan \x85rusak\u2028parah\x0c",menunggu\r\n',
+        tmp_path,
+    )
     assert not result.bad and result.added == 1
     with db.read() as conn:
-        assert conn.exec_driver_sql("SELECT description FROM report").scalar() == "Jalan rusak\u2028parah"
+        assert (
+            conn.exec_driver_sql("SELECT description FROM report").scalar()
+            == "Jalan rusak\u2028parah"
+        )
 
 
 def test_import_refuses_a_huge_cell_with_its_line_and_field(db: Database, tmp_path: Path) -> None:
-    result = _import(db, MINIMAL_HEADER + "2019-03-01,kebakaran,Bahu," + "x" * 200_000 + ",menunggu\r\n", tmp_path)
+    result = _import(
+        db,
+        MINIMAL_HEADER + "2019-03-01,kebakaran,Bahu," + "x" * 200_000 + ",menunggu\r\n",
+        tmp_path,
+    )
     assert not result.written
     (bad,) = result.bad
     assert bad.line == 2 and [error.field for error in bad.errors] == ["description"]
 
 
-async def test_pasting_escapes_and_bidi_overrides_into_the_entry_form_leaves_them_out(db: Database) -> None:
+async def test_pasting_escapes_and_bidi_overrides_into_the_entry_form_leaves_them_out(
+    db: Database,
+) -> None:
     from textual import events
 
     from siaga_tui.app import make_app

@@ -30,12 +30,11 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from siaga_tui.core.models import metadata
 
 from siaga_tui.core.catalogue import load_catalogue
 from siaga_tui.core.db import Database, open_database
 from siaga_tui.core.errors import SiagaError
-from siaga_tui.core.models import EVENT, REPORT, Status, queue_rank
+from siaga_tui.core.models import EVENT, REPORT, Status, metadata, queue_rank
 from siaga_tui.services.calls import CallService
 from siaga_tui.services.events import replay
 from siaga_tui.services.queue import QueueFilter, QueueService
@@ -52,14 +51,27 @@ BOGUS_ID = 10**9
 #: that is refused (empty, only controls) and some that is hostile but accepted.
 texts = st.one_of(
     st.sampled_from(
-        ["Api sudah padam", "Petugas tiba", "Sudah ditangani PLN", "[/]", "\x1b[2J ok",
-         "=cmd|' /C calc'!A0", "", "   ", "\u202e"]
+        [
+            "Api sudah padam",
+            "Petugas tiba",
+            "Sudah ditangani PLN",
+            "[/]",
+            "\x1b[2J ok",
+            "=cmd|' /C calc'!A0",
+            "",
+            "   ",
+            "\u202e",
+        ]
     ),
     st.text(max_size=30),
 )
 optional_texts = st.one_of(st.none(), texts)
-phones = st.sampled_from([None, "", "0812-3456-7890", "112", "+62 812 1111 2222", "0431 864444", "abc", "1" * 40])
-kelurahan = st.sampled_from(["Paal IV", "Bahu", "71.71.10.1001", "Kleak", "Ranotana", "Bunaken", "Atlantis", ""])
+phones = st.sampled_from(
+    [None, "", "0812-3456-7890", "112", "+62 812 1111 2222", "0431 864444", "abc", "1" * 40]
+)
+kelurahan = st.sampled_from(
+    ["Paal IV", "Bahu", "71.71.10.1001", "Kleak", "Ranotana", "Bunaken", "Atlantis", ""]
+)
 categories = st.sampled_from([*CATEGORIES, "nope"])
 agencies = st.sampled_from([*AGENCIES, "nasa"])
 statuses = st.sampled_from([*STATUSES, Status.SELESAI.value, "hilang"])
@@ -85,7 +97,9 @@ class ServiceMachine(RuleBasedStateMachine):
         shutil.copy(self.template, self.folder / "siaga112.db")
         self.db = open_database(self.folder / "siaga112.db")
         self.clock = MutableClock(FROZEN_NOW)
-        self.reports = ReportService(self.db, operator="prop", clock=self.clock, catalogue=CATALOGUE)
+        self.reports = ReportService(
+            self.db, operator="prop", clock=self.clock, catalogue=CATALOGUE
+        )
         self.calls = CallService(self.db, operator="prop", clock=self.clock)
         self.queue = QueueService(self.db, catalogue=CATALOGUE)
         self.ids: list[int] = []
@@ -108,7 +122,9 @@ class ServiceMachine(RuleBasedStateMachine):
         if not stale or report_id == BOGUS_ID:
             return None
         with self.db.read() as conn:
-            current = conn.execute(sa.select(REPORT.c.version).where(REPORT.c.id == report_id)).scalar_one()
+            current = conn.execute(
+                sa.select(REPORT.c.version).where(REPORT.c.id == report_id)
+            ).scalar_one()
         return current - 1
 
     def attempt(self, step: float, operation: Any) -> Any:
@@ -130,46 +146,102 @@ class ServiceMachine(RuleBasedStateMachine):
     @initialize(count=st.integers(min_value=1, max_value=3))
     def some_reports(self, count: int) -> None:
         for n in range(count):
-            self.ids.append(self.reports.create_report(
-                NewReport(category=CATEGORIES[n], kelurahan="Bahu", description=f"laporan {n}")).id)
+            self.ids.append(
+                self.reports.create_report(
+                    NewReport(category=CATEGORIES[n], kelurahan="Bahu", description=f"laporan {n}")
+                ).id
+            )
 
-    @rule(step=clock_steps, category=st.sampled_from(CATEGORIES), place=st.sampled_from(["Paal IV", "Kleak"]),
-          description=st.text(min_size=1, max_size=30).filter(str.strip), phone=phones)
-    def create_valid(self, step: float, category: str, place: str, description: str, phone: str | None) -> None:
+    @rule(
+        step=clock_steps,
+        category=st.sampled_from(CATEGORIES),
+        place=st.sampled_from(["Paal IV", "Kleak"]),
+        description=st.text(min_size=1, max_size=30).filter(str.strip),
+        phone=phones,
+    )
+    def create_valid(
+        self, step: float, category: str, place: str, description: str, phone: str | None
+    ) -> None:
         self.create(step, category, place, "Laporan " + description, phone, None, "")
 
-    @rule(step=clock_steps, category=categories,
-          place=kelurahan, description=texts, phone=phones, name=optional_texts, address=texts)
-    def create(self, step: float, category: str, place: str, description: str,
-               phone: str | None, name: str | None, address: str) -> None:
-        data = NewReport(category=category, kelurahan=place, description=description,
-                         phone=phone, caller_name=name, address=address)
+    @rule(
+        step=clock_steps,
+        category=categories,
+        place=kelurahan,
+        description=texts,
+        phone=phones,
+        name=optional_texts,
+        address=texts,
+    )
+    def create(
+        self,
+        step: float,
+        category: str,
+        place: str,
+        description: str,
+        phone: str | None,
+        name: str | None,
+        address: str,
+    ) -> None:
+        data = NewReport(
+            category=category,
+            kelurahan=place,
+            description=description,
+            phone=phone,
+            caller_name=name,
+            address=address,
+        )
         saved = self.attempt(step, lambda: self.reports.create_report(data))
         if saved is not None:
             self.ids.append(saved.id)
 
-    @rule(step=clock_steps, choice=choices, agency=agencies,
-          channel=st.sampled_from(["telepon", "radio", "merpati"]), ref=optional_texts, stale=st.booleans())
-    def forward(self, step: float, choice: int, agency: str, channel: str, ref: str | None, stale: bool) -> None:
+    @rule(
+        step=clock_steps,
+        choice=choices,
+        agency=agencies,
+        channel=st.sampled_from(["telepon", "radio", "merpati"]),
+        ref=optional_texts,
+        stale=st.booleans(),
+    )
+    def forward(
+        self, step: float, choice: int, agency: str, channel: str, ref: str | None, stale: bool
+    ) -> None:
         report_id = self.pick(choice)
         expected = self.version(report_id, stale)
-        self.attempt(step, lambda: self.reports.forward(
-            report_id, agency, channel=channel, agency_ref=ref, expected_version=expected))
+        self.attempt(
+            step,
+            lambda: self.reports.forward(
+                report_id, agency, channel=channel, agency_ref=ref, expected_version=expected
+            ),
+        )
 
     @rule(step=clock_steps, choice=choices, which=choices, by=optional_texts)
     def acknowledge(self, step: float, choice: int, which: int, by: str | None) -> None:
         report_id = self.pick(choice)
-        referrals = [] if report_id == BOGUS_ID else [r.id for r in self.reports.get_report(report_id).referrals]
+        referrals = (
+            []
+            if report_id == BOGUS_ID
+            else [r.id for r in self.reports.get_report(report_id).referrals]
+        )
         referral_id = referrals[which % len(referrals)] if referrals and which % 6 else BOGUS_ID
-        self.attempt(step, lambda: self.reports.acknowledge(report_id, referral_id, acknowledged_by=by))
+        self.attempt(
+            step, lambda: self.reports.acknowledge(report_id, referral_id, acknowledged_by=by)
+        )
 
-    @rule(step=clock_steps, choice=choices, status=statuses,
-          note=optional_texts, stale=st.booleans())
-    def change_status(self, step: float, choice: int, status: str, note: str | None, stale: bool) -> None:
+    @rule(
+        step=clock_steps, choice=choices, status=statuses, note=optional_texts, stale=st.booleans()
+    )
+    def change_status(
+        self, step: float, choice: int, status: str, note: str | None, stale: bool
+    ) -> None:
         report_id = self.pick(choice)
         expected = self.version(report_id, stale)
-        self.attempt(step, lambda: self.reports.change_status(
-            report_id, status, note=note, expected_version=expected))
+        self.attempt(
+            step,
+            lambda: self.reports.change_status(
+                report_id, status, note=note, expected_version=expected
+            ),
+        )
 
     @rule(step=clock_steps, choice=choices, note=texts)
     def add_note(self, step: float, choice: int, note: str) -> None:
@@ -195,8 +267,14 @@ class ServiceMachine(RuleBasedStateMachine):
         report_id = self.pick(choice)
         self.attempt(step, lambda: self.reports.attach_call(report_id, phone=phone, note=note))
 
-    @rule(step=clock_steps, disposition=st.sampled_from(["iseng", "hening", "informasi", "salah_sambung", "laporan", "x"]),
-          phone=phones, note=optional_texts)
+    @rule(
+        step=clock_steps,
+        disposition=st.sampled_from(
+            ["iseng", "hening", "informasi", "salah_sambung", "laporan", "x"]
+        ),
+        phone=phones,
+        note=optional_texts,
+    )
     def log_call(self, step: float, disposition: str, phone: str | None, note: str | None) -> None:
         self.attempt(step, lambda: self.calls.log_call(disposition, phone=phone, note=note))
 
@@ -208,16 +286,24 @@ class ServiceMachine(RuleBasedStateMachine):
             rows = conn.execute(sa.select(REPORT)).mappings().all()
             events: dict[int, list[tuple[Any, ...]]] = {}
             for report_id, kind, at, details in conn.execute(
-                sa.select(EVENT.c.report_id, EVENT.c.kind, EVENT.c.at, EVENT.c.details).order_by(EVENT.c.id)
+                sa.select(EVENT.c.report_id, EVENT.c.kind, EVENT.c.at, EVENT.c.details).order_by(
+                    EVENT.c.id
+                )
             ):
                 events.setdefault(report_id, []).append((kind, at, details))
         assert sorted(r["id"] for r in rows) == sorted(self.ids)
         for row in rows:
             state = replay(events[row["id"]])
             assert (state.status, state.version, state.duplicate_of) == (
-                row["status"], row["version"], row["duplicate_of"])
+                row["status"],
+                row["version"],
+                row["duplicate_of"],
+            )
             assert (state.first_forwarded_at, state.first_acknowledged_at, state.closed_at) == (
-                row["first_forwarded_at"], row["first_acknowledged_at"], row["closed_at"])
+                row["first_forwarded_at"],
+                row["first_acknowledged_at"],
+                row["closed_at"],
+            )
             assert row["queue_rank"] == queue_rank(row["kind"], row["status"])
             # Intervals the statistics are built on are never negative.
             for later in ("first_forwarded_at", "first_acknowledged_at", "closed_at"):
@@ -233,7 +319,9 @@ class ServiceMachine(RuleBasedStateMachine):
         open_total = self.queue.open_reports(limit=1).total
         with self.db.read() as conn:
             closed = conn.execute(
-                sa.select(sa.func.count()).select_from(REPORT).where(REPORT.c.status == Status.SELESAI)
+                sa.select(sa.func.count())
+                .select_from(REPORT)
+                .where(REPORT.c.status == Status.SELESAI)
             ).scalar_one()
             numbers = conn.execute(sa.select(REPORT.c.number)).scalars().all()
         assert waiting + handled == open_total
