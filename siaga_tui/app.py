@@ -34,7 +34,7 @@ from siaga_tui.core.timeutil import Clock, format_local, system_clock
 from siaga_tui.drafts import DraftStore
 from siaga_tui.screens.localised import Key
 from siaga_tui.services.operators import Actor, has_accounts
-from siaga_tui.services.queue import QueueFilter, QueueService, backlog_cutoff
+from siaga_tui.services.queue import BACKLOG_DAYS, QueueFilter, QueueService, backlog_cutoff
 from siaga_tui.theme import CONTROL_ROOM
 
 STYLES: Final = Path(__file__).parent / "styles"
@@ -42,8 +42,6 @@ STYLES: Final = Path(__file__).parent / "styles"
 DRAFT_SAVE_SECONDS: Final = 2.0
 #: After a hang-up, how long the console may take to end on its own.
 HANG_UP_GRACE_SECONDS: Final = 3.0
-#: Open reports older than this many days are the backlog, apart from today's work.
-BACKLOG_DAYS: Final = 7
 
 if TYPE_CHECKING:
     from siaga_tui.live import LiveWatch

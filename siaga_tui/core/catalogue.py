@@ -75,6 +75,13 @@ class Agency:
     phone: str | None = None
 
 
+#: The agency of an imported report the source says was handled (``ditangani``) without
+#: naming by whom. Not in ``agencies.toml``: no operator can forward to it; the
+#: statistics count it as "not named" instead of guessing an agency.
+NOT_NAMED_AGENCY: Final = "tidak-disebut"
+NOT_NAMED: Final = Agency(NOT_NAMED_AGENCY, "Instansi tidak disebut dalam sumber", "tdk disebut")
+
+
 @dataclass(frozen=True)
 class Category:
     """A kind of report, with who handles it, how fast, and what to ask the caller."""
@@ -230,9 +237,12 @@ class Catalogue:
         return self._hotkeys.get(key.lower()) if len(key) == 1 else None
 
     def agency(self, code: str) -> Agency:
+        """An agency by code; ``NOT_NAMED_AGENCY`` gives ``NOT_NAMED`` (imported history)."""
         try:
             return self._agencies[code]
         except KeyError:
+            if code == NOT_NAMED_AGENCY:
+                return NOT_NAMED
             raise NotFound("agency_unknown", value=code) from None
 
     def agencies_for(self, category: Category | str) -> tuple[Agency, ...]:

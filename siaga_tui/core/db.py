@@ -36,7 +36,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from siaga_tui.core.errors import StorageError
 
 #: The newest migration this program ships; checked against the scripts by a test.
-SCHEMA_HEAD: Final = "0003"
+SCHEMA_HEAD: Final = "0004"
 
 BUSY_TIMEOUT_SECONDS: Final = 15.0
 ENV_DB: Final = "SIAGA112_DB"

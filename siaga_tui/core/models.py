@@ -118,8 +118,8 @@ def queue_rank(kind: str, status: str) -> int:
     return emergency + (0 if status == Status.MENUNGGU else 1)
 
 
-#: The partial index's condition: reports not yet closed.
-OPEN_QUEUE_WHERE: Final = sa.text("status != 'selesai'")
+#: The partial index's condition: reports not yet closed, and not archived history.
+OPEN_QUEUE_WHERE: Final = sa.text("status != 'selesai' AND NOT archived")
 
 
 class Operator(SQLModel, table=True):
@@ -213,6 +213,9 @@ class Report(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Set for rows that came from `siaga112 import`, so the same file twice adds nothing.
     import_key: str | None = Field(default=None, max_length=64, unique=True)
+    # History (imported with `--history`, or older than the backlog age): counted in the
+    # statistics and exports, never in the live queue, handover, alarms or oldest-waiting.
+    archived: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class Call(SQLModel, table=True):

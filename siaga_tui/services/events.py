@@ -108,6 +108,9 @@ def replay(events: list[tuple[str, datetime, dict[str, Any]]]) -> ReplayedState:
 
 
 def _apply(state: ReplayedState, kind: EventKind, at: datetime, details: dict[str, Any]) -> None:
+    # Imported history whose source did not say when: the event's moment is only where
+    # it sits in the sequence, and the lifecycle moment stays unknown.
+    known = not details.get("when_unknown")
     if kind is EventKind.CREATED:
         state.status = details["status"]
         state.category = details["category"]
@@ -116,18 +119,19 @@ def _apply(state: ReplayedState, kind: EventKind, at: datetime, details: dict[st
         state.calls += 1
     elif kind is EventKind.FORWARDED:
         state.referrals += 1
-        state.first_forwarded_at = state.first_forwarded_at or at
+        if known:
+            state.first_forwarded_at = state.first_forwarded_at or at
         state.status = details.get("status_to", state.status)
-    elif kind is EventKind.ACKNOWLEDGED:
+    elif kind is EventKind.ACKNOWLEDGED and known:
         state.first_acknowledged_at = state.first_acknowledged_at or at
     elif kind is EventKind.STATUS_CHANGED:
         state.status = details["to"]
-        if details["to"] == Status.SELESAI:
+        if details["to"] == Status.SELESAI and known:
             state.closed_at = at
     elif kind is EventKind.DUPLICATE_LINKED:
         state.status = Status.SELESAI
         state.duplicate_of = details["original_id"]
-        state.closed_at = at
+        state.closed_at = at if known else None
     elif kind is EventKind.REOPENED:
         state.status = details["to"]
         state.closed_at = None

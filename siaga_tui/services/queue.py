@@ -37,12 +37,15 @@ SIGNAL_TIMEOUT_SECONDS: Final = 2.0
 #: More changes than this since the last look: reload the window rather than list them.
 MAX_CHANGES: Final = 500
 
-#: "Open" written so SQLite can use the partial index on open reports: the status term
-#: must be a literal (a bound parameter cannot be matched to the index's WHERE), and the
+#: "Open" written so SQLite can use the partial index on open reports: the status and
+#: archived terms must be literals written as the index's WHERE writes them (a bound
+#: parameter or ``archived = 0`` cannot be matched to it), and the
 #: range on queue_rank, the index's first column, makes the planner prefer that index
-#: over scanning every report when it has no statistics yet.
+#: over scanning every report when it has no statistics yet. Archived history (imported
+#: reports) is never in the queue, nor in the index.
 OPEN: Final = sa.and_(
     REPORT.c.status != sa.literal_column(f"'{Status.SELESAI.value}'"),
+    sa.text("NOT report.archived"),
     REPORT.c.queue_rank >= sa.literal_column("0"),
 )
 
@@ -81,6 +84,13 @@ class LateCounts:
     alarmed: int
     alarmed_ids: frozenset[int]
     next_change: datetime | None
+
+
+#: Open reports filed more than this many days ago are the backlog (the console's key
+#: ``b``), and ``siaga112 import`` archives rows older than it as history by default.
+#: One setting for both: ``--backlog-days`` / ``SIAGA112_BACKLOG_DAYS``.
+BACKLOG_DAYS: Final = 7
+ENV_BACKLOG_DAYS: Final = "SIAGA112_BACKLOG_DAYS"
 
 
 def backlog_cutoff(now: datetime, days: int) -> datetime:

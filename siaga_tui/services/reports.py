@@ -25,7 +25,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from siaga_tui.core.catalogue import Catalogue, Category, load_catalogue
+from siaga_tui.core.catalogue import NOT_NAMED_AGENCY, Catalogue, Category, load_catalogue
 from siaga_tui.core.db import Database, DriverInsert, DriverStatement
 from siaga_tui.core.errors import (
     ConflictError,
@@ -86,6 +86,11 @@ class NewReport:
     priority: int | None = None
     import_key: str | None = None
     created_at: datetime | None = None
+    #: False for a report from a source that recorded no call (imported history): no
+    #: call row, and the answer moment stays unknown unless ``answered_at`` gives it.
+    with_call: bool = True
+    #: History kept out of live operations (see ``report.archived``).
+    archived: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,8 +111,12 @@ class ReportService:
         clock: Clock = system_clock,
         catalogue: Catalogue | None = None,
         role: str | None = None,
+        history: bool = False,
     ) -> None:
         self.db = db
+        #: True when replaying imported history: forwarding to an agency the source
+        #: does not name (``NOT_NAMED_AGENCY``) is allowed.
+        self.history = history
         self.operator = operator
         #: The signed-in account's role; None in single-user mode (no accounts).
         self.role = role
@@ -147,8 +156,11 @@ class ReportService:
         kelurahan = fields["kelurahan"]
         now = self.clock()
         created_at = as_utc(data.created_at) if data.created_at else now
-        answered_at = as_utc(data.answered_at) if data.answered_at else created_at
-        answered_at = min(answered_at, created_at)  # a clock step back must not invert them
+        answered_at: datetime | None = as_utc(data.answered_at) if data.answered_at else None
+        if answered_at is None and data.with_call:
+            answered_at = created_at
+        if answered_at is not None:
+            answered_at = min(answered_at, created_at)  # a clock step back must not invert them
         priority = data.priority or category.priority
         with self.db.write() as conn:
             year = _local_year(created_at)
@@ -175,16 +187,20 @@ class ReportService:
                 "version": 1,
                 "call_answered_at": answered_at,
                 "import_key": data.import_key,
+                "archived": data.archived,
             }
             report_id = _INSERT_REPORT.execute(conn, values)
-            call_id = _insert_call(
-                conn,
-                answered_at=answered_at,
-                phone=fields["phone"],
-                disposition=Disposition.LAPORAN,
-                operator=self.operator,
-                report_id=report_id,
-            )
+            call_id = None
+            if data.with_call:
+                assert answered_at is not None
+                call_id = _insert_call(
+                    conn,
+                    answered_at=answered_at,
+                    phone=fields["phone"],
+                    disposition=Disposition.LAPORAN,
+                    operator=self.operator,
+                    report_id=report_id,
+                )
             details = {
                 key: values[key]
                 for key in (
@@ -202,6 +218,8 @@ class ReportService:
                 )
             }
             details["call_id"] = call_id
+            if data.archived:
+                details["archived"] = True
             append_event(
                 conn,
                 report_id=report_id,
@@ -292,8 +310,14 @@ class ReportService:
         channel: str = Channel.TELEPON,
         agency_ref: str | None = None,
         expected_version: int | None = None,
+        when_unknown: bool = False,
     ) -> int:
-        """Forward the report to an agency; a waiting report becomes ``ditangani``."""
+        """Forward the report to an agency; a waiting report becomes ``ditangani``.
+
+        ``when_unknown``: the source (imported history) does not say when; the
+        referral carries the clock's moment but the report's ``first_forwarded_at``
+        stays unknown, and the event says so.
+        """
         agency_code = self._agency(agency)
         channel_code = _choice("channel", channel, Channel)
         ref = _field("agency_ref", lambda: _text(agency_ref, "agency_ref")) or None
@@ -322,7 +346,9 @@ class ReportService:
                 "channel": channel_code,
                 "agency_ref": ref,
             }
-            if report["first_forwarded_at"] is None:
+            if when_unknown:
+                details["when_unknown"] = True
+            elif report["first_forwarded_at"] is None:
                 changes["first_forwarded_at"] = at
             if report["status"] == Status.MENUNGGU:
                 changes.update(_status_columns(report, Status.DITANGANI))
@@ -338,8 +364,10 @@ class ReportService:
         acknowledged_by: str | None = None,
         agency_ref: str | None = None,
         expected_version: int | None = None,
+        when_unknown: bool = False,
     ) -> None:
-        """Record that the agency confirmed it has taken the report up."""
+        """Record that the agency confirmed it has taken the report up (``when_unknown``:
+        as for ``forward``)."""
         by = _field("acknowledged_by", lambda: _text(acknowledged_by, "caller_name")) or None
         ref = _field("agency_ref", lambda: _text(agency_ref, "agency_ref")) or None
         now = self.clock()
@@ -372,6 +400,9 @@ class ReportService:
                 "by": by,
                 "agency_ref": ref,
             }
+            if when_unknown:
+                changes = {}
+                details["when_unknown"] = True
             self._change(conn, report, EventKind.ACKNOWLEDGED, at, details, changes)
 
     def change_status(
@@ -381,8 +412,10 @@ class ReportService:
         *,
         note: str | None = None,
         expected_version: int | None = None,
+        when_unknown: bool = False,
     ) -> None:
-        """Move the report along its lifecycle, if the rules allow it."""
+        """Move the report along its lifecycle, if the rules allow it (``when_unknown``:
+        the closing moment stays unknown, as for ``forward``)."""
         target = Status(_choice("status", status, Status))
         clean_note = _field("note", lambda: _text(note, "note", multiline=True))
         now = self.clock()
@@ -392,9 +425,11 @@ class ReportService:
             _check_transition(conn, report, current, target, clean_note)
             at = _not_before(now, report["created_at"], report["first_forwarded_at"])
             changes = _status_columns(report, target)
-            if target == Status.SELESAI:
+            if target == Status.SELESAI and not when_unknown:
                 changes["closed_at"] = at
             details = {"from": current.value, "to": target.value, "note": clean_note or None}
+            if when_unknown:
+                details["when_unknown"] = True
             self._change(conn, report, EventKind.STATUS_CHANGED, at, details, changes)
 
     def add_note(self, report_id: int, note: str, *, expected_version: int | None = None) -> None:
@@ -405,9 +440,15 @@ class ReportService:
             self._change(conn, report, EventKind.NOTE_ADDED, now, {"note": clean}, {})
 
     def mark_duplicate(
-        self, report_id: int, original: str | int, *, expected_version: int | None = None
+        self,
+        report_id: int,
+        original: str | int,
+        *,
+        expected_version: int | None = None,
+        when_unknown: bool = False,
     ) -> str:
-        """Close the report as a duplicate of another; returns the original's number."""
+        """Close the report as a duplicate of another; returns the original's number
+        (``when_unknown``: the closing moment stays unknown, as for ``forward``)."""
         now = self.clock()
         with self.db.write() as conn:
             report = _load_report(conn, report_id, expected_version)
@@ -418,12 +459,16 @@ class ReportService:
                 raise TransitionRefused("duplicate_of_itself", number=report["number"])
             at = _not_before(now, report["created_at"], report["first_forwarded_at"])
             changes = _status_columns(report, Status.SELESAI)
-            changes.update(duplicate_of=root["id"], closed_at=at)
+            changes.update(duplicate_of=root["id"])
+            if not when_unknown:
+                changes["closed_at"] = at
             details = {
                 "original_id": root["id"],
                 "original_number": root["number"],
                 "from": report["status"],
             }
+            if when_unknown:
+                details["when_unknown"] = True
             self._change(conn, report, EventKind.DUPLICATE_LINKED, at, details, changes)
         return str(root["number"])
 
@@ -502,8 +547,15 @@ class ReportService:
             raise ValidationError("category", "category_unknown", value=code or "") from None
 
     def _agency(self, code: str) -> str:
+        """A catalogue agency's code; "not named" only for history (an imported row
+        handled by an agency its source does not name), never for a live forward."""
+        wanted = (code or "").strip().lower()
+        if wanted == NOT_NAMED_AGENCY and self.history:
+            return wanted
         try:
-            return self.catalogue.agency((code or "").strip().lower()).code
+            if wanted == NOT_NAMED_AGENCY:
+                raise NotFound("agency_unknown", value=code)
+            return self.catalogue.agency(wanted).code
         except NotFound:
             raise ValidationError("agency", "agency_unknown", value=code or "") from None
 
@@ -536,6 +588,7 @@ _INSERT_REPORT = DriverInsert(
         "version",
         "call_answered_at",
         "import_key",
+        "archived",
     ],
 )
 _INSERT_CALL = DriverInsert(

@@ -50,6 +50,7 @@ from siaga_tui.core.db import Database
 from siaga_tui.core.errors import ValidationError
 from siaga_tui.core.models import CALL, REFERRAL, REPORT, Disposition, Kind, Status
 from siaga_tui.core.timeutil import Clock, as_utc, display_zone, system_clock, to_local
+from siaga_tui.services.queue import OPEN
 from siaga_tui.services.rows import SUMMARY_COLUMNS, summaries
 from siaga_tui.services.views import ReportSummary
 
@@ -943,7 +944,7 @@ def oldest_waiting_query(period: Period, rank: int, limit: int) -> sa.Select[Any
     return (
         sa.select(*SUMMARY_COLUMNS)
         .where(
-            REPORT.c.status != Status.SELESAI.value,
+            OPEN,  # open and not archived: history waits in no one's queue
             REPORT.c.queue_rank == rank,
             REPORT.c.duplicate_of.is_(None),
             *period.condition(REPORT.c.created_at),
