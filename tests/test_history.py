@@ -25,14 +25,18 @@ def _file(db: Database, clock: MutableClock, *, archived: bool, days_ago: int = 
     return service.create_report(data).id
 
 
-def test_archived_reports_stay_out_of_queue_handover_and_oldest_waiting(any_db: Database, clock) -> None:
+def test_archived_reports_stay_out_of_queue_handover_and_oldest_waiting(
+    any_db: Database, clock
+) -> None:
     old = _file(any_db, clock, archived=True)
     live = _file(any_db, clock, archived=False, days_ago=0)
     page = QueueService(any_db).open_reports()
     assert [r.id for r in page.rows] == [live] and page.total == 1
     assert QueueService(any_db).open_count() == 1
     summary = HandoverService(any_db, operator="ani", clock=clock).preview()
-    assert summary.open_total == 1 and all(item.number != "112-2025-000001" for item in summary.overdue)
+    assert summary.open_total == 1 and all(
+        item.number != "112-2025-000001" for item in summary.overdue
+    )
     figures = compute_statistics(any_db, Period.all(), clock=clock)
     assert figures.total == 2  # history counts in the figures
     assert [r.id for r in figures.oldest_waiting] == [live]
@@ -49,7 +53,9 @@ def test_a_report_without_a_call_has_no_answer_moment_and_no_call(db: Database, 
     assert figures.interval("answer_to_saved").count == 0
 
 
-def test_moments_the_source_does_not_give_stay_unknown_and_replay_agrees(db: Database, clock) -> None:
+def test_moments_the_source_does_not_give_stay_unknown_and_replay_agrees(
+    db: Database, clock
+) -> None:
     report_id = _file(db, clock, archived=True)
     service = ReportService(db, operator="sri", clock=clock, history=True)
     referral = service.forward(report_id, "tidak-disebut", when_unknown=True)
@@ -58,11 +64,21 @@ def test_moments_the_source_does_not_give_stay_unknown_and_replay_agrees(db: Dat
     with db.read() as conn:
         row = conn.execute(sa.select(REPORT).where(REPORT.c.id == report_id)).mappings().one()
         events = conn.execute(
-            sa.select(EVENT.c.kind, EVENT.c.at, EVENT.c.details).where(EVENT.c.report_id == report_id).order_by(EVENT.c.id)
+            sa.select(EVENT.c.kind, EVENT.c.at, EVENT.c.details)
+            .where(EVENT.c.report_id == report_id)
+            .order_by(EVENT.c.id)
         ).all()
-    assert (row["first_forwarded_at"], row["first_acknowledged_at"], row["closed_at"]) == (None, None, None)
+    assert (row["first_forwarded_at"], row["first_acknowledged_at"], row["closed_at"]) == (
+        None,
+        None,
+        None,
+    )
     state = replay([tuple(e) for e in events])
-    assert (state.first_forwarded_at, state.first_acknowledged_at, state.closed_at) == (None, None, None)
+    assert (state.first_forwarded_at, state.first_acknowledged_at, state.closed_at) == (
+        None,
+        None,
+        None,
+    )
     assert state.status == row["status"] == "selesai"
 
 
