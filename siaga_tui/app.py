@@ -32,7 +32,7 @@ from siaga_tui.core.errors import SiagaError, ValidationError
 from siaga_tui.core.i18n import current_language, normalise_language, translate
 from siaga_tui.core.timeutil import Clock, format_local, system_clock
 from siaga_tui.drafts import DraftStore
-from siaga_tui.screens.localised import Key
+from siaga_tui.screens.localised import GLOBAL_KEYS
 from siaga_tui.services.operators import Actor, has_accounts
 from siaga_tui.services.queue import BACKLOG_DAYS, QueueFilter, QueueService, backlog_cutoff
 from siaga_tui.theme import CONTROL_ROOM
@@ -49,14 +49,6 @@ if TYPE_CHECKING:
     from siaga_tui.services.calls import CallService
     from siaga_tui.services.reports import ReportService
     from siaga_tui.services.views import QueuePage
-
-#: Keys that work on every screen.
-GLOBAL_KEYS: Final = (
-    Key("f1", "app.help", "console_key_help"),
-    Key("f2", "app.new_report", "console_key_new_report"),
-    Key("f3", "app.queue", "console_key_queue"),
-    Key("f4", "app.board", "console_key_board"),
-)
 
 
 class SiagaApp(App[None]):

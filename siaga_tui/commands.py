@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Final
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from siaga_tui.core.i18n import translate
+from siaga_tui.screens.localised import key_name
 
 if TYPE_CHECKING:
     from siaga_tui.app import SiagaApp
@@ -29,8 +30,6 @@ class ConsoleCommands(Provider):
     """The console's actions and the current screen's keys, in the operator's language."""
 
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
-        from siaga_tui.screens.help import key_name
-
         app: SiagaApp = self.app  # type: ignore[assignment]
         commands = [
             (

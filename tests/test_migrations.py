@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from siaga_tui.core import migrate
-from siaga_tui.core.db import SCHEMA_HEAD, current_revision, open_database
+from siaga_tui.core.db import SCHEMA_HEAD, open_database
 from siaga_tui.core.errors import StorageError
+from siaga_tui.core.migrate import current_revision
 
 
 def file_digest(path: Path) -> str:

@@ -17,8 +17,9 @@ import sqlalchemy as sa
 
 from siaga_tui.cli import main
 from siaga_tui.core import migrate
-from siaga_tui.core.db import SCHEMA_HEAD, current_revision, open_database
+from siaga_tui.core.db import SCHEMA_HEAD, open_database
 from siaga_tui.core.errors import StorageError
+from siaga_tui.core.migrate import current_revision
 from siaga_tui.core.models import EVENT, REPORT
 from siaga_tui.services.reports import NewReport, ReportService
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from siaga_tui.core.errors import ValidationError
+from siaga_tui.core.fields import FIELD_LIMITS, bounded_text
 from siaga_tui.core.i18n import has_message, translate
-from siaga_tui.core.text import FIELD_LIMITS, bounded_text, clean_text, safe_cell
+from siaga_tui.core.text import clean_text, safe_cell
 
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # man ZWJ woman ZWJ girl
 

@@ -6,7 +6,8 @@ import typer
 
 from siaga_tui.cli.base import app, print_json, settings, t
 from siaga_tui.cli.identity import signed_in
-from siaga_tui.core.db import SCHEMA_HEAD, current_revision, resolve_database_url
+from siaga_tui.core.db import SCHEMA_HEAD, resolve_database_url
+from siaga_tui.core.migrate import current_revision
 
 db_app = typer.Typer(
     help="The database: where it is, check it, upgrade its schema.", no_args_is_help=True

@@ -33,6 +33,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from siaga_tui.core import migrate as migrations
 from siaga_tui.core.errors import StorageError
 
 #: The newest migration this program ships; checked against the scripts by a test.
@@ -363,28 +364,11 @@ def _filesystem_type(folder: Path) -> str | None:
 # --- Schema -------------------------------------------------------------------------
 
 
-def current_revision(db: Database) -> str | None:
-    """The schema revision stored in the database; None for an empty database."""
-    with db.read() as conn:
-        if not sa.inspect(conn).has_table("alembic_version"):
-            if _has_foreign_tables(conn):
-                raise StorageError("db_not_siaga", path=db.describe())
-            return None
-        return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-
-
-def _has_foreign_tables(conn: Connection) -> bool:
-    return bool(sa.inspect(conn).get_table_names())
-
-
 def ensure_schema(db: Database) -> None:
     """Bring the schema to this program's revision; refuse a newer one untouched."""
-    revision = current_revision(db)
-    if revision == SCHEMA_HEAD:
+    if migrations.current_revision(db) == SCHEMA_HEAD:
         return
-    from siaga_tui.core import migrate
-
-    migrate.upgrade(db)
+    migrations.upgrade(db)
 
 
 @contextmanager

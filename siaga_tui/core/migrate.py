@@ -9,9 +9,15 @@ by a newer version: it is refused and never altered.
 from __future__ import annotations
 
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from siaga_tui.core.db import Database, current_revision
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
 from siaga_tui.core.errors import StorageError
+
+if TYPE_CHECKING:
+    from siaga_tui.core.db import Database
 
 
 def alembic_config():  # type: ignore[no-untyped-def]
@@ -36,6 +42,20 @@ def head_revision() -> str:
 
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     return heads[0]
+
+
+def current_revision(db: Database) -> str | None:
+    """The schema revision stored in the database; None for an empty database."""
+    with db.read() as conn:
+        if not sa.inspect(conn).has_table("alembic_version"):
+            if _has_foreign_tables(conn):
+                raise StorageError("db_not_siaga", path=db.describe())
+            return None
+        return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
+def _has_foreign_tables(conn: Connection) -> bool:
+    return bool(sa.inspect(conn).get_table_names())
 
 
 def upgrade(db: Database, target: str = "head") -> str | None:

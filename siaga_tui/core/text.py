@@ -19,20 +19,7 @@ import re
 import unicodedata
 from typing import Final
 
-from siaga_tui.core.errors import ValidationError
-
-__all__ = ["FIELD_LIMITS", "bounded_text", "clean_text", "safe_cell"]
-
-FIELD_LIMITS: Final[dict[str, int]] = {
-    "caller_name": 120,
-    "address": 300,
-    "description": 8000,
-    "note": 2000,
-    "reason": 2000,
-    "agency_ref": 100,
-    "search": 200,
-}
-"""Longest text, in characters, each free-text field accepts."""
+__all__ = ["clean_text", "safe_cell"]
 
 _ESC: Final = "\x1b"
 _CSI_8BIT: Final = "\x9b"
@@ -78,30 +65,6 @@ def clean_text(value: str | None, *, multiline: bool = False) -> str:
     text = _remove_unsafe_controls(text)
     text = _to_nfc(text)
     return text.rstrip() if multiline else text.strip()
-
-
-def bounded_text(
-    value: str | None,
-    *,
-    field: str,
-    max_length: int,
-    required: bool = False,
-    multiline: bool = False,
-) -> str:
-    """``clean_text(value)`` checked for presence and length, for storing in ``field``.
-
-    Raises ``ValidationError(field, "text_required")`` when ``required`` and the text is
-    empty or only whitespace, and ``ValidationError(field, "text_too_long", length=...,
-    max_length=...)`` when the cleaned text has more than ``max_length`` characters.
-    """
-    text = clean_text(value, multiline=multiline)
-    if not text.strip():
-        if required:
-            raise ValidationError(field, "text_required")
-        return ""
-    if len(text) > max_length:
-        raise ValidationError(field, "text_too_long", length=len(text), max_length=max_length)
-    return text
 
 
 def safe_cell(value: object, *, width: int = 60) -> str:

@@ -15,7 +15,7 @@ from textual.worker import Worker, WorkerState
 
 from siaga_tui.core.errors import SiagaError
 from siaga_tui.live import WATCH_RETRY
-from siaga_tui.screens.localised import Key, localise_bindings
+from siaga_tui.screens.localised import GLOBAL_KEYS, Key, localise_bindings
 from siaga_tui.widgets.status_header import StatusHeader
 
 if TYPE_CHECKING:
@@ -46,8 +46,6 @@ class ConsoleScreen(Screen[ResultType], Generic[ResultType]):
         )
 
     def on_mount(self) -> None:
-        from siaga_tui.app import GLOBAL_KEYS
-
         # The F-keys first, so the footer shows them even on a narrow terminal.
         localise_bindings(self, (*GLOBAL_KEYS, *self.KEYS), self.lang)
 

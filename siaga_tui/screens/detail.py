@@ -17,9 +17,10 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from siaga_tui.core.errors import ConflictError, SiagaError
+from siaga_tui.core.fields import FIELD_LIMITS
 from siaga_tui.core.i18n import translate
 from siaga_tui.core.models import Channel, Status
-from siaga_tui.core.text import FIELD_LIMITS, safe_cell
+from siaga_tui.core.text import safe_cell
 from siaga_tui.core.timeutil import format_local
 from siaga_tui.screens.base import ConsoleScreen
 from siaga_tui.screens.form_dialog import Answer, Choices, FormDialog

@@ -23,9 +23,9 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from siaga_tui.core.catalogue import Catalogue
 from siaga_tui.core.errors import InvalidInput, SiagaError, ValidationError
+from siaga_tui.core.fields import FIELD_LIMITS
 from siaga_tui.core.i18n import translate
 from siaga_tui.core.models import NON_REPORT_DISPOSITIONS
-from siaga_tui.core.text import FIELD_LIMITS
 from siaga_tui.core.timeutil import Clock, as_utc
 from siaga_tui.screens.base import ConsoleScreen
 from siaga_tui.screens.entry_draft import EntryDraft

@@ -11,22 +11,8 @@ from textual.widgets import DataTable, Static
 
 from siaga_tui.core.i18n import translate
 from siaga_tui.screens.base import ConsoleScreen
-from siaga_tui.screens.localised import Key
+from siaga_tui.screens.localised import GLOBAL_KEYS, Key, key_name
 from siaga_tui.widgets.key_footer import KeyFooter
-
-#: How keys are written for people.
-KEY_NAMES = {
-    "slash": "/",
-    "escape": "Esc",
-    "enter": "Enter",
-    "ctrl+p": "Ctrl+P",
-    "ctrl+s": "Ctrl+S",
-    "ctrl+q": "Ctrl+Q",
-}
-
-
-def key_name(key: str) -> str:
-    return KEY_NAMES.get(key, key.upper() if key.startswith("f") and key[1:].isdigit() else key)
 
 
 class HelpScreen(ConsoleScreen[None]):
@@ -67,8 +53,6 @@ class HelpScreen(ConsoleScreen[None]):
         return _described(self.below._bindings.key_to_bindings.values())
 
     def _global_keys(self) -> list[tuple[str, str]]:
-        from siaga_tui.app import GLOBAL_KEYS
-
         keys = [(k.key, translate(k.label, self.lang)) for k in GLOBAL_KEYS]
         keys.append(("ctrl+p", translate("help_key_palette", self.lang)))
         keys.append(("ctrl+q", translate("help_key_quit", self.lang)))

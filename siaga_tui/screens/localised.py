@@ -1,9 +1,11 @@
-"""Footer keys whose descriptions follow the console's language."""
+"""Keys: footer bindings whose descriptions follow the console's language, the keys that
+work on every screen, and how keys are written for people (help, palette)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Final
 
 from textual.binding import Binding, BindingsMap
 from textual.content import Content
@@ -31,6 +33,29 @@ class Key:
             priority=self.priority,
             id=self.action,
         )
+
+
+#: Keys that work on every screen.
+GLOBAL_KEYS: Final = (
+    Key("f1", "app.help", "console_key_help"),
+    Key("f2", "app.new_report", "console_key_new_report"),
+    Key("f3", "app.queue", "console_key_queue"),
+    Key("f4", "app.board", "console_key_board"),
+)
+
+#: How keys are written for people.
+KEY_NAMES: Final = {
+    "slash": "/",
+    "escape": "Esc",
+    "enter": "Enter",
+    "ctrl+p": "Ctrl+P",
+    "ctrl+s": "Ctrl+S",
+    "ctrl+q": "Ctrl+Q",
+}
+
+
+def key_name(key: str) -> str:
+    return KEY_NAMES.get(key, key.upper() if key.startswith("f") and key[1:].isdigit() else key)
 
 
 def localise_bindings(node: DOMNode, keys: Iterable[Key], lang: str) -> None:

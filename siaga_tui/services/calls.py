@@ -9,9 +9,9 @@ import sqlalchemy as sa
 
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import InvalidInput, ValidationError
+from siaga_tui.core.fields import FIELD_LIMITS, bounded_text
 from siaga_tui.core.models import CALL, NON_REPORT_DISPOSITIONS, REPORT, Disposition
 from siaga_tui.core.phones import normalize_phone
-from siaga_tui.core.text import FIELD_LIMITS, bounded_text
 from siaga_tui.core.timeutil import Clock, as_utc, system_clock
 from siaga_tui.services.reports import insert_call
 from siaga_tui.services.rows import SUMMARY_COLUMNS, call_from, summaries

@@ -28,8 +28,8 @@ from sqlalchemy.engine import Connection
 from siaga_tui.core.catalogue import Catalogue, load_catalogue
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import InvalidInput, NotFound, TransitionRefused, ValidationError
+from siaga_tui.core.fields import bounded_text
 from siaga_tui.core.models import CALL, HANDOVER, REFERRAL, REPORT, Disposition, Status
-from siaga_tui.core.text import bounded_text
 from siaga_tui.core.timeutil import Clock, as_utc, system_clock
 from siaga_tui.services import audit
 from siaga_tui.services.audit import Action, canonical

@@ -34,8 +34,9 @@ from sqlalchemy.engine import Connection
 
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import InvalidInput, NotFound, PermissionDenied, ValidationError
+from siaga_tui.core.fields import bounded_text
 from siaga_tui.core.models import OPERATOR, Role
-from siaga_tui.core.text import bounded_text, clean_text
+from siaga_tui.core.text import clean_text
 from siaga_tui.core.timeutil import Clock, as_utc, system_clock
 from siaga_tui.services import audit
 from siaga_tui.services.audit import Action

@@ -34,6 +34,7 @@ from siaga_tui.core.errors import (
     TransitionRefused,
     ValidationError,
 )
+from siaga_tui.core.fields import FIELD_LIMITS, bounded_text
 from siaga_tui.core.models import (
     CALL,
     EVENT,
@@ -46,7 +47,6 @@ from siaga_tui.core.models import (
     queue_rank,
 )
 from siaga_tui.core.phones import normalize_phone
-from siaga_tui.core.text import FIELD_LIMITS, bounded_text
 from siaga_tui.core.timeutil import Clock, as_utc, system_clock, to_local
 from siaga_tui.services.events import append_event
 from siaga_tui.services.operators import Permission, check_permission

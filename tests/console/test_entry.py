@@ -12,8 +12,9 @@ from textual.widgets import Input
 from siaga_tui.app import SiagaApp, make_app
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import StorageError
+from siaga_tui.core.fields import FIELD_LIMITS
 from siaga_tui.core.models import CALL, REPORT
-from siaga_tui.core.text import FIELD_LIMITS, clean_text
+from siaga_tui.core.text import clean_text
 from siaga_tui.screens.entry import EntryScreen
 from siaga_tui.screens.entry_draft import EntryDraft
 from siaga_tui.services.calls import CallService
