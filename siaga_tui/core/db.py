@@ -37,7 +37,7 @@ from siaga_tui.core import migrate as migrations
 from siaga_tui.core.errors import StorageError
 
 #: The newest migration this program ships; checked against the scripts by a test.
-SCHEMA_HEAD: Final = "0004"
+SCHEMA_HEAD: Final = "0005"
 
 BUSY_TIMEOUT_SECONDS: Final = 15.0
 ENV_DB: Final = "SIAGA112_DB"

@@ -327,6 +327,89 @@ class Handover(SQLModel, table=True):
     incoming: str | None = Field(default=None, max_length=64)
 
 
+class CallOutcome(StrEnum):
+    """How a call ended, as the phone system saw it."""
+
+    ANSWERED = "answered"
+    ABANDONED = "abandoned"  # the caller hung up before anyone answered
+    DROPPED = "dropped"  # cut off after the answer by the network or the phone
+
+
+class CallbackOutcome(StrEnum):
+    """What a call-back to an abandoned or silent call came to."""
+
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    FAILED = "failed"
+
+
+class CallbackMethod(StrEnum):
+    PHONE = "phone"  # dialled by the position's softphone
+    MANUAL = "manual"  # made by hand, recorded afterwards
+
+
+class PhoneCall(SQLModel, table=True):
+    """A call as the phone system sees it: its moments, line and answering position.
+
+    One row per phone-system call id, whatever the order or repetition of the events
+    about it (``services/telephony.py``). ``caller_id`` is what the phone system gave
+    (``anonymous``, ``sip:user@host``, ``112``…), ``caller_phone`` its E.164 form when
+    it is a phone number. ``logged_call_id`` is the ``call`` row the operator filed it
+    as (with its disposition); abandoned calls have none. ``outcome`` is None while the
+    call lasts.
+    """
+
+    __tablename__: ClassVar[Any] = "phone_call"
+    __table_args__ = (
+        # Calls ringing now (outcome NULL) and the call-back list (abandoned), newest first.
+        sa.Index("ix_phone_call_outcome", "outcome", "offered_at"),
+        # The phone's figures for a period.
+        sa.Index("ix_phone_call_offered", "offered_at"),
+        # A number's history on the call-back list.
+        sa.Index("ix_phone_call_phone", "caller_phone", "offered_at"),
+        sa.Index("ix_phone_call_logged", "logged_call_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    system_call_id: str = Field(max_length=200, unique=True)
+    line: str | None = Field(default=None, max_length=64)
+    caller_id: str | None = Field(default=None, max_length=200)
+    caller_phone: str | None = Field(default=None, max_length=32)
+    offered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    position: str | None = Field(default=None, max_length=64)
+    outcome: str | None = Field(default=None, max_length=16)
+    logged_call_id: int | None = Field(default=None, foreign_key="call.id")
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Callback(SQLModel, table=True):
+    """One call-back to an abandoned (``phone_call_id``) or silent (``call_id``) call."""
+
+    __tablename__: ClassVar[Any] = "callback"
+    __table_args__ = (
+        sa.Index("ix_callback_phone_call", "phone_call_id"),
+        sa.Index("ix_callback_call", "call_id"),
+        sa.Index("ix_callback_at", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    phone_call_id: int | None = Field(default=None, foreign_key="phone_call.id")
+    call_id: int | None = Field(default=None, foreign_key="call.id")
+    phone: str = Field(max_length=200)
+    at: datetime = Field(sa_type=UTCDateTime)
+    operator: str = Field(max_length=64)
+    method: str = Field(max_length=16)
+    outcome: str = Field(max_length=16)
+    # The softphone's id of the call dialled back.
+    system_call_id: str | None = Field(default=None, max_length=200)
+    # The report the call-back led to.
+    report_id: int | None = Field(default=None, foreign_key="report.id")
+    note: str | None = Field(default=None, max_length=2000)
+
+
 #: Every table, for Alembic (``target_metadata``) and the schema comparison.
 metadata: Final[sa.MetaData] = SQLModel.metadata
 
@@ -340,3 +423,5 @@ OPERATOR_SESSION: Final[sa.Table] = OperatorSession.__table__  # type: ignore[at
 NUMBER_SEQUENCE: Final[sa.Table] = ReportNumberSequence.__table__  # type: ignore[attr-defined]
 AUDIT: Final[sa.Table] = AuditEntry.__table__  # type: ignore[attr-defined]
 HANDOVER: Final[sa.Table] = Handover.__table__  # type: ignore[attr-defined]
+PHONE_CALL: Final[sa.Table] = PhoneCall.__table__  # type: ignore[attr-defined]
+CALLBACK: Final[sa.Table] = Callback.__table__  # type: ignore[attr-defined]
