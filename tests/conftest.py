@@ -34,13 +34,30 @@ class MutableClock:
         return self.now
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_audit_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One audit key for the session, outside the user's config folder (module-scoped
+    fixtures write signed entries before ``hermetic_environment`` runs)."""
+    path = tmp_path_factory.mktemp("audit-key") / "audit.key"
+    before = os.environ.get("SIAGA112_AUDIT_KEY")
+    os.environ["SIAGA112_AUDIT_KEY"] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop("SIAGA112_AUDIT_KEY", None)
+    else:
+        os.environ["SIAGA112_AUDIT_KEY"] = before
+
+
 @pytest.fixture(autouse=True)
 def hermetic_environment(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[None]:
     home = tmp_path_factory.mktemp("home")
     for name in list(os.environ):
-        if name.startswith("SIAGA112_") and name not in ("SIAGA112_TEST_PG_URL",):
+        if name.startswith("SIAGA112_") and name not in (
+            "SIAGA112_TEST_PG_URL",
+            "SIAGA112_AUDIT_KEY",
+        ):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))

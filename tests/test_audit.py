@@ -129,27 +129,46 @@ def test_verify_finds_an_event_written_without_its_entry(any_db: Database, clock
     assert result.problem == "audit_broken_unlogged_event"
 
 
-def test_a_rewritten_chain_changes_the_head(any_db: Database, clock) -> None:
-    """Recomputing every hash after a change passes verify, but not the printed head."""
-    work_some_reports(any_db, clock)
-    printed = audit.audit_head(any_db).hash
-    drop_triggers(any_db)
-    with any_db.write() as conn:
+def rewrite_chain(db: Database, key: object) -> None:
+    """Recompute every hash after changing the first entry's time (with ``key``, as
+    someone who has the audit key could; without it, as someone with the file only)."""
+    with db.write() as conn:
         rows = conn.execute(sa.select(AUDIT).order_by(AUDIT.c.id)).mappings().all()
         prev = audit.GENESIS
         for row in rows:
             entry = {**row, "prev_hash": prev}
             if row["id"] == 1:
                 entry["at"] = row["at"].replace(year=2025)
-            entry["hash"] = audit.entry_hash(entry)
+            entry["hash"] = audit.entry_hash(entry, key)  # type: ignore[arg-type]
             conn.execute(
                 sa.update(AUDIT)
                 .where(AUDIT.c.id == row["id"])
                 .values(at=entry["at"], prev_hash=prev, hash=entry["hash"])
             )
             prev = entry["hash"]
+
+
+def test_a_chain_rewritten_without_the_key_is_caught(any_db: Database, clock) -> None:
+    work_some_reports(any_db, clock)
+    drop_triggers(any_db)
+    rewrite_chain(any_db, None)
+    result = audit.verify(any_db)
+    assert not result.ok and result.broken_id == 1
+
+
+def test_a_chain_rewritten_with_the_key_changes_the_paper_head(any_db: Database, clock) -> None:
+    """Someone who also has the key can recompute the chain: the head noted on paper
+    is then no longer in the log, and ``verify --head`` says so."""
+    from siaga_tui.services.audit_key import load_key
+
+    work_some_reports(any_db, clock)
+    printed = audit.audit_head(any_db).hash
+    drop_triggers(any_db)
+    rewrite_chain(any_db, load_key(create=False))
     assert audit.verify(any_db).ok
     assert audit.audit_head(any_db).hash != printed
+    result = audit.verify(any_db, head=printed[:16])
+    assert [f.problem for f in result.findings] == ["audit_paper_head_missing"]
 
 
 def test_list_filters(any_db: Database, clock) -> None:

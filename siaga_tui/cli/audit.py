@@ -104,23 +104,105 @@ def audit_list(
 
 
 @audit_app.command("verify")
-def audit_verify(as_json: bool = typer.Option(False, "--json", help="Output as JSON.")) -> None:
-    """Check the whole hash chain; exit 1 naming the first broken entry."""
-    result = audit.verify(settings.database())
+def audit_verify(
+    head: str | None = typer.Option(
+        None,
+        "--head",
+        help="A head hash noted on paper (a handover or statistics sheet; 12+ hex digits): "
+        "prove that the log still holds it.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Output as JSON."),
+) -> None:
+    """Check the log and the tables it covers; exit 1 listing every finding."""
+    wanted = _paper_head(head)
+    result = audit.verify(settings.database(), head=wanted)
     if as_json:
         print_json(
             {
                 "ok": result.ok,
                 "checked": result.checked,
+                "signed": result.signed,
+                "rows_checked": result.rows_checked,
+                "key_id": result.key_id,
                 "head": {"id": result.head.id, "hash": result.head.hash},
+                "paper_head": wanted,
                 "broken_id": result.broken_id,
                 "problem": result.problem,
+                "findings": [{**asdict(f), "message": finding_text(f)} for f in result.findings],
             }
         )
     elif result.ok:
-        print(t("audit_verify_ok", count=result.checked))
+        print(
+            t(
+                "audit_verify_ok",
+                count=result.checked,
+                signed=result.signed,
+                key_id=result.key_id or "-",
+                rows=result.rows_checked,
+            )
+        )
+        if result.signed < result.checked:
+            print(t("audit_verify_unsigned", count=result.checked - result.signed))
+        if wanted:
+            print(t("audit_head_ok", head=wanted))
         print(t("audit_head_line", id=result.head.id, hash=result.head.hash))
     else:
-        print(t("audit_verify_broken", id=result.broken_id, problem=t(result.problem or "")))
+        print(t("audit_verify_broken", count=len(result.findings)))
+        for finding in result.findings[:SHOWN_FINDINGS]:
+            print(finding_text(finding))
+        if len(result.findings) > SHOWN_FINDINGS:
+            print(t("audit_findings_more", count=len(result.findings) - SHOWN_FINDINGS))
     if not result.ok:
         raise typer.Exit(1)
+
+
+#: Findings printed as text (``--json`` gives them all).
+SHOWN_FINDINGS = 50
+
+
+def _paper_head(value: str | None) -> str | None:
+    """The hash part of a head as noted on paper (``#123 3f2a…``, ``3f2a…``)."""
+    if value is None:
+        return None
+    text = value.strip().split()[-1] if value.strip() else ""
+    text = text.rstrip("….").lower()
+    if len(text) < 12 or any(c not in "0123456789abcdef" for c in text):
+        raise fail(t("audit_head_too_short", value=safe_cell(value, width=80)))
+    return text
+
+
+def finding_text(finding: audit.Finding) -> str:
+    """One line naming the entry or row a finding concerns, and what is wrong."""
+    from siaga_tui.services.audit_key import key_path, load_key
+
+    key = load_key(create=False)
+    problem = t(
+        finding.problem,
+        detail=finding.detail,
+        id=finding.entry or 0,
+        path=str(key_path()),
+        key_id=key.id if key else "-",
+    )
+    if finding.row is not None and finding.table is not None and finding.entry is not None:
+        return t(
+            "audit_finding_entry_row",
+            id=finding.entry,
+            table=finding.table,
+            row=finding.row,
+            problem=problem,
+        )
+    if finding.row is not None and finding.table is not None:
+        return t("audit_finding_row", table=finding.table, row=finding.row, problem=problem)
+    if finding.entry is not None:
+        return t("audit_finding_entry", id=finding.entry, problem=problem)
+    return t("audit_finding_log", problem=problem)
+
+
+@audit_app.command("head")
+def audit_head(as_json: bool = typer.Option(False, "--json", help="Output as JSON.")) -> None:
+    """Print the log's current head, to note on paper (check it later with verify --head)."""
+    head = audit.audit_head(settings.database())
+    if as_json:
+        print_json({"id": head.id, "hash": head.hash})
+    else:
+        print(t("audit_head_line", id=head.id, hash=head.hash))

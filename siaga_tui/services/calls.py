@@ -13,6 +13,7 @@ from siaga_tui.core.fields import FIELD_LIMITS, bounded_text
 from siaga_tui.core.models import CALL, NON_REPORT_DISPOSITIONS, REPORT, Disposition
 from siaga_tui.core.phones import normalize_phone
 from siaga_tui.core.timeutil import Clock, as_utc, system_clock
+from siaga_tui.services import audit
 from siaga_tui.services.reports import insert_call
 from siaga_tui.services.rows import SUMMARY_COLUMNS, call_from, summaries
 from siaga_tui.services.views import CallerHistory
@@ -63,7 +64,7 @@ class CallService:
             raise InvalidInput(errors)
         at = as_utc(answered_at) if answered_at else self.clock()
         with self.db.write() as conn:
-            return insert_call(
+            call_id = insert_call(
                 conn,
                 answered_at=at,
                 phone=e164,
@@ -71,6 +72,16 @@ class CallService:
                 operator=self.operator,
                 note=clean_note,
             )
+            audit.append_audit(
+                conn,
+                at=at,
+                operator=self.operator,
+                action=audit.Action.CALL_LOGGED,
+                subject=str(call_id),
+                details={"disposition": wanted},
+                rows=[("call", call_id)],
+            )
+            return call_id
 
     def last_call_id(self) -> int:
         """The newest call's id (one index lookup): a live board polls it for new calls."""

@@ -38,7 +38,6 @@ from siaga_tui.core.catalogue import KIND_DARURAT, Catalogue, Category, Keluraha
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import SiagaError
 from siaga_tui.core.models import (
-    AUDIT,
     CALL,
     EVENT,
     NUMBER_SEQUENCE,
@@ -51,14 +50,8 @@ from siaga_tui.core.models import (
     queue_rank,
 )
 from siaga_tui.core.timeutil import Clock, as_utc, display_zone, system_clock
-from siaga_tui.services.audit import (
-    GENESIS,
-    Action,
-    entry_hash,
-    event_digest,
-    jsonable,
-    lock_history,
-)
+from siaga_tui.services import audit
+from siaga_tui.services.audit import Action, event_digest, lock_history
 from siaga_tui.services.reports import format_report_number
 
 DEFAULT_SEED: Final = 112
@@ -684,33 +677,35 @@ def _report_row(report: _Report, version: int, updated_at: datetime) -> dict[str
 
 
 def _audit_events(conn: Connection, events: list[dict[str, Any]], numbers: dict[int, str]) -> None:
-    """One audit entry per event, chained, exactly as ``events.append_event`` writes them."""
-    last = conn.execute(
-        sa.select(AUDIT.c.id, AUDIT.c.hash).order_by(AUDIT.c.id.desc()).limit(1)
-    ).first()
-    entry_id, prev_hash = (int(last[0]), str(last[1])) if last else (0, GENESIS)
-    entries = []
-    for event in events:
-        entry_id += 1
-        entry = {
-            "id": entry_id,
-            "at": event["at"],
-            "operator": event["operator"][:64],
-            "action": (Action.REPORT_PREFIX + event["kind"])[:40],
-            "subject": numbers[event["report_id"]],
-            "details": jsonable(
-                {
+    """One audit entry per event, chained, as ``events.append_event`` writes them; then
+    the state of every row written, as the entries of a bulk write record it."""
+    audit.append_many(
+        conn,
+        [
+            {
+                "at": event["at"],
+                "operator": event["operator"],
+                "action": Action.REPORT_PREFIX + event["kind"],
+                "subject": numbers[event["report_id"]],
+                "details": {
                     "event_id": event["id"],
                     "report_id": event["report_id"],
                     "event_sha256": event_digest(event),
-                }
-            ),
-            "prev_hash": prev_hash,
-        }
-        entry["hash"] = prev_hash = entry_hash(entry)
-        entries.append(entry)
-    if entries:
-        conn.execute(sa.insert(AUDIT), entries)
+                },
+            }
+            for event in events
+        ],
+    )
+    written = [("report", i) for i in sorted(numbers)]
+    written += [("call", int(r[0])) for r in conn.execute(sa.select(CALL.c.id).order_by(CALL.c.id))]
+    written += [
+        ("referral", int(r[0]))
+        for r in conn.execute(sa.select(REFERRAL.c.id).order_by(REFERRAL.c.id))
+    ]
+    if events:
+        audit.record_rows(
+            conn, at=max(e["at"] for e in events), operator="demo", reason="demo", rows=written
+        )
 
 
 def _set_sequence(conn: Connection, year: int, last: int) -> None:

@@ -79,8 +79,20 @@ def append_event(
             "event_sha256": event_digest({**values, "id": event_id}),
         },
         locked=True,
+        rows=event_rows(report_id, values["details"]),
     )
     return event_id
+
+
+def event_rows(report_id: int, details: dict[str, Any]) -> list[tuple[str, int]]:
+    """The rows an event's transaction wrote: the report, and the call or referral the
+    event names (their states go into its audit entry)."""
+    rows = [("report", report_id)]
+    if details.get("call_id"):
+        rows.append(("call", int(details["call_id"])))
+    if details.get("referral_id"):
+        rows.append(("referral", int(details["referral_id"])))
+    return rows
 
 
 @dataclass
