@@ -34,6 +34,7 @@ FIGURES: dict[str, str] = {
     "B7": "console:b7_keystrokes",
     "B8": "console:b8_memory",
     "B9": "storage:b9_concurrency",
+    "B10": "reporting:b10_breakdown",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from functools import cache
 from pathlib import Path
 
@@ -161,4 +162,74 @@ def b4_export(plan: Plan) -> list[Figure]:
             1.2,
             note="peak resident memory (VmHWM)",
         ),
+    ]
+
+
+# --- B10 ------------------------------------------------------------------------------
+
+
+def _busiest_year(db_path: Path) -> int:
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
+        row = conn.execute(
+            "SELECT year, count(*) FROM report GROUP BY year ORDER BY 2 DESC, 1 LIMIT 1"
+        ).fetchone()
+    return int(row[0])
+
+
+def b10_breakdown(plan: Plan) -> list[Figure]:
+    """A year's breakdown by month (every figure of ``stats --by month``), in this process,
+    against the plain ``GROUP BY`` month, kind, category, status of the same year on the
+    same connection pool."""
+    import sqlalchemy as sa
+
+    from siaga_tui.core.db import open_database
+    from siaga_tui.core.models import REPORT
+    from siaga_tui.services.breakdowns import compute_breakdown
+    from siaga_tui.services.stats import Period
+
+    path = cached_database(plan.large).path
+    year = _busiest_year(path)
+    period = Period.year(year)
+    db = open_database(path)
+    try:
+        month = sa.func.strftime("%Y-%m", REPORT.c.created_at, "+480 minutes")
+        plain = (
+            sa.select(month, REPORT.c.kind, REPORT.c.category, REPORT.c.status, sa.func.count())
+            .where(*period.condition(REPORT.c.created_at))
+            .group_by(month, REPORT.c.kind, REPORT.c.category, REPORT.c.status)
+        )
+        expected = 0
+
+        def ours() -> float:
+            started = time.perf_counter()
+            found = compute_breakdown(db, period, ["month"], trend=True)
+            elapsed = time.perf_counter() - started
+            assert sum(g.total for g in found.groups) == expected
+            return elapsed
+
+        def theirs() -> float:
+            nonlocal expected
+            started = time.perf_counter()
+            with db.read() as conn:
+                rows = conn.execute(plain).all()
+            elapsed = time.perf_counter() - started
+            expected = sum(int(r[4]) for r in rows)  # no duplicates in generated data
+            return elapsed
+
+        theirs()
+        ours()  # warm: the file in the page cache, statements compiled
+        value, baseline = interleaved(ours, theirs, max(3, plan.runs))
+    finally:
+        db.dispose()
+    return [
+        ratio_figure(
+            "B10", f"a year's breakdown by month ({year}) at {plan.large:,}",
+            value * 1e3, baseline * 1e3, "ms", 3,
+            note="compute_breakdown(by month): counts, targets, four exact interval "
+            "histograms, calls, the year before; baseline: plain GROUP BY month, kind, "
+            "category, status of that year",
+        )
     ]
