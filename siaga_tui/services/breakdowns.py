@@ -438,17 +438,19 @@ def _groups(conn: Connection, period: Period, dims: tuple[Dimension, ...],
     rows = conn.execute(query).all()
     width = len(source.keys)
     keys = list(range(width))
-    folded: dict[tuple[Any, ...], tuple[str, ...]] = {}
+    folded: dict[Any, tuple[str, ...]] = {}
 
-    def group_of(raw: tuple[Any, ...]) -> _Acc:
+    def group_of(raw: Any) -> _Acc:
         key = folded.get(raw)
         if key is None:
-            key = folded[raw] = source.fold(raw)
+            key = folded[raw] = source.fold(raw if width > 1 else (raw,))
         return accs.setdefault(key, _Acc())
 
+    # The group's raw key: one value for one dimension (no tuple per row), else a tuple.
+    key_of = itemgetter(*keys)
     flags = list(range(width, width + 3 + len(target_terms)))
     for values, n in Counter(map(itemgetter(*keys, *flags), rows)).items():
-        acc = group_of(values[:width])
+        acc = group_of(key_of(values))
         kind, status, acked, *targets = values[width:]
         acc.kinds[str(kind)] = acc.kinds.get(str(kind), 0) + n
         acc.statuses[str(status)] = acc.statuses.get(str(status), 0) + n
@@ -458,12 +460,18 @@ def _groups(conn: Connection, period: Period, dims: tuple[Dimension, ...],
             acc.targets[name][1] += int(targets[2 * index + 1]) * n
     first = width + 3 + len(target_terms)
     for position, name in enumerate(INTERVALS):
+        buckets: dict[Any, dict[float, int]] = {}
         histogram = Counter(map(itemgetter(*keys, first + position), rows))
         for values, n in histogram.items():
             value = values[width]
-            if value is not None:
-                bucket = group_of(values[:width]).histograms[name]
-                bucket[float(value)] = bucket.get(float(value), 0) + n
+            if value is None:
+                continue
+            raw = key_of(values)
+            bucket = buckets.get(raw)
+            if bucket is None:
+                bucket = buckets[raw] = group_of(raw).histograms[name]
+            bucket[value] = n  # (key, value) pairs are distinct: a Counter's items
+    del rows
 
     # 3. Calls, for the dimensions a call has.
     if all(d in CALL_DIMENSIONS for d in dims):
@@ -597,7 +605,15 @@ def _target_terms(conn: Connection, source: _ReportSource, catalogue: Catalogue,
     )
     moment = source.moment(moment_name)
     took = seconds_between(conn, REPORT.c.created_at, moment)
-    waited = seconds_between(conn, REPORT.c.created_at, sa.literal(now, UTCDateTime()))
+    # Its time ran out: recorded before ``now - target`` (compared as stored, no date maths).
+    ran_out = sa.case(
+        *(
+            (REPORT.c.category == code,
+             REPORT.c.created_at < sa.literal(now - timedelta(seconds=seconds), UTCDateTime()))
+            for code, seconds in limits.items()
+        ),
+        else_=sa.false(),
+    )
     # A report not there yet is late only if it is still open for that step: one that
     # reached the step without a recorded moment (imported history) is unknown.
     not_reached = (
@@ -610,7 +626,7 @@ def _target_terms(conn: Connection, source: _ReportSource, catalogue: Catalogue,
     met = sa.case((sa.and_(moment.is_not(None), took <= limit), 1), else_=0)
     due = sa.case(
         (sa.and_(limit.is_not(None), moment.is_not(None)), 1),
-        (sa.and_(limit.is_not(None), moment.is_(None), not_reached, waited > limit), 1),
+        (sa.and_(moment.is_(None), not_reached, ran_out), 1),
         else_=0,
     )
     return [met, due]

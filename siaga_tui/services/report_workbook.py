@@ -1,0 +1,352 @@
+"""The report a head of office reads: one workbook per month or year, with charts.
+
+``write_report(db, period, path, …)`` writes an xlsx workbook (xlsxwriter) in the
+interface's language:
+
+- a front sheet: the center, the period, when and by whom it was made, the audit head
+  to note in the paper log, the headline figures and the aim said in words, and a pie
+  of the statuses;
+- one sheet per breakdown (``services.breakdowns``): per day (a month) or per month (a
+  longer period) with a line chart, per category (bar), per kecamatan (bar), per agency
+  (bar of the median times), per shift and per operator. Each sheet has a title, the
+  period, labelled columns, numbers as numbers, shares as percent cells, times as
+  durations (``[h]:mm:ss``), and an empty cell for what is unknown (never 0).
+
+Every sheet prints landscape, one page wide, with the header row repeated and page
+numbers in the footer. Nothing here imports the console.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+from siaga_tui.core.catalogue import KINDS, Catalogue, load_catalogue
+from siaga_tui.core.db import Database
+from siaga_tui.core.i18n import translate
+from siaga_tui.core.timeutil import Clock, format_local, system_clock
+from siaga_tui.services.audit import audit_head
+from siaga_tui.services.breakdowns import Breakdown, Group, compute_breakdown
+from siaga_tui.services.stats import STATUSES, Period, Statistics, compute_statistics
+
+#: Where the table of every breakdown sheet starts (0-based): title, period, blank, header.
+HEADER_ROW: Final = 3
+FIRST_ROW: Final = 4
+#: Longer periods than this many days are shown per month rather than per day.
+DAILY_UP_TO_DAYS: Final = 62
+
+
+@dataclass(frozen=True)
+class ReportColumn:
+    """One column of a breakdown sheet: heading key, value (None: empty cell), format."""
+
+    heading: str
+    value: Callable[[Group], Any]
+    style: str = "count"  # count | percent | duration | text
+
+
+@dataclass(frozen=True)
+class SheetPlan:
+    """One breakdown sheet: its name key, dimension, columns and chart."""
+
+    name: str
+    dimension: str
+    chart: str  # line | bar | column | none
+    chart_columns: tuple[str, ...]  # headings of the columns the chart draws
+
+
+def _share(count: int, total: int) -> float | None:
+    return count / total if total else None
+
+
+def _minutes(seconds: float | None) -> float | None:
+    """Seconds as a spreadsheet duration (days), for the ``[h]:mm:ss`` format."""
+    return None if seconds is None else seconds / 86400
+
+
+def _columns(lang: str) -> dict[str, ReportColumn]:
+    def tr(key: str) -> str:
+        return translate(key, lang)
+
+    columns = [
+        ReportColumn(tr("breakdown_col_reports"), lambda g: g.total),
+        ReportColumn(tr("stats_kind_darurat"), lambda g: g.kinds.get("darurat", 0)),
+        ReportColumn(tr("stats_kind_non_darurat"), lambda g: g.kinds.get("non_darurat", 0)),
+        *(
+            ReportColumn(tr(f"status_{s}"), lambda g, s=s: g.statuses.get(s, 0))  # type: ignore[misc]
+            for s in STATUSES
+        ),
+        ReportColumn(tr("report_col_done_share"), lambda g: g.aim.done.fraction, "percent"),
+        ReportColumn(tr("report_col_open_share"), lambda g: g.open.fraction, "percent"),
+        ReportColumn(tr("report_col_forward_target"), lambda g: g.target("forward").fraction,
+                     "percent"),
+        ReportColumn(tr("report_col_finish_target"), lambda g: g.target("finish").fraction,
+                     "percent"),
+        ReportColumn(tr("report_col_answer_time"),
+                     lambda g: _minutes(g.timing("answer_to_saved").median), "duration"),
+        ReportColumn(tr("report_col_ack_time"),
+                     lambda g: _minutes(g.timing("forwarded_to_acknowledged").median), "duration"),
+        ReportColumn(tr("report_col_done_time"),
+                     lambda g: _minutes(g.timing("forwarded_to_done").median), "duration"),
+        ReportColumn(tr("report_col_done_p90"),
+                     lambda g: _minutes(g.timing("forwarded_to_done").p90), "duration"),
+    ]
+    return {c.heading: c for c in columns}
+
+
+def _calls_columns(lang: str) -> list[ReportColumn]:
+    from siaga_tui.services.stats import DISPOSITIONS
+
+    return [
+        ReportColumn(translate("breakdown_col_calls", lang), lambda g: g.calls_total),
+        *(
+            ReportColumn(translate(f"disposition_{d}", lang),
+                         lambda g, d=d: (g.calls or {}).get(d, 0))  # type: ignore[misc]
+            for d in DISPOSITIONS
+        ),
+    ]
+
+
+def sheet_plans(period: Period, lang: str) -> list[SheetPlan]:
+    """The breakdown sheets of a report on ``period``, in order."""
+    def tr(key: str) -> str:
+        return translate(key, lang)
+
+    days = None
+    if period.first_day is not None and period.last_day is not None:
+        days = (period.last_day - period.first_day).days + 1
+    over_time = "day" if days is not None and days <= DAILY_UP_TO_DAYS else "month"
+    reports = tr("breakdown_col_reports")
+    return [
+        SheetPlan(f"report_sheet_{over_time}", over_time, "line",
+                  (reports, tr("status_selesai"))),
+        SheetPlan("report_sheet_category", "category", "bar", (reports,)),
+        SheetPlan("report_sheet_kecamatan", "kecamatan", "column",
+                  (tr("stats_kind_darurat"), tr("stats_kind_non_darurat"))),
+        SheetPlan("report_sheet_agency", "agency", "bar",
+                  (tr("report_col_ack_time"), tr("report_col_done_time"))),
+        SheetPlan("report_sheet_shift", "shift", "column", (reports, tr("breakdown_col_calls"))),
+        SheetPlan("report_sheet_operator", "operator", "none", ()),
+    ]
+
+
+@dataclass(frozen=True)
+class WrittenReport:
+    path: Path
+    sheets: tuple[str, ...]
+    statistics: Statistics
+
+
+def write_report(
+    db: Database,
+    period: Period,
+    path: Path,
+    *,
+    lang: str,
+    made_by: str,
+    catalogue: Catalogue | None = None,
+    clock: Clock = system_clock,
+) -> WrittenReport:
+    """Write the workbook for ``period`` to ``path`` (replaced whole, never half-written)."""
+    import xlsxwriter
+
+    from siaga_tui.services.export import atomic_path
+
+    catalogue = catalogue or load_catalogue()
+    stats = compute_statistics(db, period, catalogue=catalogue, clock=clock, oldest_waiting=0)
+    head = audit_head(db)
+    plans = sheet_plans(period, lang)
+    breakdowns = [
+        compute_breakdown(db, period, [plan.dimension], catalogue=catalogue, clock=clock,
+                          trend=False)
+        for plan in plans
+    ]
+    names: list[str] = []
+    with atomic_path(path) as temporary:
+        workbook = xlsxwriter.Workbook(str(temporary), {"strings_to_formulas": False,
+                                                        "strings_to_urls": False})
+        try:
+            styles = _styles(workbook)
+            names.append(_front_sheet(workbook, styles, stats, head, lang, made_by, clock()))
+            for plan, breakdown in zip(plans, breakdowns, strict=True):
+                names.append(_breakdown_sheet(workbook, styles, plan, breakdown, lang))
+        finally:
+            workbook.close()
+    return WrittenReport(path, tuple(names), stats)
+
+
+def _styles(workbook: Any) -> dict[str, Any]:
+    return {
+        "title": workbook.add_format({"bold": True, "font_size": 14}),
+        "subtitle": workbook.add_format({"italic": True, "font_color": "#555555"}),
+        "header": workbook.add_format({"bold": True, "bottom": 1, "text_wrap": True,
+                                       "valign": "top", "bg_color": "#DDEBF7"}),
+        "label": workbook.add_format({"bold": True}),
+        "count": workbook.add_format({"num_format": "#,##0"}),
+        "percent": workbook.add_format({"num_format": "0%"}),
+        "duration": workbook.add_format({"num_format": "[h]:mm:ss"}),
+        "text": workbook.add_format({}),
+        "wrap": workbook.add_format({"text_wrap": True, "valign": "top"}),
+        "good": workbook.add_format({"bold": True, "font_color": "#006100"}),
+        "bad": workbook.add_format({"bold": True, "font_color": "#9C0006"}),
+    }
+
+
+def _print_setup(sheet: Any, header_row: int | None, lang: str) -> None:
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)  # one page wide, as many long as needed
+    sheet.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    if header_row is not None:
+        sheet.repeat_rows(header_row)
+    page = translate("report_page", lang)
+    sheet.set_footer(f"&L{translate('report_center', lang)}&R{page} &P / &N")
+
+
+def _sheet_name(key: str, lang: str) -> str:
+    return translate(key, lang)[:31]
+
+
+def _front_sheet(workbook: Any, styles: dict[str, Any], stats: Statistics, head: Any,
+                 lang: str, made_by: str, now: datetime) -> str:
+    def tr(key: str, **params: Any) -> str:
+        return translate(key, lang, **params)
+
+    name = _sheet_name("report_sheet_front", lang)
+    sheet = workbook.add_worksheet(name)
+    sheet.set_column(0, 0, 34)
+    sheet.set_column(1, 3, 14)
+    period = tr("stats_period_all") if stats.period.is_all else stats.period.describe()
+    sheet.write_string(0, 0, tr("report_center"), styles["title"])
+    sheet.write_string(1, 0, tr("report_heading", period=period), styles["subtitle"])
+    facts = [
+        (tr("report_made_at"), format_local(now)),
+        (tr("report_made_by"), made_by),
+        (tr("report_audit_head"), f"#{head.id} {head.hash}"),
+    ]
+    row = 3
+    for label, value in facts:
+        sheet.write_string(row, 0, label, styles["label"])
+        sheet.write_string(row, 1, value)
+        row += 1
+    row += 1
+    sheet.write_string(row, 0, tr("report_headline"), styles["header"])
+    sheet.write_string(row, 1, tr("breakdown_col_reports"), styles["header"])
+    sheet.write_string(row, 2, tr("report_col_share"), styles["header"])
+    row += 1
+    sheet.write_string(row, 0, tr("report_total"), styles["label"])
+    sheet.write_number(row, 1, stats.total, styles["count"])
+    row += 1
+    for kind in KINDS:
+        figure = stats.kind(kind)
+        sheet.write_string(row, 0, tr(f"stats_kind_{kind}"))
+        sheet.write_number(row, 1, figure.count, styles["count"])
+        _write(sheet, row, 2, figure.share.fraction, styles["percent"])
+        row += 1
+    status_first = row
+    for status in stats.statuses:
+        sheet.write_string(row, 0, tr(f"status_{status.status}"))
+        sheet.write_number(row, 1, status.count, styles["count"])
+        _write(sheet, row, 2, status.share.fraction, styles["percent"])
+        row += 1
+    status_last = row - 1
+    row += 1
+    aim = stats.aim
+    words = tr(
+        "report_aim_met" if aim.met else "report_aim_not_met",
+        done="\u2013" if aim.done.percent is None else aim.done.percent,
+        count=aim.done.count, total=stats.total, aim=aim.aim_percent,
+    )
+    sheet.merge_range(row, 0, row + 1, 3, words, styles["good" if aim.met else "bad"])
+    row += 3
+    if stats.duplicates:
+        sheet.write_string(row, 0, tr("report_duplicates", count=stats.duplicates),
+                           styles["subtitle"])
+        row += 1
+    sheet.write_string(row, 0, tr("report_rules"), styles["wrap"])
+    sheet.set_row(row, 60)
+    sheet.merge_range(row, 0, row, 3, tr("report_rules"), styles["wrap"])
+
+    if stats.total:
+        pie = workbook.add_chart({"type": "pie"})
+        pie.add_series({
+            "name": tr("stats_statuses_title"),
+            "categories": [name, status_first, 0, status_last, 0],
+            "values": [name, status_first, 1, status_last, 1],
+            "data_labels": {"percentage": True, "category": True},
+            "points": [{"fill": {"color": c}} for c in ("#70AD47", "#FFC000", "#C00000")],
+        })
+        pie.set_title({"name": tr("stats_statuses_title")})
+        pie.set_legend({"position": "bottom"})
+        sheet.insert_chart(3, 5, pie, {"x_scale": 1.0, "y_scale": 1.0})
+    _print_setup(sheet, None, lang)
+    return name
+
+
+def _write(sheet: Any, row: int, col: int, value: Any, style: Any) -> None:
+    """A number, or an empty cell when the figure is unknown (never a 0)."""
+    if value is None:
+        sheet.write_blank(row, col, None, style)
+    elif isinstance(value, str):
+        sheet.write_string(row, col, value, style)
+    else:
+        sheet.write_number(row, col, value, style)
+
+
+def _breakdown_sheet(workbook: Any, styles: dict[str, Any], plan: SheetPlan,
+                     breakdown: Breakdown, lang: str) -> str:
+    name = _sheet_name(plan.name, lang)
+    sheet = workbook.add_worksheet(name)
+    columns: list[ReportColumn] = list(_columns(lang).values())
+    if breakdown.has_calls:
+        columns += _calls_columns(lang)
+    period = "*" if breakdown.period.is_all else breakdown.period.describe()
+    title = translate(f"{plan.name}_title", lang)
+    sheet.write_string(0, 0, title, styles["title"])
+    sheet.write_string(1, 0, translate("report_heading", lang, period=period), styles["subtitle"])
+    sheet.write_string(HEADER_ROW, 0, translate(f"breakdown_by_{plan.dimension}", lang),
+                       styles["header"])
+    for index, column in enumerate(columns, start=1):
+        sheet.write_string(HEADER_ROW, index, column.heading, styles["header"])
+    sheet.set_row(HEADER_ROW, 45)
+    sheet.set_column(0, 0, 26)
+    sheet.set_column(1, len(columns), 11)
+    row = FIRST_ROW
+    for group in breakdown.groups:
+        sheet.write_string(row, 0, breakdown.label(plan.dimension, group.key[0], lang))
+        for index, column in enumerate(columns, start=1):
+            _write(sheet, row, index, column.value(group), styles[column.style])
+        row += 1
+    last = row - 1
+    sheet.freeze_panes(FIRST_ROW, 1)
+    if breakdown.groups:
+        sheet.autofilter(HEADER_ROW, 0, last, len(columns))
+    _print_setup(sheet, HEADER_ROW, lang)
+    if plan.chart != "none" and breakdown.groups:
+        _chart(workbook, sheet, name, plan, columns, last, row + 2, lang)
+    return name
+
+
+def _chart(workbook: Any, sheet: Any, name: str, plan: SheetPlan,
+           columns: Sequence[ReportColumn], last: int, at_row: int, lang: str) -> None:
+    chart = workbook.add_chart({"type": plan.chart})
+    headings = [c.heading for c in columns]
+    for heading in plan.chart_columns:
+        col = headings.index(heading) + 1
+        chart.add_series({
+            "name": [name, HEADER_ROW, col],
+            "categories": [name, FIRST_ROW, 0, last, 0],
+            "values": [name, FIRST_ROW, col, last, col],
+            **({"marker": {"type": "circle", "size": 4}} if plan.chart == "line" else {}),
+        })
+    chart.set_title({"name": translate(f"{plan.name}_title", lang)})
+    chart.set_legend({"position": "bottom"})
+    if any(columns[headings.index(h)].style == "duration" for h in plan.chart_columns):
+        axis = {"num_format": "[h]:mm", "name": translate("report_axis_time", lang)}
+        (chart.set_x_axis if plan.chart == "bar" else chart.set_y_axis)(axis)
+    groups = last - FIRST_ROW + 1
+    size = {"x_scale": 2.0, "y_scale": 1.4 if plan.chart != "bar" else max(1.4, groups / 10)}
+    sheet.insert_chart(at_row, 0, chart, size)
