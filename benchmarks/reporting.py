@@ -204,8 +204,12 @@ def b10_breakdown(plan: Plan) -> list[Figure]:
             for start, end in INTERVALS.values()
         ]
         plain = (
-            sa.select(*group, sa.func.count(), *(sa.func.sum(s) for s in seconds),
-                      *(sa.func.count(s) for s in seconds))
+            sa.select(
+                *group,
+                sa.func.count(),
+                *(sa.func.sum(s) for s in seconds),
+                *(sa.func.count(s) for s in seconds),
+            )
             .where(*period.condition(REPORT.c.created_at))
             .group_by(*group)
         )
@@ -240,15 +244,24 @@ def b10_breakdown(plan: Plan) -> list[Figure]:
         db.dispose()
     return [
         ratio_figure(
-            "B10", f"a year's breakdown by month ({year}) at {plan.large:,}",
-            value * 1e3, baseline * 1e3, "ms", 3,
+            "B10",
+            f"a year's breakdown by month ({year}) at {plan.large:,}",
+            value * 1e3,
+            baseline * 1e3,
+            "ms",
+            3,
             note="compute_breakdown(by month): counts, targets, exact medians and p90 of four "
             "intervals, calls, the year before; baseline: plain GROUP BY month, kind, "
             "category, status with the intervals' sums, same year",
         ),
         Figure(
-            "B10+", f"the same breakdown against the index-only count at {plan.large:,}",
-            value * 1e3, index_only * 1e3, "ms", "for the record", True,
+            "B10+",
+            f"the same breakdown against the index-only count at {plan.large:,}",
+            value * 1e3,
+            index_only * 1e3,
+            "ms",
+            "for the record",
+            True,
             note="baseline: GROUP BY month, kind, category, status from ix_report_created_stats "
             "alone (no table row read)",
         ),

@@ -83,8 +83,14 @@ class Dimension(StrEnum):
 DIMENSIONS: Final = tuple(d.value for d in Dimension)
 #: Dimensions read from the moment a report was recorded (or a call answered).
 TIME_DIMENSIONS: Final = frozenset(
-    {Dimension.MONTH, Dimension.WEEK, Dimension.DAY, Dimension.WEEKDAY, Dimension.HOUR,
-     Dimension.SHIFT}
+    {
+        Dimension.MONTH,
+        Dimension.WEEK,
+        Dimension.DAY,
+        Dimension.WEEKDAY,
+        Dimension.HOUR,
+        Dimension.SHIFT,
+    }
 )
 #: Dimensions a call has too (its answer moment, the operator who took it).
 CALL_DIMENSIONS: Final = TIME_DIMENSIONS | {Dimension.OPERATOR}
@@ -320,8 +326,9 @@ _SQLITE_FORMATS: Final = {"month": "%Y-%m", "day": "%Y-%m-%d", "hour": "%H", "we
 _PG_FORMATS: Final = {"month": "YYYY-MM", "day": "YYYY-MM-DD", "hour": "HH24", "weekday": "ID"}
 
 
-def _local_unit(conn: Connection, column: sa.ColumnElement[Any], unit: str,
-                offset_minutes: int) -> sa.ColumnElement[Any]:
+def _local_unit(
+    conn: Connection, column: sa.ColumnElement[Any], unit: str, offset_minutes: int
+) -> sa.ColumnElement[Any]:
     """The local (WITA) month, day, hour or weekday of ``column`` as text."""
     if conn.dialect.name == "sqlite":
         return sa.func.strftime(_SQLITE_FORMATS[unit], column, f"{offset_minutes:+d} minutes")
@@ -411,8 +418,14 @@ def compute_breakdown(
     )
 
 
-def _groups(conn: Connection, period: Period, dims: tuple[Dimension, ...],
-            catalogue: Catalogue, now: datetime, offset: int) -> list[Group]:
+def _groups(
+    conn: Connection,
+    period: Period,
+    dims: tuple[Dimension, ...],
+    catalogue: Catalogue,
+    now: datetime,
+    offset: int,
+) -> list[Group]:
     accs: dict[tuple[str, ...], _Acc] = {}
     source = _ReportSource(conn, period, dims, offset)
 
@@ -430,8 +443,9 @@ def _groups(conn: Connection, period: Period, dims: tuple[Dimension, ...],
     ]
     acknowledged = sa.case((source.acknowledged_at.is_not(None), 1), else_=0)
     query = (
-        sa.select(*source.keys, REPORT.c.kind, REPORT.c.status, acknowledged, *target_terms,
-                  *seconds)
+        sa.select(
+            *source.keys, REPORT.c.kind, REPORT.c.status, acknowledged, *target_terms, *seconds
+        )
         .select_from(source.from_)
         .where(*source.where)
     )
@@ -521,8 +535,10 @@ def _every_key(dimension: Dimension, period: Period) -> list[str]:
     if days > 3660:
         return []
     keys = dict.fromkeys(
-        _fold(Dimension.WEEK, d.isoformat()) if dimension == Dimension.WEEK
-        else d.strftime("%Y-%m") if dimension == Dimension.MONTH
+        _fold(Dimension.WEEK, d.isoformat())
+        if dimension == Dimension.WEEK
+        else d.strftime("%Y-%m")
+        if dimension == Dimension.MONTH
         else d.isoformat()
         for d in (period.first_day + timedelta(days=i) for i in range(days))
     )
@@ -532,12 +548,14 @@ def _every_key(dimension: Dimension, period: Period) -> list[str]:
 class _ReportSource:
     """The rows a breakdown reads: reports of the period, with their agencies if asked."""
 
-    def __init__(self, conn: Connection, period: Period, dims: tuple[Dimension, ...],
-                 offset: int) -> None:
+    def __init__(
+        self, conn: Connection, period: Period, dims: tuple[Dimension, ...], offset: int
+    ) -> None:
         self.dims = dims
         self.from_: Any = REPORT
         self.where: list[sa.ColumnElement[bool]] = [
-            REPORT.c.duplicate_of.is_(None), *period.condition(REPORT.c.created_at)
+            REPORT.c.duplicate_of.is_(None),
+            *period.condition(REPORT.c.created_at),
         ]
         self.acknowledged_at: sa.ColumnElement[Any] = REPORT.c.first_acknowledged_at
         self.forwarded_at: sa.ColumnElement[Any] = REPORT.c.first_forwarded_at
@@ -592,8 +610,14 @@ def _call_key(conn: Connection, dimension: Dimension, offset: int) -> sa.ColumnE
     return _local_unit(conn, CALL.c.answered_at, _SQL_UNIT[dimension], offset)
 
 
-def _target_terms(conn: Connection, source: _ReportSource, catalogue: Catalogue, name: str,
-                  moment_name: str, now: datetime) -> list[sa.ColumnElement[Any]]:
+def _target_terms(
+    conn: Connection,
+    source: _ReportSource,
+    catalogue: Catalogue,
+    name: str,
+    moment_name: str,
+    now: datetime,
+) -> list[sa.ColumnElement[Any]]:
     """Per row: 1 when the report met the target; 1 when it is due (met, or time ran out)."""
     limits = {
         c.code: int((c.forward_target if name == "forward" else c.finish_target).total_seconds())
@@ -608,8 +632,10 @@ def _target_terms(conn: Connection, source: _ReportSource, catalogue: Catalogue,
     # Its time ran out: recorded before ``now - target`` (compared as stored, no date maths).
     ran_out = sa.case(
         *(
-            (REPORT.c.category == code,
-             REPORT.c.created_at < sa.literal(now - timedelta(seconds=seconds), UTCDateTime()))
+            (
+                REPORT.c.category == code,
+                REPORT.c.created_at < sa.literal(now - timedelta(seconds=seconds), UTCDateTime()),
+            )
             for code, seconds in limits.items()
         ),
         else_=sa.false(),
@@ -637,8 +663,9 @@ def _timing(name: str, histogram: Mapping[float, int]) -> Timing:
     return Timing(name, sum(histogram.values()), percentile(pairs, 0.5), percentile(pairs, 0.9))
 
 
-def _sort_key(dims: tuple[Dimension, ...], key: tuple[str, ...],
-              catalogue: Catalogue) -> tuple[Any, ...]:
+def _sort_key(
+    dims: tuple[Dimension, ...], key: tuple[str, ...], catalogue: Catalogue
+) -> tuple[Any, ...]:
     """Time in order, shifts in the day's order, places and categories as the catalogue."""
     order: list[Any] = []
     for dimension, value in zip(dims, key, strict=True):
@@ -656,8 +683,9 @@ def _sort_key(dims: tuple[Dimension, ...], key: tuple[str, ...],
     return tuple(order)
 
 
-def _with_previous_year(conn: Connection, period: Period, groups: list[Group],
-                        offset: int) -> list[Group] | None:
+def _with_previous_year(
+    conn: Connection, period: Period, groups: list[Group], offset: int
+) -> list[Group] | None:
     """Each month with the report count of the same month a year before; None when the
     year before has no reports at all."""
     assert period.start is not None
@@ -702,8 +730,9 @@ def _replace_previous(group: Group, previous: int) -> Group:
 # --- Labels ------------------------------------------------------------------------------
 
 
-def _labels(dims: tuple[Dimension, ...], keys: list[tuple[str, ...]],
-            catalogue: Catalogue) -> dict[str, dict[str, tuple[str, str]]]:
+def _labels(
+    dims: tuple[Dimension, ...], keys: list[tuple[str, ...]], catalogue: Catalogue
+) -> dict[str, dict[str, tuple[str, str]]]:
     """Readable names of every key: places, agencies, categories, kinds, shifts, days."""
     from siaga_tui.core.i18n import translate
 
@@ -718,8 +747,9 @@ def _labels(dims: tuple[Dimension, ...], keys: list[tuple[str, ...]],
     return labels
 
 
-def _label(dimension: Dimension, value: str, catalogue: Catalogue,
-           translate: Callable[..., str]) -> tuple[str, str] | None:
+def _label(
+    dimension: Dimension, value: str, catalogue: Catalogue, translate: Callable[..., str]
+) -> tuple[str, str] | None:
     def both(key: str, **params: Any) -> tuple[str, str]:
         return translate(key, "id", **params), translate(key, "en", **params)
 

@@ -81,18 +81,32 @@ def _columns(lang: str) -> dict[str, ReportColumn]:
         ),
         ReportColumn(tr("report_col_done_share"), lambda g: g.aim.done.fraction, "percent"),
         ReportColumn(tr("report_col_open_share"), lambda g: g.open.fraction, "percent"),
-        ReportColumn(tr("report_col_forward_target"), lambda g: g.target("forward").fraction,
-                     "percent"),
-        ReportColumn(tr("report_col_finish_target"), lambda g: g.target("finish").fraction,
-                     "percent"),
-        ReportColumn(tr("report_col_answer_time"),
-                     lambda g: _minutes(g.timing("answer_to_saved").median), "duration"),
-        ReportColumn(tr("report_col_ack_time"),
-                     lambda g: _minutes(g.timing("forwarded_to_acknowledged").median), "duration"),
-        ReportColumn(tr("report_col_done_time"),
-                     lambda g: _minutes(g.timing("forwarded_to_done").median), "duration"),
-        ReportColumn(tr("report_col_done_p90"),
-                     lambda g: _minutes(g.timing("forwarded_to_done").p90), "duration"),
+        ReportColumn(
+            tr("report_col_forward_target"), lambda g: g.target("forward").fraction, "percent"
+        ),
+        ReportColumn(
+            tr("report_col_finish_target"), lambda g: g.target("finish").fraction, "percent"
+        ),
+        ReportColumn(
+            tr("report_col_answer_time"),
+            lambda g: _minutes(g.timing("answer_to_saved").median),
+            "duration",
+        ),
+        ReportColumn(
+            tr("report_col_ack_time"),
+            lambda g: _minutes(g.timing("forwarded_to_acknowledged").median),
+            "duration",
+        ),
+        ReportColumn(
+            tr("report_col_done_time"),
+            lambda g: _minutes(g.timing("forwarded_to_done").median),
+            "duration",
+        ),
+        ReportColumn(
+            tr("report_col_done_p90"),
+            lambda g: _minutes(g.timing("forwarded_to_done").p90),
+            "duration",
+        ),
     ]
     return {c.heading: c for c in columns}
 
@@ -103,8 +117,9 @@ def _calls_columns(lang: str) -> list[ReportColumn]:
     return [
         ReportColumn(translate("breakdown_col_calls", lang), lambda g: g.calls_total),
         *(
-            ReportColumn(translate(f"disposition_{d}", lang),
-                         lambda g, d=d: (g.calls or {}).get(d, 0))  # type: ignore[misc]
+            ReportColumn(
+                translate(f"disposition_{d}", lang), lambda g, d=d: (g.calls or {}).get(d, 0)
+            )  # type: ignore[misc]
             for d in DISPOSITIONS
         ),
     ]
@@ -112,6 +127,7 @@ def _calls_columns(lang: str) -> list[ReportColumn]:
 
 def sheet_plans(period: Period, lang: str) -> list[SheetPlan]:
     """The breakdown sheets of a report on ``period``, in order."""
+
     def tr(key: str) -> str:
         return translate(key, lang)
 
@@ -121,13 +137,20 @@ def sheet_plans(period: Period, lang: str) -> list[SheetPlan]:
     over_time = "day" if days is not None and days <= DAILY_UP_TO_DAYS else "month"
     reports = tr("breakdown_col_reports")
     return [
-        SheetPlan(f"report_sheet_{over_time}", over_time, "line",
-                  (reports, tr("status_selesai"))),
+        SheetPlan(f"report_sheet_{over_time}", over_time, "line", (reports, tr("status_selesai"))),
         SheetPlan("report_sheet_category", "category", "bar", (reports,)),
-        SheetPlan("report_sheet_kecamatan", "kecamatan", "column",
-                  (tr("stats_kind_darurat"), tr("stats_kind_non_darurat"))),
-        SheetPlan("report_sheet_agency", "agency", "bar",
-                  (tr("report_col_ack_time"), tr("report_col_done_time"))),
+        SheetPlan(
+            "report_sheet_kecamatan",
+            "kecamatan",
+            "column",
+            (tr("stats_kind_darurat"), tr("stats_kind_non_darurat")),
+        ),
+        SheetPlan(
+            "report_sheet_agency",
+            "agency",
+            "bar",
+            (tr("report_col_ack_time"), tr("report_col_done_time")),
+        ),
         SheetPlan("report_sheet_shift", "shift", "column", (reports, tr("breakdown_col_calls"))),
         SheetPlan("report_sheet_operator", "operator", "none", ()),
     ]
@@ -160,14 +183,16 @@ def write_report(
     head = audit_head(db)
     plans = sheet_plans(period, lang)
     breakdowns = [
-        compute_breakdown(db, period, [plan.dimension], catalogue=catalogue, clock=clock,
-                          trend=False)
+        compute_breakdown(
+            db, period, [plan.dimension], catalogue=catalogue, clock=clock, trend=False
+        )
         for plan in plans
     ]
     names: list[str] = []
     with atomic_path(path) as temporary:
-        workbook = xlsxwriter.Workbook(str(temporary), {"strings_to_formulas": False,
-                                                        "strings_to_urls": False})
+        workbook = xlsxwriter.Workbook(
+            str(temporary), {"strings_to_formulas": False, "strings_to_urls": False}
+        )
         try:
             styles = _styles(workbook)
             names.append(_front_sheet(workbook, styles, stats, head, lang, made_by, clock()))
@@ -182,8 +207,9 @@ def _styles(workbook: Any) -> dict[str, Any]:
     return {
         "title": workbook.add_format({"bold": True, "font_size": 14}),
         "subtitle": workbook.add_format({"italic": True, "font_color": "#555555"}),
-        "header": workbook.add_format({"bold": True, "bottom": 1, "text_wrap": True,
-                                       "valign": "top", "bg_color": "#DDEBF7"}),
+        "header": workbook.add_format(
+            {"bold": True, "bottom": 1, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7"}
+        ),
         "label": workbook.add_format({"bold": True}),
         "count": workbook.add_format({"num_format": "#,##0"}),
         "percent": workbook.add_format({"num_format": "0%"}),
@@ -210,8 +236,15 @@ def _sheet_name(key: str, lang: str) -> str:
     return translate(key, lang)[:31]
 
 
-def _front_sheet(workbook: Any, styles: dict[str, Any], stats: Statistics, head: Any,
-                 lang: str, made_by: str, now: datetime) -> str:
+def _front_sheet(
+    workbook: Any,
+    styles: dict[str, Any],
+    stats: Statistics,
+    head: Any,
+    lang: str,
+    made_by: str,
+    now: datetime,
+) -> str:
     def tr(key: str, **params: Any) -> str:
         return translate(key, lang, **params)
 
@@ -258,13 +291,16 @@ def _front_sheet(workbook: Any, styles: dict[str, Any], stats: Statistics, head:
     words = tr(
         "report_aim_met" if aim.met else "report_aim_not_met",
         done="\u2013" if aim.done.percent is None else aim.done.percent,
-        count=aim.done.count, total=stats.total, aim=aim.aim_percent,
+        count=aim.done.count,
+        total=stats.total,
+        aim=aim.aim_percent,
     )
     sheet.merge_range(row, 0, row + 1, 3, words, styles["good" if aim.met else "bad"])
     row += 3
     if stats.duplicates:
-        sheet.write_string(row, 0, tr("report_duplicates", count=stats.duplicates),
-                           styles["subtitle"])
+        sheet.write_string(
+            row, 0, tr("report_duplicates", count=stats.duplicates), styles["subtitle"]
+        )
         row += 1
     sheet.write_string(row, 0, tr("report_rules"), styles["wrap"])
     sheet.set_row(row, 60)
@@ -272,13 +308,15 @@ def _front_sheet(workbook: Any, styles: dict[str, Any], stats: Statistics, head:
 
     if stats.total:
         pie = workbook.add_chart({"type": "pie"})
-        pie.add_series({
-            "name": tr("stats_statuses_title"),
-            "categories": [name, status_first, 0, status_last, 0],
-            "values": [name, status_first, 1, status_last, 1],
-            "data_labels": {"percentage": True, "category": True},
-            "points": [{"fill": {"color": c}} for c in ("#70AD47", "#FFC000", "#C00000")],
-        })
+        pie.add_series(
+            {
+                "name": tr("stats_statuses_title"),
+                "categories": [name, status_first, 0, status_last, 0],
+                "values": [name, status_first, 1, status_last, 1],
+                "data_labels": {"percentage": True, "category": True},
+                "points": [{"fill": {"color": c}} for c in ("#70AD47", "#FFC000", "#C00000")],
+            }
+        )
         pie.set_title({"name": tr("stats_statuses_title")})
         pie.set_legend({"position": "bottom"})
         sheet.insert_chart(3, 5, pie, {"x_scale": 1.0, "y_scale": 1.0})
@@ -296,8 +334,9 @@ def _write(sheet: Any, row: int, col: int, value: Any, style: Any) -> None:
         sheet.write_number(row, col, value, style)
 
 
-def _breakdown_sheet(workbook: Any, styles: dict[str, Any], plan: SheetPlan,
-                     breakdown: Breakdown, lang: str) -> str:
+def _breakdown_sheet(
+    workbook: Any, styles: dict[str, Any], plan: SheetPlan, breakdown: Breakdown, lang: str
+) -> str:
     name = _sheet_name(plan.name, lang)
     sheet = workbook.add_worksheet(name)
     columns: list[ReportColumn] = list(_columns(lang).values())
@@ -307,8 +346,9 @@ def _breakdown_sheet(workbook: Any, styles: dict[str, Any], plan: SheetPlan,
     title = translate(f"{plan.name}_title", lang)
     sheet.write_string(0, 0, title, styles["title"])
     sheet.write_string(1, 0, translate("report_heading", lang, period=period), styles["subtitle"])
-    sheet.write_string(HEADER_ROW, 0, translate(f"breakdown_by_{plan.dimension}", lang),
-                       styles["header"])
+    sheet.write_string(
+        HEADER_ROW, 0, translate(f"breakdown_by_{plan.dimension}", lang), styles["header"]
+    )
     for index, column in enumerate(columns, start=1):
         sheet.write_string(HEADER_ROW, index, column.heading, styles["header"])
     sheet.set_row(HEADER_ROW, 45)
@@ -330,18 +370,28 @@ def _breakdown_sheet(workbook: Any, styles: dict[str, Any], plan: SheetPlan,
     return name
 
 
-def _chart(workbook: Any, sheet: Any, name: str, plan: SheetPlan,
-           columns: Sequence[ReportColumn], last: int, at_row: int, lang: str) -> None:
+def _chart(
+    workbook: Any,
+    sheet: Any,
+    name: str,
+    plan: SheetPlan,
+    columns: Sequence[ReportColumn],
+    last: int,
+    at_row: int,
+    lang: str,
+) -> None:
     chart = workbook.add_chart({"type": plan.chart})
     headings = [c.heading for c in columns]
     for heading in plan.chart_columns:
         col = headings.index(heading) + 1
-        chart.add_series({
-            "name": [name, HEADER_ROW, col],
-            "categories": [name, FIRST_ROW, 0, last, 0],
-            "values": [name, FIRST_ROW, col, last, col],
-            **({"marker": {"type": "circle", "size": 4}} if plan.chart == "line" else {}),
-        })
+        chart.add_series(
+            {
+                "name": [name, HEADER_ROW, col],
+                "categories": [name, FIRST_ROW, 0, last, 0],
+                "values": [name, FIRST_ROW, col, last, col],
+                **({"marker": {"type": "circle", "size": 4}} if plan.chart == "line" else {}),
+            }
+        )
     chart.set_title({"name": translate(f"{plan.name}_title", lang)})
     chart.set_legend({"position": "bottom"})
     if any(columns[headings.index(h)].style == "duration" for h in plan.chart_columns):
