@@ -15,7 +15,7 @@ import threading
 from contextlib import suppress
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Final
+from typing import TYPE_CHECKING, Final
 
 from textual import on
 from textual.app import App
@@ -55,7 +55,7 @@ class SiagaApp(App[None]):
     """Call Center Manado Siaga 112: queue, quick entry, status board, report detail."""
 
     TITLE = "SIAGA 112"
-    CSS_PATH: ClassVar[list[str | Path]] = [STYLES / "app.tcss"]
+    CSS_PATH = STYLES / "app.tcss"
     COMMANDS = App.COMMANDS | {ConsoleCommands}
     ENABLE_COMMAND_PALETTE = True
 

@@ -31,7 +31,7 @@ class ConsoleCommands(Provider):
 
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         app: SiagaApp = self.app  # type: ignore[assignment]
-        commands = [
+        commands: list[tuple[str, str, Callable[[], object]]] = [
             (
                 translate(name, app.lang),
                 translate(explain, app.lang),

@@ -237,8 +237,8 @@ def render(figures: Statistics, lang: str) -> Group:
     )
     for name in INTERVALS:
         cells = [Text(t(f"stats_interval_{name}"))]
-        for kind in ("darurat", "non_darurat", None):
-            figure = figures.interval(name, kind)
+        for kind_code in ("darurat", "non_darurat", None):
+            figure = figures.interval(name, kind_code)
             cells.append(Text(f"{format_duration(figure.median)} / {format_duration(figure.p90)}"))
         intervals.add_row(*cells)
     if any(figure.sampled for figure in figures.intervals):

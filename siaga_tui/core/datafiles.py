@@ -55,12 +55,12 @@ def read_toml_files(
     names = list(labels) if labels is not None else [str(f) for f in files]
     stamp = _stamp(files)
     cache = _cache_file(stamp) if stamp is not None else None
-    if cache is not None:
+    if cache is not None and stamp is not None:
         documents = _read_cache(cache, stamp)
         if documents is not None:
             return documents
     documents = [_parse(path, name) for path, name in zip(files, names, strict=True)]
-    if cache is not None:
+    if cache is not None and stamp is not None:
         _write_cache(cache, stamp, documents)
     return documents
 
@@ -80,7 +80,10 @@ def _stamp(files: Sequence[Traversable]) -> Stamp | None:
         return None  # inside a zip: no modification times to trust, just parse
     try:
         return tuple(
-            (str(Path(f).resolve()), s.st_size, s.st_mtime_ns) for f in files for s in [os.stat(f)]
+            (str(f.resolve()), s.st_size, s.st_mtime_ns)
+            for f in files
+            if isinstance(f, Path)
+            for s in [f.stat()]
         )
     except OSError:
         return None

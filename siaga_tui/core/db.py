@@ -26,12 +26,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, NamedTuple, NoReturn
+from typing import Any, Final, NamedTuple, NoReturn, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from siaga_tui.core import migrate as migrations
 from siaga_tui.core.errors import StorageError
@@ -200,7 +201,7 @@ class DriverStatement:
     statements (the transaction's BEGIN and COMMIT they do).
     """
 
-    def __init__(self, statement: sa.Executable, keys: Sequence[str] | None = None) -> None:
+    def __init__(self, statement: sa.ClauseElement, keys: Sequence[str] | None = None) -> None:
         self.statement = statement
         self.keys = list(keys) if keys is not None else None
         self._compiled: weakref.WeakKeyDictionary[Dialect, _Compiled] = weakref.WeakKeyDictionary()
@@ -230,7 +231,7 @@ class DriverStatement:
         return self.execute(conn, values).fetchone()
 
     def _compile(self, dialect: Dialect) -> _Compiled:
-        compiled = self.statement.compile(dialect=dialect, column_keys=self.keys)
+        compiled = cast(SQLCompiler, self.statement.compile(dialect=dialect, column_keys=self.keys))
         names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
         binds = [compiled.binds[name] for name in names]
         fixed = {
@@ -255,7 +256,7 @@ class DriverInsert:
         self._returning = DriverStatement(sa.insert(table).returning(table.c.id), keys)
 
     def execute(self, conn: Connection, values: Mapping[str, Any]) -> int:
-        if conn.dialect.postfetch_lastrowid:  # SQLite: the cursor knows, no RETURNING
+        if conn.dialect.name == "sqlite":  # the cursor knows, no RETURNING
             return int(self._plain.execute(conn, values).lastrowid)
         return int(self._returning.first(conn, values)[0])
 

@@ -17,10 +17,12 @@ from sqlalchemy.engine import Connection
 from siaga_tui.core.errors import StorageError
 
 if TYPE_CHECKING:
+    from alembic.config import Config
+
     from siaga_tui.core.db import Database
 
 
-def alembic_config():  # type: ignore[no-untyped-def]
+def alembic_config() -> Config:
     from alembic.config import Config
 
     config = Config()

@@ -169,7 +169,7 @@ def _normalize_digits(digits: str, *, international: bool) -> str | None:
         return _valid_e164("+" + digits, region=None)
     if _is_short_code(digits):
         return digits
-    candidates = [(digits, REGION)]
+    candidates: list[tuple[str, str | None]] = [(digits, REGION)]
     if digits.startswith(COUNTRY_CODE):
         # Caller ID writes "62812…" for "+62812…". Read as national digits, some of
         # these are also valid ("62431864444" would be an Aceh number, 0624-…), so the

@@ -369,7 +369,11 @@ def times(figures: Statistics, lang: str) -> Content:
             label = translate(f"kind_{kind}" if kind else "board_period_all", lang)
             median = format_duration(figures.interval(name, kind).median)
             cells.extend(
-                ["  " if not cells else " · ", Content.styled(f"{label} ", "dim"), (median, "bold")]
+                [
+                    "  " if not cells else " · ",
+                    Content.styled(f"{label} ", "dim"),
+                    Content.styled(median, "bold"),
+                ]
             )
         lines.append(Content.assemble(*cells))
     return _lines(lines)

@@ -148,4 +148,4 @@ class SignInScreen(Screen[Actor]):
     def action_cancel(self) -> None:
         """Esc: back out of creating the first supervisor; signing in cannot be skipped."""
         if self.create_first:
-            self.dismiss(None)  # type: ignore[arg-type]
+            self.dismiss(None)

@@ -111,7 +111,7 @@ class CallService:
                 .mappings()
                 .all()
             )
-            counts = dict(
+            counts: dict[str, int] = dict(
                 conn.execute(
                     sa.select(CALL.c.disposition, sa.func.count())
                     .where(CALL.c.caller_phone == e164)

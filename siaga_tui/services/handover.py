@@ -158,14 +158,14 @@ def shift_summary(
     with db.read() as conn:
         open_items, open_total = _open_items(conn, catalogue, now)
         awaiting = _awaiting_ack(conn, now)
-        calls = dict(
+        calls: dict[str, int] = dict(
             conn.execute(
                 sa.select(CALL.c.disposition, sa.func.count())
                 .where(*period.condition(CALL.c.answered_at))
                 .group_by(CALL.c.disposition)
             ).all()
         )
-        categories = dict(
+        categories: dict[str, int] = dict(
             conn.execute(
                 sa.select(REPORT.c.category, sa.func.count())
                 .where(*period.condition(REPORT.c.created_at))
@@ -355,7 +355,8 @@ class HandoverService:
         with self.db.write() as conn:
             handover_id = int(
                 conn.execute(
-                    sa.insert(HANDOVER).values(
+                    sa.insert(HANDOVER)
+                    .values(
                         created_at=now,
                         outgoing=self.operator,
                         shift_start=summary.start,
@@ -364,7 +365,8 @@ class HandoverService:
                         summary=stored,
                         audit_head="",
                     )
-                ).inserted_primary_key[0]
+                    .returning(HANDOVER.c.id)
+                ).scalar_one()
             )
             head = audit.append_audit(
                 conn,

@@ -36,10 +36,11 @@ import hashlib
 import io
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -270,7 +271,8 @@ class Importer:
             raise ImportRefused("import_column_twice", column=duplicated[0])
         if "number" in names:
             caller = PERSONAL_CALLER_COLUMNS if "caller_phone" in names else MASKED_CALLER_COLUMNS
-            expected, optional = (*BASE_COLUMNS, *caller), ()
+            expected: tuple[str, ...] = (*BASE_COLUMNS, *caller)
+            optional: tuple[str, ...] = ()
             layout = "export"
         else:
             expected, optional = MINIMAL_REQUIRED, MINIMAL_OPTIONAL
@@ -379,9 +381,7 @@ class Importer:
             errors.append(ValidationError("number", "import_bad_number", value=number))
         moments: dict[str, datetime | None] = {}
         for name in TIMESTAMP_COLUMNS:
-            moments[name] = _collect(
-                errors, lambda n=name: _timestamp(n, row[n], required=n == "created_at")
-            )
+            moments[name] = _collect(errors, partial(_row_timestamp, row, name))
         status = _collect(errors, lambda: _status(row["status"]))
         agencies = (
             _collect(errors, lambda: self._agencies(row["agencies"].replace(AGENCY_SEPARATOR, ",")))
@@ -591,6 +591,10 @@ def _date(text: str) -> date:
         return date(int(parts[0]), int(parts[1]), int(parts[2]))
     except ValueError:
         raise ValidationError("date", "import_bad_date", value=value) from None
+
+
+def _row_timestamp(row: Mapping[str, str], name: str) -> datetime | None:
+    return _timestamp(name, row[name], required=name == "created_at")
 
 
 def _timestamp(name: str, text: str, *, required: bool) -> datetime | None:

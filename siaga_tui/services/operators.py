@@ -296,7 +296,8 @@ class OperatorService:
                     [ValidationError("username", "acct_username_taken", username=name)]
                 )
             account_id = conn.execute(
-                sa.insert(OPERATOR).values(
+                sa.insert(OPERATOR)
+                .values(
                     username=name,
                     display_name=display,
                     role=role_value,
@@ -306,7 +307,8 @@ class OperatorService:
                     locked_until=None,
                     created_at=now,
                 )
-            ).inserted_primary_key[0]
+                .returning(OPERATOR.c.id)
+            ).scalar_one()
             audit.append_audit(
                 conn,
                 at=now,

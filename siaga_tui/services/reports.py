@@ -329,7 +329,8 @@ class ReportService:
             at = _not_before(now, report["created_at"])
             referral_id = int(
                 conn.execute(
-                    sa.insert(REFERRAL).values(
+                    sa.insert(REFERRAL)
+                    .values(
                         report_id=report_id,
                         agency=agency_code,
                         forwarded_at=at,
@@ -337,7 +338,8 @@ class ReportService:
                         channel=channel_code,
                         agency_ref=ref,
                     )
-                ).inserted_primary_key[0]
+                    .returning(REFERRAL.c.id)
+                ).scalar_one()
             )
             changes: dict[str, Any] = {}
             details: dict[str, Any] = {

@@ -924,7 +924,7 @@ def _sampled_histograms(
 
 def call_counts_query(period: Period) -> sa.Select[Any]:
     """Calls in all and by disposition, in one pass over ``ix_call_answered`` (no sort)."""
-    columns = [sa.func.count().label("total")] + [
+    columns: list[Any] = [sa.func.count().label("total")] + [
         sa.func.count(sa.case((CALL.c.disposition == d, 1))).label(d) for d in DISPOSITIONS
     ]
     return sa.select(*columns).where(*period.condition(CALL.c.answered_at))
