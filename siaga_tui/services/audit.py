@@ -232,9 +232,10 @@ def _insert_entry(
         "details": details,
         "prev_hash": prev_hash,
     }
-    values["hash"] = entry_hash(values, key)
+    digest = entry_hash(values, key)
+    values["hash"] = digest
     _INSERT.execute(conn, values)
-    return AuditHead(id=entry_id, hash=values["hash"])
+    return AuditHead(id=entry_id, hash=digest)
 
 
 def _is_signed(details: Any) -> bool:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -111,15 +112,17 @@ def _columns(lang: str) -> dict[str, ReportColumn]:
     return {c.heading: c for c in columns}
 
 
+def _calls_of(disposition: str, group: Group) -> int:
+    return int((group.calls or {}).get(disposition, 0))
+
+
 def _calls_columns(lang: str) -> list[ReportColumn]:
     from siaga_tui.services.stats import DISPOSITIONS
 
     return [
         ReportColumn(translate("breakdown_col_calls", lang), lambda g: g.calls_total),
         *(
-            ReportColumn(
-                translate(f"disposition_{d}", lang), lambda g, d=d: (g.calls or {}).get(d, 0)
-            )  # type: ignore[misc]
+            ReportColumn(translate(f"disposition_{d}", lang), partial(_calls_of, d))
             for d in DISPOSITIONS
         ),
     ]
