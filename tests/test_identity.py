@@ -38,6 +38,8 @@ OPEN_COMMANDS = frozenset(
         "operator disable",  # signs in itself
         "operator passwd",  # signs in itself (own password: with the current one)
         "tui",  # the console has its own sign-in screen
+        "login",  # signs in with the password
+        "logout",  # ends the session it finds
     }
 )
 #: The bare ``audit`` (the listing) and ``handover`` (the preview) are group callbacks:
@@ -193,3 +195,197 @@ def test_showing_personal_data_needs_sign_in(cli: Cli, center: Database, tmp_pat
     for args in (("categories",), ("stats",), ("db", "path"), ("audit", "verify")):
         code, out, err = cli(*args)
         assert code == 0, (args, err)
+
+
+# --- Sessions: login, logout, expiry, revocation, scopes ---------------------------------
+
+
+def _session_files(home_run: Path) -> list[Path]:
+    return sorted((home_run / "siaga112").glob("session-*.json"))
+
+
+@pytest.fixture
+def run_dir() -> Path:
+    import os
+
+    return Path(os.environ["XDG_RUNTIME_DIR"])
+
+
+def test_login_lasts_the_shift_and_logout_ends_it(
+    cli: Cli, center: Database, run_dir: Path
+) -> None:
+    import sqlalchemy as sa
+
+    from siaga_tui.core.models import OPERATOR_SESSION
+
+    code, out, err = cli("login", operator="budi", password=BUDI_PASSWORD)
+    assert code == 0 and "Signed in as budi until" in out, err
+    (path,) = _session_files(run_dir)
+    assert path.stat().st_mode & 0o777 == 0o600 and path.parent.stat().st_mode & 0o777 == 0o700
+    token = json.loads(path.read_text())["token"]
+    with center.read() as conn:
+        stored = conn.execute(sa.select(OPERATOR_SESSION)).mappings().one()
+    assert token not in json.dumps(dict(stored), default=str) and len(stored["token_hash"]) == 64
+    assert stored["expires_at"] is not None
+
+    # No password any more, no --operator: the session's account acts.
+    code, out, err = cli(*ADD)
+    assert code == 0, err
+    code, out, _ = cli("show", out.strip(), "--json")
+    assert json.loads(out)["operator"] == "budi"
+    # Naming another account (or the same one in capitals) is refused, and recorded.
+    for other, says in (
+        ("sari", "not 'sari'"),
+        ("SARI", "is not a username"),
+        ("ghost", "not 'ghost'"),
+    ):
+        code, out, err = cli(*ADD, operator=other)
+        assert code == 2 and says in err and len(err.strip().splitlines()) == 1, other
+    refusals = [e for e in audit.list_entries(center) if e.action == audit.Action.REFUSED]
+    assert [(e.operator, e.subject) for e in refusals] == [("budi", "sari"), ("budi", "ghost")]
+    code, out, _ = cli(*ADD, operator="budi")
+    assert code == 0
+
+    code, out, _ = cli("logout")
+    assert code == 0 and "budi signed out" in out and not _session_files(run_dir)
+    code, _, err = cli(*ADD)
+    assert code == 2 and "needs a signed-in operator" in err
+    actions = [e.action for e in audit.list_entries(center)]
+    assert (
+        actions.count(audit.Action.SESSION_STARTED) == 1
+        and actions[-1] == audit.Action.SESSION_ENDED
+    )
+
+
+def test_expired_revoked_and_disabled_sessions_are_refused(cli: Cli, center: Database) -> None:
+    import sqlalchemy as sa
+
+    from siaga_tui.core.models import OPERATOR_SESSION
+
+    assert cli("login", "--hours", "8", operator="budi", password=BUDI_PASSWORD)[0] == 0
+    with center.write() as conn:
+        conn.execute(sa.update(OPERATOR_SESSION).values(expires_at=sa.func.current_timestamp()))
+    code, _, err = cli(*ADD)
+    assert code == 2 and "expired" in err
+
+    assert cli("login", operator="budi", password=BUDI_PASSWORD)[0] == 0
+    # An operator may not see or end others' sessions; a supervisor may.
+    code, _, err = cli("operator", "sessions")
+    assert code == 2 and "Only a supervisor" in err
+    code, out, err = cli("operator", "sessions", "--json", operator="sari", password=PASSWORD)
+    live = json.loads(out)
+    assert [s["username"] for s in live] == ["budi"], err
+    code, out, err = cli(
+        "operator", "revoke", str(live[0]["id"]), operator="sari", password=PASSWORD
+    )
+    assert code == 0 and "1 sign-ins revoked" in out, err
+    code, _, err = cli(*ADD)
+    assert code == 2 and "was ended" in err
+    revoked = [e for e in audit.list_entries(center) if e.action == audit.Action.SESSION_REVOKED]
+    assert [(e.operator, e.subject) for e in revoked] == [("sari", "budi")]
+
+    # Disabling the account ends its sessions; a password change does too.
+    assert cli("login", operator="budi", password=BUDI_PASSWORD)[0] == 0
+    service = OperatorService(center)
+    service.set_password("budi", "budi-sandi-2", by=Actor("sari", "Sari", "supervisor"))
+    assert "was ended" in cli(*ADD)[2]
+    assert cli("login", operator="budi", password="budi-sandi-2")[0] == 0
+    service.disable("budi", by=Actor("sari", "Sari", "supervisor"))
+    code, _, err = cli(*ADD)
+    assert code == 2 and "was ended" in err
+    ended = [e for e in audit.list_entries(center) if e.action == audit.Action.SESSION_REVOKED]
+    assert [e.operator for e in ended] == ["sari"] * 3
+
+
+def test_a_session_file_others_can_read_is_not_used(
+    cli: Cli, center: Database, run_dir: Path
+) -> None:
+    assert cli("login", operator="budi", password=BUDI_PASSWORD)[0] == 0
+    (path,) = _session_files(run_dir)
+    path.chmod(0o644)
+    code, _, err = cli(*ADD)
+    assert code == 2 and "readable only by you" in err
+    assert cli("logout")[0] == 0 and not path.exists()
+
+
+def test_a_session_is_for_its_own_database_only(
+    cli: Cli,
+    center: Database,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert cli("login", operator="budi", password=BUDI_PASSWORD)[0] == 0
+    other = open_database(tmp_path / "other.db")
+    OperatorService(other).add("budi", "Budi", "supervisor", BUDI_PASSWORD)
+    other.dispose()
+    code, _, err = Cli(str(tmp_path / "other.db"), capsys, monkeypatch)(*ADD)
+    assert code == 2 and "needs a signed-in operator" in err
+
+
+def test_password_in_the_environment_comes_before_a_session(cli: Cli, center: Database) -> None:
+    assert cli("login", operator="budi", password=BUDI_PASSWORD)[0] == 0
+    code, out, err = cli(*ADD, operator="sari", password=PASSWORD)
+    assert code == 0, err
+    assert json.loads(cli("show", out.strip(), "--json")[1])["operator"] == "sari"
+
+
+def test_phone_tokens_are_for_the_phone_commands_only(
+    cli: Cli, center: Database, any_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from siaga_tui.cli.base import settings
+    from siaga_tui.cli.identity import require_operator
+    from siaga_tui.core.models import Scope
+
+    OperatorService(center).add(
+        "pbx", "PBX Asterisk", "operator", "pbx-sandi-123", by=Actor("sari", "Sari", "supervisor")
+    )
+    # Only a supervisor issues a token that never expires, or one for another account.
+    code, _, err = cli(
+        "login", "--scope", "phone", "--no-expiry", operator="budi", password=BUDI_PASSWORD
+    )
+    assert code == 2 and "Only a supervisor" in err
+    code, _, err = cli("login", "--no-expiry", operator="sari", password=PASSWORD)
+    assert code == 2 and "Only a phone token" in err
+    code, out, err = cli(
+        "login",
+        "--scope",
+        "phone",
+        "--for",
+        "pbx",
+        "--no-expiry",
+        "--label",
+        "asterisk-1",
+        operator="sari",
+        password=PASSWORD,
+    )
+    assert code == 0 and "valid until no expiry" in err
+    token = out.strip()
+    assert token.startswith("s112_") and len(token) > 40
+    monkeypatch.setenv("SIAGA112_TOKEN", token)
+    code, _, err = cli(*ADD)
+    assert code == 2 and "only for the 'phone' commands" in err
+    settings.reset()
+    settings.db_value = any_db_url
+    actor = require_operator(scope=Scope.PHONE)
+    assert (actor.username, actor.scope) == ("pbx", "phone")
+    settings.reset()
+    started = next(
+        e for e in audit.list_entries(center) if e.action == audit.Action.SESSION_STARTED
+    )
+    assert (
+        started.operator,
+        started.subject,
+        started.details["scope"],
+        started.details["expires_at"],
+    ) == (
+        "sari",
+        "pbx",
+        "phone",
+        None,
+    )
+
+
+def test_login_in_single_user_mode_says_none_is_needed(cli: Cli) -> None:
+    code, out, _ = cli("login")
+    assert code == 0 and "single-user mode" in out

@@ -41,6 +41,8 @@ COMMAND_MODULES: Final = {
     "audit": "audit",
     "handover": "handover",
     "operator": "operators",
+    "login": "operators",
+    "logout": "operators",
     "demo": "demo",
     "stats": "stats",
     "backup": "backup",

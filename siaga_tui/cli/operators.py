@@ -1,29 +1,42 @@
-"""``siaga112 operator``: accounts (add, list, disable, passwd) and CLI sign-in.
+"""``siaga112 operator``: accounts (add, list, disable, passwd, sessions, revoke), and
+``siaga112 login`` / ``logout``.
 
 While no account exists the program runs in single-user mode, as it always did. Once
-accounts exist, commands that need a supervisor (reopen, export with personal data,
-account management) sign the ``--operator`` account in first: its password is read
-with a no-echo prompt, or from ``SIAGA112_PASSWORD`` for scripts. New passwords are
-asked twice without echo, or read from the first line of stdin (``--password-stdin``).
+accounts exist, every command that changes data or shows personal data acts for the
+signed-in operator (``cli/identity.py``): a session from ``login`` (a shift, kept 0600
+in the user's runtime folder), ``SIAGA112_PASSWORD`` for scripts, or the password asked
+without echo. New passwords are asked twice without echo, or read from the first line
+of stdin (``--password-stdin``).
 """
 
 from __future__ import annotations
 
 import getpass
 import os
+import socket
 import sys
+from dataclasses import asdict
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from siaga_tui.cli import session_file
 from siaga_tui.cli.base import app, fail, print_json, settings, t
-from siaga_tui.cli.identity import ENV_PASSWORD, require_operator
-from siaga_tui.core.models import Role
+from siaga_tui.cli.identity import (
+    ENV_PASSWORD,
+    ENV_TOKEN,
+    require_operator,
+    sign_in_with_password,
+    signed_in,
+)
+from siaga_tui.core.errors import PermissionDenied
+from siaga_tui.core.models import Role, Scope
 from siaga_tui.core.text import safe_cell
 from siaga_tui.core.timeutil import format_local, system_clock
-from siaga_tui.services.operators import Actor, OperatorService
+from siaga_tui.services.operators import Actor, OperatorService, has_accounts
+from siaga_tui.services.sessions import DEFAULT_LIFETIME, SessionService, lifetime_from_hours
 
 operator_app = typer.Typer(
     help="Operator accounts: add, list, disable, change passwords.", no_args_is_help=True
@@ -139,3 +152,143 @@ def operator_passwd(
     current = os.environ.get(ENV_PASSWORD)
     service.set_password(username, password, by=by, current_password=current)
     print(t("acct_password_changed", username=safe_cell(username, width=64)))
+
+
+# --- Sessions ---------------------------------------------------------------------------
+
+ENV_SESSION_HOURS = "SIAGA112_SESSION_HOURS"
+
+
+@app.command("login")
+def login(
+    hours: float | None = typer.Option(
+        None,
+        "--hours",
+        help="How long the sign-in lasts (default 12, or SIAGA112_SESSION_HOURS; at most 24).",
+    ),
+    scope: str = typer.Option(
+        Scope.ALL.value, "--scope", help="all (your shift) or phone (a PBX's token)."
+    ),
+    no_expiry: bool = typer.Option(
+        False, "--no-expiry", help="A phone token that never expires (supervisors)."
+    ),
+    for_account: str | None = typer.Option(
+        None, "--for", help="The account a phone token acts for (supervisors)."
+    ),
+    label: str | None = typer.Option(
+        None, "--label", help="Shown in `operator sessions` (default: this machine)."
+    ),
+) -> None:
+    """Sign in once for the shift: later commands on this database need no password.
+
+    With --scope phone the token is printed instead, for the PBX's configuration
+    (SIAGA112_TOKEN): it is valid only for the phone commands."""
+    db = settings.database()
+    if not has_accounts(db):
+        print(t("ident_login_single_user"))
+        return
+    if scope not in set(Scope):
+        raise fail(t("choice_unknown", value=scope, field="--scope", allowed=", ".join(Scope)))
+    actor = sign_in_with_password(db)
+    lifetime = (
+        None if no_expiry else lifetime_from_hours(hours if hours is not None else _default_hours())
+    )
+    started = SessionService(db).start(
+        actor,
+        scope=scope,
+        lifetime=lifetime,
+        label=label if label is not None else socket.gethostname(),
+        for_account=for_account,
+    )
+    session = started.session
+    until = (
+        format_local(session.expires_at, "%Y-%m-%d %H:%M")
+        if session.expires_at
+        else t("ident_no_expiry")
+    )
+    if scope == Scope.PHONE:
+        print(started.token)
+        print(
+            t("ident_phone_token_issued", username=session.username, id=session.id, until=until),
+            file=sys.stderr,
+        )
+        return
+    path = session_file.save(
+        db.describe(), token=started.token, username=session.username, expires_at=session.expires_at
+    )
+    print(t("ident_logged_in", username=session.username, until=until, path=str(path)))
+
+
+def _default_hours() -> float:
+    raw = os.environ.get(ENV_SESSION_HOURS, "").strip()
+    if not raw:
+        return DEFAULT_LIFETIME.total_seconds() / 3600
+    try:
+        return float(raw)
+    except ValueError:
+        raise fail(t("ident_hours_env_invalid", value=safe_cell(raw, width=20))) from None
+
+
+@app.command("logout")
+def logout() -> None:
+    """End this database's sign-in (the session file's, or SIAGA112_TOKEN's)."""
+    db = settings.database()
+    where = db.describe()
+    from_env = os.environ.get(ENV_TOKEN)
+    try:
+        token = from_env or session_file.load(where)
+    except PermissionDenied:
+        token = None  # an unsafe file is not presented anywhere: just removed below
+    ended = SessionService(db).end(token) if token and has_accounts(db) else None
+    removed = False if from_env else session_file.remove(where)
+    if ended is not None:
+        print(t("ident_logged_out", username=ended.username))
+    elif removed:
+        print(t("ident_logged_out_file_only"))
+    else:
+        print(t("ident_not_logged_in"))
+
+
+@operator_app.command("sessions")
+@signed_in
+def operator_sessions(
+    as_json: bool = typer.Option(False, "--json", help="Output as JSON."),
+) -> None:
+    """The sign-ins still valid (supervisors): who, what for, since and until when."""
+    sessions = SessionService(settings.database()).live_sessions(settings.actor)
+    if as_json:
+        print_json([asdict(s) for s in sessions])
+        return
+    if not sessions:
+        print(t("ident_no_sessions"))
+        return
+    table = Table(title=t("ident_sessions_title"))
+    for column in ("id", "username", "scope", "label", "since", "until"):
+        table.add_column(t(f"ident_col_{column}"))
+    for s in sessions:
+        table.add_row(
+            str(s.id),
+            s.username,
+            s.scope,
+            Text(safe_cell(s.label, width=40)),
+            format_local(s.created_at, "%Y-%m-%d %H:%M"),
+            format_local(s.expires_at, "%Y-%m-%d %H:%M") if s.expires_at else t("ident_no_expiry"),
+        )
+    Console().print(table)
+
+
+@operator_app.command("revoke")
+@signed_in
+def operator_revoke(
+    session_id: int | None = typer.Argument(
+        None, help="The session's number (see `operator sessions`)."
+    ),
+    user: str | None = typer.Option(None, "--user", help="Every session of this account instead."),
+) -> None:
+    """End a sign-in, or all of an account's (supervisors); recorded in the audit log."""
+    if (session_id is None) == (user is None):
+        raise fail(t("ident_revoke_what"))
+    ended = SessionService(settings.database()).revoke(
+        settings.actor, session_id=session_id, username=user
+    )
+    print(t("ident_revoked", count=len(ended)))

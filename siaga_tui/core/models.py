@@ -87,6 +87,13 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
 
 
+class Scope(StrEnum):
+    """What a sign-in session may be used for (``operator_session.scope``)."""
+
+    ALL = "all"  # every command: an operator's shift
+    PHONE = "phone"  # only the phone commands (ring, answer, hang up): a PBX's token
+
+
 class EventKind(StrEnum):
     CREATED = "created"
     CALL_ATTACHED = "call_attached"

@@ -61,6 +61,10 @@ class Action:
     CALL_LOGGED = "call.logged"
     #: The state of rows written before the log was signed, or in bulk (demo).
     ROWS_RECORDED = "audit.rows"
+    SESSION_STARTED = "session.started"
+    SESSION_ENDED = "session.ended"
+    SESSION_REVOKED = "session.revoked"
+    IMPORTED = "import.file"
     REPORT_PREFIX = "report."
 
 

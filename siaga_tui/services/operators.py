@@ -23,11 +23,11 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import InvalidInput, NotFound, PermissionDenied, ValidationError
 from siaga_tui.core.fields import bounded_text
-from siaga_tui.core.models import OPERATOR, Role
+from siaga_tui.core.models import OPERATOR, OPERATOR_SESSION, Role
 from siaga_tui.core.text import clean_text
 from siaga_tui.core.timeutil import Clock, as_utc, system_clock
 from siaga_tui.services import audit
@@ -88,11 +88,17 @@ class Account:
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who is acting: a signed-in account, or nobody in single-user mode (role None)."""
+    """Who is acting: a signed-in account, or nobody in single-user mode (role None).
+
+    ``scope``: what the sign-in allows (``services/sessions.Scope``: ``all``, or
+    ``phone`` for a PBX's token); ``session_id``: the session it came from, if any.
+    """
 
     username: str
     display_name: str
     role: str | None
+    scope: str = "all"
+    session_id: int | None = None
 
     @property
     def is_supervisor(self) -> bool:
@@ -178,40 +184,99 @@ class OperatorService:
     # --- Sign-in ------------------------------------------------------------------------
 
     def sign_in(self, username: str, password: str) -> Actor:
-        """The account's actor if the password is right; PermissionDenied otherwise."""
+        """The account's actor if the password is right; PermissionDenied otherwise.
+
+        The attempt is decided and recorded in one write transaction holding the
+        account's row (``BEGIN IMMEDIATE`` on SQLite, ``SELECT … FOR UPDATE`` on
+        PostgreSQL): parallel attempts are checked one after the other, so a burst of
+        wrong passwords is stopped at ``MAX_FAILURES`` checks, and a right password
+        arriving after the lock sees it and is refused.
+        """
         name = _normal_username(username)
-        now = self.clock()
         with self.db.read() as conn:
-            row = _find(conn, name)
-        if row is None or not row["active"] or not row["password_hash"]:
-            self._verify(_dummy_hash(self.hasher), password)  # same cost as a real check
-            self._record_failure(name or clean_text(username)[:64], None, now)
-            raise PermissionDenied("acct_signin_failed")
-        account = _account(row)
-        if account.is_locked(now):
-            audit.record(
-                self.db,
-                operator=name,
-                action=Action.SIGN_IN_LOCKED,
-                subject=name,
-                details={"locked_until": account.locked_until},
-                clock=self.clock,
+            known = _find(conn, name)
+        if known is None or not known["active"] or not known["password_hash"]:
+            self._unknown_account(name or clean_text(username)[:64], password)
+        with self.db.write() as conn:
+            now = self.clock()
+            row = (
+                conn.execute(
+                    sa.select(OPERATOR).where(OPERATOR.c.id == known["id"]).with_for_update()
+                )
+                .mappings()
+                .one()
             )
+            account = _account(row)
+            failures = 0
+            if not account.active or not row["password_hash"]:
+                outcome = "unknown"  # disabled meanwhile
+                audit.append_audit(
+                    conn,
+                    at=now,
+                    operator=name,
+                    action=Action.SIGN_IN_FAILED,
+                    subject=name,
+                    details={"unknown_account": True},
+                )
+            elif account.is_locked(now):
+                outcome = "locked"
+                audit.append_audit(
+                    conn,
+                    at=now,
+                    operator=name,
+                    action=Action.SIGN_IN_LOCKED,
+                    subject=name,
+                    details={"locked_until": account.locked_until},
+                )
+            elif not self._verify(row["password_hash"], password):
+                outcome, failures = "wrong", account.failed_attempts + 1
+                values: dict[str, Any] = {"failed_attempts": failures}
+                details: dict[str, Any] = {"failures": failures}
+                if failures >= MAX_FAILURES:
+                    values.update(failed_attempts=0, locked_until=now + LOCKOUT)
+                    details["locked_until"] = now + LOCKOUT
+                conn.execute(
+                    sa.update(OPERATOR).where(OPERATOR.c.id == account.id).values(**values)
+                )
+                audit.append_audit(
+                    conn,
+                    at=now,
+                    operator=name,
+                    action=Action.SIGN_IN_FAILED,
+                    subject=name,
+                    details=details,
+                )
+            else:
+                outcome = "ok"
+                values = {"failed_attempts": 0, "locked_until": None}
+                stronger = self._rehash(row["password_hash"], password)
+                if stronger:
+                    values["password_hash"] = stronger
+                conn.execute(
+                    sa.update(OPERATOR).where(OPERATOR.c.id == account.id).values(**values)
+                )
+                audit.append_audit(conn, at=now, operator=name, action=Action.SIGN_IN, subject=name)
+        if outcome == "locked":
             raise PermissionDenied("acct_locked", until=_local_time(account.locked_until))
-        if not self._verify(row["password_hash"], password):
-            failures = self._record_failure(name, account, now)
+        if outcome != "ok":
             self.sleep(failure_delay(failures))
             if failures >= MAX_FAILURES:
                 raise PermissionDenied("acct_locked", until=_local_time(now + LOCKOUT))
             raise PermissionDenied("acct_signin_failed")
-        new_hash = self._rehash(row["password_hash"], password)
-        with self.db.write() as conn:
-            values: dict[str, Any] = {"failed_attempts": 0, "locked_until": None}
-            if new_hash:
-                values["password_hash"] = new_hash
-            conn.execute(sa.update(OPERATOR).where(OPERATOR.c.id == account.id).values(**values))
-            audit.append_audit(conn, at=now, operator=name, action=Action.SIGN_IN, subject=name)
         return Actor(username=name, display_name=account.display_name, role=account.role)
+
+    def _unknown_account(self, name: str, password: str) -> NoReturn:
+        """No such (active) account: the same hash check's cost, recorded, refused."""
+        self._verify(_dummy_hash(self.hasher), password)
+        audit.record(
+            self.db,
+            operator=name,
+            action=Action.SIGN_IN_FAILED,
+            subject=name,
+            details={"unknown_account": True},
+            clock=self.clock,
+        )
+        raise PermissionDenied("acct_signin_failed")
 
     def _verify(self, password_hash: str, password: str) -> bool:
         from argon2.exceptions import InvalidHashError, VerificationError
@@ -222,45 +287,22 @@ class OperatorService:
             return False
 
     def _rehash(self, password_hash: str, password: str) -> str | None:
-        """A fresh hash when the stored one used other parameters than today's."""
-        try:
-            if self.hasher.check_needs_rehash(password_hash):
-                return str(self.hasher.hash(password))
-        except Exception:
-            return None
-        return None
+        """A fresh hash when today's parameters are stronger than the stored ones.
 
-    def _record_failure(self, name: str, account: Account | None, now: datetime) -> int:
-        """Count a wrong password (locking at the limit) and record it; returns the count."""
-        with self.db.write() as conn:
-            failures = 0
-            details: dict[str, Any] = {}
-            if account is not None:
-                current = conn.execute(
-                    sa.select(OPERATOR.c.failed_attempts)
-                    .where(OPERATOR.c.id == account.id)
-                    .with_for_update()
-                ).scalar_one()
-                failures = int(current) + 1
-                values: dict[str, Any] = {"failed_attempts": failures}
-                if failures >= MAX_FAILURES:
-                    values.update(failed_attempts=0, locked_until=now + LOCKOUT)
-                    details["locked_until"] = now + LOCKOUT
-                conn.execute(
-                    sa.update(OPERATOR).where(OPERATOR.c.id == account.id).values(**values)
-                )
-                details["failures"] = failures
-            else:
-                details["unknown_account"] = True
-            audit.append_audit(
-                conn,
-                at=now,
-                operator=name,
-                action=Action.SIGN_IN_FAILED,
-                subject=name,
-                details=details,
-            )
-        return failures
+        Never a weaker one: a hasher with cheaper parameters (``SIAGA112_PASSWORD_HASH=
+        fast``, a machine configured lower) leaves the stored hash as it is.
+        """
+        from argon2 import extract_parameters
+
+        try:
+            stored = extract_parameters(password_hash)
+            ours = (self.hasher.time_cost, self.hasher.memory_cost, self.hasher.parallelism)
+            theirs = (stored.time_cost, stored.memory_cost, stored.parallelism)
+            if ours == theirs or any(mine < old for mine, old in zip(ours, theirs, strict=True)):
+                return None
+            return str(self.hasher.hash(password))
+        except Exception:  # an odd stored hash just stays as it is
+            return None
 
     # --- Managing accounts ----------------------------------------------------------------
 
@@ -331,6 +373,7 @@ class OperatorService:
                 raise NotFound("acct_not_found", username=name)
             if row["role"] == Role.SUPERVISOR and row["active"] and _active_supervisors(conn) <= 1:
                 raise PermissionDenied("acct_last_supervisor", username=name)
+            end_sessions_of(conn, name, by=by.username, now=now)
             conn.execute(sa.update(OPERATOR).where(OPERATOR.c.id == row["id"]).values(active=False))
             audit.append_audit(
                 conn, at=now, operator=by.username, action=Action.ACCOUNT_DISABLED, subject=name
@@ -367,6 +410,7 @@ class OperatorService:
                 .where(OPERATOR.c.id == row["id"])
                 .values(password_hash=password_hash, failed_attempts=0, locked_until=None)
             )
+            end_sessions_of(conn, name, by=by.username, now=now)  # a leaked password's sessions too
             audit.append_audit(
                 conn, at=now, operator=by.username, action=Action.ACCOUNT_PASSWORD, subject=name
             )
@@ -385,6 +429,53 @@ class OperatorService:
 
 
 # --- Helpers ----------------------------------------------------------------------------
+
+
+def end_sessions_of(conn: Connection, username: str, *, by: str, now: datetime) -> int:
+    """End the account's live sign-in sessions in this transaction; returns how many.
+
+    Called when its password changes or it is disabled, after the account row is
+    locked and before the history lock is taken (``services/sessions.py`` too).
+    """
+    rows = conn.execute(
+        sa.select(
+            OPERATOR_SESSION.c.id,
+            OPERATOR_SESSION.c.scope,
+            OPERATOR_SESSION.c.label,
+            OPERATOR.c.username,
+        )
+        .join(OPERATOR, OPERATOR.c.id == OPERATOR_SESSION.c.operator_id)
+        .where(
+            OPERATOR.c.username == username,
+            OPERATOR_SESSION.c.ended_at.is_(None),
+            sa.or_(OPERATOR_SESSION.c.expires_at.is_(None), OPERATOR_SESSION.c.expires_at > now),
+        )
+    ).all()
+    end_sessions(conn, rows, by=by, action=Action.SESSION_REVOKED, now=now)
+    return len(rows)
+
+
+def end_sessions(
+    conn: Connection, rows: Sequence[Any], *, by: str | None, action: str, now: datetime
+) -> None:
+    """Mark ``rows``' sessions ended and record each (``by`` None: the session's own
+    account signing out). Rows first, then the audit entries: the history lock is
+    taken after the row locks, as every writer does."""
+    for row in rows:
+        conn.execute(
+            sa.update(OPERATOR_SESSION)
+            .where(OPERATOR_SESSION.c.id == row.id, OPERATOR_SESSION.c.ended_at.is_(None))
+            .values(ended_at=now, ended_by=by or row.username)
+        )
+    for row in rows:
+        audit.append_audit(
+            conn,
+            at=now,
+            operator=by or row.username,
+            action=action,
+            subject=row.username,
+            details={"session": int(row.id), "scope": row.scope, "label": row.label},
+        )
 
 
 def _find(conn: Connection, username: str) -> Any:
