@@ -32,7 +32,8 @@ OPEN_COMMANDS = frozenset(
         "stats",  # figures, no caller
         "db path",
         "db check",
-        "audit verify",  # checks the chain; prints counts and hashes only
+        "audit verify",  # checks the log; names entries and rows, never a caller's data
+        "audit head",  # the head for the paper log
         "operator list",  # staff accounts, never a caller
         "operator add",  # signs in itself (the first account: nobody yet)
         "operator disable",  # signs in itself
