@@ -59,6 +59,7 @@ STATE_COLUMNS: Final[dict[str, tuple[Column, ...]]] = {
         "first_acknowledged_at",
         "closed_at",
         "import_key",
+        ("archived", False),
     ),
     "call": ("answered_at", "caller_phone", "disposition", "operator", "note", "report_id"),
     "referral": (
