@@ -5,6 +5,10 @@ past the target it is overdue (``!``), past twice the target alarmed (``!!``). A
 being handled (``ditangani``) is measured against ``finish_target``: past it, overdue
 (the agency has it, so it never rings the alarm). Closed reports are never late. Both
 targets count from the moment the report was recorded (the catalogue's definition).
+
+The stage says which target was missed, the worse one first: any open report past its
+finish target is late to be done ("finish"), a waiting one before that late to be
+forwarded ("forward").
 """
 
 from __future__ import annotations
@@ -46,15 +50,16 @@ ON_TIME: Final = Lateness(Level.ON_TIME)
 def lateness(category: Category, status: str, created_at: datetime, now: datetime) -> Lateness:
     """How late a report of ``category`` in ``status``, recorded at ``created_at``, is at ``now``."""
     waited = now - created_at
+    if status not in ("menunggu", "ditangani"):
+        return ON_TIME
+    level = Level.ON_TIME
     if status == "menunggu":
         target = category.forward_target
-        if waited > ALARM_FACTOR * target:
-            return Lateness(Level.ALARMED, "forward", waited - target)
-        if waited > target:
-            return Lateness(Level.OVERDUE, "forward", waited - target)
-        return ON_TIME
-    if status == "ditangani" and waited > category.finish_target:
-        return Lateness(Level.OVERDUE, "finish", waited - category.finish_target)
+        level = Level.ALARMED if waited > ALARM_FACTOR * target else Level.OVERDUE if waited > target else level
+    if waited > category.finish_target:
+        return Lateness(max(level, Level.OVERDUE), "finish", waited - category.finish_target)
+    if level > Level.ON_TIME:
+        return Lateness(level, "forward", waited - category.forward_target)
     return ON_TIME
 
 
@@ -62,7 +67,7 @@ def level_boundaries(category: Category, status: str, created_at: datetime) -> t
     """The moments at which the report's level changes (a display wakes just after them)."""
     if status == "menunggu":
         target = category.forward_target
-        return (created_at + target, created_at + ALARM_FACTOR * target)
+        return (created_at + target, created_at + ALARM_FACTOR * target, created_at + category.finish_target)
     if status == "ditangani":
         return (created_at + category.finish_target,)
     return ()
@@ -78,17 +83,16 @@ def next_level_change(
     )
 
 
-def format_span(delta: timedelta) -> str:
-    """A long span for people: ``2 hr 5 mnt``-style, in days and hours once past a day.
+def format_span(delta: timedelta, lang: str | None = None) -> str:
+    """A span for people, in days and hours once past a day: ``47 mnt``, ``3 jam 5 mnt``,
+    ``48 hari 2 jam`` (years of waiting never become millions of minutes)."""
+    from siaga_tui.core.i18n import translate
 
-    Language-free units (``d``, ``h``, ``m``): ``47m``, ``3h 05m``, ``48d 02h``, and
-    years of days never become millions of minutes.
-    """
     minutes = max(0, int(delta.total_seconds() // 60))
     if minutes < 60:
-        return f"{minutes}m"
+        return translate("span_minutes", lang, minutes=minutes)
     hours, minutes = divmod(minutes, 60)
     if hours < 24:
-        return f"{hours}h {minutes:02d}m"
+        return translate("span_hours", lang, hours=hours, minutes=minutes)
     days, hours = divmod(hours, 24)
-    return f"{days}d {hours:02d}h"
+    return translate("span_days", lang, days=days, hours=hours)

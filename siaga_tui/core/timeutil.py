@@ -50,6 +50,16 @@ def format_local(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> st
     return "" if local is None else local.strftime(pattern)
 
 
+def format_moment(moment: datetime, now: datetime) -> str:
+    """A moment for people, as short as is unambiguous: ``14:05`` today, ``27/11 14:05``
+    this year, ``27/11/2019 14:05`` another year (local time)."""
+    local, today = to_local(moment), to_local(now)
+    assert local is not None and today is not None
+    if local.date() == today.date():
+        return local.strftime("%H:%M")
+    return local.strftime("%d/%m %H:%M" if local.year == today.year else "%d/%m/%Y %H:%M")
+
+
 def _two_largest_units(seconds: int) -> list[str]:
     """The two largest units of a duration, the second padded: ``["3h", "05m"]``."""
     if seconds < 60:

@@ -2,10 +2,13 @@
 
 The outgoing operator sees what is still open (overdue ones marked), what waits for an
 agency's acknowledgement and the shift's calls and reports, types the notes and
-records the handover (F5). The incoming operator sees the newest handover nobody has
-accepted yet, exactly as it was recorded, and accepts it (F6). Both land in the audit
-log; the audit head hash is shown for the paper shift log. Everything is read and
-written in workers; F7 reads again.
+records the handover (Ctrl+S, then a confirmation: the notes, or "no notes" ticked, and
+a word when the shift already has a handover). F5 does nothing here: in the entry form
+it marks a prank call, and a reflex must not record a handover. The incoming operator
+sees the newest handover nobody has accepted yet, exactly as it was recorded, and
+accepts it (F6). Both land in the audit log; the audit head (its entry number and hash)
+is shown for the paper shift log. Everything is read and written in workers; F7 reads
+again.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from textual.content import Content
 from textual.widgets import DataTable, Label, Static, TextArea
 
 from siaga_tui.core.i18n import translate
-from siaga_tui.core.timeutil import format_local
+from siaga_tui.core.timeutil import format_local, format_moment
 from siaga_tui.screens.base import ConsoleScreen
 from siaga_tui.screens.localised import Key
-from siaga_tui.services.audit import audit_head
+from siaga_tui.screens.handover_confirm import HandoverConfirm
+from siaga_tui.services.audit import AuditHead, audit_head
 from siaga_tui.services.handover import (
     NOTES_LIMIT,
     HandoverService,
@@ -44,7 +48,7 @@ class HandoverScreen(ConsoleScreen[None]):
     TITLE_KEY = "handover_screen_title"
     # Priority: the notes field (a TextArea) has its own F6/F7 (select line / all).
     KEYS = (
-        Key("f5", "record", "handover_key_record", priority=True),
+        Key("ctrl+s", "record", "handover_key_record", priority=True),
         Key("f6", "accept", "handover_key_accept", priority=True),
         Key("f7", "reload", "handover_key_reload", priority=True),
     )
@@ -52,6 +56,9 @@ class HandoverScreen(ConsoleScreen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.pending: HandoverView | None = None
+        self.summary: ShiftSummary | None = None
+        #: Handovers already recorded for the outgoing shift.
+        self.earlier: tuple[HandoverView, ...] = ()
 
     def _t(self, key: str, **params: object) -> str:
         return translate(key, self.lang, **params)
@@ -60,6 +67,7 @@ class HandoverScreen(ConsoleScreen[None]):
         yield self.status_header()
         with VerticalScroll(id="handover-body"):
             yield Static(id="handover-pending")
+            yield Label("", id="handover-earlier", markup=False)
             yield Label("", id="handover-shift", classes="handover-section", markup=False)
             yield Label("", id="handover-open", classes="handover-section", markup=False)
             yield DataTable(id="handover-table", cursor_type="row", zebra_stripes=True)
@@ -91,8 +99,9 @@ class HandoverScreen(ConsoleScreen[None]):
         service = self._service()
         summary = service.preview()
         pending = service.pending()
-        head = audit_head(self.console.db).hash
-        self.app.call_from_thread(self._show, summary, pending, head)
+        earlier = tuple(service.for_shift())
+        head = audit_head(self.console.db)
+        self.app.call_from_thread(self._show, summary, pending, earlier, head)
 
     def _service(self) -> HandoverService:
         app = self.console
@@ -100,9 +109,19 @@ class HandoverScreen(ConsoleScreen[None]):
             app.db, operator=app.operator, clock=app.clock, catalogue=app.catalogue
         )
 
-    def _show(self, summary: ShiftSummary, pending: HandoverView | None, head: str) -> None:
-        self.pending = pending
+    def _show(
+        self, summary: ShiftSummary, pending: HandoverView | None, earlier: tuple[HandoverView, ...], head: AuditHead
+    ) -> None:
+        self.pending, self.summary, self.earlier = pending, summary, earlier
         catalogue = self.console.catalogue
+        recorded = self.query_one("#handover-earlier", Label)
+        recorded.display = bool(earlier)
+        if earlier:
+            last = earlier[-1]
+            recorded.update(
+                self._t("handover_already", count=len(earlier), id=last.id,
+                        at=format_local(last.created_at, "%H:%M"), outgoing=last.outgoing)
+            )
         self.query_one("#handover-shift", Label).update(
             self._t(
                 "handover_title", start=format_local(summary.start), end=format_local(summary.end)
@@ -117,7 +136,7 @@ class HandoverScreen(ConsoleScreen[None]):
             category = catalogue.category(item.category)
             table.add_row(
                 Text(item.number),
-                Text(format_local(item.created_at, "%d/%m %H:%M")),
+                Text(format_moment(item.created_at, summary.generated_at)),
                 Text(("! " if category.is_emergency else "  ") + category.label(self.lang)),
                 Text(self._t(f"status_{item.status}")),
                 Text(", ".join(item.agencies)),
@@ -134,7 +153,7 @@ class HandoverScreen(ConsoleScreen[None]):
             )
         )
         self._show_pending(pending)
-        self.query_one("#handover-head", Label).update(self._t("handover_head", hash=head))
+        self.query_one("#handover-head", Label).update(self._t("handover_head", id=head.id, hash=head.hash))
         self.refresh_bindings()
 
     def _show_pending(self, pending: HandoverView | None) -> None:
@@ -177,7 +196,18 @@ class HandoverScreen(ConsoleScreen[None]):
     # --- Writing ----------------------------------------------------------------------
 
     def action_record(self) -> None:
-        self._record(self.query_one(TextArea).text[: NOTES_LIMIT + 1])
+        """Ask first (the notes, or "no notes"; a second handover for the shift), then record."""
+        if self.summary is None:
+            return  # still reading the shift
+        notes = self.query_one(TextArea).text[:NOTES_LIMIT + 1]
+
+        def confirmed(record: bool | None) -> None:
+            if record:
+                self._record(notes)
+            else:
+                self.query_one(TextArea).focus()
+
+        self.app.push_screen(HandoverConfirm(self.summary, notes, self.earlier, self.lang), confirmed)
 
     @work(thread=True, exclusive=True, group="handover-write", exit_on_error=False)
     def _record(self, notes: str) -> None:
@@ -187,11 +217,9 @@ class HandoverScreen(ConsoleScreen[None]):
     def _recorded(self, view: HandoverView) -> None:
         self.query_one(TextArea).text = ""
         self.notify(
-            self._t("handover_created", id=view.id)
-            + " "
-            + self._t("audit_head_line", id=view.id, hash=view.audit_head),
-            markup=False,
-            timeout=15,
+            self._t("handover_created", id=view.id) + " "
+            + self._t("audit_head_line", id=view.audit_head_id or "?", hash=view.audit_head),
+            markup=False, timeout=15,
         )
         self.action_reload()
 

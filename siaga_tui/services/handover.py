@@ -29,8 +29,9 @@ from siaga_tui.core.catalogue import Catalogue, load_catalogue
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import InvalidInput, NotFound, TransitionRefused, ValidationError
 from siaga_tui.core.fields import bounded_text
-from siaga_tui.core.models import CALL, HANDOVER, REFERRAL, REPORT, Disposition, Status
-from siaga_tui.core.timeutil import Clock, as_utc, system_clock
+from siaga_tui.core.lateness import ON_TIME, format_span, lateness
+from siaga_tui.core.models import AUDIT, CALL, HANDOVER, REFERRAL, REPORT, Disposition, Status
+from siaga_tui.core.timeutil import Clock, as_utc, format_moment, system_clock
 from siaga_tui.services import audit
 from siaga_tui.services.audit import Action, canonical
 from siaga_tui.services.queue import OPEN
@@ -126,6 +127,8 @@ class HandoverView:
     audit_head: str
     acknowledged_at: datetime | None
     incoming: str | None
+    #: The number of the audit entry whose hash is ``audit_head`` (its place in the log).
+    audit_head_id: int | None = None
 
     @property
     def acknowledged(self) -> bool:
@@ -214,20 +217,13 @@ def _open_items(
         .all()
     )
     agencies = agencies_by_report(conn, [row["id"] for row in rows[:OPEN_LIST_LIMIT]])
-    targets = {c.code: (c.forward_target, c.finish_target) for c in catalogue.categories}
     items = []
     for row in rows:
         created = as_utc(row["created_at"])
-        stage, late = None, timedelta(0)
-        forward_target, finish_target = targets.get(row["category"], (None, None))
-        if finish_target is not None and now - created > finish_target:
-            stage, late = "finish", now - created - finish_target
-        elif (
-            forward_target is not None
-            and row["status"] == Status.MENUNGGU
-            and now - created > forward_target
-        ):
-            stage, late = "forward", now - created - forward_target
+        try:
+            late = lateness(catalogue.category(row["category"]), row["status"], created, now)
+        except NotFound:  # a category since removed from the catalogue: no target to miss
+            late = ON_TIME
         items.append(
             OpenItem(
                 number=row["number"],
@@ -237,8 +233,8 @@ def _open_items(
                 created_at=created,
                 kelurahan_code=row["kelurahan_code"],
                 agencies=tuple(agencies.get(row["id"], ())),
-                overdue=stage,
-                late_minutes=int(late.total_seconds() // 60),
+                overdue=late.stage,
+                late_minutes=int(late.late_by.total_seconds() // 60),
             )
         )
     return tuple(items), len(rows)
@@ -270,7 +266,6 @@ def summary_lines(
     Shared by ``siaga112 handover`` and the console's handover screen.
     """
     from siaga_tui.core.i18n import translate
-    from siaga_tui.core.timeutil import format_local
 
     def t(key: str, **params: Any) -> str:
         return translate(key, lang, **params)
@@ -281,17 +276,9 @@ def summary_lines(
     lines += [(False, f"  {item.number}  {overdue_text(item, lang)}") for item in summary.overdue]
     lines.append((True, t("handover_awaiting", count=len(summary.awaiting_ack))))
     lines += [
-        (
-            False,
-            "  "
-            + t(
-                "handover_awaiting_row",
-                number=w.number,
-                agency=agencies.get(w.agency, w.agency),
-                at=format_local(w.forwarded_at, "%H:%M"),
-                minutes=w.waiting_minutes,
-            ),
-        )
+        (False, "  " + t("handover_awaiting_row", number=w.number, agency=agencies.get(w.agency, w.agency),
+                         at=format_moment(w.forwarded_at, summary.generated_at),
+                         waited=format_span(timedelta(minutes=w.waiting_minutes), lang)))
         for w in summary.awaiting_ack
     ]
     lines.append((True, t("handover_calls", count=summary.calls_total)))
@@ -308,14 +295,13 @@ def summary_lines(
 
 
 def overdue_text(item: OpenItem, lang: str | None) -> str:
-    """``not forwarded, 47 min late`` for an overdue report; empty otherwise."""
+    """``not forwarded, 47 min late`` (``2 d 3 h`` once past a day) for an overdue report;
+    empty otherwise."""
     from siaga_tui.core.i18n import translate
 
-    return (
-        translate(f"handover_overdue_{item.overdue}", lang, minutes=item.late_minutes)
-        if item.overdue
-        else ""
-    )
+    if not item.overdue:
+        return ""
+    return translate(f"handover_overdue_{item.overdue}", lang, late=format_span(timedelta(minutes=item.late_minutes), lang))
 
 
 class HandoverService:
@@ -419,34 +405,36 @@ class HandoverService:
 
     def get(self, handover_id: int) -> HandoverView:
         with self.db.read() as conn:
-            return _view(_load(conn, handover_id))
+            return _view(conn, _load(conn, handover_id))
 
     def latest(self, limit: int = 20) -> list[HandoverView]:
         """The newest handovers, newest first."""
         with self.db.read() as conn:
-            rows = (
-                conn.execute(sa.select(HANDOVER).order_by(HANDOVER.c.id.desc()).limit(limit))
-                .mappings()
-                .all()
-            )
-        return [_view(row) for row in rows]
+            rows = conn.execute(
+                sa.select(HANDOVER).order_by(HANDOVER.c.id.desc()).limit(limit)
+            ).mappings().all()
+            return [_view(conn, row) for row in rows]
+
+    def for_shift(self, period: Period | None = None) -> list[HandoverView]:
+        """The handovers already recorded for the outgoing shift (or ``period``), oldest first:
+        a second one for the same shift is allowed, and the operator is told."""
+        shift = period or outgoing_shift(self.clock)
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(HANDOVER).where(HANDOVER.c.shift_start == shift.start).order_by(HANDOVER.c.id)
+            ).mappings().all()
+            return [_view(conn, row) for row in rows]
 
     def pending(self) -> HandoverView | None:
         """The newest handover nobody has acknowledged yet, by someone else."""
         with self.db.read() as conn:
-            row = (
-                conn.execute(
-                    sa.select(HANDOVER)
-                    .where(
-                        HANDOVER.c.acknowledged_at.is_(None), HANDOVER.c.outgoing != self.operator
-                    )
-                    .order_by(HANDOVER.c.id.desc())
-                    .limit(1)
-                )
-                .mappings()
-                .first()
-            )
-        return _view(row) if row else None
+            row = conn.execute(
+                sa.select(HANDOVER)
+                .where(HANDOVER.c.acknowledged_at.is_(None), HANDOVER.c.outgoing != self.operator)
+                .order_by(HANDOVER.c.id.desc())
+                .limit(1)
+            ).mappings().first()
+            return _view(conn, row) if row else None
 
 
 def _load(conn: Connection, handover_id: int) -> Any:
@@ -456,7 +444,8 @@ def _load(conn: Connection, handover_id: int) -> Any:
     return row
 
 
-def _view(row: Any) -> HandoverView:
+def _view(conn: Connection, row: Any) -> HandoverView:
+    head_id = conn.execute(sa.select(AUDIT.c.id).where(AUDIT.c.hash == row["audit_head"])).scalar()
     return HandoverView(
         id=int(row["id"]),
         created_at=as_utc(row["created_at"]),
@@ -466,4 +455,5 @@ def _view(row: Any) -> HandoverView:
         audit_head=row["audit_head"],
         acknowledged_at=as_utc(row["acknowledged_at"]) if row["acknowledged_at"] else None,
         incoming=row["incoming"],
+        audit_head_id=int(head_id) if head_id is not None else None,
     )

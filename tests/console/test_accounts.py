@@ -146,7 +146,9 @@ async def test_handover_screen_records_and_the_next_shift_accepts(seeded_db: Dat
         )
         assert not screen.check_action("accept", ())  # nothing waiting
         screen.query_one(TextArea).text = "Kebakaran Paal Dua: Damkar belum konfirmasi [/bold] ]"
-        await pilot.press("f5")
+        await pilot.press("ctrl+s")  # asks first
+        await settle(pilot)
+        await pilot.press("ctrl+s")
         await settle(pilot)
         assert any("Handover #1 recorded" in n for n in notices(ani))
     budi = console(seeded_db, operator="budi")
