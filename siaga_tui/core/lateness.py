@@ -55,7 +55,13 @@ def lateness(category: Category, status: str, created_at: datetime, now: datetim
     level = Level.ON_TIME
     if status == "menunggu":
         target = category.forward_target
-        level = Level.ALARMED if waited > ALARM_FACTOR * target else Level.OVERDUE if waited > target else level
+        level = (
+            Level.ALARMED
+            if waited > ALARM_FACTOR * target
+            else Level.OVERDUE
+            if waited > target
+            else level
+        )
     if waited > category.finish_target:
         return Lateness(max(level, Level.OVERDUE), "finish", waited - category.finish_target)
     if level > Level.ON_TIME:
@@ -67,7 +73,11 @@ def level_boundaries(category: Category, status: str, created_at: datetime) -> t
     """The moments at which the report's level changes (a display wakes just after them)."""
     if status == "menunggu":
         target = category.forward_target
-        return (created_at + target, created_at + ALARM_FACTOR * target, created_at + category.finish_target)
+        return (
+            created_at + target,
+            created_at + ALARM_FACTOR * target,
+            created_at + category.finish_target,
+        )
     if status == "ditangani":
         return (created_at + category.finish_target,)
     return ()

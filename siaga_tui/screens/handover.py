@@ -25,8 +25,8 @@ from textual.widgets import DataTable, Label, Static, TextArea
 from siaga_tui.core.i18n import translate
 from siaga_tui.core.timeutil import format_local, format_moment
 from siaga_tui.screens.base import ConsoleScreen
-from siaga_tui.screens.localised import Key
 from siaga_tui.screens.handover_confirm import HandoverConfirm
+from siaga_tui.screens.localised import Key
 from siaga_tui.services.audit import AuditHead, audit_head
 from siaga_tui.services.handover import (
     NOTES_LIMIT,
@@ -110,7 +110,11 @@ class HandoverScreen(ConsoleScreen[None]):
         )
 
     def _show(
-        self, summary: ShiftSummary, pending: HandoverView | None, earlier: tuple[HandoverView, ...], head: AuditHead
+        self,
+        summary: ShiftSummary,
+        pending: HandoverView | None,
+        earlier: tuple[HandoverView, ...],
+        head: AuditHead,
     ) -> None:
         self.pending, self.summary, self.earlier = pending, summary, earlier
         catalogue = self.console.catalogue
@@ -119,8 +123,13 @@ class HandoverScreen(ConsoleScreen[None]):
         if earlier:
             last = earlier[-1]
             recorded.update(
-                self._t("handover_already", count=len(earlier), id=last.id,
-                        at=format_local(last.created_at, "%H:%M"), outgoing=last.outgoing)
+                self._t(
+                    "handover_already",
+                    count=len(earlier),
+                    id=last.id,
+                    at=format_local(last.created_at, "%H:%M"),
+                    outgoing=last.outgoing,
+                )
             )
         self.query_one("#handover-shift", Label).update(
             self._t(
@@ -153,7 +162,9 @@ class HandoverScreen(ConsoleScreen[None]):
             )
         )
         self._show_pending(pending)
-        self.query_one("#handover-head", Label).update(self._t("handover_head", id=head.id, hash=head.hash))
+        self.query_one("#handover-head", Label).update(
+            self._t("handover_head", id=head.id, hash=head.hash)
+        )
         self.refresh_bindings()
 
     def _show_pending(self, pending: HandoverView | None) -> None:
@@ -199,7 +210,7 @@ class HandoverScreen(ConsoleScreen[None]):
         """Ask first (the notes, or "no notes"; a second handover for the shift), then record."""
         if self.summary is None:
             return  # still reading the shift
-        notes = self.query_one(TextArea).text[:NOTES_LIMIT + 1]
+        notes = self.query_one(TextArea).text[: NOTES_LIMIT + 1]
 
         def confirmed(record: bool | None) -> None:
             if record:
@@ -207,7 +218,9 @@ class HandoverScreen(ConsoleScreen[None]):
             else:
                 self.query_one(TextArea).focus()
 
-        self.app.push_screen(HandoverConfirm(self.summary, notes, self.earlier, self.lang), confirmed)
+        self.app.push_screen(
+            HandoverConfirm(self.summary, notes, self.earlier, self.lang), confirmed
+        )
 
     @work(thread=True, exclusive=True, group="handover-write", exit_on_error=False)
     def _record(self, notes: str) -> None:
@@ -217,9 +230,11 @@ class HandoverScreen(ConsoleScreen[None]):
     def _recorded(self, view: HandoverView) -> None:
         self.query_one(TextArea).text = ""
         self.notify(
-            self._t("handover_created", id=view.id) + " "
+            self._t("handover_created", id=view.id)
+            + " "
             + self._t("audit_head_line", id=view.audit_head_id or "?", hash=view.audit_head),
-            markup=False, timeout=15,
+            markup=False,
+            timeout=15,
         )
         self.action_reload()
 

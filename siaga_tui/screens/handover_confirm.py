@@ -8,10 +8,11 @@ button) records, Esc goes back to the notes with nothing written.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -28,12 +29,14 @@ PREVIEW_LINES = 4
 class HandoverConfirm(ModalScreen[bool]):
     """True: record the handover; False: go back to the notes."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "record", show=False, priority=True),
         Binding("escape", "back", show=False),
     ]
 
-    def __init__(self, summary: ShiftSummary, notes: str, earlier: Sequence[HandoverView], lang: str) -> None:
+    def __init__(
+        self, summary: ShiftSummary, notes: str, earlier: Sequence[HandoverView], lang: str
+    ) -> None:
         super().__init__()
         self.summary = summary
         self.notes = notes
@@ -47,28 +50,48 @@ class HandoverConfirm(ModalScreen[bool]):
         s = self.summary
         with Vertical(classes="dialog", id="handover-confirm"):
             yield Label(
-                self._t("handover_confirm_title", start=format_local(s.start, "%H:%M"), end=format_local(s.end, "%H:%M")),
-                classes="dialog-title", markup=False,
+                self._t(
+                    "handover_confirm_title",
+                    start=format_local(s.start, "%H:%M"),
+                    end=format_local(s.end, "%H:%M"),
+                ),
+                classes="dialog-title",
+                markup=False,
             )
             yield Label(
-                self._t("handover_confirm_counts", open=s.open_total, overdue=len(s.overdue), awaiting=len(s.awaiting_ack)),
+                self._t(
+                    "handover_confirm_counts",
+                    open=s.open_total,
+                    overdue=len(s.overdue),
+                    awaiting=len(s.awaiting_ack),
+                ),
                 markup=False,
             )
             for view in self.earlier:
                 yield Label(
-                    self._t("handover_confirm_again", id=view.id, at=format_local(view.created_at, "%H:%M"), outgoing=view.outgoing),
-                    classes="dialog-warning", markup=False,
+                    self._t(
+                        "handover_confirm_again",
+                        id=view.id,
+                        at=format_local(view.created_at, "%H:%M"),
+                        outgoing=view.outgoing,
+                    ),
+                    classes="dialog-warning",
+                    markup=False,
                 )
             yield Label(self._t("handover_notes"), classes="dialog-label", markup=False)
             if self.notes.strip():
                 lines = self.notes.strip().splitlines()
-                shown = "\n".join(lines[:PREVIEW_LINES]) + ("\n…" if len(lines) > PREVIEW_LINES else "")
+                shown = "\n".join(lines[:PREVIEW_LINES]) + (
+                    "\n…" if len(lines) > PREVIEW_LINES else ""
+                )
                 yield Static(Content(shown), id="confirm-notes")
             else:
                 yield Checkbox(self._t("handover_confirm_no_notes"), id="no-notes", compact=True)
                 yield Label("", id="confirm-error", classes="dialog-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
-                yield Button(self._t("handover_confirm_record"), id="record", variant="primary", compact=True)
+                yield Button(
+                    self._t("handover_confirm_record"), id="record", variant="primary", compact=True
+                )
                 yield Button(self._t("handover_confirm_back"), id="back", compact=True)
 
     def on_mount(self) -> None:

@@ -30,7 +30,7 @@ from siaga_tui.core.db import Database
 from siaga_tui.core.errors import InvalidInput, NotFound, TransitionRefused, ValidationError
 from siaga_tui.core.fields import bounded_text
 from siaga_tui.core.lateness import ON_TIME, format_span, lateness
-from siaga_tui.core.models import AUDIT, CALL, HANDOVER, REFERRAL, REPORT, Disposition, Status
+from siaga_tui.core.models import AUDIT, CALL, HANDOVER, REFERRAL, REPORT, Disposition
 from siaga_tui.core.timeutil import Clock, as_utc, format_moment, system_clock
 from siaga_tui.services import audit
 from siaga_tui.services.audit import Action, canonical
@@ -276,9 +276,17 @@ def summary_lines(
     lines += [(False, f"  {item.number}  {overdue_text(item, lang)}") for item in summary.overdue]
     lines.append((True, t("handover_awaiting", count=len(summary.awaiting_ack))))
     lines += [
-        (False, "  " + t("handover_awaiting_row", number=w.number, agency=agencies.get(w.agency, w.agency),
-                         at=format_moment(w.forwarded_at, summary.generated_at),
-                         waited=format_span(timedelta(minutes=w.waiting_minutes), lang)))
+        (
+            False,
+            "  "
+            + t(
+                "handover_awaiting_row",
+                number=w.number,
+                agency=agencies.get(w.agency, w.agency),
+                at=format_moment(w.forwarded_at, summary.generated_at),
+                waited=format_span(timedelta(minutes=w.waiting_minutes), lang),
+            ),
+        )
         for w in summary.awaiting_ack
     ]
     lines.append((True, t("handover_calls", count=summary.calls_total)))
@@ -301,7 +309,11 @@ def overdue_text(item: OpenItem, lang: str | None) -> str:
 
     if not item.overdue:
         return ""
-    return translate(f"handover_overdue_{item.overdue}", lang, late=format_span(timedelta(minutes=item.late_minutes), lang))
+    return translate(
+        f"handover_overdue_{item.overdue}",
+        lang,
+        late=format_span(timedelta(minutes=item.late_minutes), lang),
+    )
 
 
 class HandoverService:
@@ -410,9 +422,11 @@ class HandoverService:
     def latest(self, limit: int = 20) -> list[HandoverView]:
         """The newest handovers, newest first."""
         with self.db.read() as conn:
-            rows = conn.execute(
-                sa.select(HANDOVER).order_by(HANDOVER.c.id.desc()).limit(limit)
-            ).mappings().all()
+            rows = (
+                conn.execute(sa.select(HANDOVER).order_by(HANDOVER.c.id.desc()).limit(limit))
+                .mappings()
+                .all()
+            )
             return [_view(conn, row) for row in rows]
 
     def for_shift(self, period: Period | None = None) -> list[HandoverView]:
@@ -420,20 +434,32 @@ class HandoverService:
         a second one for the same shift is allowed, and the operator is told."""
         shift = period or outgoing_shift(self.clock)
         with self.db.read() as conn:
-            rows = conn.execute(
-                sa.select(HANDOVER).where(HANDOVER.c.shift_start == shift.start).order_by(HANDOVER.c.id)
-            ).mappings().all()
+            rows = (
+                conn.execute(
+                    sa.select(HANDOVER)
+                    .where(HANDOVER.c.shift_start == shift.start)
+                    .order_by(HANDOVER.c.id)
+                )
+                .mappings()
+                .all()
+            )
             return [_view(conn, row) for row in rows]
 
     def pending(self) -> HandoverView | None:
         """The newest handover nobody has acknowledged yet, by someone else."""
         with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(HANDOVER)
-                .where(HANDOVER.c.acknowledged_at.is_(None), HANDOVER.c.outgoing != self.operator)
-                .order_by(HANDOVER.c.id.desc())
-                .limit(1)
-            ).mappings().first()
+            row = (
+                conn.execute(
+                    sa.select(HANDOVER)
+                    .where(
+                        HANDOVER.c.acknowledged_at.is_(None), HANDOVER.c.outgoing != self.operator
+                    )
+                    .order_by(HANDOVER.c.id.desc())
+                    .limit(1)
+                )
+                .mappings()
+                .first()
+            )
             return _view(conn, row) if row else None
 
 

@@ -7,7 +7,6 @@ Fixed size, a frozen clock, the seeded reports, and the database under a fixed n
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
 import pytest
 from textual.pilot import Pilot
@@ -15,8 +14,6 @@ from textual.pilot import Pilot
 from siaga_tui.app import SiagaApp, make_app
 from siaga_tui.core.db import Database
 from siaga_tui.core.timeutil import fixed_clock
-from siaga_tui.services.operators import OperatorService
-from siaga_tui.services.reports import NewReport, ReportService
 from tests.conftest import FROZEN_NOW
 from tests.console.conftest import OPERATOR, settle
 
@@ -55,4 +52,6 @@ def test_handover(snap_compare, seeded_db: Database, size: tuple[int, int]) -> N
 
 
 def test_handover_confirm_without_notes(snap_compare, seeded_db: Database) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(app_on(seeded_db), terminal_size=(80, 24), run_before=after(handover, "ctrl+s", "ctrl+s"))
+    assert snap_compare(
+        app_on(seeded_db), terminal_size=(80, 24), run_before=after(handover, "ctrl+s", "ctrl+s")
+    )

@@ -50,7 +50,9 @@ async def test_f5_records_nothing_and_recording_asks_first(seeded_db: Database) 
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(pilot.app.screen, HandoverConfirm)
-        assert "Damkar belum konfirmasi" in str(pilot.app.screen.query_one("#confirm-notes").render())
+        assert "Damkar belum konfirmasi" in str(
+            pilot.app.screen.query_one("#confirm-notes").render()
+        )
         await pilot.press("escape")  # back to the notes, nothing written
         await settle(pilot)
         assert pilot.app.screen is screen and recorded(seeded_db) == []
@@ -82,8 +84,12 @@ async def test_no_notes_must_be_said_explicitly(seeded_db: Database) -> None:
         assert HandoverService(seeded_db, operator="x").get(1).notes == ""
 
 
-async def test_a_second_handover_for_the_shift_says_so_and_the_head_is_the_logs_head(seeded_db: Database) -> None:
-    first = HandoverService(seeded_db, operator="ani", clock=fixed_clock(FROZEN_NOW)).create("pertama")
+async def test_a_second_handover_for_the_shift_says_so_and_the_head_is_the_logs_head(
+    seeded_db: Database,
+) -> None:
+    first = HandoverService(seeded_db, operator="ani", clock=fixed_clock(FROZEN_NOW)).create(
+        "pertama"
+    )
     app = console(seeded_db)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_handover(pilot)
@@ -101,11 +107,18 @@ async def test_a_second_handover_for_the_shift_says_so_and_the_head_is_the_logs_
         await settle(pilot)
         head = audit.audit_head(seeded_db)
         assert recorded(seeded_db) == [2, 1]
-        assert any(f"Handover #2 recorded. Audit log head: #{head.id} {head.hash}" in n for n in notices(app))
+        assert any(
+            f"Handover #2 recorded. Audit log head: #{head.id} {head.hash}" in n
+            for n in notices(app)
+        )
 
 
-async def test_long_waits_read_in_days_and_hours_and_old_dates_carry_their_year(db: Database) -> None:
-    old = ReportService(db, operator="x", clock=fixed_clock(FROZEN_NOW - timedelta(days=2600, hours=5)))
+async def test_long_waits_read_in_days_and_hours_and_old_dates_carry_their_year(
+    db: Database,
+) -> None:
+    old = ReportService(
+        db, operator="x", clock=fixed_clock(FROZEN_NOW - timedelta(days=2600, hours=5))
+    )
     old.create_report(NewReport(category="kebakaran", kelurahan="Sario", description="lama sekali"))
     recent = ReportService(db, operator="x", clock=fixed_clock(FROZEN_NOW - timedelta(minutes=50)))
     recent.create_report(NewReport(category="kebakaran", kelurahan="Sario", description="baru"))
