@@ -48,6 +48,7 @@ COMMAND_MODULES: Final = {
     "backup": "backup",
     "export": "export",
     "import": "importer",
+    "phone": "phone",
 }
 
 

@@ -1,0 +1,200 @@
+"""The softphone tied to the database, with a real baresip and SIPp callers."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+from siaga_tui.core.db import Database
+from siaga_tui.core.errors import SiagaError
+from siaga_tui.services.baresip import parse_phone_address
+from siaga_tui.services.softphone import Softphone
+from siaga_tui.services.telephony import PhoneCallView, TelephonyService
+from tests.telephony.rig import Baresip, PhoneRig, wait_for
+
+
+class Recorder:
+    """A listener that keeps everything the softphone told it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.links: list[tuple[bool, str | None]] = []
+        self.ringing: list[PhoneCallView] = []
+        self.answered: list[PhoneCallView] = []
+        self.ended: list[PhoneCallView] = []
+        self.callbacks: list[tuple[str, str, int]] = []
+        self.errors: list[SiagaError] = []
+
+    def phone_link(self, up: bool, reason: str | None) -> None:
+        self.links.append((up, reason))
+
+    def call_ringing(self, call: PhoneCallView) -> None:
+        self.ringing.append(call)
+
+    def call_answered(self, call: PhoneCallView) -> None:
+        self.answered.append(call)
+
+    def call_ended(self, call: PhoneCallView) -> None:
+        self.ended.append(call)
+
+    def callback_done(self, key: str, outcome: str, callback_id: int) -> None:
+        self.callbacks.append((key, outcome, callback_id))
+
+    def phone_failed(self, error: SiagaError) -> None:
+        self.errors.append(error)
+
+    @property
+    def up(self) -> bool:
+        return bool(self.links) and self.links[-1][0]
+
+
+def connect(
+    db: Database, phone: Baresip, *, operator: str = "sari", dial: str | None = None
+) -> tuple[Softphone, Recorder]:
+    recorder = Recorder()
+    address = parse_phone_address(phone.url)
+    if dial:
+        address = replace(address, dial=dial)
+    softphone = Softphone(address, TelephonyService(db, operator=operator), recorder, retry=0.2)
+    softphone.start()
+    assert wait_for(lambda: recorder.up), recorder.links
+    return softphone, recorder
+
+
+def test_a_call_answered_from_the_position_has_the_phones_moments(
+    db: Database, phone_rig: PhoneRig
+) -> None:
+    phone = phone_rig.baresip()
+    softphone, seen = connect(db, phone)
+    try:
+        caller = phone_rig.call(phone, hold_ms=300)
+        assert wait_for(lambda: seen.ringing)
+        ringing = seen.ringing[0]
+        assert ringing.caller_phone == "+6281234567890"
+        assert ringing.number_shown == "0812-3456-7890"
+        assert [c.system_call_id for c in TelephonyService(db, operator="x").ringing()] == [
+            ringing.system_call_id
+        ]
+        softphone.answer()
+        assert wait_for(lambda: seen.answered)
+        assert caller.wait() == 0  # SIPp got its 200 OK, sent BYE and got that answered
+        assert "SIP/2.0 200 OK" in caller.messages()
+        assert wait_for(lambda: seen.ended)
+    finally:
+        softphone.stop()
+    call = TelephonyService(db, operator="x").get(ringing.system_call_id)
+    assert call.outcome == "answered"
+    assert call.position == "operator1"
+    assert (
+        call.offered_at is not None and call.answered_at is not None and call.ended_at is not None
+    )
+    assert call.offered_at <= call.answered_at <= call.ended_at
+    assert call.answered_at == seen.answered[0].answered_at
+    assert TelephonyService(db, operator="x").ringing() == []
+
+
+def test_a_caller_who_hangs_up_before_the_answer_goes_onto_the_callback_list(
+    db: Database, phone_rig: PhoneRig
+) -> None:
+    phone = phone_rig.baresip()
+    softphone, seen = connect(db, phone)
+    try:
+        caller = phone_rig.cancel(phone, caller="0431864444", ring_ms=300)
+        assert caller.wait() == 0  # CANCEL, 200, 487, ACK
+        assert wait_for(lambda: seen.ended)
+    finally:
+        softphone.stop()
+    assert seen.ended[0].outcome == "abandoned"
+    items = TelephonyService(db, operator="x").callback_list()
+    assert [(i.kind, i.phone) for i in items] == [("abandoned", "+62431864444")]
+
+
+def test_two_calls_ring_at_once_at_two_positions(db: Database, phone_rig: PhoneRig) -> None:
+    first, second = phone_rig.baresip("position1"), phone_rig.baresip("position2")
+    phone1, seen1 = connect(db, first, operator="sari")
+    phone2, seen2 = connect(db, second, operator="budi")
+    try:
+        call1 = phone_rig.call(first, caller="081234567890", hold_ms=300, name="c1")
+        call2 = phone_rig.call(second, caller="085298765432", hold_ms=300, name="c2")
+        telephony = TelephonyService(db, operator="board")
+        assert wait_for(lambda: len(telephony.ringing()) == 2)
+        assert {c.caller_phone for c in telephony.ringing()} == {"+6281234567890", "+6285298765432"}
+        phone2.answer()
+        phone1.answer()
+        assert call1.wait() == 0 and call2.wait() == 0
+        assert wait_for(lambda: seen1.ended and seen2.ended)
+    finally:
+        phone1.stop()
+        phone2.stop()
+    one = TelephonyService(db, operator="x").get(seen1.ringing[0].system_call_id)
+    two = TelephonyService(db, operator="x").get(seen2.ringing[0].system_call_id)
+    assert (one.caller_phone, one.outcome) == ("+6281234567890", "answered")
+    assert (two.caller_phone, two.outcome) == ("+6285298765432", "answered")
+
+
+def test_a_callback_dialled_through_baresip_reaches_the_caller(
+    db: Database, phone_rig: PhoneRig
+) -> None:
+    phone = phone_rig.baresip()
+    far_end = phone_rig.answerer(ring_ms=200)
+    softphone, seen = connect(db, phone, dial=f"sip:{{number}}@127.0.0.1:{far_end.port}")
+    telephony = TelephonyService(db, operator="sari")
+    try:
+        assert phone_rig.cancel(phone, ring_ms=200).wait() == 0
+        assert wait_for(telephony.callback_list)
+        item = telephony.callback_list()[0]
+        assert item.dialable == "081234567890"
+        softphone.call_back(item)
+        assert wait_for(lambda: seen.callbacks)
+        assert seen.callbacks[0][:2] == (item.key, "reached")
+        softphone.hang_up()
+        assert far_end.wait() == 0  # INVITE answered, BYE from the position answered
+        assert "INVITE sip:081234567890@127.0.0.1" in far_end.messages()
+    finally:
+        softphone.stop()
+    assert telephony.callback_list() == []
+
+
+def test_a_busy_callback_is_recorded_and_stays_on_the_list(
+    db: Database, phone_rig: PhoneRig
+) -> None:
+    phone = phone_rig.baresip()
+    far_end = phone_rig.answerer(busy=True)
+    softphone, seen = connect(db, phone, dial=f"sip:{{number}}@127.0.0.1:{far_end.port}")
+    telephony = TelephonyService(db, operator="sari")
+    try:
+        assert phone_rig.cancel(phone, ring_ms=200).wait() == 0
+        assert wait_for(telephony.callback_list)
+        softphone.call_back(telephony.callback_list()[0])
+        assert wait_for(lambda: seen.callbacks)
+    finally:
+        softphone.stop()
+    assert seen.callbacks[0][1] == "busy"
+    [item] = telephony.callback_list()
+    assert (item.attempts, item.last_outcome) == (1, "busy")
+
+
+def test_baresip_killed_mid_call_drops_the_call_and_the_link_comes_back(
+    db: Database, phone_rig: PhoneRig
+) -> None:
+    phone = phone_rig.baresip()
+    softphone, seen = connect(db, phone)
+    try:
+        caller = phone_rig.call(phone, hold_ms=20000)
+        assert wait_for(lambda: seen.ringing)
+        softphone.answer()
+        assert wait_for(lambda: seen.answered)
+        phone.kill()
+        assert wait_for(lambda: not seen.up)
+        assert wait_for(lambda: seen.ended)
+        assert seen.ended[0].outcome == "dropped"
+        caller.kill()
+        phone.start()  # the same ports: the console finds it again by itself
+        assert wait_for(lambda: seen.up)
+        again = phone_rig.call(phone, hold_ms=200, caller="085298765432")
+        assert wait_for(lambda: len(seen.ringing) == 2)
+        softphone.answer()
+        assert again.wait() == 0
+    finally:
+        softphone.stop()
+    assert [up for up, _ in seen.links] == [True, False, True]

@@ -1,0 +1,213 @@
+"""The PBX hook commands and the telephony service: idempotent, any order, odd caller ids."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from siaga_tui.cli import main
+from siaga_tui.core.db import Database, open_database
+from siaga_tui.services.calls import CallService
+from siaga_tui.services.operators import OperatorService
+from siaga_tui.services.telephony import TelephonyService, parse_caller
+from tests.conftest import MutableClock
+
+
+class Cli:
+    def __init__(self, db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self.db_path = db_path
+        self.capsys = capsys
+
+    def __call__(self, *args: str) -> tuple[int, str, str]:
+        self.capsys.readouterr()
+        try:
+            main(["--db", str(self.db_path), "--lang", "en", *args])
+            code = 0
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+    def call(self, *args: str) -> dict[str, object]:
+        code, out, err = self(*args, "--json")
+        assert code == 0, err
+        return dict(json.loads(out))
+
+
+@pytest.fixture
+def cli(db_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
+    return Cli(db_path, capsys)
+
+
+T0 = "2026-11-28T10:00:00+08:00"
+T1 = "2026-11-28T10:00:07+08:00"
+T2 = "2026-11-28T10:02:00+08:00"
+
+
+def test_ring_answer_hangup_in_order(cli: Cli) -> None:
+    cli.call(
+        "phone",
+        "ring",
+        "--call-id",
+        "1701.1",
+        "--phone",
+        "0812-3456-7890",
+        "--line",
+        "112",
+        "--at",
+        T0,
+    )
+    cli.call("phone", "answer", "--call-id", "1701.1", "--position", "pos-2", "--at", T1)
+    call = cli.call("phone", "hangup", "--call-id", "1701.1", "--at", T2)
+    assert call["phone"] == "+6281234567890"
+    assert call["line"] == "112"
+    assert call["position"] == "pos-2"
+    assert call["outcome"] == "answered"
+    assert call["offered_at"] == "2026-11-28T02:00:00+00:00"
+    assert call["answered_at"] == "2026-11-28T02:00:07+00:00"
+
+
+def test_every_event_twice_changes_nothing(cli: Cli) -> None:
+    first = cli.call("phone", "ring", "--call-id", "A", "--phone", "081234567890", "--at", T0)
+    again = cli.call("phone", "ring", "--call-id", "A", "--phone", "0899999999", "--at", T1)
+    assert again == first
+    answered = cli.call("phone", "answer", "--call-id", "A", "--at", T1)
+    assert (
+        cli.call("phone", "answer", "--call-id", "A", "--position", "other", "--at", T2) == answered
+    )
+    ended = cli.call("phone", "hangup", "--call-id", "A", "--at", T2)
+    assert cli.call("phone", "hangup", "--call-id", "A") == ended
+
+
+def test_events_out_of_order_give_the_same_call(cli: Cli) -> None:
+    cli.call("phone", "hangup", "--call-id", "B", "--at", T2)
+    cli.call("phone", "answer", "--call-id", "B", "--position", "p1", "--at", T1)
+    call = cli.call("phone", "ring", "--call-id", "B", "--phone", "081234567890", "--at", T0)
+    assert call["outcome"] == "answered"
+    assert (call["offered_at"], call["answered_at"]) == (
+        "2026-11-28T02:00:00+00:00",
+        "2026-11-28T02:00:07+00:00",
+    )
+
+
+def test_hangup_before_the_answer_is_abandoned_and_on_the_callback_list(
+    cli: Cli, db_path: Path
+) -> None:
+    cli.call("phone", "ring", "--call-id", "C", "--phone", "+62 812-3456-7890")
+    assert cli.call("phone", "hangup", "--call-id", "C")["outcome"] == "abandoned"
+    db = open_database(db_path)
+    try:
+        [item] = TelephonyService(db, operator="x").callback_list()
+    finally:
+        db.dispose()
+    assert (item.kind, item.phone, item.number_shown) == (
+        "abandoned",
+        "+6281234567890",
+        "0812-3456-7890",
+    )
+
+
+def test_a_dropped_line_is_dropped(cli: Cli) -> None:
+    cli.call("phone", "ring", "--call-id", "D", "--phone", "081234567890")
+    cli.call("phone", "answer", "--call-id", "D")
+    assert cli.call("phone", "hangup", "--call-id", "D", "--dropped")["outcome"] == "dropped"
+
+
+@pytest.mark.parametrize(
+    ("given", "caller_id", "phone"),
+    [
+        ("anonymous", "anonymous", None),
+        ("", None, None),
+        ("+62 812-3456-7890", "+62 812-3456-7890", "+6281234567890"),
+        ("081234567890", "081234567890", "+6281234567890"),
+        ("sip:user@host.example", "sip:user@host.example", None),
+        ("sip:081234567890@10.0.0.5:5060", "sip:081234567890@10.0.0.5:5060", "+6281234567890"),
+        ('"Warga" <sip:0431864444@pbx>', '"Warga" <sip:0431864444@pbx>', "+62431864444"),
+        ("112", "112", "112"),
+        ("[/bold] \x1b[31m", "[/bold]", None),
+    ],
+)
+def test_odd_caller_ids_are_kept_as_given(
+    given: str, caller_id: str | None, phone: str | None
+) -> None:
+    assert parse_caller(given) == (caller_id, phone)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("phone", "ring", "--call-id", "", "--phone", "1"), "Call id"),
+        (("phone", "ring", "--call-id", "x" * 201), "Call id"),
+        (("phone", "answer", "--call-id", "E", "--at", "yesterday"), "--at"),
+        (("phone", "answer", "--call-id", "E", "--at", "2026-11-28T10:00:00"), "--at"),
+        (("phone", "ring", "--call-id", "E", "--line", "L" * 65), "Line"),
+    ],
+)
+def test_bad_input_is_refused_in_one_line(cli: Cli, args: tuple[str, ...], says: str) -> None:
+    code, out, err = cli(*args)
+    assert code == 2
+    assert says in err and len(err.strip().splitlines()) == 1
+    assert out == ""
+
+
+def test_once_accounts_exist_the_hooks_need_a_sign_in(
+    cli: Cli, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SIAGA112_PASSWORD_HASH", "fast")
+    db = open_database(db_path)
+    OperatorService(db).add("sari", "Sari", "supervisor", "sandi-rahasia-12")
+    db.dispose()
+    code, _, err = cli("phone", "ring", "--call-id", "F", "--phone", "081234567890")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    monkeypatch.setenv("SIAGA112_PASSWORD", "sandi-rahasia-12")
+    code, _, err = cli(
+        "--operator", "sari", "phone", "ring", "--call-id", "F", "--phone", "081234567890"
+    )
+    assert code == 0, err
+
+
+def test_ringing_leaves_out_answered_ended_and_stale_calls(
+    db: Database, clock: MutableClock
+) -> None:
+    phone = TelephonyService(db, operator="sari", clock=clock)
+    phone.ring("old", "081234567890", at=clock() - timedelta(minutes=11))
+    phone.ring("answered", "081234567891")
+    phone.answer("answered")
+    phone.ring("ended", "081234567892")
+    phone.hangup("ended")
+    phone.ring("now", "081234567893")
+    assert [c.system_call_id for c in phone.ringing()] == ["now"]
+
+
+def test_silent_calls_are_on_the_callback_list_until_one_reaches_them(
+    db: Database, clock: MutableClock
+) -> None:
+    phone = TelephonyService(db, operator="sari", clock=clock)
+    CallService(db, operator="sari", clock=clock).log_call("hening", phone="0812-1111-2222")
+    clock.advance(minutes=1)
+    phone.ring("X", "0813-3333-4444")
+    phone.hangup("X")
+    items = phone.callback_list()
+    assert [(i.kind, i.phone) for i in items] == [
+        ("abandoned", "+6281333334444"),
+        ("silent", "+6281211112222"),
+    ]
+    phone.record_callback(items[1].key, "no_answer")
+    phone.record_callback(items[0].key, "reached")
+    [left] = phone.callback_list()
+    assert (left.kind, left.attempts, left.last_outcome) == ("silent", 1, "no_answer")
+
+
+def test_the_callback_list_shows_the_numbers_history(db: Database, clock: MutableClock) -> None:
+    calls = CallService(db, operator="sari", clock=clock)
+    calls.log_call("iseng", phone="081234567890")
+    phone = TelephonyService(db, operator="sari", clock=clock)
+    phone.ring("first", "081234567890", at=datetime(2026, 11, 28, 1, 0, tzinfo=UTC))
+    phone.hangup("first")
+    phone.ring("second", "081234567890")
+    phone.hangup("second")
+    newest = phone.callback_list()[0]
+    assert (newest.earlier_calls, newest.pranks, newest.reports) == (1, 1, 0)
