@@ -45,6 +45,7 @@ COMMAND_MODULES: Final = {
     "logout": "operators",
     "demo": "demo",
     "stats": "stats",
+    "report": "report",
     "backup": "backup",
     "export": "export",
     "import": "importer",

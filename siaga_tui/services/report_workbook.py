@@ -51,12 +51,14 @@ class ReportColumn:
 
 @dataclass(frozen=True)
 class SheetPlan:
-    """One breakdown sheet: its name key, dimension, columns and chart."""
+    """One breakdown sheet: its name key, dimension, chart, and columns (ids of
+    ``_columns``); ``chart_columns`` are the ids the chart draws."""
 
     name: str
     dimension: str
     chart: str  # line | bar | column | none
-    chart_columns: tuple[str, ...]  # headings of the columns the chart draws
+    chart_columns: tuple[str, ...]
+    columns: tuple[str, ...]
 
 
 def _share(count: int, total: int) -> float | None:
@@ -69,93 +71,150 @@ def _minutes(seconds: float | None) -> float | None:
 
 
 def _columns(lang: str) -> dict[str, ReportColumn]:
+    """Every column a sheet may show, by id."""
+    from siaga_tui.services.stats import DISPOSITIONS
+
     def tr(key: str) -> str:
         return translate(key, lang)
 
-    columns = [
-        ReportColumn(tr("breakdown_col_reports"), lambda g: g.total),
-        ReportColumn(tr("stats_kind_darurat"), lambda g: g.kinds.get("darurat", 0)),
-        ReportColumn(tr("stats_kind_non_darurat"), lambda g: g.kinds.get("non_darurat", 0)),
-        *(
-            ReportColumn(tr(f"status_{s}"), lambda g, s=s: g.statuses.get(s, 0))  # type: ignore[misc]
-            for s in STATUSES
+    def duration(name: str, which: str = "median") -> Callable[[Group], Any]:
+        return lambda g: _minutes(getattr(g.timing(name), which))
+
+    columns = {
+        "reports": ReportColumn(tr("breakdown_col_reports"), lambda g: g.total),
+        "forwarded": ReportColumn(tr("report_col_forwarded"), lambda g: g.total),
+        "acknowledged": ReportColumn(tr("stats_col_acknowledged"), lambda g: g.acknowledged),
+        "darurat": ReportColumn(tr("stats_kind_darurat"), lambda g: g.kinds.get("darurat", 0)),
+        "non_darurat": ReportColumn(
+            tr("stats_kind_non_darurat"), lambda g: g.kinds.get("non_darurat", 0)
         ),
-        ReportColumn(tr("report_col_done_share"), lambda g: g.aim.done.fraction, "percent"),
-        ReportColumn(tr("report_col_open_share"), lambda g: g.open.fraction, "percent"),
-        ReportColumn(
+        "done_share": ReportColumn(
+            tr("report_col_done_share"), lambda g: g.aim.done.fraction, "percent"
+        ),
+        "open_share": ReportColumn(
+            tr("report_col_open_share"), lambda g: g.open.fraction, "percent"
+        ),
+        "forward_target": ReportColumn(
             tr("report_col_forward_target"), lambda g: g.target("forward").fraction, "percent"
         ),
-        ReportColumn(
+        "finish_target": ReportColumn(
             tr("report_col_finish_target"), lambda g: g.target("finish").fraction, "percent"
         ),
-        ReportColumn(
-            tr("report_col_answer_time"),
-            lambda g: _minutes(g.timing("answer_to_saved").median),
-            "duration",
+        "answer_time": ReportColumn(
+            tr("report_col_answer_time"), duration("answer_to_saved"), "duration"
         ),
-        ReportColumn(
-            tr("report_col_ack_time"),
-            lambda g: _minutes(g.timing("forwarded_to_acknowledged").median),
-            "duration",
+        "ack_time": ReportColumn(
+            tr("report_col_ack_time"), duration("forwarded_to_acknowledged"), "duration"
         ),
-        ReportColumn(
-            tr("report_col_done_time"),
-            lambda g: _minutes(g.timing("forwarded_to_done").median),
-            "duration",
+        "done_time": ReportColumn(
+            tr("report_col_done_time"), duration("forwarded_to_done"), "duration"
         ),
-        ReportColumn(
-            tr("report_col_done_p90"),
-            lambda g: _minutes(g.timing("forwarded_to_done").p90),
-            "duration",
+        "done_p90": ReportColumn(
+            tr("report_col_done_p90"), duration("forwarded_to_done", "p90"), "duration"
         ),
-    ]
-    return {c.heading: c for c in columns}
+        "calls": ReportColumn(tr("breakdown_col_calls"), lambda g: g.calls_total),
+    }
+    for status in STATUSES:
+        columns[status] = ReportColumn(tr(f"status_{status}"), partial(_status_of, status))
+    for disposition in DISPOSITIONS:
+        columns[f"calls_{disposition}"] = ReportColumn(
+            tr(f"disposition_{disposition}"), partial(_calls_of, disposition)
+        )
+    return columns
+
+
+def _status_of(status: str, group: Group) -> int:
+    return int(group.statuses.get(status, 0))
 
 
 def _calls_of(disposition: str, group: Group) -> int:
     return int((group.calls or {}).get(disposition, 0))
 
 
-def _calls_columns(lang: str) -> list[ReportColumn]:
-    from siaga_tui.services.stats import DISPOSITIONS
-
-    return [
-        ReportColumn(translate("breakdown_col_calls", lang), lambda g: g.calls_total),
-        *(
-            ReportColumn(translate(f"disposition_{d}", lang), partial(_calls_of, d))
-            for d in DISPOSITIONS
-        ),
-    ]
+CALL_COLUMNS: Final = (
+    "calls", "calls_laporan", "calls_iseng", "calls_hening", "calls_informasi",
+    "calls_salah_sambung",
+)  # fmt: skip
 
 
 def sheet_plans(period: Period, lang: str) -> list[SheetPlan]:
     """The breakdown sheets of a report on ``period``, in order."""
-
-    def tr(key: str) -> str:
-        return translate(key, lang)
-
     days = None
     if period.first_day is not None and period.last_day is not None:
         days = (period.last_day - period.first_day).days + 1
     over_time = "day" if days is not None and days <= DAILY_UP_TO_DAYS else "month"
-    reports = tr("breakdown_col_reports")
+    statuses = ("selesai", "ditangani", "menunggu")
     return [
-        SheetPlan(f"report_sheet_{over_time}", over_time, "line", (reports, tr("status_selesai"))),
-        SheetPlan("report_sheet_category", "category", "bar", (reports,)),
+        SheetPlan(
+            f"report_sheet_{over_time}",
+            over_time,
+            "line",
+            ("reports", "selesai"),
+            (
+                "reports",
+                "darurat",
+                "non_darurat",
+                *statuses,
+                "done_share",
+                "forward_target",
+                "finish_target",
+                "answer_time",
+                "calls",
+                "calls_laporan",
+            ),
+        ),
+        SheetPlan(
+            "report_sheet_category",
+            "category",
+            "bar",
+            ("reports",),
+            (
+                "reports",
+                *statuses,
+                "done_share",
+                "forward_target",
+                "finish_target",
+                "done_time",
+                "done_p90",
+            ),
+        ),
         SheetPlan(
             "report_sheet_kecamatan",
             "kecamatan",
             "column",
-            (tr("stats_kind_darurat"), tr("stats_kind_non_darurat")),
+            ("darurat", "non_darurat"),
+            ("reports", "darurat", "non_darurat", "open_share", "done_share", "done_time"),
         ),
         SheetPlan(
             "report_sheet_agency",
             "agency",
             "bar",
-            (tr("report_col_ack_time"), tr("report_col_done_time")),
+            ("ack_time", "done_time"),
+            (
+                "forwarded",
+                "acknowledged",
+                "selesai",
+                "ack_time",
+                "done_time",
+                "done_p90",
+                "forward_target",
+                "finish_target",
+            ),
         ),
-        SheetPlan("report_sheet_shift", "shift", "column", (reports, tr("breakdown_col_calls"))),
-        SheetPlan("report_sheet_operator", "operator", "none", ()),
+        SheetPlan(
+            "report_sheet_shift",
+            "shift",
+            "column",
+            ("reports", "calls"),
+            ("reports", "darurat", "done_share", "answer_time", *CALL_COLUMNS),
+        ),
+        SheetPlan(
+            "report_sheet_operator",
+            "operator",
+            "none",
+            (),
+            ("reports", "answer_time", "forward_target", *CALL_COLUMNS),
+        ),
     ]
 
 
@@ -269,6 +328,7 @@ def _front_sheet(
         sheet.write_string(row, 1, value)
         row += 1
     row += 1
+    headline_row = row
     sheet.write_string(row, 0, tr("report_headline"), styles["header"])
     sheet.write_string(row, 1, tr("breakdown_col_reports"), styles["header"])
     sheet.write_string(row, 2, tr("report_col_share"), styles["header"])
@@ -305,7 +365,6 @@ def _front_sheet(
             row, 0, tr("report_duplicates", count=stats.duplicates), styles["subtitle"]
         )
         row += 1
-    sheet.write_string(row, 0, tr("report_rules"), styles["wrap"])
     sheet.set_row(row, 60)
     sheet.merge_range(row, 0, row, 3, tr("report_rules"), styles["wrap"])
 
@@ -322,7 +381,7 @@ def _front_sheet(
         )
         pie.set_title({"name": tr("stats_statuses_title")})
         pie.set_legend({"position": "bottom"})
-        sheet.insert_chart(3, 5, pie, {"x_scale": 1.0, "y_scale": 1.0})
+        sheet.insert_chart(headline_row, 4, pie, {"x_offset": 20, "x_scale": 0.9, "y_scale": 0.9})
     _print_setup(sheet, None, lang)
     return name
 
@@ -342,9 +401,9 @@ def _breakdown_sheet(
 ) -> str:
     name = _sheet_name(plan.name, lang)
     sheet = workbook.add_worksheet(name)
-    columns: list[ReportColumn] = list(_columns(lang).values())
-    if breakdown.has_calls:
-        columns += _calls_columns(lang)
+    known = _columns(lang)
+    ids = [c for c in plan.columns if breakdown.has_calls or not c.startswith("calls")]
+    columns = [known[c] for c in ids]
     period = "*" if breakdown.period.is_all else breakdown.period.describe()
     title = translate(f"{plan.name}_title", lang)
     sheet.write_string(0, 0, title, styles["title"])
@@ -354,7 +413,7 @@ def _breakdown_sheet(
     )
     for index, column in enumerate(columns, start=1):
         sheet.write_string(HEADER_ROW, index, column.heading, styles["header"])
-    sheet.set_row(HEADER_ROW, 45)
+    sheet.set_row(HEADER_ROW, 60)
     sheet.set_column(0, 0, 26)
     sheet.set_column(1, len(columns), 11)
     row = FIRST_ROW
@@ -369,7 +428,9 @@ def _breakdown_sheet(
         sheet.autofilter(HEADER_ROW, 0, last, len(columns))
     _print_setup(sheet, HEADER_ROW, lang)
     if plan.chart != "none" and breakdown.groups:
-        _chart(workbook, sheet, name, plan, columns, last, row + 2, lang)
+        # The chart prints on a page of its own, below the table.
+        sheet.set_h_pagebreaks([row + 1])
+        _chart(workbook, sheet, name, plan, ids, columns, last, row + 1, lang)
     return name
 
 
@@ -378,28 +439,31 @@ def _chart(
     sheet: Any,
     name: str,
     plan: SheetPlan,
+    ids: Sequence[str],
     columns: Sequence[ReportColumn],
     last: int,
     at_row: int,
     lang: str,
 ) -> None:
+    """The sheet's native chart, drawing ``plan.chart_columns`` over the table's rows."""
     chart = workbook.add_chart({"type": plan.chart})
-    headings = [c.heading for c in columns]
-    for heading in plan.chart_columns:
-        col = headings.index(heading) + 1
-        chart.add_series(
-            {
-                "name": [name, HEADER_ROW, col],
-                "categories": [name, FIRST_ROW, 0, last, 0],
-                "values": [name, FIRST_ROW, col, last, col],
-                **({"marker": {"type": "circle", "size": 4}} if plan.chart == "line" else {}),
-            }
-        )
+    for column_id in plan.chart_columns:
+        col = ids.index(column_id) + 1
+        series: dict[str, Any] = {
+            "name": [name, HEADER_ROW, col],
+            "categories": [name, FIRST_ROW, 0, last, 0],
+            "values": [name, FIRST_ROW, col, last, col],
+        }
+        if plan.chart == "line":
+            series["marker"] = {"type": "circle", "size": 4}
+        chart.add_series(series)
     chart.set_title({"name": translate(f"{plan.name}_title", lang)})
     chart.set_legend({"position": "bottom"})
-    if any(columns[headings.index(h)].style == "duration" for h in plan.chart_columns):
+    if any(columns[ids.index(c)].style == "duration" for c in plan.chart_columns):
         axis = {"num_format": "[h]:mm", "name": translate("report_axis_time", lang)}
         (chart.set_x_axis if plan.chart == "bar" else chart.set_y_axis)(axis)
+    if plan.chart == "bar":
+        chart.set_y_axis({"reverse": True})  # the first row on top, as in the table
     groups = last - FIRST_ROW + 1
-    size = {"x_scale": 2.0, "y_scale": 1.4 if plan.chart != "bar" else max(1.4, groups / 10)}
-    sheet.insert_chart(at_row, 0, chart, size)
+    height = max(1.4, groups / 10) if plan.chart == "bar" else 1.4
+    sheet.insert_chart(at_row, 0, chart, {"x_scale": 2.0, "y_scale": height})
