@@ -7,6 +7,7 @@ every kind of wrong operator; these tests pin the gate's rules and its completen
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -390,3 +391,104 @@ def test_phone_tokens_are_for_the_phone_commands_only(
 def test_login_in_single_user_mode_says_none_is_needed(cli: Cli) -> None:
     code, out, _ = cli("login")
     assert code == 0 and "single-user mode" in out
+
+
+# --- Import and bulk reads are on record --------------------------------------------------
+
+
+def test_import_is_recorded_and_credits_nobody_else(
+    cli: Cli,
+    center: Database,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import hashlib
+
+    # Another center's export, filed by "sari" there, before anything happened here.
+    source = Cli(str(tmp_path / "other.db"), capsys, monkeypatch)
+    for _ in range(3):
+        assert source(*ADD, operator="sari")[0] == 0
+    export = tmp_path / "lain.csv"
+    assert source("export", str(export))[0] == 0
+    before = audit.list_entries(center, limit=100_000)
+
+    code, out, err = cli("import", str(export), operator="budi", password=BUDI_PASSWORD)
+    assert code == 0, err
+    entries = audit.list_entries(center, limit=100_000)[len(before) :]
+    imported = [e for e in entries if e.action == audit.Action.IMPORTED]
+    assert len(imported) == 1
+    (entry,) = imported
+    assert entry.operator == "budi" and entry.details["added"] == 3
+    assert entry.details["file"] == str(export.resolve())
+    assert entry.details["sha256"] == hashlib.sha256(export.read_bytes()).hexdigest()
+    # Every replayed event's entry names budi and the time of the import, with the
+    # source's name and time beside them; the log never steps back in time.
+    replayed = [e for e in entries if e.action.startswith("report.")]
+    assert replayed and {e.operator for e in replayed} == {"budi"}
+    assert all(e.details["imported"]["event_operator"] == "sari" for e in replayed)
+    everything = audit.list_entries(center, limit=100_000)
+    assert all(a.at <= b.at for a, b in itertools.pairwise(everything))
+    assert all(e.at >= before[-1].at for e in replayed)
+    # The report says it was imported, and by whom.
+    code, out, _ = cli("list", "--json", operator="budi", password=BUDI_PASSWORD)
+    number = json.loads(out)["reports"][0]["number"]
+    code, out, _ = cli("show", number, "--json", operator="budi", password=BUDI_PASSWORD)
+    created = json.loads(out)["events"][0]
+    assert created["operator"] == "sari" and created["details"]["imported"] == {
+        "by": "budi",
+        "file": str(export.resolve()),
+    }
+    assert audit.verify(center).ok
+
+
+def test_bulk_reads_of_personal_data_are_recorded(
+    cli: Cli, center: Database, tmp_path: Path
+) -> None:
+    from siaga_tui.services.export import BULK_READ_ROWS
+    from siaga_tui.services.reports import NewReport, ReportService
+
+    desk = ReportService(center, operator="budi")
+    for i in range(BULK_READ_ROWS + 1):
+        desk.create_report(
+            NewReport(
+                category="kebakaran",
+                kelurahan="Bahu",
+                description=f"api {i}",
+                phone="0812-3456-7890",
+            )
+        )
+
+    def exports() -> list[audit.AuditView]:
+        return [
+            e
+            for e in audit.list_entries(center, limit=100_000)
+            if e.action == audit.Action.EXPORT_PERSONAL
+        ]
+
+    # A page of the queue is an ordinary look: not recorded.
+    assert (
+        cli("list", "-n", str(BULK_READ_ROWS), "--json", operator="budi", password=BUDI_PASSWORD)[0]
+        == 0
+    )
+    assert exports() == []
+    code, out, _ = cli("list", "-n", "10000", "--json", operator="budi", password=BUDI_PASSWORD)
+    assert code == 0 and len(json.loads(out)["reports"]) == BULK_READ_ROWS + 1
+    (entry,) = exports()
+    assert (entry.operator, entry.subject, entry.details["via"], entry.details["rows"]) == (
+        "budi",
+        "list --json",
+        "list",
+        BULK_READ_ROWS + 1,
+    )
+    if center.is_sqlite:
+        code, out, err = cli(
+            "backup", str(tmp_path / "copy.db"), operator="budi", password=BUDI_PASSWORD
+        )
+        assert code == 0, err
+        last = exports()[-1]
+        assert (last.operator, last.details["via"], last.details["rows"]) == (
+            "budi",
+            "backup",
+            BULK_READ_ROWS + 1,
+        )

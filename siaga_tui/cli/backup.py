@@ -9,7 +9,7 @@ import typer
 
 from siaga_tui.cli.base import app, settings, t
 from siaga_tui.cli.identity import require_operator, signs_in_itself
-from siaga_tui.services.backup import backup_sqlite, sqlite_source
+from siaga_tui.services.backup import backup_sqlite, record_backup, sqlite_source
 
 
 @app.command("backup")
@@ -20,6 +20,7 @@ def backup(
     """Copy the SQLite database while operators keep working, and check the copy."""
     source = sqlite_source(settings.db_value)
     require_operator()
+    record_backup(settings.database(), operator=settings.operator_name, destination=destination)
     if sys.stderr.isatty():
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn

@@ -23,6 +23,7 @@ from siaga_tui.core.phones import format_phone
 from siaga_tui.core.text import clean_text, safe_cell
 from siaga_tui.core.timeutil import format_local
 from siaga_tui.services.calls import CallService
+from siaga_tui.services.export import BULK_READ_ROWS, record_bulk_read
 from siaga_tui.services.queue import QueueFilter, QueueService
 from siaga_tui.services.reports import NewReport, ReportService
 from siaga_tui.services.views import ReportDetail, ReportSummary
@@ -152,9 +153,17 @@ def list_reports(
         )
     if category and category not in {c.code for c in load_catalogue().categories}:
         raise fail(t("category_unknown", value=category))
-    page = QueueService(settings.database()).open_reports(
-        QueueFilter(kind=kind, category=category, status=status, search=search), limit=limit
-    )
+    filters = QueueFilter(kind=kind, category=category, status=status, search=search)
+    page = QueueService(settings.database()).open_reports(filters, limit=limit)
+    if len(page.rows) > BULK_READ_ROWS:  # callers' numbers in bulk: on record, like an export
+        record_bulk_read(
+            settings.database(),
+            operator=settings.operator_name,
+            via="list",
+            subject="list --json" if as_json else "list",
+            rows=len(page.rows),
+            details={"filters": asdict(filters)},
+        )
     if as_json:
         print_json({"total": page.total, "reports": [asdict(row) for row in page.rows]})
         return

@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from siaga_tui.core.db import BUSY_TIMEOUT_SECONDS, resolve_database_url
+import sqlalchemy as sa
+
+from siaga_tui.core.db import BUSY_TIMEOUT_SECONDS, Database, resolve_database_url
 from siaga_tui.core.errors import SiagaError
-from siaga_tui.services.export import atomic_path
+from siaga_tui.core.models import REPORT
+from siaga_tui.services.export import atomic_path, record_bulk_read
 
 #: Pages copied per step (4 MiB with SQLite's default 4 KiB pages).
 PAGES_PER_STEP: Final = 1024
@@ -109,3 +112,11 @@ def _copy(source: Path, temp: Path, progress: BackupProgress | None) -> tuple[in
         dst.close()
         src.close()
     return pages, reports
+
+
+def record_backup(db: Database, *, operator: str, destination: Path) -> None:
+    """Put the backup on record before it is taken: a copy of every caller's number
+    and name is a personal-data export (UU 27/2022)."""
+    with db.read() as conn:
+        reports = int(conn.execute(sa.select(sa.func.count()).select_from(REPORT)).scalar_one())
+    record_bulk_read(db, operator=operator, via="backup", subject=str(destination), rows=reports)

@@ -40,6 +40,31 @@ _REPORT_NUMBER = DriverStatement(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class ImportedBy:
+    """Who imported history from which file, and when.
+
+    A replayed event keeps the source's own time and operator; its audit entry is dated
+    when the import ran and names who ran it, with the source's time and name beside
+    them, so the log is never credited to another account nor dated into its past.
+    """
+
+    operator: str
+    at: datetime
+    file: str
+    sha256: str
+
+    def audit_details(self, event_at: datetime, event_operator: str) -> dict[str, Any]:
+        return {
+            "imported": {
+                "file": self.file,
+                "sha256": self.sha256,
+                "event_at": as_utc(event_at).isoformat(),
+                "event_operator": event_operator,
+            }
+        }
+
+
 def append_event(
     conn: Connection,
     *,
@@ -49,11 +74,13 @@ def append_event(
     at: datetime,
     details: dict[str, Any],
     number: str | None = None,
+    imported: ImportedBy | None = None,
 ) -> int:
     """Append one event and its audit entry; returns the event id (the change sequence).
 
     ``number`` is the report's number when the caller has it at hand (it names the
     audit entry); otherwise it is looked up, one query more on the save path.
+    ``imported``: the event replays imported history (see ``ImportedBy``).
     """
     lock_history(conn)
     values = {
@@ -69,14 +96,15 @@ def append_event(
         number = row[0] if row else None
     append_audit(
         conn,
-        at=at,
-        operator=operator,
+        at=imported.at if imported else at,
+        operator=imported.operator if imported else operator,
         action=Action.REPORT_PREFIX + kind.value,
         subject=str(number or report_id),
         details={
             "event_id": event_id,
             "report_id": report_id,
             "event_sha256": event_digest({**values, "id": event_id}),
+            **(imported.audit_details(at, operator) if imported else {}),
         },
         locked=True,
         rows=event_rows(report_id, values["details"]),

@@ -567,3 +567,30 @@ def record_personal_data_export(
         details={"rows": rows, **filters.describe()},
         clock=clock,
     )
+
+
+#: More reports than this read at once with their callers' numbers and names (``list``)
+#: is a bulk read, recorded like a personal-data export.
+BULK_READ_ROWS: Final = 100
+
+
+def record_bulk_read(
+    db: Database,
+    *,
+    operator: str,
+    via: str,
+    subject: str,
+    rows: int,
+    details: dict[str, Any] | None = None,
+    clock: Clock = system_clock,
+) -> None:
+    """Record a bulk read of personal data (a long ``list``, a ``backup``) as the
+    personal-data export it is: who, how, how many rows."""
+    record(
+        db,
+        operator=operator,
+        action=Action.EXPORT_PERSONAL,
+        subject=subject[:120],
+        details={"via": via, "rows": rows, **(details or {})},
+        clock=clock,
+    )

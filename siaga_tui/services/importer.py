@@ -53,6 +53,8 @@ from siaga_tui.core.errors import InvalidInput, SiagaError, ValidationError
 from siaga_tui.core.models import REPORT, Status
 from siaga_tui.core.phones import normalize_phone
 from siaga_tui.core.timeutil import Clock, as_utc, display_zone, system_clock
+from siaga_tui.services import audit
+from siaga_tui.services.events import ImportedBy
 from siaga_tui.services.export import (
     AGENCY_SEPARATOR,
     BASE_COLUMNS,
@@ -260,7 +262,29 @@ class Importer:
         rows = len(planned) + len(bad)
         if bad and not skip_bad:
             return ImportResult(layout, rows, 0, 0, tuple(bad), written=False)
-        added, already, late = self._write(planned, path, progress, skip_bad=skip_bad)
+        imported = ImportedBy(
+            operator=self.operator,
+            at=self.clock(),
+            file=str(path.resolve()),
+            sha256=file_sha256(path),
+        )
+        added, already, late = self._write(planned, imported, progress, skip_bad=skip_bad)
+        audit.record(
+            self.db,
+            operator=self.operator,
+            action=audit.Action.IMPORTED,
+            subject=path.name[:120],
+            details={
+                "file": imported.file,
+                "sha256": imported.sha256,
+                "layout": layout,
+                "rows": rows,
+                "added": added,
+                "already": already,
+                "bad": len(bad) + len(late),
+            },
+            clock=self.clock,
+        )
         return ImportResult(layout, rows, added, already, tuple(bad + late), written=True)
 
     # Layout -----------------------------------------------------------------------------
@@ -440,7 +464,7 @@ class Importer:
     def _write(
         self,
         planned: list[_Planned],
-        path: Path,
+        imported: ImportedBy,
         progress: Callable[[int], None] | None,
         *,
         skip_bad: bool,
@@ -451,7 +475,7 @@ class Importer:
         added = already = 0
         late: list[BadRow] = []
         new_ids: dict[str, int] = {}  # source number -> id here, for duplicates
-        note = f"Diimpor dari {path.name}"
+        note = f"Diimpor dari {Path(imported.file).name}"
         for start in range(0, len(planned), CHUNK):
             chunk = planned[start : start + CHUNK]
             with self.db.write() as conn:
@@ -465,9 +489,9 @@ class Importer:
                     try:
                         if skip_bad:  # a savepoint per row, so one refusal drops only its row
                             with conn.begin_nested():
-                                report_id = self._file(joined, plan, note, new_ids)
+                                report_id = self._file(joined, plan, note, new_ids, imported)
                         else:
-                            report_id = self._file(joined, plan, note, new_ids)
+                            report_id = self._file(joined, plan, note, new_ids, imported)
                     except SiagaError as exc:
                         error = _as_row_error(exc)
                         if not skip_bad:
@@ -483,10 +507,15 @@ class Importer:
                 progress(len(chunk))
         return added, already, late
 
-    def _file(self, db: Database, plan: _Planned, note: str, new_ids: dict[str, int]) -> int:
-        """File one report and replay what happened to it, each step at its own time."""
+    def _file(
+        self, db: Database, plan: _Planned, note: str, new_ids: dict[str, int], imported: ImportedBy
+    ) -> int:
+        """File one report and replay what happened to it, each step at its own time
+        (its audit entries: now, by whoever runs the import)."""
         moment = _Moment(plan.report.created_at or self.clock())
-        service = ReportService(db, operator=plan.operator, clock=moment, catalogue=self.catalogue)
+        service = ReportService(
+            db, operator=plan.operator, clock=moment, catalogue=self.catalogue, imported=imported
+        )
         report_id = service.create_report(plan.report).id
         moment.now = plan.forwarded_at
         referrals = [service.forward(report_id, agency) for agency in plan.agencies]
@@ -504,6 +533,15 @@ class Importer:
 
 
 # --- Helpers ----------------------------------------------------------------------------------
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of the file's bytes (recorded with the import, to match the file)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 class _Moment:

@@ -48,7 +48,7 @@ from siaga_tui.core.models import (
 )
 from siaga_tui.core.phones import normalize_phone
 from siaga_tui.core.timeutil import Clock, as_utc, system_clock, to_local
-from siaga_tui.services.events import append_event
+from siaga_tui.services.events import ImportedBy, append_event
 from siaga_tui.services.operators import Permission, check_permission
 from siaga_tui.services.rows import (
     SUMMARY_COLUMNS,
@@ -112,8 +112,11 @@ class ReportService:
         catalogue: Catalogue | None = None,
         role: str | None = None,
         history: bool = False,
+        imported: ImportedBy | None = None,
     ) -> None:
         self.db = db
+        #: Set when replaying an import: who ran it, from which file (``ImportedBy``).
+        self.imported = imported
         #: True when replaying imported history: forwarding to an agency the source
         #: does not name (``NOT_NAMED_AGENCY``) is allowed.
         self.history = history
@@ -220,6 +223,8 @@ class ReportService:
             details["call_id"] = call_id
             if data.archived:
                 details["archived"] = True
+            if self.imported:
+                details["imported"] = {"by": self.imported.operator, "file": self.imported.file}
             append_event(
                 conn,
                 report_id=report_id,
@@ -228,6 +233,7 @@ class ReportService:
                 at=created_at,
                 details=details,
                 number=number,
+                imported=self.imported,
             )
         return SavedReport(id=report_id, number=number, call_id=call_id)
 
@@ -540,6 +546,7 @@ class ReportService:
             at=at,
             details=_jsonable(details),
             number=report["number"],
+            imported=self.imported,
         )
 
     def _category(self, code: str) -> Category:
@@ -650,7 +657,15 @@ insert_call = _insert_call
 def _load_report(
     conn: Connection, report_id: int, expected_version: int | None = None
 ) -> RowMapping:
-    row = conn.execute(sa.select(REPORT).where(REPORT.c.id == report_id)).mappings().first()
+    # The row lock (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers):
+    # a change made without a view of the report (a script's note or status) waits for
+    # the one before it and applies to what it committed, instead of failing the
+    # version check below. A stale view (the console's expected_version) still fails.
+    row = (
+        conn.execute(sa.select(REPORT).where(REPORT.c.id == report_id).with_for_update())
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound("report_not_found", number=str(report_id))
     if expected_version is not None and row["version"] != expected_version:
