@@ -384,6 +384,41 @@ def test_attach_call_joins_the_report(reports: ReportService, db: Database) -> N
     assert [c.caller_phone for c in detail.calls] == ["+6281234567890", "+6281311112222"]
 
 
+def test_an_attached_call_keeps_what_its_caller_said(reports: ReportService) -> None:
+    """The second caller's words reach the report: the call, its event, both kept."""
+    saved = reports.create_report(fire())
+    call_id = reports.attach_call(
+        saved.id,
+        phone="0813 1111 2222",
+        caller_name=" Ibu  Rina ",
+        address="Gang Mawar 3, belakang masjid",
+        description="Dua orang terjebak di lantai dua\x1b[31m",
+    )
+    detail = reports.get_report(saved.number)
+    joined = detail.calls[-1]
+    assert joined.id == call_id
+    assert joined.caller_phone == "+6281311112222"
+    assert joined.caller_name == "Ibu  Rina"
+    assert joined.address == "Gang Mawar 3, belakang masjid"
+    assert joined.description == "Dua orang terjebak di lantai dua"  # cleaned like any text
+    event = detail.events[-1]
+    assert event.kind == "call_attached"
+    assert event.details["description"] == "Dua orang terjebak di lantai dua"
+    assert event.details["address"] == "Gang Mawar 3, belakang masjid"
+    assert event.details["caller_name"] == "Ibu  Rina"
+    # The report's own text is the first caller's, untouched.
+    assert detail.summary.description == fire().description
+    assert detail.calls[0].description is None
+
+
+def test_an_attached_call_names_every_bad_field(reports: ReportService) -> None:
+    saved = reports.create_report(fire())
+    with pytest.raises(InvalidInput) as refused:
+        reports.attach_call(saved.id, phone="12ab", description="x" * 9000, caller_name="n" * 200)
+    assert {e.field for e in refused.value.errors} == {"phone", "description", "caller_name"}
+    assert len(reports.get_report(saved.number).calls) == 1
+
+
 # --- Queue, changes and search -------------------------------------------------------
 
 

@@ -52,6 +52,12 @@ _CANDIDATES_SHOWN: Final = 8
 #: Malalayang" is 55): such text is a paste, refused at once instead of fuzzy-matched
 #: (difflib on a 10 MB paste takes seconds).
 _LONGEST_PLACE_TEXT: Final = 120
+#: A near miss must score at least this (rapidfuzz WRatio, 0-100) to be offered: it
+#: keeps "tikla baru" → Tikala Baru (95), "ternate tj" → Ternate Tanjung (86), and drops
+#: what merely shares a word ("bahu" → Ketang Baru, 68).
+FUZZY_CUTOFF: Final = 75
+#: Shorter text is only completed, never matched loosely.
+FUZZY_MIN_LENGTH: Final = 3
 
 
 class CatalogueError(Exception):
@@ -223,6 +229,7 @@ class Catalogue:
         }
         # The loader guarantees that no two kelurahan share a compact name or alias.
         self._by_compact = {form.compact: k for k, forms in self._forms.items() for form in forms}
+        self._fuzzy_forms: list[tuple[str, Kelurahan]] | None = None
 
     # Categories and agencies
 
@@ -322,6 +329,41 @@ class Catalogue:
                 ranked.append((rank, order, kelurahan))
         ranked.sort(key=lambda item: item[:2])
         return [kelurahan for _, _, kelurahan in ranked[:limit]]
+
+    def suggest_kelurahan(self, text: str, limit: int = 3) -> list[Kelurahan]:
+        """What to offer under the kelurahan field: completions first, then near misses.
+
+        Completions are ``complete_kelurahan``; when they leave room, names and aliases
+        spelled close to the text ("tikla baru", "ternate tj") follow, closest first
+        (rapidfuzz's weighted ratio, at least ``FUZZY_CUTOFF``). Only offered: the
+        operator's key takes one.
+        """
+        found = self.complete_kelurahan(text, limit=limit)
+        query = normalise_name(text)
+        if len(found) >= limit or len(query) < FUZZY_MIN_LENGTH or len(text) > _LONGEST_PLACE_TEXT:
+            return found
+        from rapidfuzz import fuzz, process  # imported on first use: the queue never needs it
+
+        if self._fuzzy_forms is None:
+            self._fuzzy_forms = [
+                (form.norm, k) for k, forms in self._forms.items() for form in forms
+            ]
+        forms = self._fuzzy_forms
+        close = process.extract(
+            query,
+            [norm for norm, _ in forms],
+            scorer=fuzz.WRatio,
+            score_cutoff=FUZZY_CUTOFF,
+            limit=limit * 4,
+        )
+        # Best score first; on a tie the catalogue's order (process.extract keeps it).
+        for _, _, index in sorted(close, key=lambda match: (-match[1], match[2])):
+            kelurahan = forms[index][1]
+            if kelurahan not in found:
+                found.append(kelurahan)
+            if len(found) >= limit:
+                break
+        return found
 
     # Resolution, step by step
 

@@ -38,7 +38,7 @@ from siaga_tui.core import migrate as migrations
 from siaga_tui.core.errors import StorageError
 
 #: The newest migration this program ships; checked against the scripts by a test.
-SCHEMA_HEAD: Final = "0005"
+SCHEMA_HEAD: Final = "0006"
 
 BUSY_TIMEOUT_SECONDS: Final = 15.0
 ENV_DB: Final = "SIAGA112_DB"

@@ -240,6 +240,10 @@ class Call(SQLModel, table=True):
     operator: str = Field(max_length=64)
     note: str | None = Field(default=None, max_length=2000)
     report_id: int | None = Field(default=None, foreign_key="report.id")
+    # What this caller said, when the call joined a report someone else filed.
+    caller_name: str | None = Field(default=None, max_length=120)
+    address: str | None = Field(default=None, max_length=300)
+    description: str | None = Field(default=None, max_length=8000)
 
 
 class Referral(SQLModel, table=True):

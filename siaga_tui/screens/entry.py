@@ -1,19 +1,28 @@
 """Quick entry (Laporan Baru, F2): from a call to a saved report with one category key.
 
 The screen opens with the category picker focused and a call timer running. One key
-picks the category and moves to the phone; the caller's history and the category's
-questions show beside the form. ``Ctrl+S`` checks the form, offers open reports that
-may be the same incident, then files the report (or attaches the call). Nothing typed
-is lost on a refusal or a storage error. F5–F8 log a call that is no report.
+picks the category and moves to the phone; a number can be typed first too (it starts
+with 0 or +). Tab and Enter move on (accepting the kelurahan offered), and a letter
+typed after a whole number starts the kelurahan. The caller's history, the open
+reports the call may be about (``Ctrl+G`` joins one) and the category's questions show
+beside the form. ``Ctrl+S`` checks the form, offers open reports that may be the same
+incident, then files the report (or attaches the call, with what this caller said).
+Nothing typed is lost on a refusal or a storage error, and no key typed before a save
+is left out of it. F5–F8 log a call that is no report.
+
+Keys that move between fields are priority bindings: they run in the app's own key
+handling, before the next key is read, so a burst of keys ("0812…⇥tikala…") lands
+in the fields in the order it was typed.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
@@ -22,7 +31,7 @@ from textual.widgets import Input, Label, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from siaga_tui.core.catalogue import Catalogue
-from siaga_tui.core.errors import InvalidInput, SiagaError, ValidationError
+from siaga_tui.core.errors import InvalidInput, NotFound, SiagaError, ValidationError
 from siaga_tui.core.fields import FIELD_LIMITS
 from siaga_tui.core.i18n import translate
 from siaga_tui.core.models import NON_REPORT_DISPOSITIONS
@@ -41,13 +50,19 @@ from siaga_tui.widgets.duplicate_offer import FILE_NEW, DuplicateOffer
 from siaga_tui.widgets.kelurahan_input import KelurahanInput
 from siaga_tui.widgets.key_footer import KeyFooter
 from siaga_tui.widgets.leave_confirm import LeaveConfirm
+from siaga_tui.widgets.phone_input import PhoneInput
+from siaga_tui.widgets.possible_duplicates import PossibleDuplicates
 
 #: The longest a phone field holds (a number with spaces and dashes fits easily).
 PHONE_LENGTH = 40
 #: Pause after the last key of the phone before its history is looked up.
 HISTORY_DEBOUNCE = 0.25
+#: Pause after the last change before the open reports the call may be about are read.
+DUPLICATES_DEBOUNCE = 0.3
 #: The form's fields in the order focus visits them; errors focus the first bad one.
-FORM_FIELDS = ("category", "phone", "kelurahan", "address", "description")
+FORM_FIELDS = ("category", "phone", "kelurahan", "address", "description", "caller_name")
+#: The text fields a category key moves on to: the first still empty.
+TYPED_FIELDS = FORM_FIELDS[1:5]
 #: The key of each call that is no report.
 DISPOSITION_KEYS = dict(
     zip(("f5", "f6", "f7", "f8"), (d.value for d in NON_REPORT_DISPOSITIONS), strict=True)
@@ -55,12 +70,16 @@ DISPOSITION_KEYS = dict(
 
 KEYS = (
     Key("ctrl+s", "save", "entry_key_save", priority=True),
+    Key("ctrl+g", "attach", "entry_key_attach", show=False, priority=True),
     *(
         Key(key, f"log_call('{name}')", f"entry_key_{name}")
         for key, name in DISPOSITION_KEYS.items()
     ),
     Key("f9", "pick_category", "entry_key_category", show=False),
     Key("escape", "leave", "entry_key_leave"),
+    Key("tab", "next_field('tab')", "entry_key_next", show=False, priority=True),
+    Key("enter", "next_field('enter')", "entry_key_next", show=False, priority=True),
+    Key("shift+tab", "previous_field", "entry_key_previous", show=False, priority=True),
 )
 
 
@@ -76,6 +95,8 @@ class EntryScreen(ConsoleScreen[None]):
         self.catalogue: Catalogue = self.console.catalogue
         self.opened_at: datetime = self.clock()
         self._busy = False
+        #: Open reports this call may be about, as last read while typing.
+        self.possible: tuple[ReportSummary, ...] = ()
 
     @property
     def clock(self) -> Clock:
@@ -91,7 +112,7 @@ class EntryScreen(ConsoleScreen[None]):
         with Horizontal(id="entry-body"):
             with VerticalScroll(id="entry-form", can_focus=False):
                 yield from _row(
-                    "phone", t, BoundedInput(id="phone", max_length=PHONE_LENGTH, compact=True)
+                    "phone", t, PhoneInput(id="phone", max_length=PHONE_LENGTH, compact=True)
                 )
                 yield from _row(
                     "kelurahan",
@@ -117,7 +138,15 @@ class EntryScreen(ConsoleScreen[None]):
                     soft_wrap=True,
                 )
                 yield Static(id="description-error", classes="field-error")
+                yield from _row(
+                    "caller_name",
+                    t,
+                    BoundedInput(
+                        id="caller_name", max_length=FIELD_LIMITS["caller_name"], compact=True
+                    ),
+                )
             with VerticalScroll(id="entry-side", can_focus=False):
+                yield PossibleDuplicates(self.catalogue, id="possible")
                 yield CallerHistoryView(self.catalogue, id="history")
                 yield CallQuestions(id="questions")
         yield Static(id="entry-keys")
@@ -162,7 +191,8 @@ class EntryScreen(ConsoleScreen[None]):
             phone=self.query_one("#phone", Input).value,
             kelurahan=self.query_one("#kelurahan", Input).value,
             address=self.query_one("#address", Input).value,
-            description=self.query_one(BoundedTextArea).text,
+            description=self.query_one(BoundedTextArea).typed_text,
+            caller_name=self.query_one("#caller_name", Input).value,
         )
 
     def load_draft(self, draft: EntryDraft) -> None:
@@ -174,15 +204,87 @@ class EntryScreen(ConsoleScreen[None]):
         self.query_one("#phone", Input).value = draft.phone
         self.query_one("#kelurahan", Input).value = draft.kelurahan
         self.query_one("#address", Input).value = draft.address
+        self.query_one("#caller_name", Input).value = draft.caller_name
         self.query_one(BoundedTextArea).load_text(draft.description)
         for name in FORM_FIELDS:
             self._mark_field(name, None)
         self._show_timer()
+        self._look_for_duplicates()
 
     def _next_call(self) -> None:
         self.load_draft(EntryDraft(opened_at=self.clock()))
         self.query_one(CallerHistoryView).show(None, self.lang)
         self.query_one(CategoryPicker).focus()
+
+    # --- Moving between fields ----------------------------------------------------------
+
+    def _fields(self) -> list[Widget]:
+        return [self._form_field(name) for name in FORM_FIELDS]
+
+    def focus_next(self, selector: str | type[Widget] = "*") -> Widget | None:
+        """The form's own order: a category key goes to the first field still empty,
+        the phone goes back to the picker while no category is picked."""
+        fields = self._fields()
+        current = self.focused
+        if current not in fields:
+            return super().focus_next(selector)
+        index = fields.index(current)
+        picker = self.query_one(CategoryPicker)
+        target: Widget
+        if current is picker:
+            empty = [
+                f for f in (self._form_field(n) for n in TYPED_FIELDS) if not _value(f).strip()
+            ]
+            target = empty[0] if empty else fields[1]
+        elif current is fields[1] and picker.selected is None:
+            target = picker
+        else:
+            target = fields[(index + 1) % len(fields)]
+        self.set_focus(target)
+        return target
+
+    def focus_previous(self, selector: str | type[Widget] = "*") -> Widget | None:
+        fields = self._fields()
+        current = self.focused
+        if current not in fields:
+            return super().focus_previous(selector)
+        target = fields[(fields.index(current) - 1) % len(fields)]
+        self.set_focus(target)
+        return target
+
+    def action_next_field(self, key: str) -> None:
+        """Tab, and Enter in a one-line field: on to the next field.
+
+        On the kelurahan, the candidate offered is taken first, once the keys typed
+        before this one are in the field (``call_later`` runs after them).
+        """
+        focused = self.focused
+        if key == "enter" and (
+            focused is None or isinstance(focused, (BoundedTextArea, CategoryPicker))
+        ):
+            raise SkipAction()  # a new line in the description; nothing on the picker
+        if isinstance(focused, KelurahanInput):
+            focused.call_later(focused.accept)
+        self.focus_next()
+
+    def action_previous_field(self) -> None:
+        self.focus_previous()
+
+    def _after_typing(self, then: Callable[[], object]) -> None:
+        """Run ``then`` once every field has taken the keys typed before now.
+
+        Keys reach a field as messages in its queue, and a save key runs before the
+        field has read them; a callback queued behind them in every field comes after.
+        """
+        fields = [f for f in self._fields() if f.is_attached]
+
+        def step(index: int) -> None:
+            if index >= len(fields):
+                then()
+            else:
+                fields[index].call_later(step, index + 1)
+
+        step(0)
 
     def _form_field(self, name: str) -> Widget:
         return self.query_one(CategoryPicker) if name == "category" else self.query_one(f"#{name}")
@@ -203,19 +305,34 @@ class EntryScreen(ConsoleScreen[None]):
     def _picked(self, event: CategoryPicker.Picked) -> None:
         self._mark_field("category", None)
         self.query_one(CallQuestions).show(event.category, self.lang)
+        self._look_for_duplicates()
+
+    @on(CategoryPicker.Missed)
+    def _missed(self, event: CategoryPicker.Missed) -> None:
+        self._mark_field(
+            "category",
+            translate("entry_category_missed", self.lang, key=event.character),
+            warning=True,
+        )
 
     @on(Input.Changed, "#phone")
     def _phone_changed(self, event: Input.Changed) -> None:
         self._mark_field("phone", None)
         self._look_up_caller(event.value)
+        self._look_for_duplicates()
 
     @on(Input.Changed, "#address")
     def _address_changed(self) -> None:
         self._mark_field("address", None)
 
+    @on(Input.Changed, "#caller_name")
+    def _name_changed(self) -> None:
+        self._mark_field("caller_name", None)
+
     @on(Input.Changed, "#kelurahan")
     def _kelurahan_changed(self) -> None:
         self._mark_field("kelurahan", None)
+        self._look_for_duplicates()
 
     @on(BoundedTextArea.Changed)
     def _description_changed(self) -> None:
@@ -229,11 +346,13 @@ class EntryScreen(ConsoleScreen[None]):
         found = event.candidates
         hint.display = bool(found)
         if found:
-            text = translate("entry_kelurahan_hint", self.lang, choice=found[0].display)
-            if len(found) > 1:
-                others = ", ".join(k.name for k in found[1:])
-                text += "  " + translate("entry_kelurahan_more", self.lang, others=others)
-            hint.update(Content(text))
+            chosen = found[event.chosen]
+            text = Content(translate("entry_kelurahan_hint", self.lang, choice=chosen.display))
+            others = [k.name for k in found if k is not chosen]
+            if others:
+                more = translate("entry_kelurahan_more", self.lang, others=", ".join(others))
+                text = text + Content("  ") + Content.styled(more, "dim")
+            hint.update(text)
 
     @on(BoundedInput.Capped)
     @on(BoundedTextArea.Capped)
@@ -257,12 +376,51 @@ class EntryScreen(ConsoleScreen[None]):
     def _show_history(self, history: CallerHistory | None) -> None:
         self.query_one(CallerHistoryView).show(history, self.lang)
 
+    def _look_for_duplicates(self) -> None:
+        """Read the open reports this call may be about, once enough is typed to tell."""
+        picker = self.query_one(CategoryPicker)
+        try:
+            place = self.catalogue.resolve_kelurahan(self.query_one("#kelurahan", Input).value).code
+        except (ValidationError, NotFound):
+            place = None
+        phone = self.query_one("#phone", Input).value
+        if (picker.selected and place) or len([c for c in phone if c.isdigit()]) >= 6:
+            self._read_duplicates(picker.selected or "", place if picker.selected else None, phone)
+        else:
+            self._show_duplicates(())
+
+    @work(thread=True, exclusive=True, group="entry-duplicates", exit_on_error=False)
+    def _read_duplicates(self, category: str, place: str | None, phone: str) -> None:
+        time.sleep(DUPLICATES_DEBOUNCE)
+        if get_current_worker().is_cancelled:
+            return
+        found = self.console.reports.possible_duplicates(category, place, phone)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_duplicates, tuple(found))
+
+    def _show_duplicates(self, found: tuple[ReportSummary, ...]) -> None:
+        self.possible = found
+        self.query_one(PossibleDuplicates).show(found, self.lang, self.clock())
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "attach":
+            return True if self.possible else None  # shown dimmed until there is one
+        return True
+
+    def action_attach(self) -> None:
+        """Join this call to one of the open reports listed beside the form."""
+        if self._busy or not self.possible:
+            return
+        self._busy = True
+        self._after_typing(lambda: self._offer_duplicates(self.draft, self.possible))
+
     # --- Saving --------------------------------------------------------------------------
 
     def action_save(self) -> None:
         if not self._busy:
             self._busy = True
-            self._check_form(self.draft)
+            self._after_typing(lambda: self._check_form(self.draft))
 
     @work(thread=True, exclusive=True, group="entry-save", exit_on_error=False)
     def _check_form(self, draft: EntryDraft) -> None:
@@ -314,9 +472,15 @@ class EntryScreen(ConsoleScreen[None]):
 
     @work(thread=True, exclusive=True, group="entry-save", exit_on_error=False)
     def _attach_call(self, draft: EntryDraft, report_id: int, number: str) -> None:
+        """Join the call to the report, with what this caller said."""
         try:
             self.console.reports.attach_call(
-                report_id, phone=draft.phone or None, answered_at=draft.opened_at
+                report_id,
+                phone=draft.phone or None,
+                answered_at=draft.opened_at,
+                caller_name=draft.caller_name,
+                address=draft.address,
+                description=draft.description,
             )
         except SiagaError as error:
             self.app.call_from_thread(self._show_refusal, error)
@@ -371,7 +535,7 @@ class EntryScreen(ConsoleScreen[None]):
     def action_log_call(self, disposition: str) -> None:
         if not self._busy:
             self._busy = True
-            self._log_call(disposition, self.draft)
+            self._after_typing(lambda: self._log_call(disposition, self.draft))
 
     @work(thread=True, exclusive=True, group="entry-save", exit_on_error=False)
     def _log_call(self, disposition: str, draft: EntryDraft) -> None:
@@ -400,6 +564,14 @@ class EntryScreen(ConsoleScreen[None]):
                 self.dismiss()
 
         self.app.push_screen(LeaveConfirm(self.lang), callback=answered)
+
+
+def _value(field: Widget) -> str:
+    if isinstance(field, Input):
+        return field.value
+    if isinstance(field, BoundedTextArea):
+        return field.typed_text
+    return ""
 
 
 def _row(name: str, lang: str, field: Widget) -> ComposeResult:

@@ -14,7 +14,7 @@ from siaga_tui.core.timeutil import as_utc
 from siaga_tui.services.reports import NewReport
 
 #: The fields an operator types, in the order of the form.
-TEXT_FIELDS = ("phone", "kelurahan", "address", "description")
+TEXT_FIELDS = ("phone", "kelurahan", "address", "description", "caller_name")
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class EntryDraft:
     kelurahan: str = ""
     address: str = ""
     description: str = ""
+    caller_name: str = ""
 
     @property
     def is_empty(self) -> bool:
@@ -44,6 +45,7 @@ class EntryDraft:
             description=self.description,
             phone=self.phone or None,
             address=self.address,
+            caller_name=self.caller_name or None,
             answered_at=self.opened_at,
         )
 

@@ -280,30 +280,53 @@ class ReportService:
         phone: str | None = None,
         answered_at: datetime | None = None,
         note: str | None = None,
+        caller_name: str | None = None,
+        address: str | None = None,
+        description: str | None = None,
     ) -> int:
-        """Record another call about an existing report (another caller, same fire)."""
-        e164 = _field("phone", lambda: normalize_phone(phone))
-        clean_note = _field("note", lambda: _text(note, "note", multiline=True)) or None
+        """Record another call about an existing report (another caller, same fire).
+
+        What this caller said (``description``, ``address``, ``caller_name``) stays with
+        the call and goes into the report's history: "two people are trapped" from the
+        second caller reaches whoever works the report. Every bad field is named at once.
+        """
+        errors: list[ValidationError] = []
+        cleaned: dict[str, Any] = {}
+
+        def check(name: str, produce: Any) -> None:
+            try:
+                cleaned[name] = produce()
+            except ValidationError as error:
+                errors.append(error)
+
+        check("phone", lambda: normalize_phone(phone))
+        check("note", lambda: _text(note, "note", multiline=True) or None)
+        check("caller_name", lambda: _text(caller_name, "caller_name") or None)
+        check("address", lambda: _text(address, "address") or None)
+        check("description", lambda: _text(description, "description", multiline=True) or None)
+        if errors:
+            raise InvalidInput(errors)
         now = self.clock()
+        said = {key: cleaned[key] for key in ("caller_name", "address", "description")}
         with self.db.write() as conn:
             report = _load_report(conn, report_id)
             call_id = _insert_call(
                 conn,
                 answered_at=as_utc(answered_at) if answered_at else now,
-                phone=e164,
+                phone=cleaned["phone"],
                 disposition=Disposition.LAPORAN,
                 operator=self.operator,
                 report_id=report_id,
-                note=clean_note,
+                note=cleaned["note"],
+                **said,
             )
-            self._change(
-                conn,
-                report,
-                EventKind.CALL_ATTACHED,
-                now,
-                {"call_id": call_id, "caller_phone": e164, "note": clean_note},
-                {},
-            )
+            details = {
+                "call_id": call_id,
+                "caller_phone": cleaned["phone"],
+                "note": cleaned["note"],
+            }
+            details.update({key: value for key, value in said.items() if value})
+            self._change(conn, report, EventKind.CALL_ATTACHED, now, details, {})
         return call_id
 
     # --- Working a report -----------------------------------------------------------
@@ -601,7 +624,18 @@ _INSERT_REPORT = DriverInsert(
     ],
 )
 _INSERT_CALL = DriverInsert(
-    CALL, ["answered_at", "caller_phone", "disposition", "operator", "note", "report_id"]
+    CALL,
+    [
+        "answered_at",
+        "caller_phone",
+        "disposition",
+        "operator",
+        "note",
+        "report_id",
+        "caller_name",
+        "address",
+        "description",
+    ],
 )
 _NEXT_NUMBER = DriverStatement(
     sa.text(
@@ -637,6 +671,9 @@ def _insert_call(
     operator: str,
     report_id: int | None = None,
     note: str | None = None,
+    caller_name: str | None = None,
+    address: str | None = None,
+    description: str | None = None,
 ) -> int:
     return _INSERT_CALL.execute(
         conn,
@@ -647,6 +684,9 @@ def _insert_call(
             "operator": operator,
             "note": note,
             "report_id": report_id,
+            "caller_name": caller_name,
+            "address": address,
+            "description": description,
         },
     )
 

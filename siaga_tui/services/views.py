@@ -42,6 +42,10 @@ class CallView:
     operator: str
     note: str | None
     report_id: int | None
+    #: What this caller said, for a call that joined a report someone else filed.
+    caller_name: str | None = None
+    address: str | None = None
+    description: str | None = None
     report_number: str | None = None
 
 

@@ -32,12 +32,51 @@ class BoundedTextArea(TextArea):
     def __init__(self, text: str = "", *, max_length: int, **kwargs: object) -> None:
         super().__init__(text, **kwargs)  # type: ignore[arg-type]
         self.max_length = max_length
+        #: Characters typed and not yet in the document (see ``_on_key``).
+        self._typed: list[str] = []
+
+    @property
+    def typed_text(self) -> str:
+        """The text with every key typed so far in it (``text`` may lag a burst of keys)."""
+        self.flush_typing()
+        return self.text
+
+    async def _on_key(self, event: events.Key) -> None:
+        """Keys typed in a burst go in as one edit.
+
+        Each edit re-wraps the line it is on, so with a long description every key
+        costs milliseconds; 5,000 keys arriving at once (a paste the terminal sends as
+        keys) kept the console from drawing anything for most of a minute, and the
+        form saved before they were in. Printable keys are collected and inserted
+        together once every key queued before them is read (``call_later`` runs after
+        them); any other key first puts what was typed before it in place.
+        """
+        if self.read_only:
+            return
+        if event.is_printable and event.character and event.key != "enter":
+            event.stop()
+            event.prevent_default()
+            if not self._typed:
+                self.call_later(self.flush_typing)
+            self._typed.append(event.character)
+            return
+        self.flush_typing()  # then TextArea's own handler (next in the class order)
+
+    def flush_typing(self) -> None:
+        """Insert the characters typed and not yet in the document."""
+        if not self._typed:
+            return
+        typed = "".join(self._typed)
+        self._typed.clear()
+        start, end = self.selection
+        self.replace(typed, start, end, maintain_selection_offset=False)
 
     async def _on_paste(self, event: events.Paste) -> None:
         event.stop()
         event.prevent_default()
         if self.read_only or not event.text:
             return
+        self.flush_typing()  # what was typed before the paste goes before it
         start, end = sorted(self.selection)
         selected = len(self.get_text_range(start, end))
         room = self.max_length - (len(self.text) - selected)

@@ -10,9 +10,13 @@ from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
+from textual.widgets import Input
 
 from siaga_tui.core.catalogue import Category
 from siaga_tui.core.i18n import translate
+
+#: The keys that start a phone number, by key name.
+NUMBER_STARTS: dict[str, str] = {"0": "0", "plus": "+"}
 
 
 class CategoryPicker(Widget, can_focus=True):
@@ -33,6 +37,18 @@ class CategoryPicker(Widget, can_focus=True):
     selected: reactive[str | None] = reactive(None, layout=True)
     lang: reactive[str] = reactive("id", layout=True)
 
+    class Missed(Message):
+        """A key that picks no category and starts no number was typed on the picker."""
+
+        def __init__(self, picker: CategoryPicker, character: str) -> None:
+            super().__init__()
+            self.picker = picker
+            self.character = character
+
+        @property
+        def control(self) -> CategoryPicker:
+            return self.picker
+
     class Picked(Message):
         """A category was picked with its key."""
 
@@ -50,11 +66,17 @@ class CategoryPicker(Widget, can_focus=True):
         self.categories = tuple(categories)
         # Priority bindings run in the app's own key handling, before the next key is
         # read: "3" then a fast "0812…" puts the digits in the phone, not the picker.
-        keys = BindingsMap(
-            Binding(c.hotkey, f"pick('{c.code}')", show=False, priority=True)
-            for c in self.categories
-        )
-        self._bindings = BindingsMap.merge([self._bindings, keys])
+        # A letter key picks with Caps Lock on too.
+        hotkeys = [(c.hotkey, c) for c in self.categories]
+        hotkeys += [(c.hotkey.upper(), c) for c in self.categories if c.hotkey.isalpha()]
+        keys = [Binding(key, f"pick('{c.code}')", show=False, priority=True) for key, c in hotkeys]
+        # No hotkey is 0 or +, and every phone number typed in full starts with one of
+        # them: the number can be typed first, and its first key is not lost.
+        keys += [
+            Binding(key, f"start_number('{character}')", show=False, priority=True)
+            for key, character in NUMBER_STARTS.items()
+        ]
+        self._bindings = BindingsMap.merge([self._bindings, BindingsMap(keys)])
 
     @property
     def category(self) -> Category | None:
@@ -66,6 +88,22 @@ class CategoryPicker(Widget, can_focus=True):
         self.selected = category.code
         self.post_message(self.Picked(self, category))
         self.screen.focus_next()
+
+    def action_start_number(self, character: str) -> None:
+        """The caller's number is typed first: on to the next field, with this key in it.
+
+        Done here, in the app's key handling, so the keys after it follow it there.
+        """
+        self.screen.focus_next()
+        target = self.screen.focused
+        if isinstance(target, Input):
+            target.insert_text_at_cursor(character)
+
+    def on_key(self, event: events.Key) -> None:
+        """A key that picks nothing is not dropped silently: the form says what the keys do."""
+        if event.is_printable and event.character:
+            event.stop()
+            self.post_message(self.Missed(self, event.character))
 
     def on_focus(self, event: events.Focus) -> None:
         self.refresh(layout=True)

@@ -1,4 +1,4 @@
-"""The kelurahan field: completes names and aliases from the catalogue."""
+"""The kelurahan field: offers names and aliases from the catalogue, and near misses."""
 
 from __future__ import annotations
 
@@ -15,22 +15,25 @@ OFFERED: int = 3
 
 
 class KelurahanInput(BoundedInput):
-    """Typing offers the matching kelurahan (aliases too); Tab or Enter takes the first.
+    """Typing offers the matching kelurahan (aliases and close spellings too).
 
-    The candidates come from the catalogue in memory (``complete_kelurahan``), so no
-    database call happens while typing. ``Candidates`` reports them for the hint line.
+    ↓ and ↑ choose among the candidates; ``accept`` (the form's Tab or Enter) puts the
+    chosen one in the field. Nothing is ever taken without that key. The candidates come
+    from the catalogue in memory, so no database call happens while typing.
+    ``Candidates`` reports them, with the chosen one, for the hint line.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("tab", "accept", show=False),
-        Binding("enter", "accept", show=False),
+        Binding("down", "choose(1)", show=False),
+        Binding("up", "choose(-1)", show=False),
     ]
 
     class Candidates(Message):
-        def __init__(self, field: KelurahanInput, candidates: list[Kelurahan]) -> None:
+        def __init__(self, field: KelurahanInput, candidates: list[Kelurahan], chosen: int) -> None:
             super().__init__()
             self.field = field
             self.candidates = candidates
+            self.chosen = chosen
 
         @property
         def control(self) -> KelurahanInput:
@@ -40,19 +43,27 @@ class KelurahanInput(BoundedInput):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.catalogue = catalogue
         self.candidates: list[Kelurahan] = []
+        self.chosen = 0
 
     def _watch_value(self, value: str) -> None:
         super()._watch_value(value)
-        found = self.catalogue.complete_kelurahan(value, limit=OFFERED)
+        found = self.catalogue.suggest_kelurahan(value, limit=OFFERED)
         if found and found[0].display == value.strip():
             found = []  # already the full name: nothing to offer
         self.candidates = found
-        self.post_message(self.Candidates(self, found))
+        self.chosen = 0
+        self.post_message(self.Candidates(self, found, 0))
 
-    def action_accept(self) -> None:
-        """Take the first candidate; with none, Tab moves on as usual."""
+    def action_choose(self, step: int) -> None:
+        """Move the choice to the next (1) or previous (-1) candidate."""
         if self.candidates:
-            self.value = self.candidates[0].display
-            self.cursor_position = len(self.value)
-        else:
-            self.screen.focus_next()
+            self.chosen = (self.chosen + step) % len(self.candidates)
+            self.post_message(self.Candidates(self, self.candidates, self.chosen))
+
+    def accept(self) -> bool:
+        """Put the chosen candidate in the field; False when there was none to take."""
+        if not self.candidates:
+            return False
+        self.value = self.candidates[self.chosen].display
+        self.cursor_position = len(self.value)
+        return True

@@ -147,23 +147,37 @@ class ReportView(VerticalScroll):
         return text
 
     def _calls(self, detail: ReportDetail) -> Text:
+        """Every call about the report: who called, and what a joining caller said."""
         t = self.lang
         if not detail.calls:
             return Text(translate("detail_none", t), style="italic")
-        lines = [
-            "• "
-            + translate(
-                "detail_call_line",
-                t,
-                at=format_local(call.answered_at, WHEN),
-                disposition=translate(f"disposition_{call.disposition}", t),
-                phone=format_phone(call.caller_phone) or "–",
-                operator=safe_cell(call.operator, width=40),
+        text = Text()
+        for call in detail.calls:
+            caller = " · ".join(
+                filter(None, [format_phone(call.caller_phone) or "–", clean_text(call.caller_name)])
             )
-            + (f" · {safe_cell(call.note, width=200)}" if call.note else "")
-            for call in detail.calls
-        ]
-        return Text("\n".join(lines))
+            text.append("• ")
+            text.append(
+                translate(
+                    "detail_call_line",
+                    t,
+                    at=format_local(call.answered_at, WHEN),
+                    disposition=translate(f"disposition_{call.disposition}", t),
+                    phone=caller,
+                    operator=safe_cell(call.operator, width=40),
+                )
+            )
+            if call.note:
+                text.append(f" · {safe_cell(call.note, width=200)}")
+            if call.address:
+                text.append("\n    ")
+                text.append(translate("detail_call_address", t, address=clean_text(call.address)))
+            if call.description:
+                text.append("\n    ")
+                text.append(_long(call.description))
+            text.append("\n")
+        text.rstrip()
+        return text
 
     def _history(self, detail: ReportDetail) -> Text:
         text = Text()
@@ -202,6 +216,18 @@ class ReportView(VerticalScroll):
             parts.append(
                 translate("detail_event_reason", t, reason=safe_cell(d["reason"], width=2000))
             )
+        if event.kind == "call_attached":
+            caller = [
+                format_phone(d.get("caller_phone")),
+                safe_cell(d.get("caller_name") or "", width=120),
+            ]
+            parts.append(" ".join(filter(None, caller)) or "–")
+            if d.get("address"):
+                parts.append(
+                    translate("detail_call_address", t, address=safe_cell(d["address"], width=300))
+                )
+            if d.get("description"):
+                parts.append(f"\u201c{clean_text(str(d['description']), multiline=True)}\u201d")
         if d.get("note"):
             parts.append(safe_cell(d["note"], width=2000))
         return " · ".join(parts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -10,11 +11,13 @@ from textual import events
 from textual.widgets import Input
 
 from siaga_tui.app import SiagaApp, make_app
+from siaga_tui.cli import main
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import StorageError
 from siaga_tui.core.fields import FIELD_LIMITS
 from siaga_tui.core.models import CALL, REPORT
 from siaga_tui.core.text import clean_text
+from siaga_tui.screens.detail import DetailScreen
 from siaga_tui.screens.entry import EntryScreen
 from siaga_tui.screens.entry_draft import EntryDraft
 from siaga_tui.services.calls import CallService
@@ -102,7 +105,8 @@ async def test_one_key_typed_fields_and_ctrl_s_file_a_report(
         assert app.focused is screen.query_one("#phone")
         await pilot.press(*PHONE, "tab", *"tikala b", "tab")
         assert field_value(screen, "kelurahan") == "Tikala Baru (Tikala)"
-        await pilot.press("tab", *"Jl. Sam Ratulangi", "tab", *"Rumah terbakar")
+        assert app.focused is screen.query_one("#address")  # taking the suggestion moves on
+        await pilot.press(*"Jl. Sam Ratulangi", "tab", *"Rumah terbakar")
         await pilot.press("ctrl+s")
         await settle(pilot)
         [report] = reports_in(db)
@@ -165,7 +169,9 @@ async def test_every_invalid_field_at_once_focuses_the_first(
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_entry(pilot)
         await pilot.press("tab")  # past the picker without a category
-        await pilot.press(*"12ab", "tab", *"Atlantis", "tab")
+        # With no category yet, Tab from the phone goes back to the picker; Tab again
+        # goes on to the first empty field.
+        await pilot.press(*"12ab", "tab", "tab", *"Atlantis", "tab")
         await pilot.press("ctrl+s")
         await settle(pilot)
         for name in ("category", "phone", "kelurahan", "description"):
@@ -210,6 +216,54 @@ async def test_a_possible_duplicate_is_offered_and_the_call_attached(
         assert calls[-1]["operator"] == "ani"
         assert app.screen is screen and screen.draft.is_empty
         assert any(number in message for message in notices(app))
+
+
+async def test_an_attached_caller_keeps_what_they_said(
+    db: Database, clock: MutableClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ "Two people are trapped" from the second caller reaches the report: in its calls,
+    its history, the detail screen and ``show --json``."""
+    number = _existing_report(db, clock)
+    clock.advance(minutes=5)
+    app = console(db, clock)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_entry(pilot)
+        await fill(
+            pilot,
+            screen,
+            phone="0813 1111 2222",
+            address="Gang Mawar 3",
+            description="Dua orang terjebak di lantai dua",
+        )
+        screen.query_one("#caller_name", Input).value = "Ibu Rina"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, DuplicateOffer)
+        await pilot.press("1")
+        await settle(pilot)
+        joined = calls_in(db)[-1]
+        assert (joined["caller_phone"], joined["caller_name"]) == ("+6281311112222", "Ibu Rina")
+        assert (joined["address"], joined["description"]) == (
+            "Gang Mawar 3",
+            "Dua orang terjebak di lantai dua",
+        )
+        [report] = reports_in(db)
+        assert report["description"] == "Asap tebal"  # the first caller's words stay the report's
+        await app.push_screen(DetailScreen(report["id"]))
+        await settle(pilot)
+        calls = str(app.screen.query_one("#detail-calls").render())
+        assert "0813-1111-2222 · Ibu Rina" in calls
+        assert "Gang Mawar 3" in calls and "Dua orang terjebak di lantai dua" in calls
+        history = str(app.screen.query_one("#detail-history").render())
+        assert "Dua orang terjebak di lantai dua" in history and "Ibu Rina" in history
+    with pytest.raises(SystemExit) as done:
+        main(["--db", str(db.engine.url.database), "--operator", "ani", "show", number, "--json"])
+    assert done.value.code in (0, None)
+    shown = json.loads(capsys.readouterr().out)
+    said = shown["calls"][-1]
+    assert said["description"] == "Dua orang terjebak di lantai dua"
+    assert said["address"] == "Gang Mawar 3" and said["caller_name"] == "Ibu Rina"
+    assert shown["events"][-1]["details"]["description"] == "Dua orang terjebak di lantai dua"
 
 
 async def test_a_possible_duplicate_can_be_declined(db: Database, clock: MutableClock) -> None:
