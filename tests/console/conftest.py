@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Iterator
+from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from textual.worker import WorkerCancelled
 
 from siaga_tui.app import SiagaApp, make_app
 from siaga_tui.core.db import Database, open_database
@@ -101,7 +103,9 @@ async def settle(pilot: object, *, rounds: int = 40) -> None:
     quiet = 0
     for _ in range(rounds):
         await pilot.pause()  # type: ignore[attr-defined]
-        await app.workers.wait_for_complete()
+        # A look-up superseded by a newer key ends cancelled: that is quiet too.
+        with suppress(WorkerCancelled):
+            await app.workers.wait_for_complete()
         await pilot.pause()  # type: ignore[attr-defined]
         busy = any(worker.is_running for worker in app.workers)
         quiet = 0 if busy else quiet + 1
