@@ -79,6 +79,10 @@ class Agency:
     name: str
     short_name: str
     phone: str | None = None
+    #: The radio channel or talkgroup the center reaches the agency on (None: not known).
+    radio: str | None = None
+    #: How a report is forwarded to this agency by default (a Channel value; None: not set).
+    channel: str | None = None
 
 
 #: The agency of an imported report the source says was handled (``ditangani``) without
@@ -580,7 +584,7 @@ def _read_agencies(where: str, document: Mapping[str, Any]) -> list[Agency]:
         entry = _Entry(where, f"agency #{number}", table)
         code = entry.code()
         entry.what = f"agency {code!r}"
-        entry.allow_only("code", "name", "short_name", "phone")
+        entry.allow_only("code", "name", "short_name", "phone", "radio", "channel")
         _claim(entry, "code", code, codes)
         short_name = entry.text("short_name")
         if len(short_name) > SHORT_NAME_MAX:
@@ -590,9 +594,16 @@ def _read_agencies(where: str, document: Mapping[str, Any]) -> list[Agency]:
         phone = entry.text("phone", optional=True) or None
         if phone is not None and not _PHONE.fullmatch(phone):
             entry.fail("phone", f'must be a phone number like "(0431) 864444", got {phone!r}')
-        agencies.append(Agency(code, entry.text("name"), short_name, phone))
+        radio = entry.text("radio", optional=True) or None
+        channel = entry.text("channel", optional=True) or None
+        if channel is not None and channel not in AGENCY_CHANNELS:
+            entry.fail("channel", f"must be one of {', '.join(AGENCY_CHANNELS)}, got {channel!r}")
+        agencies.append(Agency(code, entry.text("name"), short_name, phone, radio, channel))
     return agencies
 
+
+#: The ways of forwarding a report (models.Channel's values; the core imports no model).
+AGENCY_CHANNELS: Final = ("telepon", "radio", "whatsapp", "aplikasi", "langsung")
 
 _CATEGORY_FIELDS: Final = (
     "code", "label_id", "label_en", "kind", "hotkey", "priority", "primary_agencies",

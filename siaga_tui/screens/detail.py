@@ -16,16 +16,17 @@ from textual import work
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from siaga_tui.core.errors import ConflictError, SiagaError
+from siaga_tui.core.errors import ConflictError, SiagaError, ValidationError
 from siaga_tui.core.fields import FIELD_LIMITS
 from siaga_tui.core.i18n import translate
 from siaga_tui.core.models import Channel, Status
 from siaga_tui.core.text import safe_cell
-from siaga_tui.core.timeutil import format_local
+from siaga_tui.core.timeutil import format_local, format_moment
 from siaga_tui.screens.base import ConsoleScreen
 from siaga_tui.screens.form_dialog import Answer, Choices, FormDialog
 from siaga_tui.screens.localised import Key
-from siaga_tui.services.views import ReportDetail
+from siaga_tui.services.reports import status_moves
+from siaga_tui.services.views import ReportDetail, ReportSummary
 from siaga_tui.widgets.key_footer import KeyFooter
 from siaga_tui.widgets.report_view import ReportView
 
@@ -111,35 +112,42 @@ class DetailScreen(ConsoleScreen[None]):
     # --- Acting -------------------------------------------------------------------------
 
     def _ask(self, dialog: FormDialog, act: Callable[[Answer, ReportDetail], Action]) -> None:
-        detail = self.detail
-        if detail is None:
+        """Open ``dialog``; it carries ``act`` out itself and stays open on a refusal."""
+        if self.detail is None:
             return
+        dialog.submit = self._submitter(act)
 
-        def answered(answer: Answer | None) -> None:
-            if answer is not None:
-                self._run(act(answer, detail), detail.version)
+        def answered(done: Answer | str | None) -> None:
+            if isinstance(done, str):
+                self.notify(done, markup=False)
+                self._reload(None)
 
         self.app.push_screen(dialog, answered)
 
-    @work(thread=True, exclusive=True, group="detail-act", exit_on_error=False)
-    def _run(self, action: Action, version: int) -> None:
-        # Set before writing: the watcher may see this change before the action returns,
-        # and the operator must not be told their own change came from elsewhere.
-        self._own_version = version + 1
-        try:
-            done = action(version)
-        except ConflictError:
-            self._own_version = -1
-            number = self.detail.number if self.detail else ""
-            notice = translate("detail_changed_elsewhere", self.lang, number=number)
-            self.app.call_from_thread(self._reload, notice)
-            return
-        except SiagaError as error:
-            self._own_version = -1
-            self.app.call_from_thread(self.console.show_error, error)
-            return
-        self.app.call_from_thread(self.notify, done, markup=False)
-        self.app.call_from_thread(self._reload, None)
+    def _submitter(self, act: Callable[[Answer, ReportDetail], Action]) -> Callable[[Answer], str]:
+        """In the dialog's worker: act on the report as this screen shows it now.
+
+        The version is read at each attempt: after "changed elsewhere" the screen shows
+        the fresh report and saving again acts on it, with what the operator typed.
+        """
+
+        def submit(answer: Answer) -> str:
+            detail = self.detail
+            assert detail is not None
+            # Set before writing: the watcher may see this change before the action
+            # returns, and the operator must not be told their own change came from elsewhere.
+            self._own_version = detail.version + 1
+            try:
+                return act(answer, detail)(detail.version)
+            except ConflictError:
+                self._own_version = -1
+                self.app.call_from_thread(self._reload, None)
+                raise ConflictError("detail_changed_elsewhere", number=detail.number) from None
+            except SiagaError:
+                self._own_version = -1
+                raise
+
+        return submit
 
     def _reload(self, notice: str | None) -> None:
         self._load(notice=notice)
@@ -148,16 +156,31 @@ class DetailScreen(ConsoleScreen[None]):
         if self.detail is None:
             return
         t, catalogue = self.lang, self.console.catalogue
-        agencies = [
-            (a.code, safe_cell(f"{a.short_name} · {a.name}", width=64))
-            for a in catalogue.agencies_for(self.detail.summary.category)
-        ]
+        listed = catalogue.agencies_for(self.detail.summary.category)
+        agencies = [(a.code, safe_cell(f"{a.short_name} · {a.name}", width=64)) for a in listed]
+        unknown = translate("dialog_forward_unknown", t)
+        contacts = {
+            a.code: translate(
+                "dialog_forward_contact",
+                t,
+                phone=a.phone or unknown,
+                radio=a.radio or unknown,
+                channel=translate(f"channel_{a.channel}", t) if a.channel else unknown,
+            )
+            for a in listed
+        }
+        presets = {a.code: a.channel for a in listed if a.channel}
         channels = [(c.value, translate(f"channel_{c.value}", t)) for c in Channel]
         dialog = FormDialog(
             translate("dialog_forward_title", t),
             t,
             choices=(
-                Choices(translate("dialog_forward_agency", t), agencies),
+                Choices(
+                    translate("dialog_forward_agency", t),
+                    agencies,
+                    details=contacts,
+                    presets=presets,
+                ),
                 Choices(translate("dialog_forward_channel", t), channels),
             ),
             text_label=translate("dialog_forward_ref", t),
@@ -225,21 +248,30 @@ class DetailScreen(ConsoleScreen[None]):
         self._ask(dialog, act)
 
     def action_change_status(self) -> None:
+        """Only the moves the report's state allows; the usual next step first."""
         if self.detail is None:
             return
         t = self.lang
-        # The next step of the lifecycle first, so Enter usually picks the right one.
-        order = list(Status)
-        here = order.index(Status(self.detail.status))
-        statuses = [
-            (s.value, translate(f"status_{s.value}", t)) for s in order[here + 1 :] + order[:here]
-        ]
+        moves = status_moves(self.detail.status, forwarded=bool(self.detail.referrals))
+        if not moves:
+            key = (
+                "detail_status_closed"
+                if self.detail.status == Status.SELESAI
+                else "detail_status_none"
+            )
+            self.notify(translate(key, t), severity="warning", markup=False)
+            return
+        statuses = [(s, translate(f"status_{s}", t)) for s in moves]
+        notice = None
+        if self.detail.status == Status.MENUNGGU and not self.detail.referrals:
+            notice = translate("detail_status_forward_first", t)
         dialog = FormDialog(
             translate("dialog_status_title", t),
             t,
             choices=(Choices(translate("detail_field_status", t), statuses),),
             text_label=translate("dialog_status_note", t),
             multiline=True,
+            notice=notice,
         )
 
         def act(answer: Answer, detail: ReportDetail) -> Action:
@@ -268,18 +300,53 @@ class DetailScreen(ConsoleScreen[None]):
         self._ask(self._text_dialog("note", multiline=True), act)
 
     def action_duplicate(self) -> None:
-        t = self.lang
+        """Pick the original from the recent reports of the same category and place."""
+        if self.detail is None:
+            return
+        self._duplicate_candidates(self.detail.id)
+
+    @work(thread=True, exclusive=True, group="detail-candidates", exit_on_error=False)
+    def _duplicate_candidates(self, report_id: int) -> None:
+        candidates = self.console.reports.duplicate_candidates(report_id)
+        self.app.call_from_thread(self._ask_duplicate, candidates)
+
+    def _ask_duplicate(self, candidates: list[ReportSummary]) -> None:
+        t, now = self.lang, self.console.clock()
+        options = [
+            (
+                str(c.id),
+                safe_cell(
+                    f"{c.number} · {format_moment(c.created_at, now)} · {translate(f'status_{c.status}', t)}"
+                    f" · {c.description}",
+                    width=120,
+                ),
+            )
+            for c in candidates
+        ]
+        dialog = FormDialog(
+            translate("dialog_duplicate_title", t),
+            t,
+            choices=(Choices(translate("dialog_duplicate_pick", t), options),),
+            text_label=translate("dialog_duplicate_or_number", t),
+            max_length=FIELD_LIMITS["search"],
+            notice=None if options else translate("dialog_duplicate_none", t),
+        )
 
         def act(answer: Answer, detail: ReportDetail) -> Action:
+            typed = answer.text.strip()
+            original: str | int = typed or (int(answer.picked[0]) if answer.picked[0] else "")
+
             def duplicate(version: int) -> str:
+                if original == "":
+                    raise ValidationError("original", "dialog_duplicate_needs_original")
                 number = self.console.reports.mark_duplicate(
-                    detail.id, answer.text.strip(), expected_version=version
+                    detail.id, original, expected_version=version
                 )
                 return translate("detail_done_duplicate", t, number=number)
 
             return duplicate
 
-        self._ask(self._text_dialog("duplicate", multiline=False), act)
+        self._ask(dialog, act)
 
     def action_reopen(self) -> None:
         t = self.lang

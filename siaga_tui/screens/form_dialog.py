@@ -4,15 +4,22 @@ Forwarding (agency, channel, ticket number), acknowledging (referral, officer), 
 status (status, note), a note, a duplicate's original, a reason to reopen: each is some
 lists and at most one text field. Enter moves on to the next field and, on the last,
 saves; Ctrl+S saves from anywhere; Esc cancels. The service checks what was entered.
+
+With ``submit`` the dialog carries the action out itself (in a worker): a refusal
+(a closing note missing, a transition the rules forbid, the report changed elsewhere)
+keeps the dialog open with what was typed and the reason beside the field, so the
+operator corrects and saves again instead of starting over. It then returns the
+sentence that confirms the action.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -21,16 +28,25 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Input, Label, OptionList, TextArea
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
+from siaga_tui.core.errors import SiagaError, ValidationError
 from siaga_tui.core.i18n import translate
 
 
 @dataclass(frozen=True)
 class Choices:
-    """One list to pick from: its label and (value, text shown) pairs."""
+    """One list to pick from: its label and (value, text shown) pairs.
+
+    ``details``: a line shown under the list for the highlighted value (an agency's
+    phone and radio); ``presets``: the value to highlight in the next list when a value
+    is highlighted here (the agency's usual channel).
+    """
 
     label: str
     options: Sequence[tuple[str, str]]
+    details: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    presets: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -41,8 +57,13 @@ class Answer:
     text: str
 
 
-class FormDialog(ModalScreen[Answer | None]):
-    """Returns an ``Answer``, or None when the operator cancels."""
+#: Carries the action out (called in a worker thread); returns the confirming sentence.
+Submit = Callable[[Answer], str]
+
+
+class FormDialog(ModalScreen[Answer | str | None]):
+    """Returns an ``Answer`` (or, with ``submit``, the confirming sentence once it
+    succeeded), or None when the operator cancels."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", show=False, priority=True),
@@ -58,8 +79,13 @@ class FormDialog(ModalScreen[Answer | None]):
         text_label: str | None = None,
         multiline: bool = False,
         max_length: int = 0,
+        submit: Submit | None = None,
+        notice: str | None = None,
     ) -> None:
         super().__init__()
+        self.submit = submit
+        #: A line shown under the title (the agency's phone and radio, say).
+        self.notice = notice
         self.title_text = title
         self.lang = lang
         self.choices = choices
@@ -70,26 +96,49 @@ class FormDialog(ModalScreen[Answer | None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title", markup=False)
+            if self.notice:
+                yield Label(self.notice, id="dialog-notice", classes="dialog-notice", markup=False)
             for index, choice in enumerate(self.choices):
                 yield Label(choice.label, classes="dialog-label", markup=False)
                 yield OptionList(
                     *(Option(Content(text), id=value) for value, text in choice.options),
                     id=f"choice-{index}",
                 )
+                if choice.details:
+                    yield Label("", id=f"details-{index}", classes="dialog-details", markup=False)
             if self.text_label is not None:
                 yield Label(self.text_label, classes="dialog-label", markup=False)
                 if self.multiline:
                     yield TextArea(id="text", soft_wrap=True, compact=True)
                 else:
                     yield Input(id="text", max_length=self.max_length, compact=True)
+            yield Label("", id="dialog-error", classes="dialog-error", markup=False)
             yield Label(translate("dialog_hint", self.lang), classes="dialog-hint", markup=False)
 
     def on_mount(self) -> None:
+        self.query_one("#dialog-error").display = False
         for options in self.query(OptionList):
             options.highlighted = 0
         for field in self.query("#text"):
             field.cursor_blink = False  # type: ignore[attr-defined]
-        self.fields[0].focus()
+        # The first field there is something to do in (an empty list is skipped).
+        usable = [f for f in self.fields if not isinstance(f, OptionList) or f.option_count]
+        (usable or self.fields)[0].focus()
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        """Show the highlighted value's details; preselect what goes with it next."""
+        event.stop()
+        index = int((event.option_list.id or "choice-0").removeprefix("choice-"))
+        choice, value = self.choices[index], event.option.id or ""
+        if choice.details:
+            self.query_one(f"#details-{index}", Label).update(choice.details.get(value, ""))
+        preset = choice.presets.get(value)
+        if preset is not None and index + 1 < len(self.choices):
+            following = self.query_one(f"#choice-{index + 1}", OptionList)
+            values = [v for v, _ in self.choices[index + 1].options]
+            if preset in values:
+                following.highlighted = values.index(preset)
 
     @property
     def fields(self) -> list[Widget]:
@@ -115,13 +164,54 @@ class FormDialog(ModalScreen[Answer | None]):
         for options in self.query(OptionList):
             index = options.highlighted
             if index is None:
-                options.focus()
-                return
+                if options.option_count:
+                    options.focus()
+                    return
+                picked.append("")  # an empty list: nothing to pick from
+                continue
             picked.append(options.get_option_at_index(index).id or "")
         text = ""
         for field in self.query("#text"):
             text = field.text if isinstance(field, TextArea) else field.value  # type: ignore[attr-defined]
-        self.dismiss(Answer(tuple(picked), text))
+        answer = Answer(tuple(picked), text)
+        if self.submit is None:
+            self.dismiss(answer)
+        elif not self._saving:
+            self._saving = True
+            self._submit(self.submit, answer)
+
+    _saving = False
+
+    @work(thread=True, exclusive=True, group="dialog-submit", exit_on_error=False)
+    def _submit(self, submit: Submit, answer: Answer) -> None:
+        try:
+            done = submit(answer)
+        except SiagaError as error:
+            self.app.call_from_thread(self._refused, error)
+            return
+        self.app.call_from_thread(self.dismiss, done)
+
+    @on(Worker.StateChanged)
+    def _submit_failed(self, event: Worker.StateChanged) -> None:
+        if (
+            event.state == WorkerState.ERROR
+        ):  # the app says what went wrong; saving again is allowed
+            self._saving = False
+
+    def _refused(self, error: SiagaError) -> None:
+        """Say why beside the field, keep everything typed, focus the field to correct."""
+        self._saving = False
+        message = (
+            error.describe(self.lang)
+            if isinstance(error, ValidationError)
+            else error.message(self.lang)
+        )
+        label = self.query_one("#dialog-error", Label)
+        label.update(message)
+        label.display = True
+        texts = self.query("#text")
+        usable = [f for f in self.fields if not isinstance(f, OptionList) or f.option_count]
+        (texts[0] if texts else (usable or self.fields)[0]).focus()
 
     def action_cancel(self) -> None:
         self.dismiss(None)

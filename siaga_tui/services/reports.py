@@ -70,6 +70,22 @@ ALLOWED_CHANGES: Final = {
     (Status.MENUNGGU, Status.SELESAI),
     (Status.DITANGANI, Status.SELESAI),
 }
+#: How far back the originals offered for "mark as duplicate" go.
+DUPLICATE_LOOKBACK: Final = timedelta(days=3)
+
+
+def status_moves(current: str, *, forwarded: bool) -> list[str]:
+    """The statuses a report in ``current`` may move to, the usual next step first.
+
+    The same rules ``change_status`` enforces: a closed report is reopened instead,
+    and "ditangani" needs the report forwarded to an agency first.
+    """
+    here = Status(current)
+    moves = [target for source, target in sorted(ALLOWED_CHANGES) if source == here]
+    if not forwarded:
+        moves = [m for m in moves if m != Status.DITANGANI]
+    order = list(Status)
+    return [m.value for m in sorted(moves, key=order.index)]
 
 
 @dataclass(frozen=True)
@@ -271,6 +287,26 @@ class ReportService:
             .limit(10)
         )
         with self.db.read() as conn:
+            return summaries(conn, query)
+
+    def duplicate_candidates(self, report_id: int, *, limit: int = 20) -> list[ReportSummary]:
+        """The reports this one may duplicate: same category and kelurahan, filed in the
+        few days before it (or since), not itself and not themselves duplicates; newest first."""
+        with self.db.read() as conn:
+            report = _find_report(conn, report_id)
+            created = as_utc(report["created_at"])
+            query = (
+                sa.select(*SUMMARY_COLUMNS)
+                .where(
+                    REPORT.c.kelurahan_code == report["kelurahan_code"],
+                    REPORT.c.category == report["category"],
+                    REPORT.c.created_at >= created - DUPLICATE_LOOKBACK,
+                    REPORT.c.id != report_id,
+                    REPORT.c.duplicate_of.is_(None),
+                )
+                .order_by(REPORT.c.created_at.desc())
+                .limit(limit)
+            )
             return summaries(conn, query)
 
     def attach_call(

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
+
+from textual.widgets import OptionList
 
 from siaga_tui.app import SiagaApp
 from siaga_tui.core.db import Database
@@ -11,7 +14,7 @@ from siaga_tui.screens.detail import DetailScreen
 from siaga_tui.screens.form_dialog import FormDialog
 from siaga_tui.screens.help import HelpScreen
 from siaga_tui.screens.queue import QueueScreen
-from siaga_tui.services.reports import ReportService
+from siaga_tui.services.reports import NewReport, ReportService, status_moves
 from tests.conftest import FROZEN_NOW
 from tests.console.conftest import notices, settle
 
@@ -87,18 +90,72 @@ async def test_forward_then_acknowledge(console_app: SiagaApp, seeded_db: Databa
         assert notices(pilot.app)[-1] == "Tidak ada penerusan yang menunggu konfirmasi."
 
 
-async def test_status_gates_explain_refusals(console_app: SiagaApp, seeded_db: Database) -> None:
+def dialog_error(app: SiagaApp) -> str:
+    dialog = app.screen
+    assert isinstance(dialog, FormDialog)
+    label = dialog.query_one("#dialog-error")
+    return str(label.render()) if label.display else ""
+
+
+async def test_the_status_dialog_offers_only_the_moves_the_state_allows(
+    console_app: SiagaApp, seeded_db: Database
+) -> None:
     async with console_app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_first(pilot)
-        await act(pilot, "s", "enter", "ctrl+s")  # ditangani, never forwarded
+        await act(pilot, "s")
+        offered = pilot.app.screen.query_one("#choice-0", OptionList)
+        # Never forwarded: "ditangani" is not offered, only closing.
+        assert [offered.get_option_at_index(i).id for i in range(offered.option_count)] == [
+            "selesai"
+        ]
+        assert "diteruskan" in str(pilot.app.screen.query_one("#dialog-notice").render())
+        await pilot.press("escape")
+        await settle(pilot)
+        other_desk(seeded_db).forward(screen.report_id, "damkar")
+        await settle(pilot)
+        screen._load()
+        await settle(pilot)
+        assert (
+            screen.detail is not None and screen.detail.status == "ditangani"
+        )  # forwarding did it
+        await act(pilot, "s")
+        offered = pilot.app.screen.query_one("#choice-0", OptionList)
+        assert [offered.get_option_at_index(i).id for i in range(offered.option_count)] == [
+            "selesai"
+        ]
+        await pilot.press("escape")
+        await settle(pilot)
+        await act(pilot, "s", "enter", *"padam", "ctrl+s")
+        assert fresh(seeded_db, screen).status == "selesai"
+        await pilot.press("s")  # closed: no dialog, the way back is named
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, DetailScreen)
+        assert notices(pilot.app)[-1] == "Laporan sudah selesai: buka kembali dengan o."
+
+
+def test_status_moves_follow_the_rules() -> None:
+    assert status_moves("menunggu", forwarded=False) == ["selesai"]
+    assert status_moves("menunggu", forwarded=True) == ["ditangani", "selesai"]
+    assert status_moves("ditangani", forwarded=True) == ["selesai"]
+    assert status_moves("selesai", forwarded=True) == []
+
+
+async def test_a_refusal_keeps_the_dialog_open_with_the_text_and_the_reason(
+    console_app: SiagaApp, seeded_db: Database
+) -> None:
+    async with console_app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_first(pilot)
+        await act(pilot, "s", "enter", "ctrl+s")  # selesai without a closing note
         assert fresh(seeded_db, screen).status == "menunggu"
-        assert "belum diteruskan ke instansi mana pun" in notices(pilot.app)[-1]
-        await act(pilot, "s", "down", "enter", "ctrl+s")  # selesai without a closing note
-        assert fresh(seeded_db, screen).status == "menunggu"
-        assert "hanya dapat diselesaikan dengan catatan penutup" in notices(pilot.app)[-1]
-        await act(pilot, "s", "down", "enter", *"Api padam", "ctrl+s")
+        dialog = pilot.app.screen
+        assert isinstance(dialog, FormDialog)  # still open
+        assert "hanya dapat diselesaikan dengan catatan penutup" in dialog_error(pilot.app)
+        assert dialog.query_one("#text").has_focus  # the field to correct
+        await pilot.press(*"Api padam", "ctrl+s")
+        await settle(pilot)
         detail = fresh(seeded_db, screen)
         assert detail.status == "selesai" and detail.events[-1].details["note"] == "Api padam"
+        assert isinstance(pilot.app.screen, DetailScreen)
         assert notices(pilot.app)[-1] == "Status menjadi Selesai."
 
 
@@ -109,34 +166,65 @@ async def test_note_and_escape_cancels_a_dialog(console_app: SiagaApp, seeded_db
         await act(pilot, "c", *"Pelapor", "escape")
         assert isinstance(pilot.app.screen, DetailScreen)
         assert fresh(seeded_db, screen).version == version
-        await act(pilot, "c", "ctrl+s")  # an empty note is refused by the service
+        await act(pilot, "c", "ctrl+s")  # an empty note is refused by the service: the dialog stays
         assert fresh(seeded_db, screen).version == version
-        await act(pilot, "c", *"Pelapor menelepon lagi", "ctrl+s")
+        assert isinstance(pilot.app.screen, FormDialog) and dialog_error(pilot.app)
+        await pilot.press(*"Pelapor menelepon lagi", "ctrl+s")
+        await settle(pilot)
         detail = fresh(seeded_db, screen)
         assert detail.events[-1].kind == "note_added"
         assert detail.events[-1].details["note"] == "Pelapor menelepon lagi"
         assert "Pelapor menelepon lagi" in str(screen.query_one("#detail-history").render())
 
 
-async def test_duplicate_and_reopen(console_app: SiagaApp, seeded_db: Database) -> None:
+async def test_duplicate_original_picked_from_a_list_and_reopen(
+    console_app: SiagaApp, seeded_db: Database
+) -> None:
+    # A second fire in Paal Dua, filed at another desk: the one to link to.
+    desk = ReportService(
+        seeded_db, operator="meja dua", clock=fixed_clock(FROZEN_NOW - timedelta(minutes=10))
+    )
+    original = desk.create_report(
+        NewReport(category="kebakaran", kelurahan="Paal Dua", description="api yang sama")
+    )
     async with console_app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_first(pilot)
-        await act(pilot, "o", *"salah", "ctrl+s")  # reopen an open report
-        assert "belum selesai, jadi tidak perlu dibuka kembali" in notices(pilot.app)[-1]
-        await act(pilot, "d", *"112-2026-000001", "enter")  # itself
-        assert "dirinya sendiri" in notices(pilot.app)[-1] or "itself" in notices(pilot.app)[-1]
-        assert fresh(seeded_db, screen).status == "menunggu"
-        await act(pilot, "d", *"112-2026-999999", "enter")  # no such report
-        assert fresh(seeded_db, screen).status == "menunggu"
-        await act(pilot, "d", *"112-2026-000002", "enter")
+        assert screen.detail is not None and screen.detail.summary.category == "kebakaran"
+        await act(
+            pilot, "o", *"salah", "ctrl+s"
+        )  # reopen an open report: refused, the dialog stays
+        assert "belum selesai, jadi tidak perlu dibuka kembali" in dialog_error(pilot.app)
+        await pilot.press("escape")
+        await settle(pilot)
+        await act(pilot, "d")
+        listed = pilot.app.screen.query_one("#choice-0", OptionList)
+        assert listed.option_count == 1 and listed.get_option_at_index(0).id == str(original.id)
+        assert original.number in str(listed.get_option_at_index(0).prompt)
+        await pilot.press("enter", "enter")  # pick it, then save from the (empty) number field
+        await settle(pilot)
         detail = fresh(seeded_db, screen)
-        assert detail.status == "selesai" and detail.duplicate_of_number == "112-2026-000002"
-        assert notices(pilot.app)[-1] == "Ditandai duplikat dari 112-2026-000002 dan ditutup."
+        assert detail.status == "selesai" and detail.duplicate_of_number == original.number
+        assert notices(pilot.app)[-1] == f"Ditandai duplikat dari {original.number} dan ditutup."
         assert "Duplikat dari" in str(screen.query_one("#detail-fields").render())
         await act(pilot, "o", *"Ternyata kejadian lain", "ctrl+s")
         detail = fresh(seeded_db, screen)
         assert detail.status == "menunggu" and detail.duplicate_of_number is None
         assert notices(pilot.app)[-1] == "Dibuka kembali: Menunggu."
+
+
+async def test_duplicate_by_number_when_nothing_is_listed(
+    console_app: SiagaApp, seeded_db: Database
+) -> None:
+    async with console_app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_first(pilot)
+        await act(pilot, "d", *"112-2026-000001", "enter")  # itself
+        assert "dirinya sendiri" in dialog_error(pilot.app)
+        field = pilot.app.screen.query_one("#text")
+        assert field.value == "112-2026-000001"  # type: ignore[attr-defined]
+        field.value = ""  # type: ignore[attr-defined]
+        await pilot.press(*"112-2026-000002", "enter")
+        await settle(pilot)
+        assert fresh(seeded_db, screen).duplicate_of_number == "112-2026-000002"
 
 
 async def test_a_conflicting_edit_is_refused_and_the_fresh_state_shown(
@@ -152,9 +240,31 @@ async def test_a_conflicting_edit_is_refused_and_the_fresh_state_shown(
         await settle(pilot)
         detail = fresh(seeded_db, screen)
         assert [e.kind for e in detail.events] == ["created", "forwarded"]  # nothing overwritten
-        assert any("baru saja diubah di meja lain" in n for n in notices(pilot.app))
+        assert "baru saja diubah di meja lain" in dialog_error(pilot.app)  # the note is still there
         assert screen.detail is not None and screen.detail.version == detail.version
         assert "Polresta" in str(screen.query_one("#detail-referrals").render())
+        await pilot.press("ctrl+s")  # saved again, on the fresh report
+        await settle(pilot)
+        assert [e.kind for e in fresh(seeded_db, screen).events] == [
+            "created",
+            "forwarded",
+            "note_added",
+        ]
+
+
+async def test_the_forward_dialog_shows_the_agencys_contact_and_usual_channel(
+    console_app: SiagaApp,
+) -> None:
+    async with console_app.run_test(size=SIZE, notifications=True) as pilot:
+        await open_first(pilot)
+        await act(pilot, "t")
+        dialog = pilot.app.screen
+        agencies = dialog.query_one("#choice-0", OptionList)
+        assert agencies.get_option_at_index(agencies.highlighted or 0).id == "damkar"
+        details = str(dialog.query_one("#details-0").render())
+        assert "(0431) 864444" in details and "Radio: tidak ada di katalog" in details
+        channels = dialog.query_one("#choice-1", OptionList)
+        assert channels.get_option_at_index(channels.highlighted or 0).id == "telepon"
 
 
 async def test_a_change_elsewhere_refreshes_the_open_report(
@@ -214,7 +324,7 @@ async def test_english_detail(app_factory) -> None:  # type: ignore[no-untyped-d
         assert "Fire (Emergency)" in fields or "(Emergency)" in fields
         assert "Waiting" in fields and "Description" in fields
         await act(pilot, "s", "enter", "ctrl+s")
-        assert "has not been forwarded to any agency" in notices(pilot.app)[-1]
+        assert "can only be closed with a closing note" in dialog_error(pilot.app)
 
 
 async def test_the_operators_own_change_is_not_reported_as_from_elsewhere(
