@@ -27,8 +27,11 @@ from siaga_tui.core.i18n import translate
 from siaga_tui.core.timeutil import Clock, as_utc, format_age, format_duration
 from siaga_tui.live import WATCH_RETRY
 from siaga_tui.screens.base import ConsoleScreen
+from siaga_tui.screens.board_pictures import show_pictures
 from siaga_tui.screens.localised import Key, key_hints
+from siaga_tui.services.board_charts import BoardCharts, board_charts
 from siaga_tui.services.stats import KINDS, Period, Statistics, compute_statistics, percent
+from siaga_tui.widgets.board_chart import BoardChart
 from siaga_tui.widgets.key_footer import KeyFooter
 from siaga_tui.widgets.share_bar import share_bar
 
@@ -50,6 +53,9 @@ TIMES: Final = ("answer_to_saved", "saved_to_forwarded", "forwarded_to_done")
 NARROW: Final = 110
 BAR: Final = 14
 STATUS_STYLES: Final = {"selesai": "$success", "ditangani": "$warning", "menunggu": "$error"}
+
+#: A count: the period's name, its figures, the change marks read, the pictures.
+Counted = tuple[str, Statistics, tuple[int, int], BoardCharts]
 
 KEYS = (
     Key("t", "period('today')", "board_period_today"),
@@ -80,8 +86,19 @@ class BoardScreen(ConsoleScreen[None]):
         yield Static(id="board-periods")
         with VerticalScroll(id="board-scroll"):
             yield Static(id="board-summary")
+            with Grid(id="board-charts"):
+                for name in ("reports-hour", "calls-hour", "days"):
+                    yield BoardChart(id=f"chart-{name}")
             with Grid(id="board-grid"):
-                for name in ("categories", "agencies", "waiting", "times", "calls"):
+                for name in (
+                    "places",
+                    "agency-waits",
+                    "categories",
+                    "agencies",
+                    "waiting",
+                    "times",
+                    "calls",
+                ):
                     yield Static(id=f"board-{name}", classes="board-section")
         yield KeyFooter(compact=True)
 
@@ -130,16 +147,18 @@ class BoardScreen(ConsoleScreen[None]):
             self.watch_changes()
         self.set_timer(WATCH_RETRY, self.database_moved)
 
-    def _count_figures(self, name: str) -> tuple[str, Statistics, tuple[int, int]]:
-        """Count the period's figures (the change marks are read first, so none is missed)."""
+    def _count_figures(self, name: str) -> Counted:
+        """Count the period's figures and the pictures (the change marks are read first,
+        so none is missed)."""
         app = self.console
         seen = (app.queue.last_change(), app.calls.last_call_id())
         figures = compute_statistics(
             app.db, PERIODS[name](app.clock), catalogue=app.catalogue, clock=app.clock
         )
-        return name, figures, seen
+        charts = board_charts(app.db, catalogue=app.catalogue, clock=app.clock)
+        return name, figures, seen, charts
 
-    def look_for_changes(self) -> tuple[str, Statistics, tuple[int, int]] | None:
+    def look_for_changes(self) -> Counted | None:
         """Recount when a report changed, a call was logged, or the period moved on."""
         app = self.console
         changed = (
@@ -149,7 +168,7 @@ class BoardScreen(ConsoleScreen[None]):
         moved = self.figures is not None and PERIODS[name](app.clock) != self.figures.period
         return self._count_figures(name) if changed or moved else None
 
-    def changes_seen(self, found: tuple[str, Statistics, tuple[int, int]] | None) -> None:
+    def changes_seen(self, found: Counted | None) -> None:
         if found is not None:
             self._show(*found)
         elif self.figures is not None:
@@ -167,7 +186,9 @@ class BoardScreen(ConsoleScreen[None]):
                 min(max(wait, 1.0), MAX_PERIOD_WAIT), self.database_moved, name="board-period"
             )
 
-    def _show(self, name: str, figures: Statistics, seen: tuple[int, int]) -> None:
+    def _show(
+        self, name: str, figures: Statistics, seen: tuple[int, int], charts: BoardCharts
+    ) -> None:
         if not self.following_changes:
             self.watch_changes()
         if name != self.period_name:
@@ -183,6 +204,7 @@ class BoardScreen(ConsoleScreen[None]):
         )
         self.query_one("#board-times", Static).update(times(figures, lang))
         self.query_one("#board-calls", Static).update(calls(figures, lang))
+        show_pictures(self, charts, lang, now)
 
 
 # --- Layout of the figures (plain functions: Statistics in, Content out) ------------------
