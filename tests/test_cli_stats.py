@@ -100,7 +100,12 @@ def test_json_has_stable_fields(demo: Cli) -> None:
         ("ditangani", 385, 34),
         ("menunggu", 170, 15),
     ]
-    assert data["done_aim"] == {"aim_percent": 60, "done_percent": 51, "met": False}
+    assert data["done_aim"] == {
+        "aim_percent": 60,
+        "done_percent": 51,
+        "done_fraction": 577 / 1132,
+        "met": False,
+    }
     assert set(data["calls"]) == {"laporan", "iseng", "hening", "informasi", "salah_sambung"}
     interval = data["intervals"][0]
     assert set(interval) == {

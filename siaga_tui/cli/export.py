@@ -1,4 +1,7 @@
-"""``siaga112 export``: reports (or the figures) to CSV or xlsx for spreadsheets.
+"""``siaga112 export``: reports (or the figures, calls, referrals) to CSV or xlsx.
+
+Without a period an export covers everything (``--all`` says so), for ``--stats`` too.
+An existing file is replaced only after asking (or with ``--force``).
 
 The rows are built by the database and streamed to the file (``services/export.py``);
 a file is written under a temporary name and renamed when complete; ``-`` writes CSV
@@ -29,12 +32,15 @@ from siaga_tui.services.export import (
     ExportRefused,
     atomic_path,
     atomic_text,
+    call_sheet,
     count_reports,
     record_personal_data_export,
-    write_reports_csv,
-    write_reports_xlsx,
+    referral_sheet,
+    report_sheet,
+    write_csv,
     write_stats_csv,
     write_stats_xlsx,
+    write_xlsx,
 )
 from siaga_tui.services.operators import Permission, check_permission
 from siaga_tui.services.stats import Period, compute_statistics
@@ -56,6 +62,9 @@ def export(
         None, "--to", help="Last day, YYYY-MM-DD (included; default: today)."
     ),
     today: bool = typer.Option(False, "--today", help="Reports recorded today (WITA)."),
+    everything: bool = typer.Option(
+        False, "--all", help="Everything recorded, every year (the default without a period)."
+    ),
     status: list[str] = typer.Option(
         [], "--status", help="menunggu, ditangani or selesai (repeatable)."
     ),
@@ -64,10 +73,16 @@ def export(
     agency: list[str] = typer.Option(
         [], "--agency", help="Forwarded to this agency code (repeatable)."
     ),
+    counted_only: bool = typer.Option(
+        False,
+        "--counted-only",
+        help="Only the rows the statistics count: duplicates left out (their original counts).",
+    ),
     excel: bool = typer.Option(
         False,
         "--excel",
-        help="For Excel/LibreOffice in Indonesian: UTF-8 BOM, ';' and decimal commas.",
+        help="For Excel/LibreOffice in Indonesian: UTF-8 BOM, ';', decimal commas, "
+        "dates as DD/MM/YYYY HH:MM:SS.",
     ),
     personal: bool = typer.Option(
         False,
@@ -77,38 +92,74 @@ def export(
     stats: bool = typer.Option(
         False, "--stats", help="The statistics tables instead of the reports."
     ),
+    calls: bool = typer.Option(
+        False, "--calls", help="The calls (time, disposition, operator, report, phone masked)."
+    ),
+    referrals: bool = typer.Option(
+        False,
+        "--referrals",
+        help="Every referral of the reports, with its acknowledgement (import it with them).",
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite the file without asking."),
 ) -> None:
     """Reports for a period and filters (default: all) to CSV or xlsx, for spreadsheets."""
     xlsx = destination.lower().endswith(".xlsx")
     target = None if destination == STDOUT else Path(destination).expanduser()
     if target is not None and target.is_dir():
         raise fail(t("export_destination_is_folder", path=str(target)))
+    if sum([stats, calls, referrals]) > 1:
+        raise fail(t("export_one_kind"))
     no_period = year is None and date_from is None and date_to is None and not today
-    if stats and (status or kind or category or agency):
-        # The statistics describe every report of the period; a filter would be ignored.
+    if everything and not no_period:
+        raise fail(t("stats_one_period"))
+    if (stats or calls) and (status or kind or category or agency or counted_only):
+        # The statistics and the calls cover the whole period; a filter would be ignored.
         raise fail(t("export_stats_no_filters"))
+    period = Period.all() if no_period else _period(year, date_from, date_to, today)
+    if target is not None and target.exists() and not force:
+        _confirm_overwrite(target)
     db = settings.database()
     if stats:
-        figures = compute_statistics(
-            db, _period(year, date_from, date_to, today), clock=stats_clock
-        )
+        figures = compute_statistics(db, period, clock=stats_clock)
         if target is None:
             _to_stdout(lambda out: write_stats_csv(figures, out, excel=excel), excel)
         elif xlsx:
             with atomic_path(target) as temp:
-                write_stats_xlsx(figures, temp)
+                rows = write_stats_xlsx(figures, temp)
         else:
             with atomic_text(target, CsvFlavour(excel).encoding) as out:
-                write_stats_csv(figures, out, excel=excel)
+                rows = write_stats_csv(figures, out, excel=excel)
+        if target is not None:
+            label = t("stats_period_all") if period.is_all else period.describe()
+            print(
+                t(
+                    "export_stats_done",
+                    rows=rows,
+                    reports=figures.total,
+                    period=label,
+                    path=str(target),
+                ),
+                file=sys.stderr,
+            )
         print(audit_head_line(db), file=sys.stderr)  # to note on the paper copy
         return
-    period = Period.all() if no_period else _period(year, date_from, date_to, today)
-    filters = ExportFilter(period, tuple(status), tuple(kind), tuple(category), tuple(agency))
-    filters = filters.checked(load_catalogue())
-    total = count_reports(db, filters)
+    filters = ExportFilter(
+        period, tuple(status), tuple(kind), tuple(category), tuple(agency), counted_only
+    ).checked(load_catalogue())
+    lang = current_language()
+    if calls:
+        sheet = call_sheet(period, personal=personal)
+        done_key = "export_calls_done"
+    elif referrals:
+        sheet = referral_sheet(filters)
+        done_key = "export_referrals_done"
+    else:
+        sheet = report_sheet(filters, personal=personal, lang=lang)
+        done_key = "export_done"
+    total = count_reports(db, filters) if sheet.name == "laporan" else sheet.count(db)
     if xlsx and target is not None and total >= XLSX_MAX_ROWS:
         raise ExportRefused("export_xlsx_too_many", limit=XLSX_MAX_ROWS - 1)
-    if personal:
+    if personal and not referrals:
         operator = settings.operator_name
         check_permission(
             db,
@@ -124,27 +175,25 @@ def export(
             filters=filters,
             rows=total,
         )
-    lang = current_language()
     with _progress(total, enabled=target is not None) as advance:
         if target is None:
-            written = _to_stdout(
-                lambda out: write_reports_csv(
-                    db, out, filters, excel=excel, personal=personal, lang=lang
-                ),
-                excel,
-            )
+            written = _to_stdout(lambda out: write_csv(db, out, sheet, excel=excel), excel)
         elif xlsx:
             with atomic_path(target) as temp:
-                written = write_reports_xlsx(
-                    db, temp, filters, personal=personal, lang=lang, progress=advance
-                )
+                written = write_xlsx(db, temp, sheet, progress=advance)
         else:
             with atomic_text(target, CsvFlavour(excel).encoding) as out:
-                written = write_reports_csv(
-                    db, out, filters, excel=excel, personal=personal, lang=lang, progress=advance
-                )
+                written = write_csv(db, out, sheet, excel=excel, progress=advance)
     if target is not None:
-        print(t("export_done", count=written, path=str(target)), file=sys.stderr)
+        print(t(done_key, count=written, path=str(target)), file=sys.stderr)
+
+
+def _confirm_overwrite(target: Path) -> None:
+    """Ask before replacing a file; with no one to ask (no terminal), refuse."""
+    if not sys.stdin.isatty():
+        raise fail(t("export_exists_use_force", path=str(target)))
+    if not typer.confirm(t("export_overwrite_ask", path=str(target)), default=False, err=True):
+        raise fail(t("export_not_overwritten", path=str(target)))
 
 
 def _to_stdout(write: Callable[[io.TextIOWrapper], int], excel: bool) -> int:

@@ -21,15 +21,16 @@ from rich.table import Table
 from rich.text import Text
 
 from siaga_tui.cli.base import app, fail, print_json, settings, t
-from siaga_tui.core.catalogue import load_catalogue
+from siaga_tui.core.catalogue import NOT_NAMED_AGENCY, load_catalogue
 from siaga_tui.core.errors import NotFound
 from siaga_tui.core.i18n import current_language
-from siaga_tui.core.timeutil import Clock, format_age, format_duration, format_local, system_clock
+from siaga_tui.core.timeutil import Clock, format_duration, format_local, system_clock
 from siaga_tui.services.audit import audit_head_line
 from siaga_tui.services.stats import (
     INTERVAL_SAMPLE,
     INTERVALS,
     ROW_FIELDS,
+    IntervalFigure,
     Period,
     Statistics,
     compute_statistics,
@@ -203,10 +204,9 @@ def render(figures: Statistics, lang: str) -> Group:
         )
     parts.append(statuses)
     aim_key = "stats_aim_met" if figures.aim.met else "stats_aim_not_met"
-    done = figures.aim.done.percent
     parts.append(
         Text(
-            t(aim_key, done="–" if done is None else done, aim=figures.aim.aim_percent),
+            t(aim_key, done=figures.aim.shown(lang), aim=figures.aim.aim_percent),
             style="green" if figures.aim.met else "yellow",
         )
     )
@@ -220,8 +220,13 @@ def render(figures: Statistics, lang: str) -> Group:
             t("stats_col_done"),
         )
         for agency in figures.agencies:
+            name = (
+                t("stats_agency_not_named")
+                if agency.code == NOT_NAMED_AGENCY
+                else agency.short_name
+            )
             agencies.add_row(
-                Text(agency.short_name),
+                Text(name),
                 Text(number(agency.forwarded, lang)),
                 Text(number(agency.acknowledged, lang)),
                 Text(number(agency.done, lang)),
@@ -239,7 +244,7 @@ def render(figures: Statistics, lang: str) -> Group:
         cells = [Text(t(f"stats_interval_{name}"))]
         for kind_code in ("darurat", "non_darurat", None):
             figure = figures.interval(name, kind_code)
-            cells.append(Text(f"{format_duration(figure.median)} / {format_duration(figure.p90)}"))
+            cells.append(Text(_interval_cell(figure, lang)))
         intervals.add_row(*cells)
     if any(figure.sampled for figure in figures.intervals):
         intervals.caption = Text(t("stats_intervals_sampled", size=number(INTERVAL_SAMPLE, lang)))
@@ -264,6 +269,9 @@ def render(figures: Statistics, lang: str) -> Group:
         Text(""),
     )
     parts.append(calls)
+    if figures.reports_without_calls:
+        unrecorded = number(figures.reports_without_calls, lang)
+        parts.append(Text(t("stats_calls_unrecorded", count=unrecorded), style="dim"))
 
     if figures.oldest_waiting:
         waiting = _table(
@@ -280,10 +288,19 @@ def render(figures: Statistics, lang: str) -> Group:
                 Text(report.number),
                 Text(_category_label(report.category, lang)),
                 Text(format_local(report.created_at)),
-                Text(format_age(now - report.created_at)),
+                Text(format_duration((now - report.created_at).total_seconds(), lang)),
             )
         parts.append(waiting)
     return Group(*parts)
+
+
+def _interval_cell(figure: IntervalFigure, lang: str) -> str:
+    """``median / p90`` in the language's units, and how many reports it covers."""
+    if not figure.count:
+        return "– / –\nn=0"
+    median = format_duration(figure.median, lang)
+    p90 = format_duration(figure.p90, lang)
+    return f"{median} / {p90}\nn={number(figure.count, lang)}"
 
 
 def _category_label(code: str, lang: str) -> str:

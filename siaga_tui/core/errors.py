@@ -36,13 +36,22 @@ class ValidationError(SiagaError):
         self.field = field
         super().__init__(key, field=field, **params)
 
-    def describe(self, lang: str | None = None) -> str:
-        """``Field label: reason``, for places where the field is not beside the text."""
+    def label(self, lang: str | None = None) -> str:
+        """The field's name in ``lang`` (its code when it has none, e.g. an option)."""
         from siaga_tui.core.i18n import has_message, translate
 
         label_key = f"field_{self.field}"
-        label = translate(label_key, lang) if has_message(label_key) else self.field
-        return f"{label}: {self.message(lang)}"
+        return translate(label_key, lang) if has_message(label_key) else self.field
+
+    def message(self, lang: str | None = None) -> str:
+        """The reason, with ``{field}`` in the message said in ``lang`` too."""
+        from siaga_tui.core.i18n import translate
+
+        return translate(self.key, lang, **{**self.params, "field": self.label(lang)})
+
+    def describe(self, lang: str | None = None) -> str:
+        """``Field label: reason``, for places where the field is not beside the text."""
+        return f"{self.label(lang)}: {self.message(lang)}"
 
     def __str__(self) -> str:
         return self.describe()

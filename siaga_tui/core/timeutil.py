@@ -104,8 +104,30 @@ def age_changes_in(delta: timedelta) -> timedelta:
     return timedelta(seconds=(seconds // step + 1) * step) - delta
 
 
-def format_duration(seconds: float | None) -> str:
-    """Human duration for statistics: ``4m 10s``, ``2h 03m``, ``3d 01h``; None → ``–``."""
+def format_duration(seconds: float | None, lang: str | None = None) -> str:
+    """Human duration for statistics: ``4m 10s``, ``2h 03m``, ``3d 01h``; None → ``–``.
+
+    With ``lang`` the units are that language's words: ``2 hari 5 jam``, ``4 mnt 10 dtk``
+    in Indonesian, ``2 d 5 h``, ``4 min 10 s`` in English.
+    """
     if seconds is None:
         return "–"
-    return " ".join(_two_largest_units(round(seconds)))
+    if lang is None:
+        return " ".join(_two_largest_units(round(seconds)))
+    words = _UNIT_WORDS["id" if lang.startswith("id") else "en"]
+    total = max(0, round(seconds))
+    parts: list[tuple[int, str]] = []
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m"), (1, "s")):
+        if total >= size or (size == 1 and not parts):
+            value, total = divmod(total, size)
+            parts.append((value, unit))
+        if len(parts) == 2:
+            break
+    shown = [f"{value} {words[unit]}" for value, unit in parts if value or unit == parts[0][1]]
+    return " ".join(shown)
+
+
+_UNIT_WORDS: Final = {
+    "id": {"d": "hari", "h": "jam", "m": "mnt", "s": "dtk"},
+    "en": {"d": "d", "h": "h", "m": "min", "s": "s"},
+}

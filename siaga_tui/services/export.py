@@ -10,10 +10,17 @@ whatever the number of rows and the speed is close to the database's own CSV out
 
 Rules the columns keep (README, "Exports and imports"):
 
-- A text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return is
-  prefixed with a single quote ``'`` (OWASP CSV-injection guidance), in every mode. A
-  cell that itself starts with ``'`` gets one too, so the import can remove exactly the
-  quote the export added.
+- A CSV text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return,
+  also after leading spaces (LibreOffice's "Trim spaces" would otherwise make
+  `` =1+1`` a formula), is prefixed with a single quote ``'`` (OWASP CSV-injection
+  guidance), in both CSV modes. A cell that itself starts with ``'`` gets one too, so
+  the import can remove exactly the quote the export added. In xlsx every text cell is
+  written as text, which no spreadsheet evaluates: no quote is added there.
+- Times are ISO 8601 in WITA with the offset in plain CSV; in ``--excel`` CSV they are
+  ``DD/MM/YYYY HH:MM:SS`` (WITA), which Excel and LibreOffice in an Indonesian locale
+  read as dates, so a supervisor can sort and group by month; in xlsx they are dates.
+- ``counted`` is 1 for a row the statistics count and 0 for a duplicate (counted once,
+  through its original); ``archived`` is 1 for history kept out of live operations.
 - Caller phone numbers and names are personal data (UU 27/2022): by default the columns
   are ``caller_phone_masked`` (``0812-****-7890``) and ``caller_name_initial`` (``B.``).
   With personal data they are ``caller_phone`` in national format (``0812-3456-7890``:
@@ -42,7 +49,7 @@ from sqlalchemy.engine import Connection
 from siaga_tui.core.catalogue import Catalogue, load_catalogue
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import InvalidInput, SiagaError, ValidationError
-from siaga_tui.core.models import REFERRAL, REPORT, Kind, Status
+from siaga_tui.core.models import CALL, REFERRAL, REPORT, Kind, Status
 from siaga_tui.core.phones import format_phone
 from siaga_tui.core.timeutil import Clock, display_zone, system_clock
 from siaga_tui.services.audit import Action, record
@@ -78,7 +85,16 @@ BASE_COLUMNS: Final = (
     "kelurahan_code", "kelurahan", "kecamatan_code", "kecamatan",
     "address", "description", "agencies",
     *INTERVAL_COLUMNS,
-    "operator", "duplicate_of",
+    "operator", "duplicate_of", "counted", "archived",
+)  # fmt: skip
+#: The calls file (``export --calls``); the caller column follows personal data.
+CALL_COLUMNS: Final = (
+    "answered_at", "disposition", "operator", "report_number", "caller_phone_masked", "caller_phone",
+)  # fmt: skip
+#: The referrals file (``export --referrals``): every forward with its acknowledgement.
+REFERRAL_COLUMNS: Final = (
+    "report_number", "agency", "forwarded_at", "forwarded_by", "channel", "agency_ref",
+    "acknowledged_at", "acknowledged_by",
 )  # fmt: skip
 #: Between agency codes in the ``agencies`` cell, in the order they were forwarded to.
 AGENCY_SEPARATOR: Final = ", "
@@ -101,6 +117,8 @@ class ExportFilter:
     kinds: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     agencies: tuple[str, ...] = ()
+    #: Only the rows the statistics count (duplicates left out).
+    counted_only: bool = False
 
     def checked(self, catalogue: Catalogue) -> ExportFilter:
         """The same filter with values normalised; InvalidInput naming every bad one."""
@@ -126,6 +144,7 @@ class ExportFilter:
             kinds=pick("kind", self.kinds, [k.value for k in Kind]),
             categories=pick("category", self.categories, [c.code for c in catalogue.categories]),
             agencies=pick("agency", self.agencies, [a.code for a in catalogue.agencies]),
+            counted_only=self.counted_only,
         )
         if errors:
             raise InvalidInput(errors)
@@ -139,6 +158,7 @@ class ExportFilter:
             "kinds": list(self.kinds),
             "categories": list(self.categories),
             "agencies": list(self.agencies),
+            "counted_only": self.counted_only,
         }
 
     def where(self) -> list[sa.ColumnElement[bool]]:
@@ -155,22 +175,35 @@ class ExportFilter:
                     REFERRAL.c.report_id == REPORT.c.id, REFERRAL.c.agency.in_(self.agencies)
                 )
             )
+        if self.counted_only:
+            terms.append(REPORT.c.duplicate_of.is_(None))
         return terms
 
 
 # --- SQL building blocks ----------------------------------------------------------------
 
 
+#: Spaces a spreadsheet may trim before it reads a cell (space, no-break space).
+TRIMMED_SPACES: Final = " \u00a0"
+
+
 def neutralise(value: str) -> str:
     """The Python twin of ``_neutralised``: for cells made outside SQL."""
-    return NEUTRALISER + value if value.startswith(DANGEROUS_LEADS) else value
+    return (
+        NEUTRALISER + value if value.lstrip(TRIMMED_SPACES).startswith(DANGEROUS_LEADS) else value
+    )
 
 
-def _neutralised(expr: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
-    """``expr`` as text, ``''`` for NULL, with a quote before a dangerous first character."""
+def _neutralised(expr: sa.ColumnElement[Any], *, neutral: bool = True) -> sa.ColumnElement[str]:
+    """``expr`` as text, ``''`` for NULL, with a quote before a dangerous first character
+    (also after leading spaces); ``neutral=False`` (xlsx, text cells) leaves it as is."""
     text = sa.func.coalesce(sa.cast(expr, sa.Text), "")
+    if not neutral:
+        return text
+    first = sa.func.substr(sa.func.ltrim(text, TRIMMED_SPACES), 1, 1)
     return sa.case(
-        (sa.func.substr(text, 1, 1).in_(DANGEROUS_LEADS), sa.literal(NEUTRALISER, sa.Text) + text),
+        (first.in_(DANGEROUS_LEADS), sa.literal(NEUTRALISER, sa.Text) + text),
+        (sa.func.substr(text, 1, 1) == NEUTRALISER, sa.literal(NEUTRALISER, sa.Text) + text),
         else_=text,
     )
 
@@ -184,13 +217,20 @@ def _offset() -> tuple[int, str]:
     return minutes, f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
-def _timestamp(conn: Connection, column: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
-    """ISO 8601 in the display zone with its offset, whole seconds: ``2019-03-01T14:05:00+08:00``."""
+def _timestamp(
+    conn: Connection, column: sa.ColumnElement[Any], *, excel: bool = False
+) -> sa.ColumnElement[str]:
+    """ISO 8601 in the display zone with its offset, whole seconds:
+    ``2019-03-01T14:05:00+08:00``; for Excel-flavoured CSV ``01/03/2019 14:05:00``
+    (WITA, day first), which an Indonesian-locale spreadsheet reads as a date."""
     minutes, suffix = _offset()
     if conn.dialect.name == "sqlite":
-        return sa.func.strftime(f"%Y-%m-%dT%H:%M:%S{suffix}", column, f"{minutes:+d} minutes")
+        shape = "%d/%m/%Y %H:%M:%S" if excel else f"%Y-%m-%dT%H:%M:%S{suffix}"
+        return sa.func.strftime(shape, column, f"{minutes:+d} minutes")
     local = sa.func.timezone(display_zone().key, column)  # type: ignore[attr-defined]
-    return sa.func.to_char(local, f'YYYY-MM-DD"T"HH24:MI:SS"{suffix}"')
+    return sa.func.to_char(
+        local, "DD/MM/YYYY HH24:MI:SS" if excel else f'YYYY-MM-DD"T"HH24:MI:SS"{suffix}"'
+    )
 
 
 def _masked_phone(column: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
@@ -251,6 +291,15 @@ def _agencies(conn: Connection) -> sa.ScalarSelect[Any]:
     return sa.select(sa.func.coalesce(joined, "")).select_from(forwarded).scalar_subquery()
 
 
+@dataclass(frozen=True)
+class CellStyle:
+    """How a file holds its cells: ``excel`` dates (Excel-flavoured CSV) and ``neutral``
+    text (CSV: a quote before a would-be formula; xlsx writes text cells as text)."""
+
+    excel: bool = False
+    neutral: bool = True
+
+
 def export_query(
     conn: Connection,
     filters: ExportFilter,
@@ -258,6 +307,7 @@ def export_query(
     personal: bool = False,
     catalogue: Catalogue | None = None,
     lang: str | None = None,
+    style: CellStyle = CellStyle(),
 ) -> sa.Select[Any]:
     """The one SELECT whose rows are the export's rows, cell for cell."""
     catalogue = catalogue or load_catalogue()
@@ -274,16 +324,17 @@ def export_query(
     intervals = [
         seconds_between(conn, REPORT.c[start], REPORT.c[end]) for start, end in INTERVALS.values()
     ]
+
+    def text(expr: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+        return _neutralised(expr, neutral=style.neutral)
+
     if personal:
-        caller = [REPORT.c.caller_phone, _neutralised(REPORT.c.caller_name)]
+        caller = [REPORT.c.caller_phone, text(REPORT.c.caller_name)]
     else:
-        caller = [
-            _masked_phone(REPORT.c.caller_phone),
-            _neutralised(_initial(REPORT.c.caller_name)),
-        ]
+        caller = [_masked_phone(REPORT.c.caller_phone), text(_initial(REPORT.c.caller_name))]
     cells = [
         REPORT.c.number,
-        *(_timestamp(conn, moments[name]) for name in TIMESTAMP_COLUMNS),
+        *(_timestamp(conn, moments[name], excel=style.excel) for name in TIMESTAMP_COLUMNS),
         REPORT.c.category,
         labels["category_label"],
         REPORT.c.kind,
@@ -293,12 +344,14 @@ def export_query(
         labels["kelurahan"],
         REPORT.c.kecamatan_code,
         labels["kecamatan"],
-        _neutralised(REPORT.c.address),
-        _neutralised(REPORT.c.description),
+        text(REPORT.c.address),
+        text(REPORT.c.description),
         _agencies(conn),
         *intervals,
-        _neutralised(REPORT.c.operator),
+        text(REPORT.c.operator),
         original.c.number,
+        sa.case((REPORT.c.duplicate_of.is_(None), 1), else_=0),
+        sa.case((REPORT.c.archived, 1), else_=0),
         *caller,
     ]
     names = columns(personal=personal)
@@ -307,6 +360,108 @@ def export_query(
         .select_from(REPORT.outerjoin(original, original.c.id == REPORT.c.duplicate_of))
         .where(*filters.where())
         .order_by(REPORT.c.created_at, REPORT.c.id)
+    )
+
+
+def call_columns(*, personal: bool) -> tuple[str, ...]:
+    return (*CALL_COLUMNS[:4], "caller_phone" if personal else "caller_phone_masked")
+
+
+def calls_query(
+    conn: Connection, period: Period, *, personal: bool = False, style: CellStyle = CellStyle()
+) -> sa.Select[Any]:
+    """Every call answered in the period: its moment, disposition, operator, report."""
+    phone = CALL.c.caller_phone if personal else _masked_phone(CALL.c.caller_phone)
+    cells = [
+        _timestamp(conn, CALL.c.answered_at, excel=style.excel),
+        CALL.c.disposition,
+        _neutralised(CALL.c.operator, neutral=style.neutral),
+        sa.func.coalesce(REPORT.c.number, ""),
+        phone,
+    ]
+    return (
+        sa.select(
+            *(c.label(n) for c, n in zip(cells, call_columns(personal=personal), strict=True))
+        )
+        .select_from(CALL.outerjoin(REPORT, REPORT.c.id == CALL.c.report_id))
+        .where(*period.condition(CALL.c.answered_at))
+        .order_by(CALL.c.answered_at, CALL.c.id)
+    )
+
+
+def referrals_query(
+    conn: Connection, filters: ExportFilter, *, style: CellStyle = CellStyle()
+) -> sa.Select[Any]:
+    """Every referral of the filtered reports, with its acknowledgement, in order."""
+
+    def text(expr: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+        return _neutralised(expr, neutral=style.neutral)
+
+    cells = [
+        REPORT.c.number,
+        REFERRAL.c.agency,
+        _timestamp(conn, REFERRAL.c.forwarded_at, excel=style.excel),
+        text(REFERRAL.c.forwarded_by),
+        REFERRAL.c.channel,
+        text(REFERRAL.c.agency_ref),
+        _timestamp(conn, REFERRAL.c.acknowledged_at, excel=style.excel),
+        text(REFERRAL.c.acknowledged_by),
+    ]
+    return (
+        sa.select(*(c.label(n) for c, n in zip(cells, REFERRAL_COLUMNS, strict=True)))
+        .select_from(REFERRAL.join(REPORT, REPORT.c.id == REFERRAL.c.report_id))
+        .where(*filters.where())
+        .order_by(REPORT.c.created_at, REPORT.c.id, REFERRAL.c.id)
+    )
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One kind of export file: its columns, its query, and how its cells are typed."""
+
+    name: str  # the xlsx sheet's name
+    columns: tuple[str, ...]
+    query: Callable[[Connection, CellStyle], sa.Select[Any]]
+    timestamps: frozenset[str] = frozenset()
+    numbers: frozenset[str] = frozenset()
+    #: A column holding a stored E.164 number, shown in national format (personal data).
+    full_phone: str | None = None
+
+    def count(self, db: Database) -> int:
+        with db.read() as conn:
+            query = self.query(conn, CellStyle()).order_by(None).subquery()
+            return int(conn.execute(sa.select(sa.func.count()).select_from(query)).scalar_one())
+
+
+def report_sheet(
+    filters: ExportFilter, *, personal: bool = False, lang: str | None = None
+) -> Sheet:
+    return Sheet(
+        "laporan",
+        columns(personal=personal),
+        lambda conn, style: export_query(conn, filters, personal=personal, lang=lang, style=style),
+        frozenset(TIMESTAMP_COLUMNS),
+        frozenset(("priority", *INTERVAL_COLUMNS, "counted", "archived")),
+        "caller_phone" if personal else None,
+    )
+
+
+def call_sheet(period: Period, *, personal: bool = False) -> Sheet:
+    return Sheet(
+        "panggilan",
+        call_columns(personal=personal),
+        lambda conn, style: calls_query(conn, period, personal=personal, style=style),
+        frozenset({"answered_at"}),
+        full_phone="caller_phone" if personal else None,
+    )
+
+
+def referral_sheet(filters: ExportFilter) -> Sheet:
+    return Sheet(
+        "rujukan",
+        REFERRAL_COLUMNS,
+        lambda conn, style: referrals_query(conn, filters, style=style),
+        frozenset({"forwarded_at", "acknowledged_at"}),
     )
 
 
@@ -319,7 +474,7 @@ def count_reports(db: Database, filters: ExportFilter) -> int:
 
 @contextmanager
 def _row_batches(
-    db: Database, filters: ExportFilter, *, personal: bool, lang: str | None
+    db: Database, sheet: Sheet, style: CellStyle
 ) -> Iterator[Iterator[Sequence[Sequence[Any]]]]:
     """Batches of finished rows, streamed.
 
@@ -329,7 +484,7 @@ def _row_batches(
     server-side cursor streams them.
     """
     with db.read() as conn:
-        query = export_query(conn, filters, personal=personal, lang=lang)
+        query = sheet.query(conn, style)
         fetch: Callable[[], Sequence[Sequence[Any]]]
         if conn.dialect.name == "sqlite":
             result = conn.execute(query)  # no stream_results: nothing is read ahead
@@ -339,10 +494,14 @@ def _row_batches(
             result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(query)
             partitions = result.partitions()
             fetch = lambda: next(partitions, [])  # noqa: E731
+        phone_at = sheet.columns.index(sheet.full_phone) if sheet.full_phone else None
 
         def batches() -> Iterator[Sequence[Sequence[Any]]]:
             while rows := fetch():
-                yield rows if not personal else [_with_full_phone(row) for row in rows]
+                if phone_at is None:
+                    yield rows
+                else:
+                    yield [_with_full_phone(row, phone_at, style.neutral) for row in rows]
 
         try:
             yield batches()
@@ -350,13 +509,11 @@ def _row_batches(
             result.close()
 
 
-_PHONE_INDEX: Final = len(BASE_COLUMNS)
-
-
-def _with_full_phone(row: Sequence[Any]) -> tuple[Any, ...]:
+def _with_full_phone(row: Sequence[Any], index: int, neutral: bool) -> tuple[Any, ...]:
     """The stored E.164 number in national format (kept as text by spreadsheets)."""
     cells = list(row)
-    cells[_PHONE_INDEX] = neutralise(format_phone(cells[_PHONE_INDEX]))
+    shown = format_phone(cells[index])
+    cells[index] = neutralise(shown) if neutral else shown
     return tuple(cells)
 
 
@@ -387,6 +544,78 @@ class CsvFlavour:
         return csv.writer(out, delimiter=self.delimiter, lineterminator="\r\n")
 
 
+def write_csv(
+    db: Database,
+    out: IO[str],
+    sheet: Sheet,
+    *,
+    excel: bool = False,
+    progress: Progress | None = None,
+) -> int:
+    """Write the header and every row of ``sheet`` to ``out``; returns the number of rows.
+
+    ``out`` is a text stream opened with ``newline=""``; the BOM (Excel mode) is the
+    caller's encoding choice (``CsvFlavour.encoding``).
+    """
+    writer = CsvFlavour(excel).writer(out)
+    writer.writerow(sheet.columns)
+    written = 0
+    with _row_batches(db, sheet, CellStyle(excel=excel)) as batches:
+        for rows in batches:
+            writer.writerows(rows)
+            written += len(rows)
+            if progress:
+                progress(len(rows))
+    return written
+
+
+def write_xlsx(db: Database, path: Path, sheet: Sheet, *, progress: Progress | None = None) -> int:
+    """An Excel workbook in constant-memory mode: typed WITA dates, text cells as text
+    (never a formula, no visible quote), frozen header, autofilter."""
+    import xlsxwriter
+
+    names = sheet.columns
+    timestamp_at = {names.index(name) for name in sheet.timestamps}
+    number_at = {names.index(name) for name in sheet.numbers}
+    workbook = xlsxwriter.Workbook(
+        str(path), {"constant_memory": True, "strings_to_formulas": False}
+    )
+    try:
+        worksheet = workbook.add_worksheet(sheet.name)
+        bold = workbook.add_format({"bold": True})
+        when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        for index, name in enumerate(names):
+            worksheet.set_column(
+                index, index, _XLSX_WIDTHS.get(name, 14), when if index in timestamp_at else None
+            )
+        for index, name in enumerate(names):
+            worksheet.write_string(0, index, name, bold)
+        worksheet.freeze_panes(1, 0)
+        row_number = 0
+        with _row_batches(db, sheet, CellStyle(neutral=False)) as batches:
+            for rows in batches:
+                for row in rows:
+                    row_number += 1
+                    if row_number >= XLSX_MAX_ROWS:
+                        raise ExportRefused("export_xlsx_too_many", limit=XLSX_MAX_ROWS - 1)
+                    for index, value in enumerate(row):
+                        if value is None or value == "":
+                            continue
+                        if index in timestamp_at:
+                            local = datetime.fromisoformat(value).replace(tzinfo=None)
+                            worksheet.write_datetime(row_number, index, local, when)
+                        elif index in number_at:
+                            worksheet.write_number(row_number, index, value)
+                        else:
+                            worksheet.write_string(row_number, index, str(value))
+                if progress:
+                    progress(len(rows))
+        worksheet.autofilter(0, 0, max(row_number, 1), len(names) - 1)
+    finally:
+        workbook.close()
+    return row_number
+
+
 def write_reports_csv(
     db: Database,
     out: IO[str],
@@ -397,21 +626,9 @@ def write_reports_csv(
     lang: str | None = None,
     progress: Progress | None = None,
 ) -> int:
-    """Write the header and every matching report to ``out``; returns the number of rows.
-
-    ``out`` is a text stream opened with ``newline=""``; the BOM (Excel mode) is the
-    caller's encoding choice (``CsvFlavour.encoding``).
-    """
-    writer = CsvFlavour(excel).writer(out)
-    writer.writerow(columns(personal=personal))
-    written = 0
-    with _row_batches(db, filters, personal=personal, lang=lang) as batches:
-        for rows in batches:
-            writer.writerows(rows)
-            written += len(rows)
-            if progress:
-                progress(len(rows))
-    return written
+    """The reports of ``filters`` as CSV (see ``write_csv``)."""
+    sheet = report_sheet(filters, personal=personal, lang=lang)
+    return write_csv(db, out, sheet, excel=excel, progress=progress)
 
 
 def write_reports_xlsx(
@@ -423,49 +640,10 @@ def write_reports_xlsx(
     lang: str | None = None,
     progress: Progress | None = None,
 ) -> int:
-    """An Excel workbook in constant-memory mode: typed WITA dates, frozen header, autofilter."""
-    import xlsxwriter
-
-    names = columns(personal=personal)
-    timestamp_at = {names.index(name) for name in TIMESTAMP_COLUMNS}
-    number_at = {names.index(name) for name in ("priority", *INTERVAL_COLUMNS)}
-    workbook = xlsxwriter.Workbook(
-        str(path), {"constant_memory": True, "strings_to_formulas": False}
+    """The reports of ``filters`` as a workbook (see ``write_xlsx``)."""
+    return write_xlsx(
+        db, path, report_sheet(filters, personal=personal, lang=lang), progress=progress
     )
-    try:
-        sheet = workbook.add_worksheet("laporan")
-        bold = workbook.add_format({"bold": True})
-        when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-        for index, name in enumerate(names):
-            sheet.set_column(
-                index, index, _XLSX_WIDTHS.get(name, 14), when if index in timestamp_at else None
-            )
-        for index, name in enumerate(names):
-            sheet.write_string(0, index, name, bold)
-        sheet.freeze_panes(1, 0)
-        row_number = 0
-        with _row_batches(db, filters, personal=personal, lang=lang) as batches:
-            for rows in batches:
-                for row in rows:
-                    row_number += 1
-                    if row_number >= XLSX_MAX_ROWS:
-                        raise ExportRefused("export_xlsx_too_many", limit=XLSX_MAX_ROWS - 1)
-                    for index, value in enumerate(row):
-                        if value is None or value == "":
-                            continue
-                        if index in timestamp_at:
-                            local = datetime.fromisoformat(value).replace(tzinfo=None)
-                            sheet.write_datetime(row_number, index, local, when)
-                        elif index in number_at:
-                            sheet.write_number(row_number, index, value)
-                        else:
-                            sheet.write_string(row_number, index, str(value))
-                if progress:
-                    progress(len(rows))
-        sheet.autofilter(0, 0, max(row_number, 1), len(names) - 1)
-    finally:
-        workbook.close()
-    return row_number
 
 
 _XLSX_WIDTHS: Final = {
@@ -473,6 +651,8 @@ _XLSX_WIDTHS: Final = {
     "kind": 12, "priority": 8, "status": 11, "kelurahan_code": 15, "kelurahan": 20,
     "kecamatan_code": 10, "kecamatan": 18, "address": 30, "description": 50, "agencies": 20,
     **dict.fromkeys(INTERVAL_COLUMNS, 12), "operator": 14, "duplicate_of": 17,
+    "counted": 9, "archived": 9, "answered_at": 20, "disposition": 14, "report_number": 17,
+    "forwarded_at": 20, "acknowledged_at": 20, "forwarded_by": 14, "acknowledged_by": 20,
     "caller_phone": 17, "caller_phone_masked": 17, "caller_name": 20, "caller_name_initial": 8,
 }  # fmt: skip
 
@@ -511,7 +691,7 @@ def write_stats_xlsx(stats: Statistics, path: Path) -> int:
                 if isinstance(value, int | float) and not isinstance(value, bool):
                     sheet.write_number(number, index, value)
                 elif value != "":
-                    sheet.write_string(number, index, neutralise(str(value)))
+                    sheet.write_string(number, index, str(value))  # text, never a formula
         sheet.autofilter(0, 0, max(len(rows), 1), len(ROW_FIELDS) - 1)
     finally:
         workbook.close()

@@ -15,8 +15,15 @@ How the figures are counted (the rules a supervisor may ask about):
   total, exactly as the city prints them: 842 of 1,132 is 74 %, 290 is 26 %. The shares
   of a breakdown are *not* adjusted to add up to 100: the city does not adjust them
   either, so a breakdown may add up to 99 or 101.
-- The 60 % aim is met when at least 60 % of the period's reports are ``selesai``
-  (compared exactly, before rounding).
+- The 60 % aim is met when *more than* 60 % of the period's reports are ``selesai``
+  (the city's words: "di atas angka 60 persen"), compared exactly, before rounding.
+  The share is shown with one decimal (more if needed) whenever the whole percent
+  would read as the line itself: 59.6 %, 60.0 %, 60.4 %, so figure and verdict agree.
+- Unknown is not zero: a moment the source did not give (imported history has only
+  the moment a report was recorded) is NULL; its intervals are left out of medians, and
+  every interval figure says how many reports it covers (``count``). Calls cover what
+  was recorded: ``reports_without_calls`` says how many reports of the period have no
+  call on record.
 - Intervals are in seconds: answer→saved (``created_at - call_answered_at``),
   saved→forwarded (``first_forwarded_at - created_at``), forwarded→acknowledged
   (``first_acknowledged_at - first_forwarded_at``) and forwarded→done
@@ -45,9 +52,9 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from siaga_tui.core.catalogue import KINDS, Catalogue, load_catalogue
+from siaga_tui.core.catalogue import KINDS, NOT_NAMED_AGENCY, Catalogue, load_catalogue
 from siaga_tui.core.db import Database
-from siaga_tui.core.errors import ValidationError
+from siaga_tui.core.errors import NotFound, ValidationError
 from siaga_tui.core.models import CALL, REFERRAL, REPORT, Disposition, Kind, Status
 from siaga_tui.core.timeutil import Clock, as_utc, display_zone, system_clock, to_local
 from siaga_tui.services.queue import OPEN
@@ -330,8 +337,35 @@ class DoneAim:
 
     @property
     def met(self) -> bool:
-        """At least the aim, compared exactly (not after rounding); False with no reports."""
-        return self.done.total > 0 and self.done.count * 100 >= self.aim_percent * self.done.total
+        """Above the aim, compared exactly (not after rounding); False with no reports."""
+        return self.done.total > 0 and self.done.count * 100 > self.aim_percent * self.done.total
+
+    def shown(self, lang: str | None = None) -> str:
+        """The done share as it should be read beside the verdict: ``74 %``, but
+        ``59,6 %`` / ``60,0 %`` / ``60,4 %`` (Indonesian decimal comma) near the line."""
+        text = aim_percent_text(self.done.count, self.done.total, self.aim_percent)
+        if text is None:
+            return "–"
+        return (text.replace(".", ",") if (lang or "id").startswith("id") else text) + " %"
+
+
+def aim_percent_text(count: int, total: int, aim: int = DONE_AIM_PERCENT) -> str | None:
+    """``count`` of ``total`` in percent: whole (rounded half up), unless that would read
+    as ``aim`` itself; then with as many decimals as it takes (at least one) for the
+    figure to be the aim only when it is exactly the aim. Exact integer arithmetic."""
+    if total <= 0:
+        return None
+    whole = percent(count, total)
+    if whole != aim:
+        return str(whole)
+    exact = count * 100 == aim * total
+    for decimals in range(1, 7):
+        scale = 10**decimals
+        rounded = (2 * count * 100 * scale + total) // (2 * total)  # half up
+        if exact or rounded != aim * scale:
+            integer, fraction = divmod(rounded, scale)
+            return f"{integer}.{fraction:0{decimals}d}"
+    return f"{aim}.{'0' * 6}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,6 +418,9 @@ class Statistics:
     intervals: tuple[IntervalFigure, ...]
     calls: tuple[CallFigure, ...]
     oldest_waiting: tuple[ReportSummary, ...] = field(default=())
+    #: Reports of the period with no call on record (imported history): the calls
+    #: table covers only the calls that were recorded.
+    reports_without_calls: int = 0
     #: The parts computed (``Part`` values); the others are empty.
     parts: frozenset[str] = ALL_PARTS
 
@@ -442,6 +479,7 @@ class Statistics:
             "done_aim": {
                 "aim_percent": self.aim.aim_percent,
                 "done_percent": self.aim.done.percent,
+                "done_fraction": self.aim.done.fraction,
                 "met": self.aim.met,
             },
             "agencies": [
@@ -467,6 +505,7 @@ class Statistics:
             ],
             "calls": {c.disposition: c.count for c in self.calls},
             "calls_total": self.calls_total,
+            "reports_without_calls": self.reports_without_calls,
             "oldest_waiting": [
                 {"number": r.number, "category": r.category, "created_at": _iso(r.created_at)}
                 for r in self.oldest_waiting
@@ -578,6 +617,7 @@ def compute_statistics(
     calls: dict[str, int] = {}
     waiting: list[ReportSummary] = []
     sampled = False
+    without_calls = 0
     with db.read() as conn:
         counts = _report_counts(conn, period)
         duplicates = _duplicate_counts(conn, period)
@@ -593,6 +633,7 @@ def compute_statistics(
                 histograms = {name: _interval_histograms(conn, period, name) for name in INTERVALS}
         if Part.CALLS in wanted:
             calls = _call_counts(conn, period)
+            without_calls = _reports_without_calls(conn, period)
         if Part.WAITING in wanted and oldest_waiting:
             waiting = _oldest_waiting(conn, period, oldest_waiting)
     return assemble(
@@ -607,6 +648,7 @@ def compute_statistics(
         generated_at=clock(),
         oldest_waiting=waiting,
         parts=wanted,
+        reports_without_calls=without_calls,
     )
 
 
@@ -626,6 +668,7 @@ def assemble(
     generated_at: datetime,
     oldest_waiting: Sequence[ReportSummary] = (),
     parts: frozenset[str] = ALL_PARTS,
+    reports_without_calls: int = 0,
 ) -> Statistics:
     """Build the result tree from raw counts (kept apart from SQL so it can be tested alone)."""
     total = sum(counts.values())
@@ -673,7 +716,9 @@ def assemble(
             done=values[2],
         )
         for code, values in sorted(
-            (agency_counts or {}).items(), key=lambda item: (-item[1][0], item[0])
+            # Busiest first; reports handled by an agency the source did not name last.
+            (agency_counts or {}).items(),
+            key=lambda item: (item[0] == NOT_NAMED_AGENCY, -item[1][0], item[0]),
         )
     )
     intervals: list[IntervalFigure] = []
@@ -703,14 +748,16 @@ def assemble(
         calls=call_figures,
         oldest_waiting=tuple(oldest_waiting),
         parts=parts,
+        reports_without_calls=reports_without_calls,
     )
 
 
 def _agency_name(catalogue: Catalogue, code: str) -> tuple[str, str]:
-    for agency in catalogue.agencies:
-        if agency.code == code:
-            return agency.name, agency.short_name
-    return code, code
+    try:
+        agency = catalogue.agency(code)  # NOT_NAMED_AGENCY included
+    except NotFound:
+        return code, code
+    return agency.name, agency.short_name
 
 
 def _interval_figure(
@@ -937,6 +984,16 @@ def _call_counts(conn: Connection, period: Period) -> dict[str, int]:
     if other:
         counts["other"] = other
     return counts
+
+
+def _reports_without_calls(conn: Connection, period: Period) -> int:
+    """Counted reports of the period with no call on record (imported history)."""
+    query = (
+        sa.select(sa.func.count())
+        .select_from(REPORT)
+        .where(*_counted(period), ~sa.exists().where(CALL.c.report_id == REPORT.c.id))
+    )
+    return int(conn.execute(query).scalar_one())
 
 
 def oldest_waiting_query(period: Period, rank: int, limit: int) -> sa.Select[Any]:
