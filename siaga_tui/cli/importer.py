@@ -14,11 +14,13 @@ from pathlib import Path
 import typer
 
 from siaga_tui.cli.base import app, fail, settings, t
+from siaga_tui.cli.identity import signed_in
 from siaga_tui.services.importer import Importer, ImportResult
 from siaga_tui.services.queue import BACKLOG_DAYS, ENV_BACKLOG_DAYS
 
 
 @app.command("import")
+@signed_in
 def import_reports(
     files: list[Path] = typer.Argument(
         ...,
