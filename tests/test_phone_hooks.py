@@ -211,3 +211,44 @@ def test_the_callback_list_shows_the_numbers_history(db: Database, clock: Mutabl
     phone.hangup("second")
     newest = phone.callback_list()[0]
     assert (newest.earlier_calls, newest.pranks, newest.reports) == (1, 1, 0)
+
+
+def test_a_filed_call_is_linked_to_its_phone_call_and_a_callback_to_its_report(
+    db: Database, clock: MutableClock
+) -> None:
+    from siaga_tui.services.reports import NewReport, ReportService
+
+    phone = TelephonyService(db, operator="sari", clock=clock)
+    phone.ring("Z", "081234567890")
+    phone.hangup("Z")
+    [item] = phone.callback_list()
+    callback_id = phone.record_callback(item.key, "reached")
+    clock.advance(seconds=30)
+    answered = phone.ring("Y", "081234567890", at=clock())
+    answered = phone.answer("Y", at=clock())
+    clock.advance(seconds=40)
+    saved = ReportService(db, operator="sari", clock=clock).create_report(
+        NewReport(
+            category="kebakaran",
+            kelurahan="paal 4",
+            description="Rumah terbakar",
+            phone="081234567890",
+            answered_at=answered.answered_at,
+            phone_call_id=answered.id,
+            callback_id=callback_id,
+        )
+    )
+    assert phone.get("Y").logged_call_id == saved.call_id
+    logged = CallService(db, operator="sari", clock=clock).log_call(
+        "iseng", phone="081234567890", phone_call_id=phone.get("Z").id
+    )
+    assert phone.get("Z").logged_call_id == logged
+    import sqlalchemy as sa
+
+    from siaga_tui.core.models import CALLBACK, REPORT
+
+    with db.read() as conn:
+        assert conn.execute(sa.select(CALLBACK.c.report_id)).scalar_one() == saved.id
+        assert (
+            conn.execute(sa.select(REPORT.c.call_answered_at)).scalar_one() == answered.answered_at
+        )

@@ -16,6 +16,7 @@ from siaga_tui.core.timeutil import Clock, as_utc, system_clock
 from siaga_tui.services import audit
 from siaga_tui.services.reports import insert_call
 from siaga_tui.services.rows import SUMMARY_COLUMNS, call_from, summaries
+from siaga_tui.services.telephony import link_phone_call
 from siaga_tui.services.views import CallerHistory
 
 #: A number with this many prank calls in the window is flagged to the operator.
@@ -37,8 +38,12 @@ class CallService:
         phone: str | None = None,
         note: str | None = None,
         answered_at: datetime | None = None,
+        phone_call_id: int | None = None,
     ) -> int:
-        """Log a call that became no report; returns the call's id."""
+        """Log a call that became no report; returns the call's id.
+
+        ``phone_call_id``: the phone system's call it was (linked in the same transaction).
+        """
         errors: list[ValidationError] = []
         wanted = (disposition or "").strip().lower()
         allowed = [d.value for d in NON_REPORT_DISPOSITIONS]
@@ -72,6 +77,7 @@ class CallService:
                 operator=self.operator,
                 note=clean_note,
             )
+            link_phone_call(conn, phone_call_id, call_id)
             audit.append_audit(
                 conn,
                 at=at,

@@ -57,6 +57,7 @@ from siaga_tui.services.rows import (
     summaries,
     summary_from,
 )
+from siaga_tui.services.telephony import link_callback, link_phone_call
 from siaga_tui.services.views import EventView, ReportDetail, ReportSummary
 
 #: An open report of the same category in the same kelurahan this recently is offered
@@ -107,6 +108,10 @@ class NewReport:
     with_call: bool = True
     #: History kept out of live operations (see ``report.archived``).
     archived: bool = False
+    #: The phone system's call it came from (``phone_call.id``), and the call-back it
+    #: came from (``callback.id``): linked in the same transaction.
+    phone_call_id: int | None = None
+    callback_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -220,6 +225,8 @@ class ReportService:
                     operator=self.operator,
                     report_id=report_id,
                 )
+                link_phone_call(conn, data.phone_call_id, call_id)
+            link_callback(conn, data.callback_id, report_id)
             details = {
                 key: values[key]
                 for key in (
@@ -319,6 +326,8 @@ class ReportService:
         caller_name: str | None = None,
         address: str | None = None,
         description: str | None = None,
+        phone_call_id: int | None = None,
+        callback_id: int | None = None,
     ) -> int:
         """Record another call about an existing report (another caller, same fire).
 
@@ -356,6 +365,8 @@ class ReportService:
                 note=cleaned["note"],
                 **said,
             )
+            link_phone_call(conn, phone_call_id, call_id)
+            link_callback(conn, callback_id, report_id)
             details = {
                 "call_id": call_id,
                 "caller_phone": cleaned["phone"],
