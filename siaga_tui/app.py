@@ -32,7 +32,8 @@ from siaga_tui.core.errors import SiagaError, ValidationError
 from siaga_tui.core.i18n import current_language, normalise_language, translate
 from siaga_tui.core.timeutil import Clock, format_local, system_clock
 from siaga_tui.drafts import DraftStore
-from siaga_tui.screens.localised import GLOBAL_KEYS
+from siaga_tui.phone_desk import PHONE_WATCH_INTERVAL, PhoneDesk
+from siaga_tui.screens.localised import GLOBAL_KEYS, PHONE_KEYS
 from siaga_tui.services.operators import Actor, has_accounts
 from siaga_tui.services.queue import BACKLOG_DAYS, QueueFilter, QueueService, backlog_cutoff
 from siaga_tui.theme import CONTROL_ROOM
@@ -46,8 +47,10 @@ HANG_UP_GRACE_SECONDS: Final = 3.0
 if TYPE_CHECKING:
     from siaga_tui.live import LiveWatch
     from siaga_tui.screens.entry import EntryScreen
+    from siaga_tui.services.baresip import PhoneAddress
     from siaga_tui.services.calls import CallService
     from siaga_tui.services.reports import ReportService
+    from siaga_tui.services.telephony import CallbackItem, PhoneCallView
     from siaga_tui.services.views import QueuePage
 
 
@@ -70,9 +73,12 @@ class SiagaApp(App[None]):
         sign_in: bool = False,
         backlog_days: int = BACKLOG_DAYS,
         bell: bool = True,
+        phone: PhoneAddress | None = None,
     ) -> None:
         super().__init__()
         self.db = db
+        #: Calls ringing at the center, this position's softphone (``phone``), call-backs.
+        self.phone_desk = PhoneDesk(self, phone)
         #: Open reports filed more than this many days ago form the backlog (key ``b``).
         self.backlog_days = backlog_days
         #: Ring the terminal bell once for each report that becomes alarmed (``!!``).
@@ -111,6 +117,12 @@ class SiagaApp(App[None]):
         self.push_screen(QueueScreen(self._first_window))
         self._first_window = None
         self.call_later(self._offer_draft)
+        self.call_later(self._start_phone)
+
+    def _start_phone(self) -> None:
+        """The softphone's link and the calls ringing at the center, once a screen shows."""
+        self.phone_desk.start()
+        self.follow_changes()
 
     def read_first_window(self) -> None:
         """Read the queue's first rows now, before the console runs, for its first paint.
@@ -173,12 +185,13 @@ class SiagaApp(App[None]):
             self.sign_in_required = False
             self.push_screen(QueueScreen())
             self.call_later(self._offer_draft)
+            self.call_later(self._start_phone)
         else:  # the first supervisor was just created: the header shows the new name
             self.switch_screen(QueueScreen())
 
     def _localise_keys(self) -> None:
         # Added to (not in place of) the app's own keys: Ctrl+P and Ctrl+Q stay.
-        own = BindingsMap(key.binding(self.lang) for key in GLOBAL_KEYS)
+        own = BindingsMap(key.binding(self.lang) for key in (*GLOBAL_KEYS, *PHONE_KEYS))
         self._bindings = BindingsMap.merge([self._textual_bindings, own])
         self.refresh_bindings()
 
@@ -352,7 +365,11 @@ class SiagaApp(App[None]):
         if self._live is None and self.is_running:
             from siaga_tui.live import LiveWatch
 
-            self._live = LiveWatch(self.queue.change_signal(), self._wake)
+            # Four looks a second: a call ringing at another position shows here within
+            # half a second (PRAGMA data_version costs microseconds; benchmarks, B6).
+            self._live = LiveWatch(
+                self.queue.change_signal(), self._wake, interval=PHONE_WATCH_INTERVAL
+            )
             self._live.start()
 
     def _wake(self, error: SiagaError | None) -> bool:
@@ -366,6 +383,7 @@ class SiagaApp(App[None]):
             return
         from siaga_tui.screens.base import ConsoleScreen
 
+        self.phone_desk.database_moved()
         followers = [
             s for s in self.screen_stack if isinstance(s, ConsoleScreen) and s.following_changes
         ]
@@ -392,8 +410,65 @@ class SiagaApp(App[None]):
             self.notify(translate("console_live_again", self.lang), markup=False)
 
     def on_unmount(self) -> None:
+        self.phone_desk.stop()
         if self._live is not None:
             self._live.stop()
+
+    # --- The phone ---------------------------------------------------------------------
+
+    def action_answer_call(self) -> None:
+        """Answer the call ringing on this position's softphone (F12)."""
+        self.phone_desk.answer()
+
+    def action_callbacks(self) -> None:
+        """The call-back list: abandoned and silent calls to call back (F10)."""
+        self._open("siaga_tui.screens.callbacks", "CallbacksScreen", "console_entry_missing")
+
+    async def take_phone_call(self, call: PhoneCallView, *, callback_id: int | None = None) -> None:
+        """The call was answered here: the entry form, with the phone and its answer time."""
+        from siaga_tui.screens.entry import EntryScreen
+
+        entry = self._entry_screen()
+        if entry is not None and not entry.draft.is_empty:
+            self.notify(
+                translate("phone_form_busy", self.lang, number=call.number_shown),
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
+            return
+        if entry is None:
+            entry = EntryScreen()
+            await self.push_screen(entry)
+        else:
+            self._open("siaga_tui.screens.entry", "EntryScreen", "console_entry_missing")
+        entry.take_phone_call(call, callback_id=callback_id)
+
+    def phone_call_ended(self, call: PhoneCallView) -> None:
+        """The caller hung up: a form open for the call stays open, marked so."""
+        entry = self._entry_screen()
+        if entry is not None:
+            entry.caller_hung_up(call)
+
+    def callback_done(self, key: str, outcome: str, callback_id: int) -> None:
+        """A call-back dialled here came to ``outcome``; reached: the form for its report."""
+        item = self.phone_desk.dialled(key)
+        if outcome == "reached" and item is not None:
+            self.call_later(self.take_callback, item, callback_id)
+
+    async def take_callback(self, item: CallbackItem, callback_id: int) -> None:
+        """A call-back reached the caller: the entry form, linked to the call-back."""
+        from siaga_tui.screens.entry import EntryScreen
+
+        entry = self._entry_screen()
+        if entry is not None and not entry.draft.is_empty:
+            return
+        if entry is None:
+            entry = EntryScreen()
+            await self.push_screen(entry)
+        else:
+            self._open("siaga_tui.screens.entry", "EntryScreen", "console_entry_missing")
+        entry.take_callback(item, callback_id)
 
     # --- Failures -------------------------------------------------------------------
 
@@ -423,6 +498,7 @@ def make_app(
     theme: str | None = None,
     backlog_days: int = BACKLOG_DAYS,
     bell: bool = True,
+    phone: PhoneAddress | None = None,
 ) -> SiagaApp:
     """The console for ``operator`` on ``db``, in ``lang`` (default: SIAGA112_LANG or id).
 
@@ -439,6 +515,7 @@ def make_app(
         sign_in=has_accounts(db),
         backlog_days=backlog_days,
         bell=bell,
+        phone=phone,
     )
     app.read_first_window()
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from siaga_tui.cli.base import app, settings
+from siaga_tui.cli.base import app, fail, settings
 
 
 @app.command("tui")
@@ -26,8 +26,24 @@ def tui(
         envvar="SIAGA112_BELL",
         help="Ring the terminal bell once for each report that becomes alarmed (!!).",
     ),
+    phone: str | None = typer.Option(
+        None,
+        "--phone",
+        envvar="SIAGA112_PHONE",
+        help="This position's softphone: baresip://HOST:PORT (its ctrl_tcp module), "
+        "optionally ?dial=sip:{number}@PBX for call-backs.",
+    ),
 ) -> None:
     """Start the operator console (queue, quick entry F2, status board F4, help F1)."""
+    address = None
+    if phone:
+        from siaga_tui.core.errors import ValidationError
+        from siaga_tui.services.baresip import parse_phone_address
+
+        try:
+            address = parse_phone_address(phone)
+        except ValidationError as error:
+            raise fail(error.describe()) from None
     db = settings.database()
     if demo:
         from siaga_tui.services.demo import ensure_demo_data
@@ -41,4 +57,5 @@ def tui(
         lang=settings.lang,
         backlog_days=backlog_days,
         bell=bell,
+        phone=address,
     ).run()

@@ -15,7 +15,7 @@ from textual.worker import Worker, WorkerState
 
 from siaga_tui.core.errors import SiagaError
 from siaga_tui.live import WATCH_RETRY
-from siaga_tui.screens.localised import GLOBAL_KEYS, Key, localise_bindings
+from siaga_tui.screens.localised import GLOBAL_KEYS, Key, localise_bindings, phone_keys
 from siaga_tui.widgets.status_header import StatusHeader
 
 if TYPE_CHECKING:
@@ -47,7 +47,9 @@ class ConsoleScreen(Screen[ResultType], Generic[ResultType]):
 
     def on_mount(self) -> None:
         # The F-keys first, so the footer shows them even on a narrow terminal.
-        localise_bindings(self, (*GLOBAL_KEYS, *self.KEYS), self.lang)
+        phone = phone_keys(self.console.phone_desk.address is not None)
+        localise_bindings(self, (*GLOBAL_KEYS, *phone, *self.KEYS), self.lang)
+        self.console.phone_desk.show_on(self)
 
     def show_title(self, title: str) -> None:
         """The screen's title with its live counts, in the header."""

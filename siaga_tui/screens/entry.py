@@ -35,11 +35,13 @@ from siaga_tui.core.errors import InvalidInput, NotFound, SiagaError, Validation
 from siaga_tui.core.fields import FIELD_LIMITS
 from siaga_tui.core.i18n import translate
 from siaga_tui.core.models import NON_REPORT_DISPOSITIONS
-from siaga_tui.core.timeutil import Clock, as_utc
+from siaga_tui.core.phones import format_phone
+from siaga_tui.core.timeutil import Clock, as_utc, format_local
 from siaga_tui.screens.base import ConsoleScreen
 from siaga_tui.screens.entry_draft import EntryDraft
 from siaga_tui.screens.localised import Key, key_hints
 from siaga_tui.services.reports import ReportService
+from siaga_tui.services.telephony import CallbackItem, PhoneCallView
 from siaga_tui.services.views import CallerHistory, ReportSummary
 from siaga_tui.widgets.bounded_input import BoundedInput
 from siaga_tui.widgets.bounded_text_area import BoundedTextArea
@@ -97,6 +99,10 @@ class EntryScreen(ConsoleScreen[None]):
         self._busy = False
         #: Open reports this call may be about, as last read while typing.
         self.possible: tuple[ReportSummary, ...] = ()
+        #: The phone call this form is for (answered here), and the call-back it came from.
+        self._phone_call_id: int | None = None
+        self._answered_at: datetime | None = None
+        self._callback_id: int | None = None
 
     @property
     def clock(self) -> Clock:
@@ -111,6 +117,7 @@ class EntryScreen(ConsoleScreen[None]):
         yield Static(id="category-error", classes="field-error")
         with Horizontal(id="entry-body"):
             with VerticalScroll(id="entry-form", can_focus=False):
+                yield Static(id="phone-call", markup=False)
                 yield from _row(
                     "phone", t, PhoneInput(id="phone", max_length=PHONE_LENGTH, compact=True)
                 )
@@ -160,6 +167,7 @@ class EntryScreen(ConsoleScreen[None]):
         self.query_one(CallerHistoryView).show(None, self.lang)
         self.query_one(CallQuestions).show(None, self.lang)
         self.query_one("#kelurahan-hint", Static).display = False
+        self.query_one("#phone-call", Static).display = False
         for error in self.query(".field-error"):
             error.display = False
         self.query_one("#entry-keys", Static).update(key_hints(self, KEYS, self.lang))
@@ -193,11 +201,18 @@ class EntryScreen(ConsoleScreen[None]):
             address=self.query_one("#address", Input).value,
             description=self.query_one(BoundedTextArea).typed_text,
             caller_name=self.query_one("#caller_name", Input).value,
+            phone_call_id=self._phone_call_id,
+            answered_at=self._answered_at,
+            callback_id=self._callback_id,
         )
 
     def load_draft(self, draft: EntryDraft) -> None:
         """Put ``draft`` into the form (a clean one for the next call, or a kept one)."""
         self.opened_at = draft.opened_at
+        self._phone_call_id = draft.phone_call_id
+        self._answered_at = draft.answered_at
+        self._callback_id = draft.callback_id
+        self.query_one("#phone-call", Static).display = False
         picker = self.query_one(CategoryPicker)
         picker.selected = draft.category
         self.query_one(CallQuestions).show(picker.category, self.lang)
@@ -210,6 +225,58 @@ class EntryScreen(ConsoleScreen[None]):
             self._mark_field(name, None)
         self._show_timer()
         self._look_for_duplicates()
+
+    # --- The phone -----------------------------------------------------------------------
+
+    def take_phone_call(self, call: PhoneCallView, *, callback_id: int | None = None) -> None:
+        """The call answered here: its number and the phone's answer time in the form.
+
+        A caller id that is no phone number (``anonymous``, ``sip:…``) is shown as given
+        beside the form and the phone field stays empty: nothing to refuse at saving.
+        """
+        answered = call.answered_at or self.clock()
+        phone = format_phone(call.caller_phone) if call.caller_phone else ""
+        self.load_draft(
+            EntryDraft(
+                opened_at=answered,
+                phone=phone,
+                phone_call_id=call.id,
+                answered_at=call.answered_at,
+                callback_id=callback_id,
+            )
+        )
+        label = self.query_one("#phone-call", Static)
+        text = translate("entry_phone_call", self.lang, time=format_local(answered, "%H:%M:%S"))
+        if not call.caller_phone:
+            shown = call.caller_id or translate("phone_withheld", self.lang)
+            text += "  " + translate("entry_phone_caller_id", self.lang, caller_id=shown)
+        label.update(Content(text))
+        label.remove_class("-ended")
+        label.display = True
+        self.query_one(CategoryPicker).focus()
+
+    def take_callback(self, item: CallbackItem, callback_id: int) -> None:
+        """A call-back reached the caller: the form for the report it leads to."""
+        self.load_draft(
+            EntryDraft(
+                opened_at=self.clock(),
+                phone=format_phone(item.phone) if item.phone else "",
+                callback_id=callback_id,
+            )
+        )
+        label = self.query_one("#phone-call", Static)
+        label.update(Content(translate("entry_callback_call", self.lang, number=item.number_shown)))
+        label.display = True
+        self.query_one(CategoryPicker).focus()
+
+    def caller_hung_up(self, call: PhoneCallView) -> None:
+        """The caller of this form's call hung up: the form stays, marked so."""
+        if call.id != self._phone_call_id:
+            return
+        label = self.query_one("#phone-call", Static)
+        label.update(Content(translate("entry_caller_hung_up", self.lang)))
+        label.add_class("-ended")
+        label.display = True
 
     def _next_call(self) -> None:
         self.load_draft(EntryDraft(opened_at=self.clock()))
@@ -477,10 +544,12 @@ class EntryScreen(ConsoleScreen[None]):
             self.console.reports.attach_call(
                 report_id,
                 phone=draft.phone or None,
-                answered_at=draft.opened_at,
                 caller_name=draft.caller_name,
                 address=draft.address,
                 description=draft.description,
+                answered_at=draft.answered_at or draft.opened_at,
+                phone_call_id=draft.phone_call_id,
+                callback_id=draft.callback_id,
             )
         except SiagaError as error:
             self.app.call_from_thread(self._show_refusal, error)
@@ -541,7 +610,10 @@ class EntryScreen(ConsoleScreen[None]):
     def _log_call(self, disposition: str, draft: EntryDraft) -> None:
         try:
             self.console.calls.log_call(
-                disposition, phone=draft.phone or None, answered_at=draft.opened_at
+                disposition,
+                phone=draft.phone or None,
+                answered_at=draft.answered_at or draft.opened_at,
+                phone_call_id=draft.phone_call_id,
             )
         except SiagaError as error:
             self.app.call_from_thread(self._show_refusal, error)

@@ -28,6 +28,11 @@ class EntryDraft:
     address: str = ""
     description: str = ""
     caller_name: str = ""
+    #: The phone system's call the form is for (``phone_call.id``), its answer time by
+    #: the phone's clock, and the call-back it came from: all filed with the report.
+    phone_call_id: int | None = None
+    answered_at: datetime | None = None
+    callback_id: int | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -46,12 +51,16 @@ class EntryDraft:
             phone=self.phone or None,
             address=self.address,
             caller_name=self.caller_name or None,
-            answered_at=self.opened_at,
+            answered_at=self.answered_at or self.opened_at,
+            phone_call_id=self.phone_call_id,
+            callback_id=self.callback_id,
         )
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["opened_at"] = as_utc(self.opened_at).isoformat()
+        if self.answered_at is not None:
+            data["answered_at"] = as_utc(self.answered_at).isoformat()
         return data
 
     @classmethod
@@ -60,6 +69,11 @@ class EntryDraft:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["opened_at"] = as_utc(datetime.fromisoformat(str(data["opened_at"])))
+        if values.get("answered_at"):
+            values["answered_at"] = as_utc(datetime.fromisoformat(str(values["answered_at"])))
+        for name in ("phone_call_id", "callback_id"):
+            value = values.get(name)
+            values[name] = int(value) if isinstance(value, int) else None
         for name in TEXT_FIELDS:
             values[name] = str(values.get(name) or "")
         category = values.get("category")

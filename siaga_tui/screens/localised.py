@@ -43,6 +43,19 @@ GLOBAL_KEYS: Final = (
     Key("f4", "app.board", "console_key_board"),
 )
 
+#: The phone's keys, on every screen: answer the call ringing here, the call-back list.
+#: Shown in the footer when the console has a softphone (``--phone``).
+PHONE_KEYS: Final = (
+    Key("f12", "app.answer_call", "console_key_answer"),
+    Key("f10", "app.callbacks", "console_key_callbacks"),
+)
+
+
+def phone_keys(shown: bool) -> tuple[Key, ...]:
+    """``PHONE_KEYS``, in the footer or not."""
+    return tuple(Key(k.key, k.action, k.label, show=shown, priority=k.priority) for k in PHONE_KEYS)
+
+
 #: How keys are written for people.
 KEY_NAMES: Final = {
     "slash": "/",

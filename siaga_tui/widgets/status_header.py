@@ -7,7 +7,7 @@ left open through a shift does nothing in between.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -18,6 +18,9 @@ from textual.widgets import Static
 
 from siaga_tui.core.i18n import translate
 from siaga_tui.core.timeutil import Clock, format_local
+
+if TYPE_CHECKING:
+    from siaga_tui.phone_desk import PhoneState
 
 #: The clock's tick lands this long after the minute turns, never before it.
 MINUTE_SLACK: Final = 0.05
@@ -39,6 +42,8 @@ class StatusHeader(Horizontal):
         & > #header-who { width: 1fr; max-width: 40; }
         & > #header-where { width: 2fr; color: $text-muted; }
         & > #header-clock { text-style: bold; }
+        & > #header-phone { color: $success; }
+        & > #header-phone.-down { color: $text; background: $error; text-style: bold; }
     }
     """
 
@@ -59,10 +64,25 @@ class StatusHeader(Horizontal):
             id="header-who",
         )
         yield Static(Content(self._database), id="header-where")
+        yield Static(id="header-phone")
         yield Static(id="header-clock")
 
     def on_mount(self) -> None:
         self._tick()
+        phone = self.query_one("#header-phone", Static)
+        phone.display = False
+        desk = getattr(self.app, "phone_desk", None)
+        if desk is not None:
+            self._show_phone(desk.state)
+            desk.changed.subscribe(self, self._show_phone)
+
+    def _show_phone(self, state: PhoneState) -> None:
+        """The softphone's link (down: said plainly) and the call-backs waiting."""
+        phone = self.query_one("#header-phone", Static)
+        text = phone_header_text(state, self._lang)
+        phone.display = bool(text)
+        phone.set_class(state.link is False, "-down")
+        phone.update(Content(text))
 
     def watch_title(self, title: str) -> None:
         self.query_one("#header-title", Static).update(
@@ -80,6 +100,17 @@ class StatusHeader(Horizontal):
             self._minute_timer.stop()
         wait = max(seconds_to_next_minute(now) + MINUTE_SLACK, MIN_TICK)
         self._minute_timer = self.set_timer(wait, self._tick, name="header-clock")
+
+
+def phone_header_text(state: PhoneState, lang: str) -> str:
+    parts: list[str] = []
+    if state.link is True:
+        parts.append(translate("phone_header_up", lang))
+    elif state.link is False:
+        parts.append(translate("phone_header_down", lang, reason=state.reason or "-"))
+    if state.callbacks:
+        parts.append(translate("phone_header_callbacks", lang, count=state.callbacks))
+    return " · ".join(parts)
 
 
 def seconds_to_next_minute(now: datetime) -> float:

@@ -1,0 +1,323 @@
+"""The console's phone: calls ringing at the center, this position's softphone, call-backs.
+
+One ``PhoneDesk`` per console. It knows
+
+- the calls ringing at the center (every position's), read from the database when the
+  live watch says it moved, and at once for calls ringing on this position's own
+  softphone (baresip, ``--phone``): the number, the caller's history and the repeat
+  prank warning, before anyone answers;
+- the state of the link to the softphone (the header says when it is down; the console
+  keeps working and the link comes back by itself);
+- how many calls wait for a call-back.
+
+Widgets subscribe to ``changed`` (a Textual ``Signal``) and draw ``PhoneDesk.state``;
+the app's keys call ``answer`` and ``call_back``. The softphone's events arrive on its
+own thread and are handed to the UI thread here; nothing here blocks the UI thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Final
+
+from textual.signal import Signal
+
+from siaga_tui.core.errors import SiagaError
+from siaga_tui.core.i18n import translate
+from siaga_tui.services.baresip import CommandFailed, PhoneAddress
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from siaga_tui.app import SiagaApp
+    from siaga_tui.services.softphone import Softphone
+    from siaga_tui.services.telephony import CallbackItem, PhoneCallView, TelephonyService
+    from siaga_tui.services.views import CallerHistory
+
+#: How often the live watch looks at the database while the console shows calls ringing.
+PHONE_WATCH_INTERVAL: Final = 0.2
+
+
+@dataclass(frozen=True)
+class RingingCall:
+    call: PhoneCallView
+    #: Ringing on this position's softphone (one key answers it here).
+    here: bool
+    history: CallerHistory | None = None
+
+
+@dataclass(frozen=True)
+class PhoneState:
+    """What the header and the ringing bar show."""
+
+    #: None: no softphone at this position; else whether the link is up, and why not.
+    link: bool | None = None
+    reason: str | None = None
+    address: str = ""
+    ringing: tuple[RingingCall, ...] = ()
+    callbacks: int | None = None
+    #: The call answered here and still going on (its form is open).
+    on_call: PhoneCallView | None = None
+    histories: dict[str, CallerHistory | None] = field(default_factory=dict)
+
+
+class PhoneDesk:
+    """The phone at one console (UI thread, except the ``SoftphoneListener`` methods)."""
+
+    def __init__(self, app: SiagaApp, address: PhoneAddress | None) -> None:
+        self.app = app
+        self.address = address
+        self.state = PhoneState(
+            link=None if address is None else False, address=address.describe() if address else ""
+        )
+        self.changed: Signal[PhoneState] = Signal(app, "phone")
+        self._softphone: Softphone | None = None
+        self._here: dict[str, PhoneCallView] = {}
+        self._looking = False
+        self._look_again = False
+        self._lock = threading.Lock()
+        #: Call-backs dialled here, by their list key, until their outcome is known.
+        self._dialled: dict[str, CallbackItem] = {}
+
+    @property
+    def telephony(self) -> TelephonyService:
+        # Imported on first use: the phone-number rules are not needed for the first paint (B1).
+        from siaga_tui.services.telephony import TelephonyService
+
+        return TelephonyService(self.app.db, operator=self.app.operator, clock=self.app.clock)
+
+    def start(self) -> None:
+        """Connect the softphone (if any) and read what rings now."""
+        if self.address is not None and self._softphone is None:
+            from siaga_tui.services.softphone import Softphone
+
+            self._softphone = Softphone(self.address, self.telephony, self, position=None)
+            self._softphone.start()
+        self.database_moved()
+
+    def stop(self) -> None:
+        if self._softphone is not None:
+            self._softphone.stop()
+            self._softphone = None
+
+    @property
+    def connected(self) -> bool:
+        return self._softphone is not None and self._softphone.connected
+
+    def show_on(self, screen: Screen[Any]) -> None:
+        """Put the ringing bar on ``screen``, first below its header."""
+        from siaga_tui.widgets.phone_bar import PhoneBar
+
+        bar = PhoneBar(self)
+        children = list(screen.children)
+        if children:
+            screen.mount(bar, before=children[0])
+        else:
+            screen.mount(bar)
+
+    # --- What the operator does (UI thread) -------------------------------------------
+
+    def ringing_here(self) -> PhoneCallView | None:
+        return next((r.call for r in self.state.ringing if r.here), None)
+
+    def answer(self) -> None:
+        """Answer the call ringing on this position's softphone."""
+        if self._softphone is None:
+            self._say("phone_none", severity="warning")
+            return
+        if self.ringing_here() is None:
+            self._say("phone_nothing_ringing")
+            return
+        softphone = self._softphone
+        self.app.run_worker(
+            lambda: self._command(softphone.answer), thread=True, group="phone", exit_on_error=False
+        )
+
+    def call_back(self, item: CallbackItem) -> None:
+        """Dial ``item``'s caller through the softphone; the outcome comes back as an event."""
+        if self._softphone is None or not self.connected:
+            self._say("phone_none", severity="warning")
+            return
+        if item.dialable is None:
+            self._say("callback_no_number", severity="warning")
+            return
+        softphone = self._softphone
+        self._dialled[item.key] = item
+        self.app.run_worker(
+            lambda: self._command(lambda: softphone.call_back(item)),
+            thread=True,
+            group="phone",
+            exit_on_error=False,
+        )
+        self.app.notify(
+            translate("callback_dialling", self.app.lang, number=item.number_shown), markup=False
+        )
+
+    def dialled(self, key: str) -> CallbackItem | None:
+        """The call-back entry dialled under ``key`` (forgotten once asked)."""
+        return self._dialled.pop(key, None)
+
+    def hang_up(self) -> None:
+        if self._softphone is not None:
+            softphone = self._softphone
+            self.app.run_worker(
+                lambda: self._command(softphone.hang_up),
+                thread=True,
+                group="phone",
+                exit_on_error=False,
+            )
+
+    def _command(self, command: object) -> None:
+        try:
+            command()  # type: ignore[operator]
+        except CommandFailed as error:
+            self.app.call_from_thread(
+                self._say, "phone_command_failed", reason=str(error), severity="error"
+            )
+
+    def _say(self, key: str, *, severity: str = "information", **params: object) -> None:
+        self.app.notify(translate(key, self.app.lang, **params), severity=severity, markup=False)  # type: ignore[arg-type]
+
+    # --- The database moved (UI thread): look at what rings, in a worker -------------------
+
+    def database_moved(self) -> None:
+        if self._looking:
+            self._look_again = True
+            return
+        self._looking = True
+        self.app.run_worker(self._look, thread=True, group="phone-look", exit_on_error=False)
+
+    def _look(self) -> None:
+        try:
+            telephony = self.telephony
+            ringing = telephony.ringing()
+            count = telephony.callback_count()
+            histories = self._histories([c.caller_phone for c in ringing])
+        except SiagaError:
+            self.app.call_from_thread(self._looked, None, None, {})
+            return
+        self.app.call_from_thread(self._looked, ringing, count, histories)
+
+    def _histories(self, phones: list[str | None]) -> dict[str, CallerHistory | None]:
+        known = self.state.histories
+        found: dict[str, CallerHistory | None] = {}
+        for phone in phones:
+            if phone and phone not in found:
+                found[phone] = (
+                    known[phone] if phone in known else self.app.calls.caller_history(phone)
+                )
+        return found
+
+    def _looked(
+        self,
+        ringing: list[PhoneCallView] | None,
+        count: int | None,
+        histories: dict[str, CallerHistory | None],
+    ) -> None:
+        self._looking = False
+        if ringing is not None:
+            with self._lock:
+                here = dict(self._here)
+            seen = {c.system_call_id for c in ringing}
+            # A call ringing here but not yet read back is kept (it is being written now).
+            extra = [c for cid, c in here.items() if cid not in seen]
+            self._publish(
+                replace(
+                    self.state,
+                    ringing=tuple(
+                        RingingCall(
+                            c, c.system_call_id in here, histories.get(c.caller_phone or "")
+                        )
+                        for c in [*ringing, *extra]
+                    ),
+                    callbacks=count,
+                    histories=histories,
+                )
+            )
+        if self._look_again:
+            self._look_again = False
+            self.database_moved()
+
+    def _publish(self, state: PhoneState) -> None:
+        self.state = state
+        self.changed.publish(state)
+
+    # --- From the softphone (its thread) -------------------------------------------------
+
+    def phone_link(self, up: bool, reason: str | None) -> None:
+        self.app.call_from_thread(self._link, up, reason)
+
+    def _link(self, up: bool, reason: str | None) -> None:
+        was = self.state.link
+        self._publish(replace(self.state, link=up, reason=reason))
+        if was is True and not up:
+            self._say("phone_lost", severity="error", reason=reason or "")
+        elif was is False and up and self.state.reason is None:
+            pass
+
+    def call_ringing(self, call: PhoneCallView) -> None:
+        with self._lock:
+            self._here[call.system_call_id] = call
+        self.app.call_from_thread(self._ring_here, call, None)
+        try:
+            history = (
+                self.app.calls.caller_history(call.caller_phone) if call.caller_phone else None
+            )
+        except SiagaError:
+            return
+        self.app.call_from_thread(self._ring_here, call, history)
+
+    def _ring_here(self, call: PhoneCallView, history: CallerHistory | None) -> None:
+        with self._lock:
+            if call.system_call_id not in self._here:
+                return  # ended meanwhile
+        others = [r for r in self.state.ringing if r.call.system_call_id != call.system_call_id]
+        histories = dict(self.state.histories)
+        if history is not None and call.caller_phone:
+            histories[call.caller_phone] = history
+        ring = RingingCall(call, True, history or histories.get(call.caller_phone or ""))
+        self._publish(replace(self.state, ringing=(*others, ring), histories=histories))
+        if self.app.ring_bell and history is None:
+            self.app.bell()
+
+    def call_answered(self, call: PhoneCallView) -> None:
+        with self._lock:
+            self._here.pop(call.system_call_id, None)
+        self.app.call_from_thread(self._answered, call)
+
+    def _answered(self, call: PhoneCallView) -> None:
+        others = tuple(
+            r for r in self.state.ringing if r.call.system_call_id != call.system_call_id
+        )
+        self._publish(replace(self.state, ringing=others, on_call=call))
+        self.app.call_later(self.app.take_phone_call, call)
+
+    def call_ended(self, call: PhoneCallView) -> None:
+        with self._lock:
+            self._here.pop(call.system_call_id, None)
+        self.app.call_from_thread(self._ended, call)
+
+    def _ended(self, call: PhoneCallView) -> None:
+        others = tuple(
+            r for r in self.state.ringing if r.call.system_call_id != call.system_call_id
+        )
+        on_call = self.state.on_call
+        if on_call is not None and on_call.system_call_id == call.system_call_id:
+            on_call = None
+            self.app.phone_call_ended(call)
+        self._publish(replace(self.state, ringing=others, on_call=on_call))
+        self.database_moved()
+
+    def callback_done(self, key: str, outcome: str, callback_id: int) -> None:
+        self.app.call_from_thread(self._callback_done, key, outcome, callback_id)
+
+    def _callback_done(self, key: str, outcome: str, callback_id: int) -> None:
+        self._say(
+            "callback_recorded", outcome=translate(f"callback_outcome_{outcome}", self.app.lang)
+        )
+        self.app.callback_done(key, outcome, callback_id)
+        self.database_moved()
+
+    def phone_failed(self, error: SiagaError) -> None:
+        self.app.call_from_thread(self.app.show_error, error)

@@ -1,0 +1,144 @@
+"""The console with a real phone: a SIPp caller rings baresip, the console answers it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from textual.widgets import Input
+
+from siaga_tui.app import SiagaApp, make_app
+from siaga_tui.core.db import Database
+from siaga_tui.core.models import CALL, PHONE_CALL, REPORT
+from siaga_tui.screens.callbacks import CallbacksScreen
+from siaga_tui.screens.entry import EntryScreen
+from siaga_tui.services.baresip import parse_phone_address
+from siaga_tui.services.telephony import TelephonyService
+from siaga_tui.widgets.bounded_text_area import BoundedTextArea
+from siaga_tui.widgets.phone_bar import PhoneBar
+from siaga_tui.widgets.status_header import StatusHeader
+from tests.console.conftest import settle
+from tests.telephony.conftest import phone_rig  # noqa: F401  (the fixture)
+from tests.telephony.rig import PhoneRig
+
+SIZE = (120, 40)
+
+
+async def until(pilot: object, condition: Callable[[], object], timeout: float = 15.0) -> bool:
+    """Let the console run until ``condition`` holds (a wait with a deadline, no timing assert)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        await asyncio.sleep(0.02)
+        await pilot.pause()  # type: ignore[attr-defined]
+    return bool(condition())
+
+
+def bar_text(app: SiagaApp) -> str:
+    bar = app.screen.query_one(PhoneBar)
+    return str(bar.render()) if bar.display else ""
+
+
+def header_phone(app: SiagaApp) -> str:
+    label = app.screen.query_one(StatusHeader).query_one("#header-phone")
+    return str(label.render()) if label.display else ""
+
+
+async def test_a_call_rings_is_answered_with_one_key_and_filed_with_the_phones_times(
+    db: Database,
+    phone_rig: PhoneRig,  # noqa: F811
+) -> None:
+    phone = phone_rig.baresip()
+    app = make_app(db, operator="sari", phone=parse_phone_address(phone.url))
+    async with app.run_test(size=SIZE) as pilot:
+        assert await until(pilot, lambda: app.phone_desk.state.link is True)
+        assert "telepon siap" in header_phone(app)
+        caller = phone_rig.call(phone, hold_ms=400)
+        assert await until(pilot, lambda: "0812-3456-7890" in bar_text(app))
+        assert "F12" in bar_text(app)
+        await pilot.press("f12")
+        assert await until(pilot, lambda: isinstance(app.screen, EntryScreen))
+        entry = app.screen
+        assert isinstance(entry, EntryScreen)
+        assert entry.query_one("#phone", Input).value == "0812-3456-7890"
+        assert await until(pilot, lambda: caller.process.poll() is not None)
+        assert caller.wait() == 0  # SIPp got 200 OK for its INVITE and hung up
+        assert "SIP/2.0 200 OK" in caller.messages()
+        label = entry.query_one("#phone-call")
+        assert await until(pilot, lambda: "menutup telepon" in str(label.render()))
+        assert isinstance(app.screen, EntryScreen)  # the form stays open
+        await pilot.press("3")  # kebakaran
+        entry.query_one("#kelurahan", Input).value = "Tikala Baru"
+        entry.query_one(BoundedTextArea).load_text("Rumah terbakar")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert await until(pilot, lambda: entry.draft.is_empty)
+    with db.read() as conn:
+        report = conn.execute(sa.select(REPORT)).mappings().one()
+        call = conn.execute(sa.select(PHONE_CALL)).mappings().one()
+        logged = (
+            conn.execute(sa.select(CALL).where(CALL.c.report_id == report["id"])).mappings().one()
+        )
+    assert call["outcome"] == "answered"
+    assert call["logged_call_id"] == logged["id"]
+    assert report["call_answered_at"] == call["answered_at"]
+    assert logged["answered_at"] == call["answered_at"]
+    assert report["caller_phone"] == "+6281234567890"
+
+
+async def test_an_abandoned_call_is_on_the_callback_list_and_called_back(
+    db: Database,
+    phone_rig: PhoneRig,  # noqa: F811
+) -> None:
+    phone = phone_rig.baresip()
+    far_end = phone_rig.answerer(ring_ms=200)
+    address = parse_phone_address(f"{phone.url}?dial=sip:{{number}}@127.0.0.1:{far_end.port}")
+    app = make_app(db, operator="sari", phone=address)
+    async with app.run_test(size=SIZE) as pilot:
+        assert await until(pilot, lambda: app.phone_desk.state.link is True)
+        cancel = phone_rig.cancel(phone, ring_ms=300)
+        assert await until(pilot, lambda: cancel.process.poll() is not None)
+        assert cancel.wait() == 0
+        assert await until(pilot, lambda: "1 panggil balik" in header_phone(app))
+        await pilot.press("f10")
+        assert await until(pilot, lambda: isinstance(app.screen, CallbacksScreen))
+        await settle(pilot)
+        await pilot.press("c")
+        assert await until(pilot, lambda: isinstance(app.screen, EntryScreen), timeout=20)
+        assert app.screen.query_one("#phone", Input).value == "0812-3456-7890"
+        app.phone_desk.hang_up()
+        assert await until(pilot, lambda: far_end.process.poll() is not None, timeout=20)
+        assert far_end.wait() == 0
+    assert TelephonyService(db, operator="x").callback_list() == []
+
+
+async def test_without_baresip_the_header_says_so_and_the_console_works(
+    db: Database,
+    phone_rig: PhoneRig,  # noqa: F811
+) -> None:
+    phone = phone_rig.baresip()
+    phone.kill()
+    app = make_app(db, operator="sari", phone=parse_phone_address(phone.url))
+    async with app.run_test(size=SIZE) as pilot:
+        assert await until(pilot, lambda: app.phone_desk.state.link is False)
+        assert "TIDAK TERHUBUNG" in header_phone(app)
+        await pilot.press("f2")
+        assert await until(pilot, lambda: isinstance(app.screen, EntryScreen))
+        phone.start()
+        assert await until(pilot, lambda: "telepon siap" in header_phone(app))
+
+
+async def test_a_call_ringing_at_another_position_shows_here(db: Database) -> None:
+    app = make_app(db, operator="sari")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        TelephonyService(db, operator="pbx").ring("pbx-1", "0431864444", line="112")
+        assert await until(pilot, lambda: "(0431) 864444" in bar_text(app))
+        assert "di posisi lain" in bar_text(app)
+        assert "jalur 112" in bar_text(app)
+        TelephonyService(db, operator="pbx").hangup("pbx-1")
+        assert await until(pilot, lambda: bar_text(app) == "")
+        assert await until(pilot, lambda: "1 panggil balik" in header_phone(app))
