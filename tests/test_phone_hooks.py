@@ -252,3 +252,57 @@ def test_a_filed_call_is_linked_to_its_phone_call_and_a_callback_to_its_report(
         assert (
             conn.execute(sa.select(REPORT.c.call_answered_at)).scalar_one() == answered.answered_at
         )
+
+
+def test_stats_gives_the_phones_figures_and_leaves_out_calls_without_moments(
+    cli: Cli, db_path: Path
+) -> None:
+    base = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+
+    def at(seconds: float) -> str:
+        return (base + timedelta(seconds=seconds)).isoformat()
+
+    # Answered after 5, 12 and 18 s; one abandoned; one answered with no ring known.
+    for index, wait in enumerate((5, 12, 18)):
+        call_id = f"A{index}"
+        cli.call(
+            "phone",
+            "ring",
+            "--call-id",
+            call_id,
+            "--phone",
+            "081234567890",
+            "--at",
+            at(index * 100),
+        )
+        cli.call("phone", "answer", "--call-id", call_id, "--at", at(index * 100 + wait))
+        cli.call("phone", "hangup", "--call-id", call_id, "--at", at(index * 100 + 60))
+    cli.call("phone", "ring", "--call-id", "X", "--phone", "081234567899", "--at", at(500))
+    cli.call("phone", "hangup", "--call-id", "X", "--at", at(530))
+    cli.call("phone", "answer", "--call-id", "NORING", "--at", at(600))
+    code, out, err = cli("stats", "--from", "2026-11-28", "--to", "2026-11-28", "--format", "json")
+    assert code == 0, err
+    phone = json.loads(out)["phone"]
+    assert phone["offered"] == 4
+    assert phone["abandoned"] == 1
+    assert phone["abandoned_share"] == {"count": 1, "of": 4, "percent": 25}
+    assert phone["answer_time_seconds"] == {"n": 3, "median": 12.0, "p90": 16.8}
+    assert phone["answered_within_10s"]["count"] == 1
+    assert phone["answered_within_15s"] == {"count": 2, "of": 3, "percent": 67}
+    assert phone["answered_within_20s"]["count"] == 3
+    assert phone["targets"]["nena_sta_020_answer_20s_95pct"] is True
+    assert phone["targets"]["nena_sta_020_answer_15s_90pct"] is False
+    assert phone["answer_to_saved_seconds"] == {"n": 0, "median": None, "p90": None}
+    code, out, _ = cli("stats", "--from", "2026-11-28", "--to", "2026-11-28")
+    assert code == 0 and "NENA-STA-020.1" in out
+
+
+def test_stats_without_phone_records_says_unknown(cli: Cli) -> None:
+    code, out, err = cli("stats", "--from", "2026-11-28", "--to", "2026-11-28")
+    assert code == 0, err
+    assert "no phone-system records" in out
+    code, out, _ = cli("stats", "--from", "2026-11-28", "--to", "2026-11-28", "--format", "json")
+    phone = json.loads(out)["phone"]
+    assert phone["offered"] == 0
+    assert phone["answer_time_seconds"]["median"] is None
+    assert phone["targets"]["nena_sta_020_answer_15s_90pct"] is None

@@ -77,14 +77,20 @@ def stats(
         _breakdown(period, by, output)
         return
     figures = compute_statistics(settings.database(), period, clock=clock)
+    from siaga_tui.services.phone_stats import compute_phone_figures
+
+    phone = compute_phone_figures(settings.database(), period)
     if output == "json":
-        print_json(figures.to_dict())
+        print_json({**figures.to_dict(), "phone": phone.to_dict()})
     elif output == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=ROW_FIELDS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(figure_rows(figures))
     else:
         Console(highlight=False).print(render(figures, current_language()))
+        from siaga_tui.cli.phone_stats_view import render_phone
+
+        Console(highlight=False).print(render_phone(phone, current_language()))
     # The audit head, to note beside the printed figures (stderr keeps csv/json clean).
     print(
         audit_head_line(settings.database()), file=sys.stdout if output == "table" else sys.stderr
