@@ -33,6 +33,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlmodel import Session
 
 from siaga_tui.core import migrate as migrations
 from siaga_tui.core.errors import StorageError
@@ -114,6 +115,29 @@ class Database:
         with translate_storage_errors(), self._reader.connect() as conn:
             yield conn
             conn.rollback()
+
+    @contextmanager
+    def write_session(self) -> Iterator[Session]:
+        """``write()`` through the models: ``select(Report)``, ``session.add(Referral(…))``.
+
+        The session joins the write transaction; ``session.connection()`` is that same
+        transaction, for SQL over the tables (events, audit) beside the objects. It does
+        not flush on its own: a change is flushed once, where it is complete. Its
+        ``commit()`` at the end commits nothing by itself: ``write()`` does, or, inside an
+        import's savepoint, releases the session's own savepoint.
+        """
+        with (
+            self.write() as conn,
+            Session(bind=conn, autoflush=False, expire_on_commit=False) as session,
+        ):
+            yield session
+            session.commit()
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """``read()`` through the models. No object outlives it: return views."""
+        with self.read() as conn, Session(bind=conn, autoflush=False) as session:
+            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Final
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
 
@@ -223,6 +224,15 @@ class Report(SQLModel, table=True):
     # History (imported with `--history`, or older than the backlog age): counted in the
     # statistics and exports, never in the live queue, handover, alarms or oldest-waiting.
     archived: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        # A change through a Session is ``UPDATE … WHERE id = :id AND version = :old``:
+        # a report someone else changed meanwhile is never overwritten (the services
+        # set ``version`` themselves, one more per event, and turn a miss into
+        # ConflictError).
+        table = cls.__table__  # type: ignore[attr-defined]
+        return {"version_id_col": table.c.version, "version_id_generator": False}
 
 
 class Call(SQLModel, table=True):

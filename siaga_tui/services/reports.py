@@ -23,7 +23,9 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, col, select
 
 from siaga_tui.core.catalogue import NOT_NAMED_AGENCY, Catalogue, Category, load_catalogue
 from siaga_tui.core.db import Database, DriverInsert, DriverStatement
@@ -37,12 +39,14 @@ from siaga_tui.core.errors import (
 from siaga_tui.core.fields import FIELD_LIMITS, bounded_text
 from siaga_tui.core.models import (
     CALL,
-    EVENT,
-    REFERRAL,
     REPORT,
+    Call,
     Channel,
     Disposition,
     EventKind,
+    Referral,
+    Report,
+    ReportEvent,
     Status,
     queue_rank,
 )
@@ -52,13 +56,14 @@ from siaga_tui.services.events import ImportedBy, append_event
 from siaga_tui.services.operators import Permission, check_permission
 from siaga_tui.services.rows import (
     SUMMARY_COLUMNS,
-    call_from,
-    referral_from,
+    call_view,
+    event_view,
+    referral_view,
     summaries,
-    summary_from,
+    summary_of,
 )
 from siaga_tui.services.telephony import link_callback, link_phone_call
-from siaga_tui.services.views import EventView, ReportDetail, ReportSummary
+from siaga_tui.services.views import ReportDetail, ReportSummary
 
 #: An open report of the same category in the same kelurahan this recently is offered
 #: as the report a new call may be about.
@@ -353,10 +358,10 @@ class ReportService:
             raise InvalidInput(errors)
         now = self.clock()
         said = {key: cleaned[key] for key in ("caller_name", "address", "description")}
-        with self.db.write() as conn:
-            report = _load_report(conn, report_id)
+        with self.db.write_session() as session:
+            report = _load_report(session, report_id)
             call_id = _insert_call(
-                conn,
+                session.connection(),
                 answered_at=as_utc(answered_at) if answered_at else now,
                 phone=cleaned["phone"],
                 disposition=Disposition.LAPORAN,
@@ -365,15 +370,15 @@ class ReportService:
                 note=cleaned["note"],
                 **said,
             )
-            link_phone_call(conn, phone_call_id, call_id)
-            link_callback(conn, callback_id, report_id)
+            link_phone_call(session.connection(), phone_call_id, call_id)
+            link_callback(session.connection(), callback_id, report_id)
             details = {
                 "call_id": call_id,
                 "caller_phone": cleaned["phone"],
                 "note": cleaned["note"],
             }
             details.update({key: value for key, value in said.items() if value})
-            self._change(conn, report, EventKind.CALL_ATTACHED, now, details, {})
+            self._change(session, report, EventKind.CALL_ATTACHED, now, details, {})
         return call_id
 
     # --- Working a report -----------------------------------------------------------
@@ -398,25 +403,23 @@ class ReportService:
         channel_code = _choice("channel", channel, Channel)
         ref = _field("agency_ref", lambda: _text(agency_ref, "agency_ref")) or None
         now = self.clock()
-        with self.db.write() as conn:
-            report = _load_report(conn, report_id, expected_version)
-            if report["status"] == Status.SELESAI:
-                raise TransitionRefused("forward_closed", number=report["number"])
-            at = _not_before(now, report["created_at"])
-            referral_id = int(
-                conn.execute(
-                    sa.insert(REFERRAL)
-                    .values(
-                        report_id=report_id,
-                        agency=agency_code,
-                        forwarded_at=at,
-                        forwarded_by=self.operator,
-                        channel=channel_code,
-                        agency_ref=ref,
-                    )
-                    .returning(REFERRAL.c.id)
-                ).scalar_one()
+        with self.db.write_session() as session:
+            report = _load_report(session, report_id, expected_version)
+            if report.status == Status.SELESAI:
+                raise TransitionRefused("forward_closed", number=report.number)
+            at = _not_before(now, report.created_at)
+            referral = Referral(
+                report_id=report_id,
+                agency=agency_code,
+                forwarded_at=at,
+                forwarded_by=self.operator,
+                channel=channel_code,
+                agency_ref=ref,
             )
+            session.add(referral)
+            session.flush()
+            assert referral.id is not None
+            referral_id = referral.id
             changes: dict[str, Any] = {}
             details: dict[str, Any] = {
                 "referral_id": referral_id,
@@ -426,12 +429,12 @@ class ReportService:
             }
             if when_unknown:
                 details["when_unknown"] = True
-            elif report["first_forwarded_at"] is None:
+            elif report.first_forwarded_at is None:
                 changes["first_forwarded_at"] = at
-            if report["status"] == Status.MENUNGGU:
+            if report.status == Status.MENUNGGU:
                 changes.update(_status_columns(report, Status.DITANGANI))
                 details["status_to"] = Status.DITANGANI.value
-            self._change(conn, report, EventKind.FORWARDED, at, details, changes)
+            self._change(session, report, EventKind.FORWARDED, at, details, changes)
         return referral_id
 
     def acknowledge(
@@ -449,39 +452,31 @@ class ReportService:
         by = _field("acknowledged_by", lambda: _text(acknowledged_by, "caller_name")) or None
         ref = _field("agency_ref", lambda: _text(agency_ref, "agency_ref")) or None
         now = self.clock()
-        with self.db.write() as conn:
-            report = _load_report(conn, report_id, expected_version)
-            referral = (
-                conn.execute(
-                    sa.select(REFERRAL).where(
-                        REFERRAL.c.id == referral_id, REFERRAL.c.report_id == report_id
-                    )
-                )
-                .mappings()
-                .first()
-            )
-            if referral is None:
-                raise NotFound("referral_not_found", referral=referral_id, number=report["number"])
-            if referral["acknowledged_at"] is not None:
+        with self.db.write_session() as session:
+            report = _load_report(session, report_id, expected_version)
+            referral = session.get(Referral, referral_id)
+            if referral is None or referral.report_id != report_id:
+                raise NotFound("referral_not_found", referral=referral_id, number=report.number)
+            if referral.acknowledged_at is not None:
                 raise TransitionRefused(
-                    "already_acknowledged", agency=referral["agency"], number=report["number"]
+                    "already_acknowledged", agency=referral.agency, number=report.number
                 )
-            at = _not_before(now, referral["forwarded_at"])
-            update: dict[str, Any] = {"acknowledged_at": at, "acknowledged_by": by}
+            at = _not_before(now, referral.forwarded_at)
+            referral.acknowledged_at = at
+            referral.acknowledged_by = by
             if ref:
-                update["agency_ref"] = ref
-            conn.execute(sa.update(REFERRAL).where(REFERRAL.c.id == referral_id).values(**update))
-            changes = {} if report["first_acknowledged_at"] else {"first_acknowledged_at": at}
+                referral.agency_ref = ref
+            changes = {} if report.first_acknowledged_at else {"first_acknowledged_at": at}
             details = {
                 "referral_id": referral_id,
-                "agency": referral["agency"],
+                "agency": referral.agency,
                 "by": by,
                 "agency_ref": ref,
             }
             if when_unknown:
                 changes = {}
                 details["when_unknown"] = True
-            self._change(conn, report, EventKind.ACKNOWLEDGED, at, details, changes)
+            self._change(session, report, EventKind.ACKNOWLEDGED, at, details, changes)
 
     def change_status(
         self,
@@ -497,25 +492,25 @@ class ReportService:
         target = Status(_choice("status", status, Status))
         clean_note = _field("note", lambda: _text(note, "note", multiline=True))
         now = self.clock()
-        with self.db.write() as conn:
-            report = _load_report(conn, report_id, expected_version)
-            current = Status(report["status"])
-            _check_transition(conn, report, current, target, clean_note)
-            at = _not_before(now, report["created_at"], report["first_forwarded_at"])
+        with self.db.write_session() as session:
+            report = _load_report(session, report_id, expected_version)
+            current = Status(report.status)
+            _check_transition(session, report, current, target, clean_note)
+            at = _not_before(now, report.created_at, report.first_forwarded_at)
             changes = _status_columns(report, target)
             if target == Status.SELESAI and not when_unknown:
                 changes["closed_at"] = at
             details = {"from": current.value, "to": target.value, "note": clean_note or None}
             if when_unknown:
                 details["when_unknown"] = True
-            self._change(conn, report, EventKind.STATUS_CHANGED, at, details, changes)
+            self._change(session, report, EventKind.STATUS_CHANGED, at, details, changes)
 
     def add_note(self, report_id: int, note: str, *, expected_version: int | None = None) -> None:
         clean = _field("note", lambda: _text(note, "note", required=True, multiline=True))
         now = self.clock()
-        with self.db.write() as conn:
-            report = _load_report(conn, report_id, expected_version)
-            self._change(conn, report, EventKind.NOTE_ADDED, now, {"note": clean}, {})
+        with self.db.write_session() as session:
+            report = _load_report(session, report_id, expected_version)
+            self._change(session, report, EventKind.NOTE_ADDED, now, {"note": clean}, {})
 
     def mark_duplicate(
         self,
@@ -528,27 +523,27 @@ class ReportService:
         """Close the report as a duplicate of another; returns the original's number
         (``when_unknown``: the closing moment stays unknown, as for ``forward``)."""
         now = self.clock()
-        with self.db.write() as conn:
-            report = _load_report(conn, report_id, expected_version)
-            if report["duplicate_of"] is not None:
-                raise TransitionRefused("already_duplicate", number=report["number"])
-            root = _resolve_original(conn, original)
-            if root["id"] == report_id:
-                raise TransitionRefused("duplicate_of_itself", number=report["number"])
-            at = _not_before(now, report["created_at"], report["first_forwarded_at"])
+        with self.db.write_session() as session:
+            report = _load_report(session, report_id, expected_version)
+            if report.duplicate_of is not None:
+                raise TransitionRefused("already_duplicate", number=report.number)
+            root = _resolve_original(session, original)
+            if root.id == report_id:
+                raise TransitionRefused("duplicate_of_itself", number=report.number)
+            at = _not_before(now, report.created_at, report.first_forwarded_at)
             changes = _status_columns(report, Status.SELESAI)
-            changes.update(duplicate_of=root["id"])
+            changes.update(duplicate_of=root.id)
             if not when_unknown:
                 changes["closed_at"] = at
             details = {
-                "original_id": root["id"],
-                "original_number": root["number"],
-                "from": report["status"],
+                "original_id": root.id,
+                "original_number": root.number,
+                "from": report.status,
             }
             if when_unknown:
                 details["when_unknown"] = True
-            self._change(conn, report, EventKind.DUPLICATE_LINKED, at, details, changes)
-        return str(root["number"])
+            self._change(session, report, EventKind.DUPLICATE_LINKED, at, details, changes)
+            return root.number
 
     def reopen(self, report_id: int, reason: str, *, expected_version: int | None = None) -> str:
         """Reopen a closed report (with a reason); returns the status it goes back to.
@@ -566,56 +561,62 @@ class ReportService:
         )
         clean = _field("reason", lambda: _text(reason, "reason", required=True, multiline=True))
         now = self.clock()
-        with self.db.write() as conn:
-            report = _load_report(conn, report_id, expected_version)
-            if report["status"] != Status.SELESAI:
-                raise TransitionRefused("reopen_not_closed", number=report["number"])
-            has_referral = _referral_count(conn, report_id) > 0
+        with self.db.write_session() as session:
+            report = _load_report(session, report_id, expected_version)
+            if report.status != Status.SELESAI:
+                raise TransitionRefused("reopen_not_closed", number=report.number)
+            has_referral = _referral_count(session, report_id) > 0
             target = Status.DITANGANI if has_referral else Status.MENUNGGU
             changes = _status_columns(report, target)
             changes.update(closed_at=None, duplicate_of=None)
             details = {
                 "reason": clean,
                 "to": target.value,
-                "was_duplicate_of": report["duplicate_of"],
+                "was_duplicate_of": report.duplicate_of,
             }
-            self._change(conn, report, EventKind.REOPENED, now, details, changes)
+            self._change(session, report, EventKind.REOPENED, now, details, changes)
         return target.value
 
     # --- Reading ----------------------------------------------------------------------
 
     def get_report(self, report: int | str) -> ReportDetail:
         """A report by id or number, with referrals, calls and history."""
-        with self.db.read() as conn:
-            return load_detail(conn, report)
+        with self.db.read_session() as session:
+            return load_detail(session, report)
 
     # --- Internals --------------------------------------------------------------------
 
     def _change(
         self,
-        conn: Connection,
-        report: RowMapping,
+        session: Session,
+        report: Report,
         kind: EventKind,
         at: datetime,
         details: dict[str, Any],
         changes: dict[str, Any],
     ) -> None:
-        """Apply ``changes`` if nobody else changed the report, and append the event."""
-        result = conn.execute(
-            sa.update(REPORT)
-            .where(REPORT.c.id == report["id"], REPORT.c.version == report["version"])
-            .values(**changes, version=report["version"] + 1, updated_at=at)
-        )
-        if result.rowcount != 1:
-            raise ConflictError("report_changed_meanwhile", number=report["number"])
+        """Apply ``changes`` if nobody else changed the report, and append the event.
+
+        One flush: ``UPDATE report … WHERE id = :id AND version = :old`` (the model's
+        version column), then the event and its audit entry in the same transaction.
+        """
+        for name, value in changes.items():
+            setattr(report, name, value)
+        report.version += 1
+        report.updated_at = at
+        try:
+            session.flush()
+        except StaleDataError:
+            raise ConflictError("report_changed_meanwhile", number=report.number) from None
+        assert report.id is not None
         append_event(
-            conn,
-            report_id=report["id"],
+            session.connection(),
+            report_id=report.id,
             kind=kind,
             operator=self.operator,
             at=at,
             details=_jsonable(details),
-            number=report["number"],
+            number=report.number,
             imported=self.imported,
         )
 
@@ -741,50 +742,41 @@ def _insert_call(
 insert_call = _insert_call
 
 
-def _load_report(
-    conn: Connection, report_id: int, expected_version: int | None = None
-) -> RowMapping:
+def _load_report(session: Session, report_id: int, expected_version: int | None = None) -> Report:
     # The row lock (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers):
     # a change made without a view of the report (a script's note or status) waits for
     # the one before it and applies to what it committed, instead of failing the
     # version check below. A stale view (the console's expected_version) still fails.
-    row = (
-        conn.execute(sa.select(REPORT).where(REPORT.c.id == report_id).with_for_update())
-        .mappings()
-        .first()
-    )
-    if row is None:
+    report = session.get(Report, report_id, with_for_update=True)
+    if report is None:
         raise NotFound("report_not_found", number=str(report_id))
-    if expected_version is not None and row["version"] != expected_version:
-        raise ConflictError("report_changed_meanwhile", number=row["number"])
-    return row
+    if expected_version is not None and report.version != expected_version:
+        raise ConflictError("report_changed_meanwhile", number=report.number)
+    return report
 
 
-def _resolve_original(conn: Connection, original: str | int) -> RowMapping:
+def _resolve_original(session: Session, original: str | int) -> Report:
     """The report a duplicate points to, following chains to the one original."""
-    row = _find_report(conn, original)
-    seen = {row["id"]}
-    while row["duplicate_of"] is not None:
-        row = (
-            conn.execute(sa.select(REPORT).where(REPORT.c.id == row["duplicate_of"]))
-            .mappings()
-            .one()
-        )
-        if row["id"] in seen:  # a cycle cannot be written, but never loop forever
+    report = _find_report(session, original)
+    seen = {report.id}
+    while report.duplicate_of is not None:
+        found = session.get(Report, report.duplicate_of)
+        if found is None or found.id in seen:  # a cycle cannot be written; never loop
             break
-        seen.add(row["id"])
-    return row
+        report = found
+        seen.add(report.id)
+    return report
 
 
-def _find_report(conn: Connection, report: str | int) -> RowMapping:
+def _find_report(session: Session, report: str | int) -> Report:
     if isinstance(report, int):
-        condition = REPORT.c.id == report
+        found = session.get(Report, report)
     else:
-        condition = REPORT.c.number == normalise_report_number(report)
-    row = conn.execute(sa.select(REPORT).where(condition)).mappings().first()
-    if row is None:
+        number = normalise_report_number(report)
+        found = session.exec(select(Report).where(Report.number == number)).first()
+    if found is None:
         raise NotFound("report_not_found", number=str(report))
-    return row
+    return found
 
 
 def normalise_report_number(text: str) -> str:
@@ -798,20 +790,15 @@ def normalise_report_number(text: str) -> str:
     return cleaned
 
 
-def _referral_count(conn: Connection, report_id: int) -> int:
-    return int(
-        conn.execute(
-            sa.select(sa.func.count())
-            .select_from(REFERRAL)
-            .where(REFERRAL.c.report_id == report_id)
-        ).scalar_one()
-    )
+def _referral_count(session: Session, report_id: int) -> int:
+    query = select(sa.func.count()).select_from(Referral).where(Referral.report_id == report_id)
+    return int(session.exec(query).one())
 
 
 def _check_transition(
-    conn: Connection, report: RowMapping, current: Status, target: Status, note: str
+    session: Session, report: Report, current: Status, target: Status, note: str
 ) -> None:
-    number = report["number"]
+    number = report.number
     if current == target:
         raise TransitionRefused("status_unchanged", number=number, status=target.value)
     if current == Status.SELESAI:
@@ -820,14 +807,20 @@ def _check_transition(
         raise TransitionRefused(
             "status_not_allowed", number=number, current=current.value, target=target.value
         )
-    if target == Status.DITANGANI and _referral_count(conn, report["id"]) == 0:
+    if target == Status.DITANGANI and _referral_count(session, report_id_of(report)) == 0:
         raise TransitionRefused("status_needs_referral", number=number)
     if target == Status.SELESAI and not note:
         raise ValidationError("note", "status_needs_closing_note", number=number)
 
 
-def _status_columns(report: RowMapping, target: Status) -> dict[str, Any]:
-    return {"status": target.value, "queue_rank": queue_rank(report["kind"], target)}
+def _status_columns(report: Report, target: Status) -> dict[str, Any]:
+    return {"status": target.value, "queue_rank": queue_rank(report.kind, target)}
+
+
+def report_id_of(report: Report) -> int:
+    """A stored report's id (a loaded report always has one)."""
+    assert report.id is not None
+    return report.id
 
 
 def _not_before(now: datetime, *earlier: datetime | None) -> datetime:
@@ -873,45 +866,44 @@ def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def load_detail(conn: Connection, report: int | str) -> ReportDetail:
+def load_detail(session: Session, report: int | str) -> ReportDetail:
     """Everything about one report, read in one transaction."""
-    row = _find_report(conn, report)
-    report_id = row["id"]
+    found = _find_report(session, report)
+    report_id = report_id_of(found)
     referrals = tuple(
-        referral_from(r)
-        for r in conn.execute(
-            sa.select(REFERRAL).where(REFERRAL.c.report_id == report_id).order_by(REFERRAL.c.id)
-        ).mappings()
+        referral_view(r)
+        for r in session.exec(
+            select(Referral).where(Referral.report_id == report_id).order_by(col(Referral.id))
+        )
     )
     calls = tuple(
-        call_from(r, row["number"])
-        for r in conn.execute(
-            sa.select(CALL).where(CALL.c.report_id == report_id).order_by(CALL.c.id)
-        ).mappings()
+        call_view(c, found.number)
+        for c in session.exec(
+            select(Call).where(Call.report_id == report_id).order_by(col(Call.id))
+        )
     )
     events = tuple(
-        EventView(
-            id=r["id"], at=r["at"], operator=r["operator"], kind=r["kind"], details=r["details"]
+        event_view(e)
+        for e in session.exec(
+            select(ReportEvent)
+            .where(ReportEvent.report_id == report_id)
+            .order_by(col(ReportEvent.id))
         )
-        for r in conn.execute(
-            sa.select(EVENT).where(EVENT.c.report_id == report_id).order_by(EVENT.c.id)
-        ).mappings()
     )
     duplicate_number = None
-    if row["duplicate_of"] is not None:
-        duplicate_number = conn.execute(
-            sa.select(REPORT.c.number).where(REPORT.c.id == row["duplicate_of"])
-        ).scalar()
+    if found.duplicate_of is not None:
+        original = session.get(Report, found.duplicate_of)
+        duplicate_number = original.number if original is not None else None
     agencies: list[str] = []
     for referral in referrals:
         if referral.agency not in agencies:
             agencies.append(referral.agency)
     awaiting = min((r.forwarded_at for r in referrals if r.acknowledged_at is None), default=None)
     return ReportDetail(
-        summary=summary_from(row, agencies, awaiting),
-        caller_name=row["caller_name"],
-        call_answered_at=row["call_answered_at"],
-        first_acknowledged_at=row["first_acknowledged_at"],
+        summary=summary_of(found, agencies, awaiting),
+        caller_name=found.caller_name,
+        call_answered_at=found.call_answered_at,
+        first_acknowledged_at=found.first_acknowledged_at,
         duplicate_of_number=duplicate_number,
         referrals=referrals,
         calls=calls,

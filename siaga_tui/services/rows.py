@@ -1,4 +1,8 @@
-"""Reading rows into the plain views, shared by every service module."""
+"""Reading rows and model objects into the plain views, shared by every service module.
+
+Lists of many reports are read as rows (``SUMMARY_COLUMNS``: no object per row); one
+report and what hangs off it is read as model objects, turned into views here.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from siaga_tui.core.models import CALL, REFERRAL, REPORT
+from siaga_tui.core.models import CALL, REFERRAL, REPORT, Call, Referral, Report, ReportEvent
 from siaga_tui.core.timeutil import as_utc
-from siaga_tui.services.views import CallView, ReferralView, ReportSummary
+from siaga_tui.services.views import CallView, EventView, ReferralView, ReportSummary
 
 SUMMARY_COLUMNS = (
     REPORT.c.id,
@@ -103,3 +107,47 @@ def referral_from(row: RowMapping) -> ReferralView:
 
 def call_from(row: RowMapping, report_number: str | None = None) -> CallView:
     return CallView(**{c.name: row[c.name] for c in CALL.c}, report_number=report_number)
+
+
+def summary_of(
+    report: Report, agencies: Sequence[str] = (), awaiting_ack_since: datetime | None = None
+) -> ReportSummary:
+    """One stored report as a summary (``summary_from`` for an object)."""
+    assert report.id is not None
+    return ReportSummary(
+        id=report.id,
+        number=report.number,
+        category=report.category,
+        kind=report.kind,
+        priority=report.priority,
+        status=report.status,
+        caller_phone=report.caller_phone,
+        kelurahan_code=report.kelurahan_code,
+        kecamatan_code=report.kecamatan_code,
+        address=report.address,
+        description=report.description,
+        operator=report.operator,
+        created_at=report.created_at,
+        updated_at=report.updated_at,
+        version=report.version,
+        duplicate_of=report.duplicate_of,
+        first_forwarded_at=report.first_forwarded_at,
+        closed_at=report.closed_at,
+        agencies=tuple(agencies),
+        awaiting_ack_since=awaiting_ack_since,
+    )
+
+
+def referral_view(referral: Referral) -> ReferralView:
+    return ReferralView(**referral.model_dump(exclude={"report_id"}))
+
+
+def call_view(call: Call, report_number: str | None = None) -> CallView:
+    return CallView(**call.model_dump(), report_number=report_number)
+
+
+def event_view(event: ReportEvent) -> EventView:
+    assert event.id is not None
+    return EventView(
+        id=event.id, at=event.at, operator=event.operator, kind=event.kind, details=event.details
+    )
