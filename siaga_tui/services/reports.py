@@ -304,14 +304,14 @@ class ReportService:
     def duplicate_candidates(self, report_id: int, *, limit: int = 20) -> list[ReportSummary]:
         """The reports this one may duplicate: same category and kelurahan, filed in the
         few days before it (or since), not itself and not themselves duplicates; newest first."""
-        with self.db.read() as conn:
-            report = _find_report(conn, report_id)
-            created = as_utc(report["created_at"])
+        with self.db.read_session() as session:
+            report = _find_report(session, report_id)
+            created = as_utc(report.created_at)
             query = (
                 sa.select(*SUMMARY_COLUMNS)
                 .where(
-                    REPORT.c.kelurahan_code == report["kelurahan_code"],
-                    REPORT.c.category == report["category"],
+                    REPORT.c.kelurahan_code == report.kelurahan_code,
+                    REPORT.c.category == report.category,
                     REPORT.c.created_at >= created - DUPLICATE_LOOKBACK,
                     REPORT.c.id != report_id,
                     REPORT.c.duplicate_of.is_(None),
@@ -319,7 +319,7 @@ class ReportService:
                 .order_by(REPORT.c.created_at.desc())
                 .limit(limit)
             )
-            return summaries(conn, query)
+            return summaries(session.connection(), query)
 
     def attach_call(
         self,
