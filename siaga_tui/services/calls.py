@@ -6,16 +6,24 @@ from datetime import datetime, timedelta
 from typing import Final
 
 import sqlalchemy as sa
+from sqlmodel import col, select
 
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import InvalidInput, ValidationError
 from siaga_tui.core.fields import FIELD_LIMITS, bounded_text
-from siaga_tui.core.models import CALL, NON_REPORT_DISPOSITIONS, REPORT, Disposition
+from siaga_tui.core.models import (
+    CALL,
+    NON_REPORT_DISPOSITIONS,
+    REPORT,
+    Call,
+    Disposition,
+    Report,
+)
 from siaga_tui.core.phones import normalize_phone
 from siaga_tui.core.timeutil import Clock, as_utc, system_clock
 from siaga_tui.services import audit
 from siaga_tui.services.reports import insert_call
-from siaga_tui.services.rows import SUMMARY_COLUMNS, call_from, summaries
+from siaga_tui.services.rows import SUMMARY_COLUMNS, call_view, summaries
 from siaga_tui.services.telephony import link_phone_call
 from siaga_tui.services.views import CallerHistory
 
@@ -105,18 +113,15 @@ class CallService:
         if not e164:
             return None
         since = self.clock() - REPEAT_PRANK_WINDOW
-        with self.db.read() as conn:
-            call_rows = (
-                conn.execute(
-                    sa.select(CALL, REPORT.c.number)
-                    .outerjoin(REPORT, REPORT.c.id == CALL.c.report_id)
-                    .where(CALL.c.caller_phone == e164)
-                    .order_by(CALL.c.answered_at.desc())
-                    .limit(HISTORY_LIMIT)
-                )
-                .mappings()
-                .all()
-            )
+        with self.db.read_session() as session:
+            calls = session.exec(
+                select(Call, Report.number)
+                .outerjoin(Report, col(Report.id) == col(Call.report_id))
+                .where(Call.caller_phone == e164)
+                .order_by(col(Call.answered_at).desc())
+                .limit(HISTORY_LIMIT)
+            ).all()
+            conn = session.connection()
             counts: dict[str, int] = dict(
                 conn.execute(
                     sa.select(CALL.c.disposition, sa.func.count())
@@ -144,7 +149,7 @@ class CallService:
             )
         return CallerHistory(
             phone=e164,
-            calls=tuple(call_from(row, row["number"]) for row in call_rows),
+            calls=tuple(call_view(call, number) for call, number in calls),
             reports=tuple(reports),
             dispositions={str(k): int(v) for k, v in counts.items()},
             prank_count=int(counts.get(Disposition.ISENG.value, 0)),

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from siaga_tui.core.models import CALL, REFERRAL, REPORT, Call, Referral, Report, ReportEvent
+from siaga_tui.core.models import REFERRAL, REPORT, Call, Referral, Report, ReportEvent
 from siaga_tui.core.timeutil import as_utc
 from siaga_tui.services.views import CallView, EventView, ReferralView, ReportSummary
 
@@ -99,14 +99,6 @@ def summaries_from(conn: Connection, rows: Sequence[RowMapping]) -> list[ReportS
     agencies = agencies_by_report(conn, ids)
     awaiting = awaiting_ack_by_report(conn, ids)
     return [summary_from(row, agencies.get(row["id"], ()), awaiting.get(row["id"])) for row in rows]
-
-
-def referral_from(row: RowMapping) -> ReferralView:
-    return ReferralView(**{c.name: row[c.name] for c in REFERRAL.c if c.name != "report_id"})
-
-
-def call_from(row: RowMapping, report_number: str | None = None) -> CallView:
-    return CallView(**{c.name: row[c.name] for c in CALL.c}, report_number=report_number)
 
 
 def summary_of(
