@@ -394,3 +394,38 @@ def test_cli_personal_data_export_needs_a_supervisor(
     assert target.exists()
     assert audit.list_entries(db)[-1].action == audit.Action.EXPORT_PERSONAL
     db.dispose()
+
+
+def test_signing_in_never_weakens_the_stored_hash(
+    any_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With SIAGA112_PASSWORD_HASH=fast (m=8, t=1, p=1) a sign-in used to rewrite a
+    production hash down to the test parameters; now only a stronger hasher rehashes."""
+    from argon2 import PasswordHasher, extract_parameters
+
+    monkeypatch.delenv("SIAGA112_PASSWORD_HASH")
+    strong = OperatorService(
+        any_db, hasher=PasswordHasher(time_cost=3, memory_cost=16384, parallelism=2)
+    )
+    strong.add("sari", "Sari", "supervisor", PASSWORD)
+
+    def stored() -> str:
+        with any_db.read() as conn:
+            return str(conn.execute(sa.select(OPERATOR.c.password_hash)).scalar_one())
+
+    before = stored()
+    monkeypatch.setenv("SIAGA112_PASSWORD_HASH", "fast")
+    OperatorService(any_db).sign_in("sari", PASSWORD)
+    assert stored() == before
+    # Weaker in one parameter only (less memory, more passes): still not rewritten.
+    OperatorService(
+        any_db, hasher=PasswordHasher(time_cost=4, memory_cost=8192, parallelism=2)
+    ).sign_in("sari", PASSWORD)
+    assert stored() == before
+    # A stronger hasher does rehash, and the password still works.
+    OperatorService(
+        any_db, hasher=PasswordHasher(time_cost=3, memory_cost=32768, parallelism=2)
+    ).sign_in("sari", PASSWORD)
+    params = extract_parameters(stored())
+    assert (params.time_cost, params.memory_cost, params.parallelism) == (3, 32768, 2)
+    OperatorService(any_db).sign_in("sari", PASSWORD)
