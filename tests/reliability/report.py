@@ -27,6 +27,7 @@ from tests.reliability.conftest import CASES, RESULTS_ENV
 SUITE = Path(__file__).parent
 #: Which part of the report a test belongs to: the first pattern found in its node id.
 #: Tests parametrized by a hostile case are counted per case as well.
+IDENTITY = "Identity (every command as a wrong, disabled, nonexistent or renamed operator; bursts)"
 SECTIONS = (
     ("test_regressions", "Regressions (bugs found and fixed)"),
     ("test_service_properties", "Random operations"),
@@ -39,6 +40,7 @@ SECTIONS = (
     ("test_export_to", "Faults"),
     ("test_export_into", "Faults"),
     ("random_keys", "Console under random keys"),
+    ("test_identity", IDENTITY),
 )
 HOSTILE = "Hostile input"
 _PARAM = re.compile(r"\[(.*)\]$")
@@ -125,6 +127,7 @@ def render(results: dict[str, Any]) -> tuple[str, bool]:
         "Console under random keys",
         "Random operations",
         "Regressions (bugs found and fixed)",
+        IDENTITY,
     ]
     for title in titles:
         checks: dict[str, list[str]] = defaultdict(list)
@@ -159,6 +162,14 @@ def render(results: dict[str, Any]) -> tuple[str, bool]:
         if rows:
             parts.append(f"{title}\n" + table(rows, ["check", "result", "figures"]))
 
+    # Cases the identity checks tried: each a command run as someone it must refuse.
+    cases = {"tried": 0, "caught": 0, "lost": 0}
+    for nodeid, measured in figures.items():
+        if section_of(nodeid) == IDENTITY:
+            for name in cases:
+                cases[name] += int(measured.get(f"cases_{name}", 0))
+    ok = ok and cases["lost"] == 0
+
     fault_checks: dict[str, bool] = {}
     for nodeid, t in tests.items():
         if section_of(nodeid) == "Faults":
@@ -175,6 +186,10 @@ def render(results: dict[str, Any]) -> tuple[str, bool]:
                 ["hostile inputs tried / passed", f"{tried} / {passed_cases}"],
                 ["fault checks survived", f"{survived} / {faults}"],
                 ["reports written / found / lost", f"{written} / {found} / {lost}"],
+                [
+                    "identity cases tried / caught / lost",
+                    f"{cases['tried']} / {cases['caught']} / {cases['lost']}",
+                ],
                 ["tests", ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items()))],
             ],
             ["", ""],

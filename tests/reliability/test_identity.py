@@ -154,7 +154,7 @@ def gated_commands() -> list[str]:
     from siaga_tui.cli.base import app
 
     load_commands(None)
-    return sorted(path for path, _ in _commands(app) if path not in OPEN_COMMANDS) + ["audit"]
+    return [*sorted(path for path, _ in _commands(app) if path not in OPEN_COMMANDS), "audit"]
 
 
 def applies(command: str, center: Center) -> bool:
@@ -275,7 +275,7 @@ def test_identity_control_every_command_gets_through_when_signed_in(
         if command not in arguments or not applies(command, center):
             continue
         identity = "phone-token" if command.startswith("phone ") else None
-        code, out, err = run(center, arguments[command], identity, monkeypatch, capsys)
+        code, _out, err = run(center, arguments[command], identity, monkeypatch, capsys)
         if any(m in err for m in GATE_MESSAGES) or (code != 0 and command != "demo"):
             failed.append(f"{command}: exit {code}: {err.strip()[:200]}")
         elif command == "demo":
