@@ -31,6 +31,7 @@ OPEN_COMMANDS = frozenset(
     {
         "categories",  # the catalogue
         "stats",  # figures, no caller
+        "board",  # the status board, read-only: no key changes data, no caller shown
         "db path",
         "db check",
         "audit verify",  # checks the log; names entries and rows, never a caller's data

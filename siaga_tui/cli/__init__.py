@@ -46,6 +46,7 @@ COMMAND_MODULES: Final = {
     "demo": "demo",
     "stats": "stats",
     "report": "report",
+    "board": "board",
     "backup": "backup",
     "export": "export",
     "import": "importer",
