@@ -165,3 +165,32 @@ async def test_handover_screen_records_and_the_next_shift_accepts(seeded_db: Dat
         assert screen.pending is None
     stored = HandoverService(seeded_db, operator="x").get(1)
     assert (stored.outgoing, stored.incoming) == ("ani", "budi")
+
+
+async def test_before_sign_in_no_key_acts_and_nothing_is_recorded(with_accounts: Database) -> None:
+    """Every key the console has on every screen (the global and the phone keys, the
+    palette, the report keys), pressed before anyone signed in: still the sign-in
+    screen, nothing written, the phone not even followed."""
+    from siaga_tui.core.models import metadata
+    from siaga_tui.screens.localised import GLOBAL_KEYS, PHONE_KEYS
+
+    def rows() -> dict[str, int]:
+        import sqlalchemy as sa
+
+        with with_accounts.read() as conn:
+            return {
+                t.name: int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
+                for t in metadata.sorted_tables
+            }
+
+    before = rows()
+    keys = [key.key for key in (*GLOBAL_KEYS, *PHONE_KEYS)] + ["ctrl+p", "ctrl+s", "ctrl+n", "b", "escape"]
+    async with console(with_accounts, operator="sari").run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(pilot.app.screen, SignInScreen), key
+            assert len(pilot.app.screen_stack) == 2, key  # the default screen and sign-in
+        assert pilot.app.role is None
+    assert rows() == before
