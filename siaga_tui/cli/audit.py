@@ -87,6 +87,10 @@ def audit_list(
     if not entries:
         print(t("audit_empty"))
         return
+    console = Console()
+    if console.width < WIDE_AUDIT:
+        _print_entries_narrow(console, entries)
+        return
     table = Table(title=t("audit_title"))
     table.add_column("#", justify="right")
     for column in ("at", "operator", "action", "subject", "details"):
@@ -100,7 +104,32 @@ def audit_list(
             Text(safe_cell(entry.subject, width=40)),
             Text(safe_cell(json.dumps(entry.details, ensure_ascii=False), width=80)),
         )
-    Console().print(table)
+    console.print(table)
+
+
+#: Below this many columns the log is printed as two lines per entry, not a table
+#: whose details column would wrap one word per line.
+WIDE_AUDIT = 120
+
+
+def _print_entries_narrow(console: Console, entries: list[audit.AuditView]) -> None:
+    """Each entry on a line (number, time, operator, action, subject) and its details
+    below it, indented and cut to the width: readable at 80 columns."""
+    console.print(Text(t("audit_title"), style="bold"))
+    width = max(20, console.width - 4)
+    for entry in entries:
+        head = " ".join(
+            [
+                f"#{entry.id}",
+                format_local(entry.at, "%Y-%m-%d %H:%M:%S"),
+                safe_cell(entry.operator, width=24),
+                entry.action,
+                safe_cell(entry.subject, width=40),
+            ]
+        )
+        console.print(Text(head), overflow="fold")
+        details = safe_cell(json.dumps(entry.details, ensure_ascii=False), width=width)
+        console.print(Text("    " + details, style="dim"), no_wrap=True, overflow="ellipsis")
 
 
 @audit_app.command("verify")

@@ -15,8 +15,12 @@ import typer
 
 from siaga_tui.cli.base import app, fail, settings, t
 from siaga_tui.cli.identity import signed_in
+from siaga_tui.core.timeutil import Clock, system_clock
 from siaga_tui.services.importer import Importer, ImportResult
 from siaga_tui.services.queue import BACKLOG_DAYS, ENV_BACKLOG_DAYS
+
+#: The clock "now" (future dates, the backlog age) is read from (tests freeze it).
+clock: Clock = system_clock
 
 
 @app.command("import")
@@ -59,6 +63,7 @@ def import_reports(
     importer = Importer(
         settings.database(),
         operator=settings.operator_name,
+        clock=clock,
         history=history,
         backlog_days=backlog_days,
     )

@@ -273,25 +273,40 @@ def _detail_dict(detail: ReportDetail) -> dict[str, Any]:
     return data
 
 
+#: Below this many columns ``list`` puts the time under the number and leaves the
+#: caller's number out (it is in ``show``), so numbers and times are never cut.
+WIDE_LIST = 110
+
+
 def _print_summaries(rows: tuple[ReportSummary, ...] | list[ReportSummary], *, title: str) -> None:
     catalogue = load_catalogue()
     lang = current_language()
+    console = Console()
+    narrow = console.width < WIDE_LIST
     table = Table(title=title)
-    for column in ("number", "time", "category", "place", "caller", "status", "agencies"):
-        table.add_column(t(f"cli_col_{column}"))
+    if narrow:
+        names = ("number", "category", "place", "status", "agencies")
+    else:
+        names = ("number", "time", "category", "place", "caller", "status", "agencies")
+    for column in names:
+        whole = column in ("number", "time", "status")  # never cut: "112-2019…" helps no one
+        table.add_column(t(f"cli_col_{column}"), no_wrap=whole)
     for row in rows:
         category = catalogue.category(row.category)
         marker = "!" if category.is_emergency else " "
-        table.add_row(
-            row.number,
-            format_local(row.created_at),
+        agencies = ", ".join(catalogue.agency(code).short_name for code in row.agencies)
+        when = format_local(row.created_at)
+        cells = [
+            Text(f"{row.number}\n{when}" if narrow else row.number),
+            *([] if narrow else [Text(when)]),
             Text(f"{marker} {category.label(lang)}"),
             Text(catalogue.kelurahan_by_code(row.kelurahan_code).display),
-            format_phone(row.caller_phone),
-            t(f"status_{row.status}"),
-            ", ".join(row.agencies),
-        )
-    Console().print(table)
+            *([] if narrow else [Text(format_phone(row.caller_phone))]),
+            Text(t(f"status_{row.status}")),
+            Text(agencies),
+        ]
+        table.add_row(*cells)
+    console.print(table)
 
 
 def _print_detail(detail: ReportDetail) -> None:

@@ -42,7 +42,19 @@ _SNIFF_BYTES: Final = 8192
 
 
 class ImportRefused(SiagaError):
-    """The file as a whole cannot be read: encoding, header, layout, not a table."""
+    """The file as a whole cannot be read: encoding, header, layout, not a table.
+
+    ``what`` (for ``import_not_text``) is itself a message key, said in the language
+    the message is read in.
+    """
+
+    def message(self, lang: str | None = None) -> str:
+        from siaga_tui.core.i18n import translate
+
+        params = dict(self.params)
+        if "what" in params:
+            params["what"] = translate(params["what"], lang)
+        return translate(self.key, lang, **params)
 
 
 @dataclass(frozen=True)
@@ -93,26 +105,24 @@ def open_source(path: Path, encoding: str | None, known: Callable[[str], bool]) 
 
 
 def what_it_looks_like(head: bytes) -> str | None:
-    """For a file that is not text: what it seems to be, in words (None: it is text)."""
-    from siaga_tui.core.i18n import translate
-
+    """For a file that is not text: the message key of what it seems to be (None: text)."""
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return translate("import_kind_xls", None)
+        return "import_kind_xls"
     if head.startswith(b"SQLite format 3\x00"):
-        return translate("import_kind_sqlite", None)
+        return "import_kind_sqlite"
     if head.startswith(b"%PDF"):
-        return translate("import_kind_pdf", None)
+        return "import_kind_pdf"
     if head.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return None
     if b"\x00" in head:
         if _utf16_without_bom(head):
             raise ImportRefused("import_utf16_without_bom")
-        return translate("import_kind_binary", None)
+        return "import_kind_binary"
     # Text may hold a stray control character (callers' text does: ESC, BEL); a tenth
     # of them is no text anybody typed.
     controls = sum(1 for byte in head if byte < 0x20 and byte not in (0x09, 0x0A, 0x0D, 0x1B))
     if len(head) >= 64 and controls > len(head) // 10:
-        return translate("import_kind_binary", None)
+        return "import_kind_binary"
     return None
 
 
@@ -133,11 +143,9 @@ def _zip_kind(path: Path) -> str:
         names = set()
     if "xl/workbook.xml" in names:
         return "xlsx"
-    from siaga_tui.core.i18n import translate
-
     if "content.xml" in names:
-        raise ImportRefused("import_not_text", what=translate("import_kind_ods", None))
-    raise ImportRefused("import_not_text", what=translate("import_kind_zip", None))
+        raise ImportRefused("import_not_text", what="import_kind_ods")
+    raise ImportRefused("import_not_text", what="import_kind_zip")
 
 
 # --- CSV ------------------------------------------------------------------------------
