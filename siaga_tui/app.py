@@ -348,8 +348,27 @@ class SiagaApp(App[None]):
         self.exit()
 
     async def action_quit(self) -> None:
+        """Quit; with a call half typed, ask first (the draft is kept either way)."""
         self.keep_draft()
-        await super().action_quit()
+        entry = self._entry_screen()
+        try:
+            typing = entry is not None and entry.is_mounted and not entry.draft.is_empty
+        except NoMatches:  # the form is being built or taken down
+            typing = False
+        if not typing:
+            await super().action_quit()
+            return
+        from siaga_tui.widgets.leave_confirm import LeaveConfirm
+
+        if isinstance(self.screen, LeaveConfirm):
+            return
+
+        def answered(leave: bool | None) -> None:
+            if leave:
+                self.keep_draft()
+                self.exit()
+
+        self.push_screen(LeaveConfirm(self.lang, about="quit"), callback=answered)
 
     # --- Live: one watch on the database for every screen --------------------------
 
@@ -505,6 +524,9 @@ def make_app(
     ``backlog_days``: open reports older than that form the backlog; ``bell``: ring the
     terminal bell when a report becomes alarmed.
     """
+    from siaga_tui import terminal_input
+
+    terminal_input.install()  # pasted text reaches the fields whole and in order
     language = normalise_language(lang) if lang else current_language()
     app = SiagaApp(
         db,

@@ -19,7 +19,7 @@ import re
 import unicodedata
 from typing import Final
 
-__all__ = ["clean_text", "safe_cell"]
+__all__ = ["clean_text", "remove_escape_sequences", "safe_cell"]
 
 _ESC: Final = "\x1b"
 _CSI_8BIT: Final = "\x9b"
@@ -79,6 +79,11 @@ def safe_cell(value: object, *, width: int = 60) -> str:
     text = clean_text(value if isinstance(value, str) else str(value), multiline=True)
     text = text.replace("\t", " ").strip().replace("\n", _CELL_NEWLINE)
     return _truncate_cells(text, max(width, 1))
+
+
+def remove_escape_sequences(text: str) -> str:
+    """``text`` without terminal escape sequences, and nothing else changed."""
+    return _remove_escape_sequences(text)
 
 
 def _remove_escape_sequences(text: str) -> str:

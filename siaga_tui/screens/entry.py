@@ -163,6 +163,9 @@ class EntryScreen(ConsoleScreen[None]):
         self.query_one(CategoryPicker).lang = self.lang
         for field in self.query(Input):
             field.cursor_blink = False
+            # Typing goes on where focus lands: a key after Tab or after the number's
+            # first key adds to the field, never replaces what is in it.
+            field.select_on_focus = False
         self.query_one(BoundedTextArea).cursor_blink = False
         self.query_one(CallerHistoryView).show(None, self.lang)
         self.query_one(CallQuestions).show(None, self.lang)

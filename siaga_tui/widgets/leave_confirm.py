@@ -36,16 +36,19 @@ class LeaveConfirm(ModalScreen[bool]):
         Binding("n,escape", "stay", show=False),
     ]
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, *, about: str = "leave") -> None:
+        """``about``: ``leave`` (the form) or ``quit`` (the console; the draft is kept)."""
         super().__init__()
         self.lang = lang
+        self.about = about
 
     def compose(self) -> ComposeResult:
+        t, about = self.lang, self.about
         with Vertical():
-            yield Static(translate("entry_leave_title", self.lang), id="leave-title", markup=False)
-            yield Static(translate("entry_leave_body", self.lang), markup=False)
-            yield Static(translate("entry_leave_yes", self.lang), markup=False)
-            yield Static(translate("entry_leave_no", self.lang), markup=False)
+            yield Static(translate(f"entry_{about}_title", t), id="leave-title", markup=False)
+            yield Static(translate(f"entry_{about}_body", t), markup=False)
+            yield Static(translate(f"entry_{about}_yes", t), markup=False)
+            yield Static(translate(f"entry_{about}_no", t), markup=False)
 
     def action_leave(self) -> None:
         self.dismiss(True)
