@@ -360,3 +360,31 @@ def test_calls_outside_a_dimension_are_not_invented(demo_db: Database) -> None:
             sa.select(sa.func.count()).where(*YEAR_2019.condition(CALL.c.answered_at))
         ).scalar()
     assert calls and not _demo(demo_db, "category").has_calls
+
+
+def test_the_aim_is_above_60_percent_and_read_with_a_decimal_at_the_line(
+    db: Database, clock: MutableClock
+) -> None:
+    from siaga_tui.cli.breakdown_view import _done
+
+    start = _local(2026, 11, 27, 9)
+    service = ReportService(db, operator="budi", clock=clock)
+    for index in range(5):
+        report = _report(db, clock, start + timedelta(minutes=index))
+        if index < 3:
+            clock.now = start + timedelta(minutes=30 + index)
+            service.change_status(report, "selesai", note="ok")
+    period = Period.between(date(2026, 11, 27), date(2026, 11, 27))
+    (group,) = compute_breakdown(db, period, ["kind"], clock=clock).groups
+    assert group.aim.done.count == 3 and group.total == 5
+    assert not group.aim.met  # 60.0 % is not above 60 %
+    assert _done(group) == "60,0 %"
+
+
+def test_the_agency_not_named_in_a_source_has_its_own_label() -> None:
+    from siaga_tui.core.catalogue import NOT_NAMED_AGENCY, load_catalogue
+    from siaga_tui.core.i18n import translate
+    from siaga_tui.services.breakdowns import Dimension, _label
+
+    label = _label(Dimension.AGENCY, NOT_NAMED_AGENCY, load_catalogue(), translate)
+    assert label == ("(tidak disebut di sumber)", "(not named in the source)")

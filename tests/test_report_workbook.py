@@ -179,3 +179,15 @@ def test_bad_input_is_one_line(cli: Cli, tmp_path: Path) -> None:
     existing.write_bytes(b"keep")
     code, _, err = cli("report", "--month", "2019-03", str(existing))
     assert code == 2 and "--force" in err and existing.read_bytes() == b"keep"
+
+
+def test_a_year_after_a_year_with_data_shows_the_change(cli: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "report-2020.xlsx"
+    code, _, err = cli("report", "--year", "2020", str(target), lang="en")
+    assert code == 0, err
+    months = load_workbook(target)["Per month"]
+    assert [months.cell(4, c).value for c in (2, 3, 4)] == ["Reports", "Year before", "Change"]
+    assert sum(months.cell(r, 3).value for r in range(5, 17)) == 1132
+    assert months.cell(5, 4).value == -1 and months.cell(5, 4).number_format == "+0%;-0%;0%"
+    (line,) = months._charts
+    assert _series_refs(line)[0][1] == ("Per month", "B5:B16")

@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from siaga_tui.cli.base import print_json, t
+from siaga_tui.core.i18n import current_language
 from siaga_tui.core.timeutil import format_duration
 from siaga_tui.services.breakdowns import (
     Breakdown,
@@ -163,8 +164,8 @@ def _timing(group: Group, name: str) -> str:
 
 
 def _done(group: Group) -> str:
-    """The done share, with a tick when it is above the aim."""
-    text = share(group.aim.done)
+    """The done share as the aim is read (a decimal near the line), a tick above it."""
+    text = group.aim.shown(current_language()) if group.total else "\u2013"
     return f"{text} \u2713" if group.aim.met else text
 
 

@@ -46,7 +46,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from siaga_tui.core.catalogue import KINDS, Catalogue, load_catalogue
+from siaga_tui.core.catalogue import KINDS, NOT_NAMED_AGENCY, Catalogue, load_catalogue
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import NotFound, ValidationError
 from siaga_tui.core.models import CALL, REFERRAL, REPORT, Status, UTCDateTime
@@ -243,7 +243,7 @@ def row_fields(breakdown: Breakdown) -> list[str]:
         fields += [kind, f"{kind}_percent"]
     for status in STATUSES:
         fields += [status, f"{status}_percent"]
-    fields += ["open_percent", "done_percent", "aim_met", "acknowledged"]
+    fields += ["open_percent", "done_percent", "done_fraction", "aim_met", "acknowledged"]
     for name in TARGETS:
         fields += [f"{name}_target_met", f"{name}_target_due", f"{name}_target_percent"]
     for name in INTERVALS:
@@ -274,6 +274,7 @@ def breakdown_rows(breakdown: Breakdown, lang: str = "id") -> list[dict[str, Any
             row[f"{status}_percent"] = group.status(status).percent
         row["open_percent"] = group.open.percent
         row["done_percent"] = group.aim.done.percent
+        row["done_fraction"] = group.aim.done.fraction
         row["aim_met"] = group.aim.met
         row["acknowledged"] = group.acknowledged
         for name in TARGETS:
@@ -763,6 +764,8 @@ def _label(
         if dimension == Dimension.AGENCY:
             if value == NOT_FORWARDED:
                 return both("breakdown_not_forwarded")
+            if value == NOT_NAMED_AGENCY:
+                return both("stats_agency_not_named")
             agency = catalogue.agency(value)
             return agency.short_name, agency.short_name
         if dimension == Dimension.CATEGORY:

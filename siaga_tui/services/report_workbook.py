@@ -113,6 +113,8 @@ def _columns(lang: str) -> dict[str, ReportColumn]:
             tr("report_col_done_p90"), duration("forwarded_to_done", "p90"), "duration"
         ),
         "calls": ReportColumn(tr("breakdown_col_calls"), lambda g: g.calls_total),
+        "previous_year": ReportColumn(tr("report_col_previous_year"), lambda g: g.previous),
+        "change": ReportColumn(tr("report_col_change"), lambda g: g.change, "change"),
     }
     for status in STATUSES:
         columns[status] = ReportColumn(tr(f"status_{status}"), partial(_status_of, status))
@@ -246,7 +248,12 @@ def write_report(
     plans = sheet_plans(period, lang)
     breakdowns = [
         compute_breakdown(
-            db, period, [plan.dimension], catalogue=catalogue, clock=clock, trend=False
+            db,
+            period,
+            [plan.dimension],
+            catalogue=catalogue,
+            clock=clock,
+            trend=plan.dimension == "month",
         )
         for plan in plans
     ]
@@ -275,6 +282,7 @@ def _styles(workbook: Any) -> dict[str, Any]:
         "label": workbook.add_format({"bold": True}),
         "count": workbook.add_format({"num_format": "#,##0"}),
         "percent": workbook.add_format({"num_format": "0%"}),
+        "change": workbook.add_format({"num_format": "+0%;-0%;0%"}),
         "duration": workbook.add_format({"num_format": "[h]:mm:ss"}),
         "text": workbook.add_format({}),
         "wrap": workbook.add_format({"text_wrap": True, "valign": "top"}),
@@ -353,7 +361,7 @@ def _front_sheet(
     aim = stats.aim
     words = tr(
         "report_aim_met" if aim.met else "report_aim_not_met",
-        done="\u2013" if aim.done.percent is None else aim.done.percent,
+        done=aim.shown(lang).removesuffix(" %"),
         count=aim.done.count,
         total=stats.total,
         aim=aim.aim_percent,
@@ -403,6 +411,8 @@ def _breakdown_sheet(
     sheet = workbook.add_worksheet(name)
     known = _columns(lang)
     ids = [c for c in plan.columns if breakdown.has_calls or not c.startswith("calls")]
+    if breakdown.with_trend:  # the same month a year before, when that year has data
+        ids[1:1] = ["previous_year", "change"]
     columns = [known[c] for c in ids]
     period = "*" if breakdown.period.is_all else breakdown.period.describe()
     title = translate(f"{plan.name}_title", lang)
