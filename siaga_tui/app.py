@@ -384,11 +384,12 @@ class SiagaApp(App[None]):
         if self._live is None and self.is_running:
             from siaga_tui.live import LiveWatch
 
-            # Four looks a second: a call ringing at another position shows here within
+            # Five looks a second: a call ringing at another position shows here within
             # half a second (PRAGMA data_version costs microseconds; benchmarks, B6).
-            self._live = LiveWatch(
-                self.queue.change_signal(), self._wake, interval=PHONE_WATCH_INTERVAL
-            )
+            from siaga_tui.services.phone_signal import PhoneChangeSignal
+
+            signal = PhoneChangeSignal(self.db, self.queue.change_signal())
+            self._live = LiveWatch(signal, self._wake, interval=PHONE_WATCH_INTERVAL)
             self._live.start()
 
     def _wake(self, error: SiagaError | None) -> bool:

@@ -131,7 +131,9 @@ async def test_without_baresip_the_header_says_so_and_the_console_works(
         assert await until(pilot, lambda: "telepon siap" in header_phone(app))
 
 
-async def test_a_call_ringing_at_another_position_shows_here(db: Database) -> None:
+async def test_a_call_ringing_at_another_position_shows_here(any_db: Database) -> None:
+    """On SQLite through the live watch's data_version, on PostgreSQL through LISTEN/NOTIFY."""
+    db = any_db
     app = make_app(db, operator="sari")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

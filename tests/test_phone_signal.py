@@ -1,0 +1,27 @@
+"""Other positions learn of a ringing call: the live watch's mark moves (LISTEN/NOTIFY on PostgreSQL)."""
+
+from __future__ import annotations
+
+from siaga_tui.core.db import Database, open_database
+from siaga_tui.services.phone_signal import PhoneChangeSignal
+from siaga_tui.services.telephony import TelephonyService
+
+
+def test_a_ring_answer_and_hangup_each_move_the_mark(any_db: Database, any_db_url: str) -> None:
+    other = open_database(any_db_url)
+    signal = PhoneChangeSignal(other)
+    try:
+        phone = TelephonyService(any_db, operator="pbx")
+        marks = [signal.read()]
+        assert signal.read() == marks[0]  # nothing happened: the mark stays
+        phone.ring("n-1", "081234567890")
+        marks.append(signal.read())
+        phone.answer("n-1")
+        marks.append(signal.read())
+        phone.hangup("n-1")
+        marks.append(signal.read())
+        assert len(set(marks)) == 4
+        assert signal.read() == marks[-1]
+    finally:
+        signal.close()
+        other.dispose()
