@@ -11,6 +11,7 @@ another position shows within its interval.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Hashable
 from typing import Any
 
@@ -57,10 +58,8 @@ class PhoneChangeSignal:
     def _close_listener(self) -> None:
         listener, self._listener = self._listener, None
         if listener is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a broken connection
                 listener.close()
-            except Exception:  # noqa: BLE001  (closing a broken connection)
-                pass
 
     def close(self) -> None:
         self.inner.close()
