@@ -18,6 +18,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Final
 
+from siaga_tui.core.private import make_private_folder
+
 DRAFT_VERSION: Final = 1
 
 
@@ -42,7 +44,7 @@ class DraftStore:
 
     def save(self, data: dict[str, Any], *, sync: bool = False) -> None:
         """Replace the draft with ``data``; ``sync`` also waits for the disk (on hang-up)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_folder(self.path.parent)  # a draft holds the caller's number
         payload = json.dumps({"version": DRAFT_VERSION, "draft": data}, ensure_ascii=False)
         handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".draft-", suffix=".tmp")
         try:

@@ -11,7 +11,10 @@ one line, never as a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -78,6 +81,9 @@ def requested_command(argv: list[str]) -> str | None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``siaga112`` console script."""
     args = sys.argv[1:] if argv is None else argv
+    if problem := undecodable_input(args):
+        print(f"siaga112: {problem}", file=sys.stderr)
+        sys.exit(2)
     load_commands(None if "--help" in args or "-h" in args else requested_command(args))
     try:
         # Standalone mode: Typer reports usage errors itself (exit code 2) and exits.
@@ -89,25 +95,82 @@ def main(argv: list[str] | None = None) -> None:
         print(translate("cli_aborted"), file=sys.stderr)
         sys.exit(130)
     except BrokenPipeError:
+        _quiet_closed_pipe()
         sys.exit(0)
+    except OverflowError:  # a number or date beyond what Python or the database holds
+        print(f"siaga112: {translate('cli_out_of_range')}", file=sys.stderr)
+        sys.exit(2)
     except Exception as exc:
         log = _log_unexpected(exc)
-        print(
-            translate("cli_unexpected", error=f"{type(exc).__name__}: {exc}", log=log),
-            file=sys.stderr,
-        )
+        error = without_parameters(f"{type(exc).__name__}: {exc}").splitlines()[0]
+        print(translate("cli_unexpected", error=error, log=log), file=sys.stderr)
         sys.exit(1)
 
 
+def undecodable_input(args: list[str]) -> str | None:
+    """A line naming the first argument or ``SIAGA112_*`` variable that is not valid
+    UTF-8 (Python hands such bytes over as surrogates), or None. An unusable
+    ``SIAGA112_LANG`` is only warned about: the language falls back to the default."""
+    for index, arg in enumerate(args, start=1):
+        if not _utf8(arg):
+            return translate("cli_bad_utf8_argument", number=index, value=_shown(arg))
+    for name, value in sorted(os.environ.items()):
+        if name.startswith("SIAGA112_") and not _utf8(value):
+            if name == "SIAGA112_LANG":
+                os.environ.pop(name)
+                print(
+                    f"siaga112: {translate('cli_bad_language_env', value=_shown(value))}",
+                    file=sys.stderr,
+                )
+                continue
+            return translate("cli_bad_utf8_variable", name=name)
+    return None
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(text: str) -> str:
+    """The bytes of an undecodable text, escaped, short: safe to print."""
+    raw = text.encode("utf-8", "surrogateescape")[:40]
+    return repr(raw)[2:-1]
+
+
+def _quiet_closed_pipe() -> None:
+    """The reader went away (``export - | head``): nothing more to say, and Python's
+    own flush of stdout at exit must not report the closed pipe either."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def _log_unexpected(exc: BaseException) -> str:
+    """Append the traceback to ``errors.log`` (created for the owner only), without
+    the values of any SQL statement: they hold caller numbers and names."""
     import platformdirs
+
+    from siaga_tui.core.private import make_private_folder, open_private
 
     folder = Path(platformdirs.user_log_dir("siaga112", appauthor=False))
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_folder(folder)
         path = folder / "errors.log"
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write("".join(traceback.format_exception(exc)))
+        fd = open_private(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        with os.fdopen(fd, "a", encoding="utf-8", errors="replace") as handle:
+            handle.write(without_parameters("".join(traceback.format_exception(exc))))
         return str(path)
     except OSError:
         return "-"
+
+
+_PARAMETERS: Final = re.compile(r"\[parameters: .*?\](?=\s*(?:\n|\(Background|$))", re.DOTALL)
+
+
+def without_parameters(text: str) -> str:
+    """Text with SQLAlchemy's ``[parameters: …]`` parts replaced by a placeholder."""
+    return _PARAMETERS.sub("[parameters hidden]", text)

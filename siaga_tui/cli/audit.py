@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import typer
 from rich.console import Console
@@ -35,14 +35,26 @@ def parse_local_time(value: str | None, *, end_of_day: bool = False) -> datetime
     try:
         if len(text) <= 10:
             day = datetime.strptime(text, "%Y-%m-%d").date()
+            if not FIRST_YEAR <= day.year <= LAST_YEAR:
+                raise ValueError(text)
             moment = datetime.combine(day, time(0), display_zone())
             if end_of_day:
                 moment = datetime.combine(day + timedelta(days=1), time(0), display_zone())
             return moment
         parsed = datetime.fromisoformat(text)
-    except ValueError:
+        moment = parsed if parsed.tzinfo else parsed.replace(tzinfo=display_zone())
+        if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+            raise ValueError(text)
+        moment.astimezone(UTC)  # raises for moments UTC cannot hold
+    except (ValueError, OverflowError):
         raise fail(t("audit_bad_time", value=safe_cell(value, width=40))) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=display_zone())
+    return moment
+
+
+#: The years a time given on the command line may fall in (Python's datetime holds
+#: 1–9999, but a moment in year 1 or 9999 cannot always be moved between zones).
+FIRST_YEAR = 1900
+LAST_YEAR = 2999
 
 
 @audit_app.callback()

@@ -16,6 +16,9 @@ from siaga_tui.services.backup import backup_sqlite, record_backup, sqlite_sourc
 @signs_in_itself
 def backup(
     destination: Path = typer.Argument(..., help="File (or folder) to write the copy to."),
+    force: bool = typer.Option(
+        False, "--force", help="Replace an existing file that is not one of siaga112's backups."
+    ),
 ) -> None:
     """Copy the SQLite database while operators keep working, and check the copy."""
     source = sqlite_source(settings.db_value)
@@ -37,9 +40,10 @@ def backup(
                 source,
                 destination,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
+                force=force,
             )
     else:
-        result = backup_sqlite(source, destination)
+        result = backup_sqlite(source, destination, force=force)
     print(
         t(
             "backup_done",

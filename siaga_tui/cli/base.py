@@ -19,7 +19,7 @@ import typer
 
 from siaga_tui.core.db import Database, open_database
 from siaga_tui.core.i18n import set_language, translate
-from siaga_tui.core.text import clean_text
+from siaga_tui.core.text import clean_text, visible_controls
 
 #: The longest operator name kept (it is shown in the queue and on every event).
 OPERATOR_NAME_LIMIT = 60
@@ -111,8 +111,24 @@ def global_options(
 ) -> None:
     settings.reset()
     settings.db_value = db
-    settings.lang = set_language(lang) if lang else set_language(None)
+    settings.lang = _language(lang)
     settings.operator = operator
+
+
+def _language(lang: str | None) -> str:
+    """The language asked for; an unknown one is warned about and the default used
+    (an unusable environment value must not stop every command)."""
+    if not lang:
+        return set_language(None)
+    try:
+        return set_language(lang)
+    except ValueError:
+        chosen = set_language(None)
+        print(
+            f"siaga112: {translate('cli_unknown_language', None, value=clean_text(lang)[:20], using=chosen)}",
+            file=sys.stderr,
+        )
+        return chosen
 
 
 def t(key: str, **params: Any) -> str:
@@ -121,7 +137,9 @@ def t(key: str, **params: Any) -> str:
 
 def print_json(data: Any) -> None:
     """Machine output: UTF-8 JSON, times as ISO 8601."""
-    print(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
+    # Controls and bidi overrides in the data (written by another tool) become JSON's
+    # own \\uXXXX escapes: the same values for a program, nothing for a terminal to act on.
+    print(visible_controls(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default)))
 
 
 def _json_default(value: Any) -> Any:

@@ -8,6 +8,7 @@ from siaga_tui.cli.base import app, print_json, settings, t
 from siaga_tui.cli.identity import signed_in
 from siaga_tui.core.db import SCHEMA_HEAD, resolve_database_url
 from siaga_tui.core.migrate import current_revision
+from siaga_tui.core.text import visible_controls
 
 db_app = typer.Typer(
     help="The database: where it is, check it, upgrade its schema.", no_args_is_help=True
@@ -20,11 +21,11 @@ def db_path() -> None:
     """Print where the data is kept (file or URL, without password)."""
     url = resolve_database_url(settings.db_value)
     if url.startswith("sqlite:///"):
-        print(url.removeprefix("sqlite:///"))
+        print(visible_controls(url.removeprefix("sqlite:///")))
     else:
         from sqlalchemy.engine import make_url
 
-        print(make_url(url).render_as_string(hide_password=True))
+        print(visible_controls(make_url(url).render_as_string(hide_password=True)))
 
 
 @db_app.command("upgrade")

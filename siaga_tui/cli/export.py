@@ -24,6 +24,7 @@ from siaga_tui.cli.stats import _period
 from siaga_tui.cli.stats import clock as stats_clock
 from siaga_tui.core.catalogue import load_catalogue
 from siaga_tui.core.i18n import current_language
+from siaga_tui.core.text import terminal_safe
 from siaga_tui.services.audit import audit_head_line
 from siaga_tui.services.export import (
     XLSX_MAX_ROWS,
@@ -201,10 +202,25 @@ def _to_stdout(write: Callable[[io.TextIOWrapper], int], excel: bool) -> int:
     sys.stdout.flush()
     out = io.TextIOWrapper(sys.stdout.buffer, encoding=CsvFlavour(excel).encoding, newline="")
     try:
-        return write(out)
+        return write(_TerminalSafe(out))  # type: ignore[arg-type]
     finally:
         out.flush()
         out.detach()
+
+
+class _TerminalSafe:
+    """Writes through to ``out`` without escape sequences, controls or bidi overrides
+    (text another tool put in the database must not drive the reader's terminal)."""
+
+    def __init__(self, out: io.TextIOWrapper) -> None:
+        self._out = out
+
+    def write(self, text: str) -> int:
+        self._out.write(terminal_safe(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._out, name)
 
 
 @contextmanager

@@ -59,7 +59,7 @@ def handover_default(ctx: typer.Context) -> None:
 @signed_in
 def handover_show(
     handover_id: int | None = typer.Argument(
-        None, help="A recorded handover; none: preview the outgoing shift."
+        None, min=1, max=2**63 - 1, help="A recorded handover; none: preview the outgoing shift."
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -102,7 +102,9 @@ def handover_create(
 
 @handover_app.command("ack")
 @signed_in
-def handover_ack(handover_id: int = typer.Argument(..., help="The handover to accept.")) -> None:
+def handover_ack(
+    handover_id: int = typer.Argument(..., min=1, max=2**63 - 1, help="The handover to accept."),
+) -> None:
     """Accept a handover as the incoming operator."""
     service = _service()
     view = service.acknowledge(handover_id)

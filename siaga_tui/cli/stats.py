@@ -134,7 +134,10 @@ def _date(option: str, value: str) -> date:
     try:
         if not _DATE.fullmatch(text):
             raise ValueError(text)
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
+        if not 1900 <= day.year <= 2999:  # what the periods can move between zones
+            raise ValueError(text)
+        return day
     except ValueError:
         raise fail(t("stats_bad_date", option=option, value=value)) from None
 

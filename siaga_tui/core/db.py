@@ -19,8 +19,10 @@ newer one.
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
+import threading
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -37,6 +39,7 @@ from sqlmodel import Session
 
 from siaga_tui.core import migrate as migrations
 from siaga_tui.core.errors import StorageError
+from siaga_tui.core.private import cannot_write, make_private_folder, open_private
 
 #: The newest migration this program ships; checked against the scripts by a test.
 SCHEMA_HEAD: Final = "0006"
@@ -76,16 +79,144 @@ def resolve_database_url(value: str | os.PathLike[str] | None = None) -> str:
 
 @dataclass
 class Database:
-    """An open database: the engine, transactions for writing and reading, and facts."""
+    """An open database: the engine, transactions for writing and reading, and facts.
+
+    An SQLite file is watched: each write first checks that the file at the path is
+    still the one opened (``file_problem``). A file deleted, or replaced by another
+    (``mv backup.db center.db``), is never written into again through connections
+    to the old one: the write is refused with a message people can read, what the old
+    file held is copied aside, and writes go to the new file once it is there. A
+    ``-wal`` deleted under open connections is folded into the database file before
+    anything else is written, so no acknowledged save is lost.
+    """
 
     url: str
     engine: Engine
     warnings: list[str] = field(default_factory=list)
+    read_only: bool = False
     _reader: Engine = field(init=False, repr=False)
+    _identity: tuple[int, int] | None = field(default=None, init=False, repr=False)
+    _guard: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    #: Where the last copy of a deleted or replaced file was put (None: none made).
+    rescued: Path | None = field(default=None, init=False)
+    _rescued_for: tuple[int, int] | None = field(default=None, init=False, repr=False)
+    #: The -wal and -shm of the file that went away, which this process had open.
+    _stale: set[tuple[int, int]] = field(default_factory=set, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # Same pool, but transactions begin deferred: readers never queue for the lock.
         self._reader = self.engine.execution_options(**{_READ_ONLY_OPTION: True})
+        self._identity = self._stat_identity()
+
+    def _stat_identity(self) -> tuple[int, int] | None:
+        path = self.path
+        if path is None:
+            return None
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None
+        return (info.st_dev, info.st_ino)
+
+    def file_problem(self) -> str | None:
+        """What happened to the SQLite file under this program, as a message key:
+        ``db_file_missing``, ``db_file_replaced``, ``db_wal_missing``; None when all is
+        well (and always for a server database or a read-only file). Two ``stat`` calls."""
+        path = self.path
+        if path is None or self.read_only or self._identity is None:
+            return None
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            return "db_file_missing"
+        except OSError:
+            return None
+        if (info.st_dev, info.st_ino) != self._identity:
+            return "db_file_replaced"
+        pool = self.engine.pool
+        opened = getattr(pool, "checkedin", lambda: 0)() + getattr(pool, "checkedout", lambda: 0)()
+        if opened and not os.path.exists(f"{path}-wal"):
+            return "db_wal_missing"
+        return None
+
+    def recover(self) -> str | None:
+        """Deal with ``file_problem``; returns the problem it found (None: none).
+
+        Missing or replaced: what the old file held is copied aside (``rescued``), the
+        old connections are closed, and a file that is back is opened and checked.
+        ``-wal`` missing: the connections' log is folded into the file first.
+        """
+        with self._guard:
+            problem = self.file_problem()
+            if problem is None:
+                return None
+            if problem == "db_wal_missing":
+                self._fold_lost_wal()
+                return problem
+            if self._rescued_for != self._identity:
+                self.rescued = self._rescue_copy()
+                self._rescued_for = self._identity
+                self._stale |= _sidecars_held_open(self.path)
+            self.engine.dispose()
+            if problem == "db_file_replaced":
+                assert self.path is not None
+                # The old file's -wal would be read as the new file's: SQLite keeps it
+                # when the file was moved, and its pages would overlay the restore.
+                _remove_sidecars(self.path, self._stale)
+                self._stale = set()
+                _prepare_sqlite_file(self.path)
+                self._identity = self._stat_identity()
+                ensure_schema(self)
+            return problem
+
+    def _fold_lost_wal(self) -> None:
+        raw = self.engine.raw_connection()
+        try:
+            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            pass
+        finally:
+            raw.close()
+        self.engine.dispose()
+
+    def _rescue_copy(self) -> Path | None:
+        """Copy what the open (now unlinked or replaced) file holds beside the path."""
+        path = self.path
+        assert path is not None
+        from datetime import datetime
+
+        target = path.with_name(f"{path.name}.rescued-{datetime.now():%Y%m%dT%H%M%S}.db")
+        try:
+            raw = self.engine.raw_connection()
+        except Exception:  # nothing open to copy from
+            return None
+        try:
+            fd = open_private(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+            os.close(fd)
+            copy = sqlite3.connect(target)
+            try:
+                raw.driver_connection.backup(copy)  # type: ignore[union-attr]
+            finally:
+                copy.close()
+        except (OSError, sqlite3.Error):
+            return None
+        finally:
+            raw.close()
+        return target
+
+    def _check_file(self) -> None:
+        """Before a write: refuse to write into a file that is no longer at the path."""
+        if self.read_only:
+            raise StorageError("db_read_only", path=self.describe())
+        if self._identity is None or self.file_problem() is None:
+            return
+        problem = self.recover()
+        if problem in ("db_file_missing", "db_file_replaced"):
+            raise StorageError(
+                problem,
+                path=self.describe(),
+                rescued=str(self.rescued) if self.rescued else "-",
+            )
 
     @property
     def is_sqlite(self) -> bool:
@@ -106,6 +237,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One write transaction: everything in it commits together or not at all."""
+        self._check_file()
         with translate_storage_errors(), self.engine.begin() as conn:
             yield conn
 
@@ -151,32 +283,113 @@ def open_database(value: str | os.PathLike[str] | None = None, *, migrate: bool 
     from a newer version of this program.
     """
     url = resolve_database_url(value)
+    path = sqlite_file(url)
+    read_only = False
+    if path is not None:
+        read_only = _prepare_sqlite_file(path)
     try:
-        engine = create_engine(url)
+        engine = create_engine(url, read_only=read_only)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
         raise StorageError("db_bad_url", url=url, reason=str(exc)) from exc
-    db = Database(url=url, engine=engine)
-    if db.is_sqlite and db.path is not None:
-        _prepare_sqlite_file(db.path)
-        if warning := filesystem_warning(db.path):
-            db.warnings.append(warning)
+    db = Database(url=url, engine=engine, read_only=read_only)
+    if path is not None and (warning := filesystem_warning(path)):
+        db.warnings.append(warning)
     if migrate:
+        if read_only and migrations.current_revision(db) != SCHEMA_HEAD:
+            raise StorageError("db_read_only", path=str(path))
         ensure_schema(db)
     return db
 
 
-def create_engine(url: str) -> Engine:
+def _sidecar_paths(path: Path) -> list[str]:
+    return [f"{path}-wal", f"{path}-shm"]
+
+
+def _sidecars_held_open(path: Path | None) -> set[tuple[int, int]]:
+    """The -wal and -shm beside ``path`` that this process has open (Linux: /proc)."""
+    if path is None:
+        return set()
+    wanted: set[tuple[int, int]] = set()
+    for name in _sidecar_paths(path):
+        try:
+            info = os.stat(name)
+        except OSError:
+            continue
+        wanted.add((info.st_dev, info.st_ino))
+    held: set[tuple[int, int]] = set()
+    try:
+        descriptors = os.listdir("/proc/self/fd")
+    except OSError:
+        return wanted  # no /proc: those present when the file went away are its own
+    for fd in descriptors:
+        try:
+            info = os.stat(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if (info.st_dev, info.st_ino) in wanted:
+            held.add((info.st_dev, info.st_ino))
+    return held
+
+
+def _remove_sidecars(path: Path, stale: set[tuple[int, int]]) -> None:
+    for name in _sidecar_paths(path):
+        try:
+            info = os.stat(name)
+            if (info.st_dev, info.st_ino) in stale:
+                os.unlink(name)
+        except OSError:
+            continue
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file an ``sqlite:///`` URL names (None for a server or in-memory database)."""
+    if not url.startswith("sqlite"):
+        return None
+    database = sa.engine.make_url(url).database
+    return Path(database) if database and database != ":memory:" else None
+
+
+def create_engine(url: str, *, read_only: bool = False) -> Engine:
+    """The engine for a URL. An SQLite file's connections never create it (``mode=rw``):
+    a file deleted under a running program is not silently made again, empty. A file
+    that cannot be written is read without leaving ``-wal``/``-shm`` files behind."""
+    path = sqlite_file(url)
+    if path is not None:
+        uri = f"{path.as_uri()}?{sqlite_open_mode(path, read_only=read_only)}"
+
+        def connect() -> sqlite3.Connection:
+            return sqlite3.connect(
+                uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False
+            )
+
+        engine = sa.create_engine(url, creator=connect, hide_parameters=True)
+        _configure_sqlite(engine, read_only=read_only)
+        return engine
     if url.startswith("sqlite"):
         engine = sa.create_engine(
             url,
             connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+            hide_parameters=True,
         )
         _configure_sqlite(engine)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    # Statements' values are caller numbers and names: never in an error's text.
+    return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def sqlite_open_mode(path: Path, *, read_only: bool) -> str:
+    """The URI parameters to open ``path`` with: read-write, never creating it; for a
+    file that cannot be written, read-only, and ``immutable`` when no ``-wal`` exists
+    (nothing to read from it, and SQLite would otherwise create a read-only ``-wal``
+    and ``-shm`` beside the file that later stop every writer)."""
+    if not read_only:
+        return "mode=rw"
+    if os.path.exists(f"{path}-wal"):
+        return "mode=ro"
+    return "mode=ro&immutable=1"
+
+
+def _configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         # Let SQLAlchemy's events, not the sqlite3 module, decide when BEGIN is sent.
@@ -185,7 +398,8 @@ def _configure_sqlite(engine: Engine) -> None:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
             cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            if not read_only:  # a file opened read-only keeps the journal it has
+                cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = FULL")
         finally:
             cursor.close()
@@ -299,6 +513,7 @@ def _raise_driver_error(
         params,
         exc,
         dialect.loaded_dbapi.Error,
+        hide_parameters=True,
         connection_invalidated=lost,
         dialect=dialect,
     ) from exc
@@ -308,28 +523,86 @@ _BEGIN_READ: Final = DriverStatement(sa.text("BEGIN"))
 _BEGIN_WRITE: Final = DriverStatement(sa.text("BEGIN IMMEDIATE"))
 
 
-def _prepare_sqlite_file(path: Path) -> None:
-    """Create the data directory for a new file; refuse what cannot be used."""
+def _prepare_sqlite_file(path: Path) -> bool:
+    """Refuse what cannot be used, create the file on the very first start; returns
+    whether the file can only be read."""
+    try:
+        return _prepare(path)
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise StorageError("db_path_too_long", path=safe_path(path)) from None
+        raise StorageError("db_unavailable", reason=exc.strerror or str(exc)) from None
+
+
+def _prepare(path: Path) -> bool:
     folder = path.parent
     if not folder.exists():
         if path == default_database_path():
-            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                make_private_folder(folder)
+            except OSError as exc:
+                raise StorageError(
+                    "db_default_folder_unusable", path=str(folder), reason=exc.strerror or str(exc)
+                ) from None
         else:
             raise StorageError("db_folder_missing", path=str(folder))
     if path.exists():
         if path.is_dir():
             raise StorageError("db_not_a_database", path=str(path))
+        if not path.is_file():
+            raise StorageError("db_not_a_database", path=str(path))
+        read_only = cannot_write(path)
         if path.stat().st_size and not _looks_like_sqlite(path):
             raise StorageError("db_not_a_database", path=str(path))
-        if not os.access(path, os.W_OK):
-            raise StorageError("db_read_only", path=str(path))
         if path.stat().st_size:
-            _refuse_foreign_database(path)
-    elif not os.access(folder, os.W_OK):
+            _refuse_foreign_database(path, read_only=read_only)
+        return read_only
+    if not os.access(folder, os.W_OK):
         raise StorageError("db_folder_not_writable", path=str(folder))
+    if known_database(path) or os.path.exists(f"{path}-wal"):
+        raise StorageError("db_missing", path=str(path), known=str(_known_list()))
+    fd = open_private(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    os.close(fd)
+    remember_database(path)
+    return False
 
 
-def _refuse_foreign_database(path: Path) -> None:
+def safe_path(path: Path) -> str:
+    """A path for a message: shortened when it is too long to be useful."""
+    text = str(path)
+    return text if len(text) <= 120 else f"{text[:60]}…{text[-40:]}"
+
+
+def _known_list() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir("siaga112", appauthor=False)) / "databases"
+
+
+def known_database(path: Path) -> bool:
+    """Whether this user's program has created (or opened) this file before."""
+    try:
+        return str(path) in _known_list().read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def remember_database(path: Path) -> None:
+    """Note a database this program created, so a later start finding it gone refuses
+    to make a fresh one (which would hand out 112-YYYY-000001 again)."""
+    target = _known_list()
+    try:
+        make_private_folder(target.parent)
+        fd = open_private(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        try:
+            os.write(fd, (str(path) + "\n").encode("utf-8", "surrogateescape"))
+        finally:
+            os.close(fd)
+    except OSError:
+        pass  # a safety net only; the file itself was made
+
+
+def _refuse_foreign_database(path: Path, *, read_only: bool = False) -> None:
     """Look inside an existing file through a read-only connection before using it.
 
     The engine's connections switch the file to WAL, which rewrites its header: a file
@@ -337,7 +610,11 @@ def _refuse_foreign_database(path: Path) -> None:
     refused before that, so it is left exactly as it was.
     """
     try:
-        probe = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+        probe = sqlite3.connect(
+            f"{path.as_uri()}?{sqlite_open_mode(path, read_only=True) if read_only else 'mode=ro'}",
+            uri=True,
+            timeout=BUSY_TIMEOUT_SECONDS,
+        )
         try:
             tables = {
                 row[0]

@@ -61,19 +61,24 @@ def make_private_folder(folder: Path) -> None:
             os.chown(path, -1, gid)
 
 
-def make_private_file(path: Path) -> None:
-    """Give an existing file this program created the private mode (and group)."""
-    os.chmod(path, file_mode())
-    gid = shared_group()
-    if gid is not None:
-        os.chown(path, -1, gid)
+def cannot_write(path: Path) -> bool:
+    """Whether ``path`` is to be treated as read-only: this user cannot write it, or
+    nobody may (mode 0444), which root's own write access does not overrule."""
+    try:
+        return not os.access(path, os.W_OK) or not os.stat(path).st_mode & 0o222
+    except OSError:
+        return True
 
 
 def open_private(path: Path, flags: int) -> int:
-    """``os.open`` creating the file with the private mode; returns the descriptor."""
+    """``os.open`` creating the file with the private mode; returns the descriptor.
+    A file that already existed keeps the mode it has."""
+    existed = bool(flags & os.O_CREAT) and not (flags & os.O_EXCL) and os.path.exists(path)
     fd = os.open(path, flags, file_mode())
-    gid = shared_group()
-    if gid is not None and flags & os.O_CREAT:
+    if flags & os.O_CREAT and not existed:
         with contextlib.suppress(OSError):
-            os.fchown(fd, -1, gid)
+            os.fchmod(fd, file_mode())  # the umask may have taken the group's bits
+            gid = shared_group()
+            if gid is not None:
+                os.fchown(fd, -1, gid)
     return fd

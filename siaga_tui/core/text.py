@@ -107,6 +107,31 @@ def _normalise_line_breaks(text: str, *, multiline: bool) -> str:
     return text
 
 
+#: What a terminal would act on in output that otherwise keeps its line structure
+#: (TAB, LF and CR stay: CSV rows end in CRLF).
+_OUTPUT_UNSAFE: Final = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def terminal_safe(text: str) -> str:
+    """Output text without escape sequences, controls or bidi overrides (for CSV sent
+    to standard output): what reached the database through another tool is not sent
+    to the terminal as commands."""
+    if text.isascii() and text.isprintable():
+        return text
+    return _LONE_CR.sub("", _OUTPUT_UNSAFE.sub("", _remove_escape_sequences(text)))
+
+
+_LONE_CR: Final = re.compile("\r(?!\n)")
+
+
+def visible_controls(text: str) -> str:
+    """Text with every control, escape or bidi character shown as ``\\uXXXX`` (for a
+    path or a JSON string: the value stays exact and readable, the terminal unmoved)."""
+    return _OUTPUT_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def _remove_unsafe_controls(text: str) -> str:
     return _UNSAFE_CONTROLS.sub("", text)
 

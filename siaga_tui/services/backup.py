@@ -21,10 +21,11 @@ from typing import Final
 
 import sqlalchemy as sa
 
-from siaga_tui.core.db import BUSY_TIMEOUT_SECONDS, Database, resolve_database_url
+from siaga_tui.core.db import BUSY_TIMEOUT_SECONDS, Database, resolve_database_url, sqlite_open_mode
 from siaga_tui.core.errors import SiagaError
 from siaga_tui.core.models import REPORT
-from siaga_tui.services.export import atomic_path, record_bulk_read
+from siaga_tui.core.private import cannot_write
+from siaga_tui.services.export import atomic_path, record_bulk_read, writable_destination
 
 #: Pages copied per step (4 MiB with SQLite's default 4 KiB pages).
 PAGES_PER_STEP: Final = 1024
@@ -61,17 +62,29 @@ def sqlite_source(db_value: str | None) -> Path:
 
 
 def backup_sqlite(
-    source: Path, destination: Path, *, progress: BackupProgress | None = None
+    source: Path,
+    destination: Path,
+    *,
+    progress: BackupProgress | None = None,
+    force: bool = False,
 ) -> BackupResult:
-    """Copy ``source`` to ``destination`` consistently, check the copy, then rename it."""
+    """Copy ``source`` to ``destination`` consistently, check the copy, then rename it.
+
+    An existing file at the destination is replaced only if it is one of this
+    program's backups (marked with ``BACKUP_APPLICATION_ID``), or when ``force``;
+    a device, FIFO or directory never is (see ``export.atomic_path``).
+    """
     destination = destination.expanduser()
-    if destination.is_dir():
+    if destination.is_dir() and not destination.is_symlink():
         destination = destination / source.name
     if destination.resolve() == source.resolve():
         raise BackupRefused("backup_same_file", path=str(destination))
     folder = destination.parent
     if not folder.is_dir():
         raise BackupRefused("backup_folder_missing", path=str(folder))
+    target = writable_destination(destination)
+    if target.exists() and not force and not is_backup(target):
+        raise BackupRefused("backup_would_overwrite", path=str(destination))
     with atomic_path(destination) as temp:
         pages, reports = _copy(source, temp, progress)
     return BackupResult(
@@ -79,9 +92,31 @@ def backup_sqlite(
     )
 
 
+#: ``PRAGMA application_id`` of a copy made by ``siaga112 backup`` ("S112").
+BACKUP_APPLICATION_ID: Final = 0x53313132
+
+
+def is_backup(path: Path) -> bool:
+    """Whether ``path`` is a copy ``siaga112 backup`` made (an older one may be replaced)."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(72)
+    except OSError:
+        return False
+    return (
+        len(header) == 72
+        and header[:16] == b"SQLite format 3\x00"
+        and int.from_bytes(header[68:72], "big") == BACKUP_APPLICATION_ID
+    )
+
+
 def _copy(source: Path, temp: Path, progress: BackupProgress | None) -> tuple[int, int]:
+    # A source that cannot be written is opened so that SQLite creates no read-only
+    # -wal and -shm beside it (they would stop every later writer).
+    read_only = cannot_write(source)
+    mode = sqlite_open_mode(source.resolve(), read_only=True) if read_only else "mode=ro"
     src = sqlite3.connect(
-        f"{source.resolve().as_uri()}?mode=ro",
+        f"{source.resolve().as_uri()}?{mode}",
         uri=True,
         timeout=BUSY_TIMEOUT_SECONDS,
         isolation_level=None,
@@ -103,6 +138,7 @@ def _copy(source: Path, temp: Path, progress: BackupProgress | None) -> tuple[in
         # The copy keeps the source's WAL setting in its header; make it a plain file
         # that opens anywhere, with nothing left in a -wal beside the temporary name.
         dst.execute("PRAGMA journal_mode = DELETE")
+        dst.execute(f"PRAGMA application_id = {BACKUP_APPLICATION_ID}")
         problems = [row[0] for row in dst.execute("PRAGMA integrity_check")]
         if problems != ["ok"]:
             raise BackupRefused("backup_integrity_failed", problem="; ".join(problems[:3]))

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import csv
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -703,7 +704,15 @@ def write_stats_xlsx(stats: Statistics, path: Path) -> int:
 
 @contextmanager
 def atomic_path(destination: Path) -> Iterator[Path]:
-    """A temporary path beside ``destination``, renamed over it only if the block succeeds."""
+    """A temporary path beside ``destination``, renamed over it only if the block succeeds.
+
+    Only a regular file is ever replaced: a device (``/dev/null``), a FIFO, a socket or
+    a directory at the destination is refused, before writing and again just before
+    the rename. A symbolic link to a regular file is written through: the file it
+    points to is replaced and the link stays (a link to anything else is refused). The
+    new file is readable by its owner only (it may hold personal data).
+    """
+    destination = writable_destination(destination)
     folder = destination.parent
     if not folder.is_dir():
         raise ExportRefused("export_folder_missing", path=str(folder))
@@ -714,9 +723,36 @@ def atomic_path(destination: Path) -> Iterator[Path]:
         yield temp
         with temp.open("rb+") as done:
             os.fsync(done.fileno())
+        if writable_destination(destination) != destination:
+            raise ExportRefused("export_not_a_file", path=str(destination))
         os.replace(temp, destination)
     finally:
         temp.unlink(missing_ok=True)
+
+
+def writable_destination(destination: Path) -> Path:
+    """The path to replace for ``destination``: itself, or the regular file a symbolic
+    link points to; refuses anything else that is there (see ``atomic_path``)."""
+    try:
+        info = os.lstat(destination)
+    except FileNotFoundError:
+        return destination
+    except OSError as exc:
+        raise ExportRefused(
+            "export_unwritable", path=str(destination), reason=exc.strerror or str(exc)
+        ) from None
+    if stat.S_ISLNK(info.st_mode):
+        target = destination.resolve()
+        try:
+            target_info = os.lstat(target)
+        except OSError:
+            raise ExportRefused("export_not_a_file", path=str(destination)) from None
+        if not stat.S_ISREG(target_info.st_mode):
+            raise ExportRefused("export_not_a_file", path=str(destination))
+        return target
+    if not stat.S_ISREG(info.st_mode):
+        raise ExportRefused("export_not_a_file", path=str(destination))
+    return destination
 
 
 @contextmanager

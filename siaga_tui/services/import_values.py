@@ -25,6 +25,10 @@ _SERIAL: Final = re.compile(r"\d{1,7}(?:[.,]\d+)?")
 _OFFSET: Final = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})")
 #: Excel's day 0 (serials count from here; 60 is Excel's phantom 29 Feb 1900).
 _EXCEL_EPOCH: Final = date(1899, 12, 30)
+#: The years a moment read from a file may fall in: year 1 or 9999 cannot always be
+#: moved between zones, and nothing a center recorded is older or that far ahead.
+FIRST_YEAR: Final = 1900
+LAST_YEAR: Final = 2999
 #: Serials this program reads as dates: 1 Jan 1900 to 31 Dec 9999.
 _SERIAL_RANGE: Final = range(1, 2958466)
 
@@ -39,10 +43,15 @@ def parse_moment(field: str, day_text: str, time_text: str = "") -> tuple[dateti
         if at is not None:
             raise ValidationError("time", "import_time_twice", value=clock_text)
         at = parse_time(clock_text)
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValidationError(field, "import_bad_date", value=value)
     local = datetime.combine(day, at or time(0))
-    if offset is not None:
-        return as_utc(datetime.fromisoformat(f"{local.isoformat()}{offset}")), True
-    return as_utc(local.replace(tzinfo=display_zone())), at is not None
+    try:
+        if offset is not None:
+            return as_utc(datetime.fromisoformat(f"{local.isoformat()}{offset}")), True
+        return as_utc(local.replace(tzinfo=display_zone())), at is not None
+    except (OverflowError, ValueError):  # beyond what a UTC datetime holds
+        raise ValidationError(field, "import_bad_date", value=value) from None
 
 
 def parse_time(text: str) -> time:

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from siaga_tui.core.catalogue import Catalogue, load_catalogue
 from siaga_tui.core.db import Database, translate_storage_errors
-from siaga_tui.core.errors import NotFound, ValidationError
+from siaga_tui.core.errors import NotFound, StorageError, ValidationError
 from siaga_tui.core.lateness import Level, lateness, next_level_change
 from siaga_tui.core.models import CALL, EVENT, REPORT, Kind, Status
 from siaga_tui.core.phones import phone_search_key
@@ -129,6 +129,16 @@ class ChangeSignal:
             )
             with self.db.read() as conn:
                 return tuple(conn.execute(newest).one())
+        # The file deleted, replaced or its -wal removed under the console: dealt with
+        # here within a second (Database.recover), and said once, in words.
+        problem = self.db.recover()
+        if problem is not None:
+            self.close()
+            raise StorageError(
+                problem,
+                path=str(path),
+                rescued=str(self.db.rescued) if self.db.rescued else "-",
+            )
         with translate_storage_errors():
             try:
                 if self._conn is None:

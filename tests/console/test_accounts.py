@@ -184,7 +184,13 @@ async def test_before_sign_in_no_key_acts_and_nothing_is_recorded(with_accounts:
             }
 
     before = rows()
-    keys = [key.key for key in (*GLOBAL_KEYS, *PHONE_KEYS)] + ["ctrl+p", "ctrl+s", "ctrl+n", "b", "escape"]
+    keys = [key.key for key in (*GLOBAL_KEYS, *PHONE_KEYS)] + [
+        "ctrl+p",
+        "ctrl+s",
+        "ctrl+n",
+        "b",
+        "escape",
+    ]
     async with console(with_accounts, operator="sari").run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         for key in keys:

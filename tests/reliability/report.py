@@ -41,6 +41,15 @@ SECTIONS = (
     ("test_export_into", "Faults"),
     ("random_keys", "Console under random keys"),
     ("test_identity", IDENTITY),
+    ("test_tampering", "Tampering (audit verify, both engines)"),
+    ("test_files", "Files: modes, clobbering, database gone under a program"),
+    ("test_crash_list", "Crash list (bad input: one clear line)"),
+)
+#: Sections whose every test is a case tried: passed means caught (or handled).
+CASE_SECTIONS = (
+    "Tampering (audit verify, both engines)",
+    "Files: modes, clobbering, database gone under a program",
+    "Crash list (bad input: one clear line)",
 )
 HOSTILE = "Hostile input"
 _PARAM = re.compile(r"\[(.*)\]$")
@@ -128,6 +137,7 @@ def render(results: dict[str, Any]) -> tuple[str, bool]:
         "Random operations",
         "Regressions (bugs found and fixed)",
         IDENTITY,
+        *CASE_SECTIONS,
     ]
     for title in titles:
         checks: dict[str, list[str]] = defaultdict(list)
@@ -176,6 +186,17 @@ def render(results: dict[str, Any]) -> tuple[str, bool]:
             check = channel_of(nodeid)
             fault_checks[check] = fault_checks.get(check, True) and t["outcome"] == "passed"
     survived, faults = sum(fault_checks.values()), len(fault_checks)
+    case_rows = []
+    for title in CASE_SECTIONS:
+        results_here = [t["outcome"] for nodeid, t in tests.items() if section_of(nodeid) == title]
+        if results_here:
+            caught = results_here.count("passed")
+            case_rows.append(
+                [
+                    f"{title.split(' (')[0].split(':')[0].lower()} cases tried / caught",
+                    f"{len(results_here)} / {caught}",
+                ]
+            )
     outcomes: dict[str, int] = defaultdict(int)
     for t in tests.values():
         outcomes[t["outcome"]] += 1
@@ -185,6 +206,7 @@ def render(results: dict[str, Any]) -> tuple[str, bool]:
             [
                 ["hostile inputs tried / passed", f"{tried} / {passed_cases}"],
                 ["fault checks survived", f"{survived} / {faults}"],
+                *case_rows,
                 ["reports written / found / lost", f"{written} / {found} / {lost}"],
                 [
                     "identity cases tried / caught / lost",

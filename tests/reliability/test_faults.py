@@ -158,7 +158,7 @@ def shared_folder() -> Iterator[Path]:
     shutil.rmtree(folder)
 
 
-def test_read_only_database_file_is_refused_and_left_as_it_was(
+def test_read_only_database_file_is_read_writes_refused_and_left_as_it_was(
     shared_folder: Path, figures: dict[str, Any]
 ) -> None:
     db_path = shared_folder / "siaga112.db"
@@ -168,10 +168,22 @@ def test_read_only_database_file_is_refused_and_left_as_it_was(
     result = restricted("--db", str(db_path), *ADD)
     assert_one_clear_line(result.returncode, result.stderr, "db_read_only")
     assert sha256(db_path) == before
-    # Every command says the same, before touching anything.
-    result = restricted("--db", str(db_path), "show", numbers[0])
-    assert_one_clear_line(result.returncode, result.stderr, "db_read_only")
+    # Reading works: every reading command, and nothing is left beside the file.
+    export = shared_folder / "out.csv"
+    for args in (
+        ("show", numbers[0]),
+        ("list", "--json"),
+        ("stats", "--all"),
+        ("export", str(export)),
+        ("db", "check"),
+        ("audit", "verify"),
+    ):
+        result = restricted("--db", str(db_path), *args)
+        assert result.returncode == 0, (args, result.stderr)
+        assert_no_traceback(result.stdout + result.stderr)
+    assert numbers[0] in restricted("--db", str(db_path), "show", numbers[0]).stdout
     assert sha256(db_path) == before
+    assert sorted(p.name for p in shared_folder.iterdir()) == ["out.csv", "siaga112.db"]
     db_path.chmod(0o644)
     account(figures, numbers, numbers_in(db_path))
 
@@ -393,8 +405,8 @@ def test_disk_full_in_the_cli_is_one_line(db_path: Path, monkeypatch: pytest.Mon
     file_reports(db_path, 1)
     real = core_db.create_engine
 
-    def create_full_engine(url: str) -> sa.engine.Engine:
-        engine = real(url)
+    def create_full_engine(url: str, **options: Any) -> sa.engine.Engine:
+        engine = real(url, **options)
         _fill_the_disk(engine)
         return engine
 
