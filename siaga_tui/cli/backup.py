@@ -23,7 +23,10 @@ def backup(
     """Copy the SQLite database while operators keep working, and check the copy."""
     source = sqlite_source(settings.db_value)
     require_operator()
-    record_backup(settings.database(), operator=settings.operator_name, destination=destination)
+    if not record_backup(
+        settings.database(), operator=settings.operator_name, destination=destination
+    ):
+        print(t("backup_not_recorded_read_only"), file=sys.stderr)
     if sys.stderr.isatty():
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn

@@ -61,7 +61,17 @@ STATE_COLUMNS: Final[dict[str, tuple[Column, ...]]] = {
         "import_key",
         ("archived", False),
     ),
-    "call": ("answered_at", "caller_phone", "disposition", "operator", "note", "report_id"),
+    "call": (
+        "answered_at",
+        "caller_phone",
+        "disposition",
+        "operator",
+        "note",
+        "report_id",
+        "caller_name",
+        "address",
+        "description",
+    ),
     "referral": (
         "report_id",
         "agency",

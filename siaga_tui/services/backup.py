@@ -150,9 +150,13 @@ def _copy(source: Path, temp: Path, progress: BackupProgress | None) -> tuple[in
     return pages, reports
 
 
-def record_backup(db: Database, *, operator: str, destination: Path) -> None:
+def record_backup(db: Database, *, operator: str, destination: Path) -> bool:
     """Put the backup on record before it is taken: a copy of every caller's number
-    and name is a personal-data export (UU 27/2022)."""
+    and name is a personal-data export (UU 27/2022). A read-only database cannot take
+    the entry: returns False then (the caller says so), True when recorded."""
+    if db.read_only:
+        return False
     with db.read() as conn:
         reports = int(conn.execute(sa.select(sa.func.count()).select_from(REPORT)).scalar_one())
     record_bulk_read(db, operator=operator, via="backup", subject=str(destination), rows=reports)
+    return True

@@ -225,7 +225,7 @@ def test_export_writes_through_a_symlink_to_a_regular_file(cli: CliRunner, tmp_p
     real.write_text("old", encoding="utf-8")
     link = tmp_path / "link.csv"
     link.symlink_to(real)
-    code, _, err = cli("export", str(link))
+    code, _, err = cli("export", "--force", str(link))
     assert code == 0, err
     assert link.is_symlink() and "kebakaran" in real.read_text(encoding="utf-8-sig")
 
