@@ -83,13 +83,13 @@ class Cli:
         self.monkeypatch = monkeypatch
 
     def __call__(
-        self, *args: str, operator: str | None = None, password: str | None = None
+        self, *args: str, operator: str | None = None, password: str | None = None, stdin: str = ""
     ) -> tuple[int, str, str]:
         if password is None:
             self.monkeypatch.delenv("SIAGA112_PASSWORD", raising=False)
         else:
             self.monkeypatch.setenv("SIAGA112_PASSWORD", password)
-        self.monkeypatch.setattr("sys.stdin", io.StringIO(""))
+        self.monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
         self.capsys.readouterr()
         head = ["--db", self.url, "--lang", "en"] + (
             ["--operator", operator] if operator is not None else []
@@ -493,3 +493,14 @@ def test_bulk_reads_of_personal_data_are_recorded(
             "backup",
             BULK_READ_ROWS + 1,
         )
+
+
+def test_changing_ones_own_password_in_a_session_asks_the_current_one(
+    cli: Cli, center: Database
+) -> None:
+    assert cli("login", operator="budi", password=BUDI_PASSWORD)[0] == 0
+    code, _, err = cli("operator", "passwd", "budi", "--password-stdin", stdin="budi-sandi-baru\n")
+    assert code == 2 and "password of budi is needed" in err
+    # Not counted as a wrong password: nothing was checked.
+    failed = [e for e in audit.list_entries(center) if e.action == audit.Action.SIGN_IN_FAILED]
+    assert failed == []

@@ -148,8 +148,17 @@ def operator_passwd(
     supervisor. Clears a lock-out."""
     service = _service()
     by = signed_in_actor()
-    password = _new_password(username, password_stdin)
     current = os.environ.get(ENV_PASSWORD)
+    own = by is not None and not by.is_supervisor and by.username == username.strip().lower()
+    if own and current is None:
+        # Signed in by a session: one's own password still changes only with the current
+        # one, asked here (never counted as a wrong attempt for not being given).
+        if not sys.stdin.isatty():
+            raise fail(t("acct_password_needed", username=safe_cell(username, width=64)))
+        current = getpass.getpass(
+            t("acct_current_password_prompt", username=safe_cell(username, width=64))
+        )
+    password = _new_password(username, password_stdin)
     service.set_password(username, password, by=by, current_password=current)
     print(t("acct_password_changed", username=safe_cell(username, width=64)))
 
