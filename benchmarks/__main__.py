@@ -35,6 +35,7 @@ FIGURES: dict[str, str] = {
     "B8": "console:b8_memory",
     "B9": "storage:b9_concurrency",
     "B10": "reporting:b10_breakdown",
+    "B11": "entry_keys:b11_entry_keys",
 }
 
 

@@ -98,3 +98,90 @@ def test_entry_with_errors(
 ) -> None:  # type: ignore[no-untyped-def]
     app = snapshot_app(db, monkeypatch, lang)
     assert snap_compare(app, terminal_size=size, run_before=entry_with(save_bad_form))
+
+
+# --- Issue 13: typing under a live call ------------------------------------------------
+
+
+def seed_open_fire(db: Database) -> None:
+    """An open fire in Tikala Baru ten minutes before FROZEN_NOW: a repeat call's report."""
+    ReportService(
+        db, operator="budi", clock=fixed_clock(FROZEN_NOW - timedelta(minutes=10))
+    ).create_report(
+        NewReport(
+            category="kebakaran", kelurahan="Tikala Baru", description="Asap tebal dari gudang"
+        )
+    )
+
+
+async def type_number_first(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press(*"0857", "minus", *"1234", "minus", *"0000")
+
+
+async def choose_second_kelurahan(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("3", "tab", *"tikala", "down")
+
+
+async def type_repeat_call(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("3", *"0813 1111 2222", "tab", *"tikala b", "tab")
+
+
+async def burst_then_save(pilot) -> None:  # type: ignore[no-untyped-def]
+    """The frozen screen of issue 13: a long description's keys queued, then Ctrl+S."""
+    from textual import events
+
+    await type_repeat_call(pilot)
+    await pilot.press(*"Gang 3", "tab")
+    for character in ("Api besar, dua orang di dalam. " * 160)[:5000]:
+        name = "space" if character == " " else "comma" if character == "," else character
+        name = "full_stop" if character == "." else name
+        pilot.app.post_message(events.Key(name, character))
+    pilot.app.post_message(events.Key("ctrl+s", None))
+
+
+async def quit_mid_call(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("3", *"0812")
+    await pilot.press("ctrl+q")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_entry_number_typed_first(
+    snap_compare, db: Database, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:  # type: ignore[no-untyped-def]
+    app = snapshot_app(db, monkeypatch, "id")
+    assert snap_compare(app, terminal_size=size, run_before=entry_with(type_number_first))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_entry_kelurahan_choices(
+    snap_compare, db: Database, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:  # type: ignore[no-untyped-def]
+    app = snapshot_app(db, monkeypatch, "id")
+    assert snap_compare(app, terminal_size=size, run_before=entry_with(choose_second_kelurahan))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("lang", LANGS)
+def test_entry_possible_duplicates_beside_the_form(
+    snap_compare, db: Database, monkeypatch: pytest.MonkeyPatch, lang: str, size: tuple[int, int]
+) -> None:  # type: ignore[no-untyped-def]
+    seed_open_fire(db)
+    app = snapshot_app(db, monkeypatch, lang)
+    assert snap_compare(app, terminal_size=size, run_before=entry_with(type_repeat_call))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_entry_offer_drawn_after_a_burst(
+    snap_compare, db: Database, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:  # type: ignore[no-untyped-def]
+    seed_open_fire(db)
+    app = snapshot_app(db, monkeypatch, "id")
+    assert snap_compare(app, terminal_size=size, run_before=entry_with(burst_then_save))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_entry_quit_asks_first(
+    snap_compare, db: Database, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:  # type: ignore[no-untyped-def]
+    app = snapshot_app(db, monkeypatch, "id")
+    assert snap_compare(app, terminal_size=size, run_before=entry_with(quit_mid_call))
