@@ -40,7 +40,9 @@ class WallApp(SiagaApp):
     def __init__(
         self, db: Database, *, lang: str, clock: Clock = system_clock, theme: str | None = None
     ) -> None:
-        super().__init__(db, operator="wall", lang=lang, clock=clock, theme=theme)
+        super().__init__(
+            db, operator=translate("wall_operator", lang), lang=lang, clock=clock, theme=theme
+        )
         self.db_missing = False
 
     @on(Mount)
