@@ -504,3 +504,39 @@ def test_changing_ones_own_password_in_a_session_asks_the_current_one(
     # Not counted as a wrong password: nothing was checked.
     failed = [e for e in audit.list_entries(center) if e.action == audit.Action.SIGN_IN_FAILED]
     assert failed == []
+
+
+def test_sessions_are_covered_by_the_audit_log(cli: Cli, center: Database) -> None:
+    """Sign-ins, sign-outs and revocations leave the log intact; a session row added or
+    extended behind the program's back (it would sign someone in) is a finding."""
+    import sqlalchemy as sa
+
+    from siaga_tui.core.models import OPERATOR, OPERATOR_SESSION
+    from siaga_tui.services.sessions import token_hash
+
+    assert cli("login", operator="budi", password=BUDI_PASSWORD)[0] == 0
+    assert cli("logout")[0] == 0
+    assert cli("login", operator="budi", password=BUDI_PASSWORD)[0] == 0
+    assert cli("operator", "revoke", "--user", "budi", operator="sari", password=PASSWORD)[0] == 0
+    assert audit.verify(center).ok
+    with center.write() as conn:
+        sari = conn.execute(
+            sa.select(OPERATOR.c.id).where(OPERATOR.c.username == "sari")
+        ).scalar_one()
+        conn.execute(
+            sa.insert(OPERATOR_SESSION).values(
+                token_hash=token_hash("s112_forged"),
+                operator_id=sari,
+                scope="all",
+                label="",
+                created_at=sa.func.current_timestamp(),
+            )
+        )
+        conn.execute(
+            sa.update(OPERATOR_SESSION).where(OPERATOR_SESSION.c.id == 1).values(ended_at=None)
+        )
+    result = audit.verify(center)
+    assert {(f.table, f.row) for f in result.findings} == {
+        ("operator_session", 1),
+        ("operator_session", 3),
+    }

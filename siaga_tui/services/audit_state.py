@@ -26,7 +26,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
-from siaga_tui.core.models import CALL, OPERATOR, REFERRAL, REPORT
+from siaga_tui.core.models import CALL, OPERATOR, OPERATOR_SESSION, REFERRAL, REPORT
 from siaga_tui.core.timeutil import as_utc
 from siaga_tui.services.audit_key import AuditKey
 
@@ -84,6 +84,18 @@ STATE_COLUMNS: Final[dict[str, tuple[Column, ...]]] = {
         "outcome",
     ),
     "operator": ("username", "display_name", "role", "active", "password_hash", "created_at"),
+    # A sign-in session: a row added or ended behind the program's back (a forged
+    # session signs someone in) is a finding.
+    "operator_session": (
+        "token_hash",
+        "operator_id",
+        "scope",
+        "label",
+        "created_at",
+        "expires_at",
+        "ended_at",
+        "ended_by",
+    ),
 }
 
 #: Columns of the covered tables the digest leaves out, and why.
@@ -94,7 +106,13 @@ NOT_COVERED: Final[dict[str, dict[str, str]]] = {
     },
 }
 
-TABLES: Final = {"report": REPORT, "call": CALL, "referral": REFERRAL, "operator": OPERATOR}
+TABLES: Final = {
+    "report": REPORT,
+    "call": CALL,
+    "referral": REFERRAL,
+    "operator": OPERATOR,
+    "operator_session": OPERATOR_SESSION,
+}
 #: Hex digits of a row digest kept in the entry (128 bits under the key).
 DIGEST_CHARS: Final = 32
 

@@ -475,6 +475,7 @@ def end_sessions(
             action=action,
             subject=row.username,
             details={"session": int(row.id), "scope": row.scope, "label": row.label},
+            rows=[("operator_session", int(row.id))],
         )
 
 

@@ -154,6 +154,7 @@ class SessionService:
                     "label": text,
                     "expires_at": expires,
                 },
+                rows=[("operator_session", int(session_id))],
             )
         view = SessionView(int(session_id), target, scope, text, now, expires, None, None)
         return StartedSession(token, view)
