@@ -285,7 +285,7 @@ def _print_summaries(rows: tuple[ReportSummary, ...] | list[ReportSummary], *, t
     narrow = console.width < WIDE_LIST
     table = Table(title=title)
     if narrow:
-        names = ("number", "category", "place", "status", "agencies")
+        names: tuple[str, ...] = ("number", "category", "place", "status", "agencies")
     else:
         names = ("number", "time", "category", "place", "caller", "status", "agencies")
     for column in names:
