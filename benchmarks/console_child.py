@@ -1,6 +1,7 @@
 """The console, or the bare Textual baseline, in a child process the benchmarks watch.
 
     python -m benchmarks.console_child start siaga DB MARK   # ``siaga112 --db DB tui``
+    python -m benchmarks.console_child start sqlmodel DB MARK  # the same, rows from DB
     python -m benchmarks.console_child start bare - MARK     # Header, Footer, DataTable
     python -m benchmarks.console_child keys siaga DB OUT     # keystrokes into the entry form
     python -m benchmarks.console_child keys bare - OUT       # the same keys into an Input
@@ -83,12 +84,58 @@ def bare_app() -> Any:
     return Bare()
 
 
+def sqlmodel_app(db: str) -> Any:
+    """B1's baseline: a minimal app on the stack we chose. Header, a DataTable and a
+    Footer, its 100 rows read from the same database file through an SQLModel Session
+    as the app mounts (``select(Report)…limit(100)``), the way a first version would."""
+    from rich.text import Text
+    from sqlmodel import Session, create_engine, select
+    from textual.app import App, ComposeResult
+    from textual.binding import BindingType
+    from textual.widgets import DataTable, Footer, Header
+
+    from siaga_tui.core.models import Report
+
+    class Minimal(App[None]):
+        BINDINGS: ClassVar[list[BindingType]] = [("f2", "bell", "Baru"), ("f3", "bell", "Antrean")]
+
+        def compose(self) -> ComposeResult:
+            yield Header()
+            yield DataTable(cursor_type="row")
+            yield Footer()
+
+        def on_mount(self) -> None:
+            engine = create_engine(f"sqlite:///{db}")
+            with Session(engine) as session:
+                reports = session.exec(select(Report).limit(BARE_ROWS)).all()
+            table = self.query_one(DataTable)
+            table.add_columns(*BARE_COLUMNS)
+            table.add_rows(
+                [
+                    Text(report.number),
+                    Text(f"{report.created_at:%d/%m %H:%M}"),
+                    Text(report.kind),
+                    Text(report.category),
+                    Text(report.status),
+                    Text(report.kelurahan_code),
+                    Text(""),
+                    Text(report.description[:60]),
+                ]
+                for report in reports
+            )
+
+    return Minimal()
+
+
 def start(kind: str, db: str, mark: Path) -> None:
     async def watch(pilot: Any) -> None:
         _watch_for_rows(pilot.app, mark)
 
     if kind == "bare":
         bare_app().run(auto_pilot=watch)
+        return
+    if kind == "sqlmodel":
+        sqlmodel_app(db).run(auto_pilot=watch)
         return
     import siaga_tui.app as console
     from siaga_tui.cli import main
@@ -102,7 +149,10 @@ def start(kind: str, db: str, mark: Path) -> None:
         return app
 
     console.make_app = make_app  # type: ignore[assignment]
-    main(["--db", db, "tui"])
+    # The generated history ends a month before today: with the default backlog age
+    # every open report would be backlog and today's queue empty. The queue measured is
+    # the big one, every open report of the database.
+    main(["--db", db, "tui", "--backlog-days", "3650"])
 
 
 # --- Keystrokes -----------------------------------------------------------------------

@@ -43,6 +43,7 @@ seconds, never as one row per report. Nothing here imports the console.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -630,7 +631,7 @@ def compute_statistics(
             if sampled:
                 histograms = _sampled_histograms(conn, period)
             else:
-                histograms = {name: _interval_histograms(conn, period, name) for name in INTERVALS}
+                histograms = _exact_histograms(conn, period)
         if Part.CALLS in wanted:
             calls = _call_counts(conn, period)
             without_calls = _reports_without_calls(conn, period)
@@ -896,24 +897,38 @@ def seconds_between(
     return sa.cast(sa.func.round(difference), sa.Integer)
 
 
-def interval_histogram_query(conn: Connection, period: Period, name: str) -> sa.Select[Any]:
-    """``(kind, seconds, how many)`` for one interval: a histogram, not one row per report."""
-    start_name, end_name = INTERVALS[name]
-    start, end = REPORT.c[start_name], REPORT.c[end_name]
-    seconds = seconds_between(conn, start, end).label("seconds")
-    return (
-        sa.select(REPORT.c.kind, seconds, sa.func.count().label("n"))
-        .where(*_counted(period), start.is_not(None), end.is_not(None))
-        .group_by(REPORT.c.kind, seconds)
-    )
+def exact_intervals_query(conn: Connection, period: Period) -> sa.Select[Any]:
+    """Every interval of every counted report of the period, in one pass over the table."""
+    seconds = [
+        seconds_between(conn, REPORT.c[start], REPORT.c[end]).label(name)
+        for name, (start, end) in INTERVALS.items()
+    ]
+    return sa.select(REPORT.c.kind, *seconds).where(*_counted(period))
 
 
-def _interval_histograms(
-    conn: Connection, period: Period, name: str
-) -> dict[str, list[tuple[float, int]]]:
-    histograms: dict[str, list[tuple[float, int]]] = {}
-    for kind, seconds, n in conn.execute(interval_histogram_query(conn, period, name)):
-        histograms.setdefault(str(kind), []).append((float(seconds), int(n)))
+def _exact_histograms(
+    conn: Connection, period: Period
+) -> dict[str, dict[str, list[tuple[float, int]]]]:
+    """The four intervals' histograms from one pass: at 10 k reports one query with
+    four columns costs 0.09 s where four GROUP BY queries (one per interval, each
+    sorting its seconds) cost 0.9 s (benchmarks, B5)."""
+    return _histograms_of(conn.execute(exact_intervals_query(conn, period)))
+
+
+def _histograms_of(
+    rows: Iterable[Sequence[Any]],
+) -> dict[str, dict[str, list[tuple[float, int]]]]:
+    """``(kind, seconds of each interval…)`` rows as a histogram per interval and kind
+    (counted column by column in C: ``Counter(zip(kinds, seconds))``)."""
+    columns = list(zip(*rows, strict=False))
+    histograms: dict[str, dict[str, list[tuple[float, int]]]] = {name: {} for name in INTERVALS}
+    if not columns:
+        return histograms
+    kinds = columns[0]
+    for name, values in zip(INTERVALS, columns[1:], strict=True):
+        for (kind, value), n in Counter(zip(kinds, values, strict=True)).items():
+            if value is not None:
+                histograms[name].setdefault(str(kind), []).append((float(value), n))
     return histograms
 
 
@@ -956,17 +971,11 @@ def _sampled_histograms(
 ) -> dict[str, dict[str, list[tuple[float, int]]]]:
     """Interval histograms from a systematic sample: every k-th id, by primary key."""
     bounds = _id_bounds(conn, period)
-    histograms: dict[str, dict[str, list[tuple[float, int]]]] = {name: {} for name in INTERVALS}
     if bounds is None:
-        return histograms
+        return {name: {} for name in INTERVALS}
     low, high = bounds
     step = max(1, (high - low + 1) // INTERVAL_SAMPLE)
-    for row in conn.execute(sampled_intervals_query(conn, period, low, high, step)):
-        kind = str(row[0])
-        for name, value in zip(INTERVALS, row[1:], strict=True):
-            if value is not None:
-                histograms[name].setdefault(kind, []).append((float(value), 1))
-    return histograms
+    return _histograms_of(conn.execute(sampled_intervals_query(conn, period, low, high, step)))
 
 
 def call_counts_query(period: Period) -> sa.Select[Any]:
