@@ -61,7 +61,8 @@ def categories(as_json: bool = JSON_OPTION) -> None:
         return
     table = Table(title=t("cli_categories_title"))
     for column in ("key", "code", "label", "kind", "agencies"):
-        table.add_column(t(f"cli_col_{column}"))
+        # The code is what people type: never cut (the label and agencies wrap instead).
+        table.add_column(t(f"cli_col_{column}"), no_wrap=column in ("key", "code", "kind"))
     for c in catalogue.categories:
         table.add_row(
             c.hotkey, c.code, c.label(lang), t(f"kind_{c.kind}"), ", ".join(c.primary_agencies)

@@ -297,7 +297,7 @@ def summary(figures: Statistics, period_name: str, lang: str) -> Content:
         )
     aim = figures.aim
     verdict = translate("board_aim_met" if aim.met else "board_aim_not_met", lang)
-    done = pct(aim.done.percent).strip()
+    done = aim.shown(lang)  # 59,6 % near the line, so it agrees with the verdict
     lines.append(
         Content.assemble(
             (translate("board_aim", lang, done=done, aim=aim.aim_percent), "bold"),
