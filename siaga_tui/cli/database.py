@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from siaga_tui.cli.base import app, print_json, settings, t
 from siaga_tui.cli.identity import signed_in
-from siaga_tui.core.db import SCHEMA_HEAD, resolve_database_url
+from siaga_tui.core.db import SCHEMA_HEAD, clear_damaged, mark_damaged, resolve_database_url
+from siaga_tui.core.errors import StorageError
 from siaga_tui.core.migrate import current_revision
 from siaga_tui.core.text import visible_controls
 
@@ -53,14 +56,24 @@ def db_check(as_json: bool = typer.Option(False, "--json", help="Output as JSON.
         problems.append(t("db_check_revision", revision=revision or "-", expected=SCHEMA_HEAD))
     integrity = "ok"
     if db.is_sqlite:
-        with db.read() as conn:
-            rows = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check").all()]
-            fk = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+        fk: list[Any] = []
+        try:
+            with db.read() as conn:
+                rows = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check").all()]
+                fk = list(conn.exec_driver_sql("PRAGMA foreign_key_check").all())
+        except StorageError as error:  # so damaged that the check itself cannot finish
+            rows = [error.message()]
         integrity = "ok" if rows == ["ok"] else "; ".join(map(str, rows[:5]))
         if integrity != "ok":
             problems.append(t("db_check_integrity", detail=integrity))
         if fk:
             problems.append(t("db_check_foreign_keys", count=len(fk)))
+        if db.path is not None:
+            # Writes are refused while the file is marked (every workstation sees it).
+            if integrity != "ok":
+                mark_damaged(db.path, integrity)
+            else:
+                clear_damaged(db.path)
     result = {
         "database": db.describe(),
         "revision": revision,

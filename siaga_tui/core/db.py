@@ -19,6 +19,7 @@ newer one.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import sqlite3
@@ -205,9 +206,12 @@ class Database:
         return target
 
     def _check_file(self) -> None:
-        """Before a write: refuse to write into a file that is no longer at the path."""
+        """Before a write: refuse to write into a file that is no longer at the path,
+        or that its last check found damaged (``siaga112 db check``)."""
         if self.read_only:
             raise StorageError("db_read_only", path=self.describe())
+        if self.path is not None and (found := damage_noted(self.path)) is not None:
+            raise StorageError("db_damaged_refused", path=self.describe(), detail=found)
         if self._identity is None or self.file_problem() is None:
             return
         problem = self.recover()
@@ -238,8 +242,13 @@ class Database:
     def write(self) -> Iterator[Connection]:
         """One write transaction: everything in it commits together or not at all."""
         self._check_file()
-        with translate_storage_errors(), self.engine.begin() as conn:
-            yield conn
+        try:
+            with translate_storage_errors(), self.engine.begin() as conn:
+                yield conn
+        except StorageError as error:
+            if error.key == "db_corrupt" and self.path is not None:
+                mark_damaged(self.path, error.message("en"))
+            raise
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -299,6 +308,40 @@ def open_database(value: str | os.PathLike[str] | None = None, *, migrate: bool 
             raise StorageError("db_read_only", path=str(path))
         ensure_schema(db)
     return db
+
+
+def damage_marker(path: Path) -> Path:
+    """The file beside a database that says its last check found it damaged."""
+    return path.with_name(path.name + ".damaged")
+
+
+def mark_damaged(path: Path, detail: str) -> None:
+    """Note beside the file (for every workstation) that it failed its check: writes are
+    refused until a check passes or another file (a restored copy) is put in its place."""
+    try:
+        info = os.stat(path)
+        fd = open_private(damage_marker(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(f"{info.st_dev}:{info.st_ino}\n{detail[:500]}\n")
+    except OSError:
+        pass  # the check itself reported it; the marker is a second line of defence
+
+
+def clear_damaged(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        damage_marker(path).unlink()
+
+
+def damage_noted(path: Path) -> str | None:
+    """What the last failed check found, if it was about this very file; else None."""
+    try:
+        lines = damage_marker(path).read_text(encoding="utf-8").splitlines()
+        info = os.stat(path)
+    except OSError:
+        return None
+    if not lines or lines[0] != f"{info.st_dev}:{info.st_ino}":
+        return None
+    return lines[1] if len(lines) > 1 else ""
 
 
 def _sidecar_paths(path: Path) -> list[str]:
@@ -683,10 +726,17 @@ def translate_storage_errors() -> Iterator[None]:
     except DBAPIError as exc:
         if exc.connection_invalidated:
             raise StorageError("db_connection_lost", reason=_first_line(exc.orig)) from exc
+        if isinstance(exc, sa.exc.DatabaseError) and _damage_text(exc.orig):
+            raise _storage_error(exc) from exc  # a damaged file is a DatabaseError too
         raise
 
 
-def _storage_error(exc: OperationalError) -> StorageError:
+def _damage_text(error: object) -> bool:
+    text = str(error).lower()
+    return "malformed" in text or "file is not a database" in text
+
+
+def _storage_error(exc: DBAPIError) -> StorageError:
     text = str(exc.orig).lower()
     known = {
         "database is locked": "db_locked",

@@ -170,3 +170,57 @@ def test_unwritable_default_data_folder_is_one_line(
     monkeypatch.setenv("XDG_DATA_HOME", str(blocked))
     code, _, err = _run_default(*ADD)
     one_line(code, err)
+
+
+def _damaged_copy(cli: CliRunner, kind: str) -> Path:
+    """A database of 200 reports with its middle pages or its free-page list damaged."""
+    import random
+
+    for index in range(200):
+        assert cli(*ADD[:-1], f"Rumah terbakar, laporan panjang nomor {index} " * 8)[0] == 0
+    conn = sqlite3.connect(cli.db_path)
+    conn.execute("CREATE TABLE scratch (x)")
+    conn.executemany("INSERT INTO scratch VALUES (?)", [("x" * 500,)] * 400)
+    conn.commit()
+    conn.execute("DROP TABLE scratch")  # leaves free pages
+    conn.commit()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    data = bytearray(cli.db_path.read_bytes())
+    size = int.from_bytes(data[16:18], "big")
+    if kind == "middle":
+        start = (len(data) // size // 3) * size
+        data[start : start + 2 * size] = random.Random(112).randbytes(2 * size)
+    else:
+        trunk = int.from_bytes(data[32:36], "big")
+        assert trunk, "no free pages to damage"
+        start = (trunk - 1) * size
+        data[start : start + 8] = (2).to_bytes(4, "big") + (999_999).to_bytes(4, "big")
+    cli.db_path.write_bytes(bytes(data))
+    return cli.db_path
+
+
+@pytest.mark.parametrize("kind", ["middle", "freelist"])
+def test_a_damaged_database_is_reported_and_not_written(
+    kind: str, cli: CliRunner, figures: dict[str, Any]
+) -> None:
+    from siaga_tui.core.db import damage_marker
+
+    path = _damaged_copy(cli, kind)
+    if kind == "freelist":
+        # Before any check: the write that meets the damage stops in one line.
+        code, out, err = cli(*ADD)
+        one_line(code, err)
+        assert damage_marker(path).exists()
+    code, out, err = cli("db", "check")
+    assert code == 1, (out, err)
+    assert_no_traceback(out + err)
+    assert "!" in out  # the problem, in words
+    code, out, err = cli(*ADD)
+    one_line(code, err)
+    assert "db check" in err
+    for args in (("list",), ("stats", "--all"), ("audit", "verify")):
+        code, out, err = cli(*args)
+        assert_no_traceback(out + err)
+        assert "unexpected" not in err and "tak terduga" not in err
+    figures.update(tried=1, caught=1)
