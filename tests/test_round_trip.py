@@ -7,14 +7,29 @@ import shutil
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 import siaga_tui.cli.importer as import_cli
 import siaga_tui.cli.stats as stats_cli
-from siaga_tui.core.db import open_database
+from siaga_tui.core.db import Database, open_database
+from siaga_tui.core.models import CALL
 from siaga_tui.core.timeutil import fixed_clock
+from siaga_tui.services.calls import CallService
 from siaga_tui.services.demo import build_demo
-from tests.conftest import FROZEN_NOW
+from siaga_tui.services.export import (
+    ExportFilter,
+    atomic_text,
+    call_sheet,
+    referral_sheet,
+    report_sheet,
+    write_csv,
+)
+from siaga_tui.services.importer import Importer
+from siaga_tui.services.reports import ReportService
+from siaga_tui.services.stats import Period, compute_statistics
+from tests.conftest import FROZEN_NOW, MutableClock
 from tests.test_cli import Cli
+from tests.test_export import file_reports
 
 PERIODS = (("--all",), ("--year", "2019"), ())
 
@@ -60,3 +75,46 @@ def test_export_then_import_gives_the_same_statistics(
     assert "0 reports imported" in again and "1181 were already there" in again
     assert "0 calls imported" in again and "2854 were already there" in again
     assert figures(after) == expected
+
+
+def test_calls_and_referrals_round_trip_on_both_engines(
+    any_db: Database, clock: MutableClock, tmp_path: Path
+) -> None:
+    """Every call (reports' and pranks'), every referral with its acknowledgement."""
+    numbers = file_reports(any_db, clock)
+    service = ReportService(any_db, operator="ani", clock=clock)
+    detail = service.get_report(numbers[2])
+    clock.advance(minutes=1)
+    service.attach_call(detail.id, phone="0812-1111-2222")  # a second caller
+    second = service.forward(detail.id, "polda")  # acknowledged by the second agency only
+    clock.advance(minutes=2)
+    service.acknowledge(detail.id, second, acknowledged_by="Briptu Ani")
+    calls = CallService(any_db, operator="budi", clock=clock)
+    calls.log_call("iseng", phone="0813-0000-1111")
+    calls.log_call("hening")
+    files = {
+        "r.csv": report_sheet(ExportFilter(), personal=True),
+        "f.csv": referral_sheet(ExportFilter()),
+        "c.csv": call_sheet(Period.all(), personal=True),
+    }
+    for name, sheet in files.items():
+        with atomic_text(tmp_path / name, "utf-8") as out:
+            write_csv(any_db, out, sheet)
+    fresh = open_database(tmp_path / "fresh.db")
+    try:
+        results = Importer(fresh, operator="sri", clock=clock).run_all(
+            [tmp_path / n for n in files]
+        )
+        assert [(r.layout, r.bad_count) for _, r in results] == [
+            ("referrals", 0), ("export", 0), ("calls", 0)
+        ]  # fmt: skip
+        expected = compute_statistics(any_db, Period.all(), clock=clock).to_dict()
+        assert compute_statistics(fresh, Period.all(), clock=clock).to_dict() == expected
+        assert expected["calls"]["iseng"] == 1 and expected["calls"]["laporan"] == 4
+        acknowledged = {a["code"]: a["acknowledged"] for a in expected["agencies"]}
+        assert acknowledged["polda"] == 1 and acknowledged["damkar"] == 1
+        with fresh.read() as conn:
+            phones = {p for (p,) in conn.execute(sa.select(CALL.c.caller_phone))}
+        assert "+6281300001111" in phones  # personal: the full number comes back
+    finally:
+        fresh.dispose()
