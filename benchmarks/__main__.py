@@ -36,6 +36,8 @@ FIGURES: dict[str, str] = {
     "B9": "storage:b9_concurrency",
     "B10": "reporting:b10_breakdown",
     "B11": "entry_keys:b11_entry_keys",
+    "B12": "phone:b12_ring",
+    "B13": "phone:b13_idle_phone",
 }
 
 

@@ -76,6 +76,7 @@ class PhoneDesk:
         self._here: dict[str, PhoneCallView] = {}
         self._looking = False
         self._look_again = False
+        self._warm = False
         self._lock = threading.Lock()
         #: Call-backs dialled here, by their list key, until their outcome is known.
         self._dialled: dict[str, CallbackItem] = {}
@@ -189,6 +190,13 @@ class PhoneDesk:
         self.app.run_worker(self._look, thread=True, group="phone-look", exit_on_error=False)
 
     def _look(self) -> None:
+        if not self._warm:
+            # The phone-number rules load their metadata on first use (a tenth of a
+            # second): here, off the UI thread, not when the first call rings (B12).
+            from siaga_tui.services.telephony import parse_caller
+
+            parse_caller("081234567890")
+            self._warm = True
         try:
             telephony = self.telephony
             ringing = telephony.ringing()

@@ -154,6 +154,9 @@ def test_smoke_run_measures_every_figure(tmp_path: Path) -> None:
     assert run.returncode in (0, 1), run.stdout + run.stderr
     data = json.loads(out.read_text(encoding="utf-8"))
     expected = set(FIGURES)
+    if shutil.which("baresip") is None or shutil.which("sipp") is None:  # B12, B13: a real phone
+        expected -= {"B12", "B13"}
+        data["problems"] = [p for p in data["problems"] if "not installed" not in p]
     if shutil.which("sqlite3") is None:  # B4 and B5 compare with the sqlite3 shell
         expected -= {"B4", "B5"}
         assert all("sqlite3 command-line shell" in p for p in data["problems"]), data["problems"]
