@@ -306,3 +306,24 @@ def test_stats_without_phone_records_says_unknown(cli: Cli) -> None:
     assert phone["offered"] == 0
     assert phone["answer_time_seconds"]["median"] is None
     assert phone["targets"]["nena_sta_020_answer_15s_90pct"] is None
+
+
+def test_a_pbx_token_opens_the_phone_commands_and_nothing_else(
+    cli: Cli, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SIAGA112_PASSWORD_HASH", "fast")
+    db = open_database(db_path)
+    service = OperatorService(db)
+    service.add("sari", "Sari", "supervisor", "sandi-rahasia-12")
+    db.dispose()
+    monkeypatch.setenv("SIAGA112_PASSWORD", "sandi-rahasia-12")
+    code, token, err = cli("--operator", "sari", "login", "--scope", "phone", "--no-expiry")
+    assert code == 0, err
+    monkeypatch.delenv("SIAGA112_PASSWORD")
+    monkeypatch.setenv("SIAGA112_TOKEN", token.strip())
+    assert (
+        cli.call("phone", "ring", "--call-id", "T1", "--phone", "081234567890")["outcome"] is None
+    )
+    assert cli.call("phone", "hangup", "--call-id", "T1")["outcome"] == "abandoned"
+    code, _, err = cli("call", "iseng", "-p", "081234567890")
+    assert code == 2 and len(err.strip().splitlines()) == 1
