@@ -387,7 +387,8 @@ def test_a_failed_export_leaves_no_file(
         "writer",
         lambda *a, **k: type("W", (), {"writerow": crash, "writerows": crash})(),
     )
-    with pytest.raises(OSError), atomic_text(target, "utf-8") as out:
+    # Any write failure becomes one clear refusal, and the old file stays.
+    with pytest.raises(export_service.ExportRefused), atomic_text(target, "utf-8") as out:
         write_reports_csv(db, out, ExportFilter())
     assert target.read_text(encoding="utf-8") == "the previous export\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(

@@ -318,19 +318,17 @@ def append_many(conn: Connection, entries: list[dict[str, Any]]) -> None:
 def record_rows(
     conn: Connection, *, at: datetime, operator: str, reason: str, rows: list[tuple[str, int]]
 ) -> None:
-    """Record the state of rows written in bulk (the demo), a chunk per entry."""
+    """Record the state of rows written in bulk (the demo, imported calls), a chunk
+    per entry, in the caller's transaction."""
+    if not rows:
+        return
+    lock_history(conn)
     for start in range(0, len(rows), ROWS_PER_ENTRY):
         chunk = rows[start : start + ROWS_PER_ENTRY]
         append_audit(
-            conn,
-            at=at,
-            operator=operator,
-            action=Action.ROWS_RECORDED,
-            subject=chunk[0][0],
-            details={"reason": reason},
-            rows=chunk,
-            locked=True,
-        )
+            conn, at=at, operator=operator, action=Action.ROWS_RECORDED,
+            subject=chunk[0][0], details={"reason": reason}, rows=chunk, locked=True,
+        )  # fmt: skip
 
 
 def record(

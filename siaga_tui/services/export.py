@@ -34,6 +34,7 @@ Rules the columns keep (README, "Exports and imports"):
 from __future__ import annotations
 
 import csv
+import errno
 import os
 import stat
 import tempfile
@@ -720,9 +721,16 @@ def atomic_path(destination: Path) -> Iterator[Path]:
     os.close(handle)
     temp = Path(temp_name)
     try:
-        yield temp
-        with temp.open("rb+") as done:
-            os.fsync(done.fileno())
+        try:
+            yield temp
+            with temp.open("rb+") as done:
+                os.fsync(done.fileno())
+        except OSError as exc:  # the disk filled, a quota, the file size limit
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                raise ExportRefused("export_disk_full", path=str(destination)) from None
+            raise ExportRefused(
+                "export_unwritable", path=str(destination), reason=exc.strerror or str(exc)
+            ) from None
         if writable_destination(destination) != destination:
             raise ExportRefused("export_not_a_file", path=str(destination))
         os.replace(temp, destination)

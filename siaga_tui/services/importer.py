@@ -59,7 +59,7 @@ from siaga_tui.core.catalogue import (
     normalise_name,
 )
 from siaga_tui.core.db import Database
-from siaga_tui.core.errors import InvalidInput, SiagaError, ValidationError
+from siaga_tui.core.errors import InvalidInput, SiagaError, StorageError, ValidationError
 from siaga_tui.core.models import CALL, REPORT, Channel, Disposition, Status
 from siaga_tui.core.phones import normalize_phone
 from siaga_tui.core.timeutil import Clock, system_clock
@@ -639,7 +639,7 @@ class Importer:
         note = f"Diimpor dari {Path(imported.file).name}"
         for start in range(0, len(planned), CHUNK):
             chunk = planned[start : start + CHUNK]
-            with self.db.write() as conn:
+            with _saved_so_far(added, len(planned)), self.db.write() as conn:
                 present = _present_keys(conn, [p.key for p in chunk])
                 joined = _JoinedDatabase(self.db, conn)
                 for plan in chunk:
@@ -723,8 +723,9 @@ class Importer:
         added = already = 0
         occurrences: Counter[tuple[Any, ...]] = Counter()
         for start in range(0, len(planned), CHUNK):
-            with self.db.write() as conn:
+            with _saved_so_far(added, len(planned)), self.db.write() as conn:
                 joined = _JoinedDatabase(self.db, conn)
+                bare: list[tuple[str, int]] = []  # calls without a report event
                 for call in planned[start : start + CHUNK]:
                     report_id = _report_id(conn, call.report_number)
                     if call.report_number and report_id is None:
@@ -749,12 +750,17 @@ class Importer:
                             report_id, phone=call.phone, answered_at=call.answered_at
                         )
                     else:
-                        insert_call(
+                        call_id = insert_call(
                             conn, answered_at=call.answered_at, phone=call.phone,
                             disposition=Disposition(call.disposition), operator=call.operator,
                             report_id=report_id,
                         )  # fmt: skip
+                        bare.append(("call", call_id))
                     added += 1
+                # Their state in the audit log, as for calls logged at a desk.
+                audit.record_rows(
+                    conn, at=self.clock(), operator=self.operator, reason="import", rows=bare
+                )
         return added, already
 
 
@@ -892,6 +898,21 @@ class _Moment:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+@contextmanager
+def _saved_so_far(saved: int, total: int) -> Iterator[None]:
+    """A chunk that fails on the storage (a full disk) after earlier chunks committed:
+    say how many were saved, so nobody believes the file was not imported at all (the
+    same import run again adds only the rest)."""
+    try:
+        yield
+    except StorageError as exc:
+        if not saved:
+            raise
+        raise ImportRefused(
+            "import_partly_saved", saved=saved, total=total, reason=exc.message()
+        ) from exc
 
 
 class _JoinedDatabase(Database):

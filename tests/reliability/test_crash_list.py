@@ -224,3 +224,71 @@ def test_a_damaged_database_is_reported_and_not_written(
         assert_no_traceback(out + err)
         assert "unexpected" not in err and "tak terduga" not in err
     figures.update(tried=1, caught=1)
+
+
+def test_export_onto_a_full_disk_is_one_line(cli: CliRunner, tmp_path: Path) -> None:
+    """The export's file may not grow past 16 KiB (RLIMIT_FSIZE: as a full disk would
+    refuse it, without needing one); the database itself is left alone."""
+    import os
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    for index in range(60):
+        assert cli(*ADD[:-1], f"Rumah terbakar di lorong nomor {index} " * 4)[0] == 0
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of a kill
+        resource.setrlimit(resource.RLIMIT_FSIZE, (16_384, 16_384))
+
+    target = tmp_path / "out" / "laporan.csv"
+    target.parent.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "siaga_tui", "--db", str(cli.db_path), "--operator", "rel", "export", str(target)],
+        capture_output=True, text=True, timeout=120, env=os.environ, preexec_fn=small_files,
+    )  # fmt: skip
+    one_line(done.returncode, done.stderr)
+    assert list(target.parent.iterdir()) == []  # no half-written file left behind
+
+
+def test_import_that_fills_the_disk_says_how_many_were_saved(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, figures: dict[str, Any]
+) -> None:
+    import sqlalchemy as sa
+    from sqlalchemy import event
+
+    from siaga_tui.core.db import open_database
+    from siaga_tui.core.errors import SiagaError
+    from siaga_tui.services import importer
+    from siaga_tui.services.importer import Importer
+
+    monkeypatch.setattr(importer, "CHUNK", 10)
+    source = tmp_path / "history.csv"
+    rows = [
+        f"2019-03-{day % 28 + 1:02d},kebakaran,Bahu,{'Rumah terbakar di lorong ' * 40}{day},selesai"
+        for day in range(60)
+    ]
+    source.write_text(
+        "date,category,kelurahan,description,status\n" + "\n".join(rows) + "\n", encoding="utf-8"
+    )
+    db = open_database(db_path)
+    writes = {"n": 0}
+
+    def after_two_chunks(conn: Any) -> None:
+        writes["n"] += 1
+        if writes["n"] == 3:  # the third chunk's transaction: the disk is full from now on
+            pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
+            conn.exec_driver_sql(f"PRAGMA max_page_count = {pages}")
+
+    event.listen(db.engine, "begin", after_two_chunks)
+    with pytest.raises(SiagaError) as refused:
+        Importer(db, operator="rel").run(source)
+    event.remove(db.engine, "begin", after_two_chunks)
+    assert refused.value.key == "import_partly_saved"
+    text = refused.value.message("en")
+    with db.read() as conn:
+        saved = conn.execute(sa.text("SELECT count(*) FROM report")).scalar_one()
+    assert saved == 20 and "20 of 60" in text, text
+    figures.update(written=saved, found=saved, lost=0)
+    db.dispose()
