@@ -177,7 +177,9 @@ def b4_export(plan: Plan) -> list[Figure]:
 
         def export(db: Path) -> tuple[float, int]:
             run = require_ok(
-                run_child(siaga112(db, "export", str(target)), env=env), "siaga112 export"
+                # --force: every run writes the same file again.
+                run_child(siaga112(db, "export", "--force", str(target)), env=env),
+                "siaga112 export",
             )
             return run.seconds, run.max_rss_kib
 
