@@ -327,3 +327,26 @@ def test_a_pbx_token_opens_the_phone_commands_and_nothing_else(
     assert cli.call("phone", "hangup", "--call-id", "T1")["outcome"] == "abandoned"
     code, _, err = cli("call", "iseng", "-p", "081234567890")
     assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+def test_a_withheld_number_is_not_on_the_callback_list(db: Database, clock: MutableClock) -> None:
+    CallService(db, operator="sari", clock=clock).log_call("hening")
+    phone = TelephonyService(db, operator="sari", clock=clock)
+    phone.ring("W", "anonymous")
+    phone.hangup("W")
+    phone.ring("S", "sip:warga@voip.example")
+    phone.hangup("S")
+    assert [(i.caller_id, i.dialable) for i in phone.callback_list()] == [
+        ("sip:warga@voip.example", "sip:warga@voip.example")
+    ]
+
+
+def test_the_numbers_history_counts_the_calls_taken_before(
+    db: Database, clock: MutableClock
+) -> None:
+    calls = CallService(db, operator="sari", clock=clock)
+    calls.log_call("informasi", phone="081234567890")
+    clock.advance(minutes=5)
+    calls.log_call("hening", phone="081234567890")
+    [item] = TelephonyService(db, operator="sari", clock=clock).callback_list()
+    assert (item.kind, item.earlier_calls) == ("silent", 1)

@@ -130,9 +130,8 @@ class Softphone:
         if event.type == "CALL_INCOMING":
             self._calls[event.call_id] = False
             caller = event.peer_uri or event.peer_name
-            call = self.telephony.ring(
-                event.call_id, caller, line=_user(event.account), at=event.received_at
-            )
+            # The line (a PBX's queue or trunk) is not the softphone's to know.
+            call = self.telephony.ring(event.call_id, caller, at=event.received_at)
             self.listener.call_ringing(call)
         elif event.type == "CALL_ESTABLISHED" and event.call_id in self._calls:
             self._calls[event.call_id] = True

@@ -258,8 +258,8 @@ class TelephonyService:
         since = self.clock() - CALLBACK_WINDOW
         reached = CallbackOutcome.REACHED.value
         with self.db.read() as conn:
-            attempts_p = _attempts(conn, CALLBACK.c.phone_call_id)
-            attempts_c = _attempts(conn, CALLBACK.c.call_id)
+            attempts_p = _attempts(conn, CALLBACK.c.phone_call_id, since)
+            attempts_c = _attempts(conn, CALLBACK.c.call_id, since)
             abandoned = (
                 conn.execute(
                     sa.select(PHONE_CALL)
@@ -320,6 +320,8 @@ class TelephonyService:
                         tries,
                     )
                 )
+        # A withheld number cannot be called back: it is not on the list.
+        items = [item for item in items if item.dialable is not None]
         items.sort(key=lambda item: item.at, reverse=True)
         return items[:limit]
 
@@ -426,12 +428,24 @@ class TelephonyService:
     ) -> CallbackItem:
         earlier = reports = pranks = 0
         if phone:
-            earlier = int(
-                conn.execute(
-                    sa.select(sa.func.count())
-                    .select_from(PHONE_CALL)
-                    .where(PHONE_CALL.c.caller_phone == phone, PHONE_CALL.c.offered_at < at)
-                ).scalar_one()
+            # Earlier calls from the number: those taken (any disposition) and those
+            # that rang out unanswered, before this one.
+            taken = (
+                sa.select(sa.func.count())
+                .select_from(CALL)
+                .where(CALL.c.caller_phone == phone, CALL.c.answered_at < at)
+            )
+            rang_out = (
+                sa.select(sa.func.count())
+                .select_from(PHONE_CALL)
+                .where(
+                    PHONE_CALL.c.caller_phone == phone,
+                    PHONE_CALL.c.offered_at < at,
+                    PHONE_CALL.c.outcome == CallOutcome.ABANDONED.value,
+                )
+            )
+            earlier = int(conn.execute(taken).scalar_one()) + int(
+                conn.execute(rang_out).scalar_one()
             )
             counts: dict[str, int] = dict(
                 conn.execute(
@@ -539,9 +553,12 @@ def _view(row: Any) -> PhoneCallView:
     )
 
 
-def _attempts(conn: Connection, column: sa.Column[Any]) -> dict[int, list[str]]:
+def _attempts(conn: Connection, column: sa.Column[Any], since: datetime) -> dict[int, list[str]]:
+    """Call-backs made since ``since`` (each after its call), by the call they went to."""
     since_rows = conn.execute(
-        sa.select(column, CALLBACK.c.outcome).where(column.is_not(None)).order_by(CALLBACK.c.id)
+        sa.select(column, CALLBACK.c.outcome)
+        .where(column.is_not(None), CALLBACK.c.at >= since)
+        .order_by(CALLBACK.c.id)
     ).all()
     found: dict[int, list[str]] = {}
     for key, outcome in since_rows:

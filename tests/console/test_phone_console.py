@@ -144,3 +144,31 @@ async def test_a_call_ringing_at_another_position_shows_here(any_db: Database) -
         TelephonyService(db, operator="pbx").hangup("pbx-1")
         assert await until(pilot, lambda: bar_text(app) == "")
         assert await until(pilot, lambda: "1 panggil balik" in header_phone(app))
+
+
+async def test_a_caller_id_that_is_no_number_opens_the_form_and_files_without_a_phone(
+    db: Database,
+) -> None:
+    app = make_app(db, operator="sari")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        phone = TelephonyService(db, operator="sari")
+        phone.ring("odd-1", "[/bold]sip:warga@voip.example")
+        call = phone.answer("odd-1")
+        await app.take_phone_call(call)
+        await settle(pilot)
+        entry = app.screen
+        assert isinstance(entry, EntryScreen)
+        assert entry.query_one("#phone", Input).value == ""
+        assert "[/bold]sip:warga@voip.example" in str(entry.query_one("#phone-call").render())
+        await pilot.press("3")
+        entry.query_one("#kelurahan", Input).value = "Tikala Baru"
+        entry.query_one(BoundedTextArea).load_text("Rumah terbakar")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert await until(pilot, lambda: entry.draft.is_empty)
+    with db.read() as conn:
+        report = conn.execute(sa.select(REPORT)).mappings().one()
+    assert report["caller_phone"] is None
+    assert report["call_answered_at"] == call.answered_at
+    assert TelephonyService(db, operator="x").get("odd-1").logged_call_id is not None
