@@ -90,3 +90,17 @@ def test_not_named_agency_is_only_for_history(db: Database, clock) -> None:
     report_id = _file(db, clock, archived=False, days_ago=0)
     with pytest.raises((ValidationError, InvalidInput)):
         ReportService(db, operator="sri", clock=clock).forward(report_id, "tidak-disebut")
+
+
+def test_reports_without_calls_reads_only_imported_reports(db: Database) -> None:
+    from sqlalchemy.dialects import sqlite
+
+    from siaga_tui.services.stats import reports_without_calls_query
+
+    compiled = reports_without_calls_query(Period.all()).compile(dialect=sqlite.dialect())
+    params = tuple(compiled.params[name] for name in compiled.positiontup or ())
+    with db.read() as conn:
+        plan = " ".join(
+            str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", params)
+        )
+    assert "import_key>" in plan and "SCAN report" not in plan, plan

@@ -139,9 +139,9 @@ def test_an_xlsx_sheet_imports_directly(db: Database, clock: MutableClock, tmp_p
     openpyxl = pytest.importorskip("openpyxl")
     book = openpyxl.Workbook()
     sheet = book.active
-    sheet.append(["Tanggal", "Kategori", "Kelurahan", "Keterangan", "Status", None, None])
+    sheet.append(["Tanggal", "Kategori", "Kelurahan", "Keterangan", "Status", "Alamat", None])
     sheet.append(
-        [datetime(2019, 3, 1, 10, 30), "Kebakaran", "Bahu", "=1+1 kata pelapor", "selesai"]
+        [datetime(2019, 3, 1, 10, 30), "Kebakaran", "Bahu", "=1+1 kata pelapor", "selesai", "Jl. A"]
     )
     sheet.append([43526, "kebakaran", "Bahu", "Asap", "menunggu"])  # a serial day, unformatted
     sheet["D2"].data_type = "s"

@@ -30,6 +30,7 @@ from siaga_tui.services.stats import (
     INTERVAL_SAMPLE,
     INTERVALS,
     ROW_FIELDS,
+    YEARS,
     IntervalFigure,
     Period,
     Statistics,
@@ -135,11 +136,13 @@ def _date(option: str, value: str) -> date:
         if not _DATE.fullmatch(text):
             raise ValueError(text)
         day = date.fromisoformat(text)
-        if not 1900 <= day.year <= 2999:  # what the periods can move between zones
-            raise ValueError(text)
-        return day
     except ValueError:
         raise fail(t("stats_bad_date", option=option, value=value)) from None
+    if day.year not in YEARS:  # what the periods can move between zones
+        raise fail(
+            t("stats_year_out_of_range", year=day.year, first=YEARS.start, last=YEARS.stop - 1)
+        )
+    return day
 
 
 # --- The terminal layout --------------------------------------------------------------

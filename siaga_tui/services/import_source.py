@@ -303,9 +303,13 @@ def _open_xlsx(path: Path, kind: str) -> Source:
         book.close()
         raise ImportRefused("import_empty_file")
 
+    width = len(trimmed(xlsx_text(v) for v in first))
+
     def stream() -> Iterator[Row | RowProblem]:
         for number, values in enumerate(rows, start=2):
-            yield number, [xlsx_text(value) for value in values]
+            cells = [xlsx_text(value) for value in values]
+            # A sheet leaves out the empty cells at a row's end: they are empty, not missing.
+            yield number, cells + [""] * (width - len(cells))
 
     return Source("xlsx", [xlsx_text(v) for v in first], stream(), book.close)
 
