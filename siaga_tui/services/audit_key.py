@@ -49,11 +49,21 @@ class AuditKey:
 def key_path() -> Path:
     """Where the key is: ``SIAGA112_AUDIT_KEY``, or ``audit.key`` in the config folder."""
     named = os.environ.get(ENV_KEY, "").strip()
-    if named:
-        return Path(named).expanduser()
-    import platformdirs
+    where = (named, os.environ.get("XDG_CONFIG_HOME", ""), os.environ.get("HOME", ""))
+    found = _paths.get(where)
+    if found is None:
+        if named:
+            found = Path(named).expanduser()
+        else:
+            import platformdirs
 
-    return Path(platformdirs.user_config_dir("siaga112", appauthor=False)) / "audit.key"
+            found = Path(platformdirs.user_config_dir("siaga112", appauthor=False)) / "audit.key"
+        _paths[where] = found
+    return found
+
+
+#: ``key_path`` by the environment it was worked out from (it runs on every save).
+_paths: dict[tuple[str, str, str], Path] = {}
 
 
 def key_id(secret: bytes) -> str:
