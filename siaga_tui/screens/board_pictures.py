@@ -33,13 +33,14 @@ def count(value: int, lang: str) -> str:
     return text.replace(",", ".") if lang == "id" else text
 
 
-def scale(data: Sequence[int], lang: str) -> str:
-    """What the lowest and the highest bar stand for: ``▁ 0 · █ 11``."""
+def scale(data: Sequence[int], lang: str) -> tuple[str, ...]:
+    """What the lowest and the highest bar stand for, ``▁ 0 · █ 11``; shorter, ``█ 11``
+    (the highest alone, when the lowest is 0), for narrow charts."""
     if not data:
-        return ""
-    return translate(
-        "board_chart_scale", lang, low=count(min(data), lang), high=count(max(data), lang)
-    )
+        return ()
+    low, high = count(min(data), lang), count(max(data), lang)
+    full = translate("board_chart_scale", lang, low=low, high=high)
+    return (full, f"\u2588 {high}") if min(data) == 0 else (full,)
 
 
 def show_pictures(screen: Screen[None], charts: BoardCharts, lang: str, now: datetime) -> None:
@@ -54,7 +55,7 @@ def show_pictures(screen: Screen[None], charts: BoardCharts, lang: str, now: dat
         ),
         charts.reports_per_hour,
         hours,
-        scale(charts.reports_per_hour, lang),
+        *scale(charts.reports_per_hour, lang),
     )
     calls = screen.query_one("#chart-calls-hour", BoardChart)
     calls.show(
@@ -66,7 +67,7 @@ def show_pictures(screen: Screen[None], charts: BoardCharts, lang: str, now: dat
         ),
         charts.calls_per_hour,
         hours,
-        scale(charts.calls_per_hour, lang),
+        *scale(charts.calls_per_hour, lang),
     )
     days = charts.days
     labels = (
@@ -86,7 +87,7 @@ def show_pictures(screen: Screen[None], charts: BoardCharts, lang: str, now: dat
         ),
         charts.reports_per_day,
         labels,
-        scale(charts.reports_per_day, lang),
+        *scale(charts.reports_per_day, lang),
     )
     screen.query_one("#board-places", Static).update(places(charts, lang))
     screen.query_one("#board-agency-waits", Static).update(agency_waits(charts, lang, now))

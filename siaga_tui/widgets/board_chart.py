@@ -43,6 +43,7 @@ class BoardChart(Vertical):
         self._labels: tuple[str, str, str] = ("", "", "")
         self._data: tuple[int, ...] = ()
         self._title = Content("")
+        self._scales: tuple[str, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Static(classes="board-chart--title")
@@ -50,17 +51,24 @@ class BoardChart(Vertical):
         yield Static(classes="board-chart--axis")
 
     def show(
-        self, title: Content, data: Sequence[int], labels: tuple[str, str, str], scale: str
+        self, title: Content, data: Sequence[int], labels: tuple[str, str, str], *scales: str
     ) -> None:
-        """Draw ``data``; ``scale`` is the words for the lowest and highest bar."""
+        """Draw ``data``; ``scales`` say what the bars stand for, longest first: the
+        longest that fits beside the title is shown."""
         self._data, self._labels = tuple(data), labels
-        heading = Content.assemble(title, "  ", (scale, "dim"))
-        self.query_one(".board-chart--title", Static).update(heading)
+        self._title, self._scales = title, scales
         self.query_one(Sparkline).data = list(self._data)
-        self._draw_axis(self.size.width)
+        self._draw(self.size.width)
 
     def on_resize(self, event: Resize) -> None:
-        self._draw_axis(event.size.width)
+        self._draw(event.size.width)
+
+    def _draw(self, width: int) -> None:
+        room = width - len(self._title.plain) - 2
+        scale = next((s for s in self._scales if len(s) <= room), "")
+        heading = Content.assemble(self._title, "  " if scale else "", (scale, "dim"))
+        self.query_one(".board-chart--title", Static).update(heading)
+        self._draw_axis(width)
 
     def _draw_axis(self, width: int) -> None:
         self.query_one(".board-chart--axis", Static).update(Content(axis(self._labels, width)))

@@ -159,3 +159,30 @@ async def test_the_board_fits_80_by_24_with_the_summary_on_top(
         summary = screen.query_one("#board-summary")
         assert summary.region.y < 3 and summary.region.bottom <= 20
         assert summary.region.width <= 80
+
+
+async def test_the_pictures_are_drawn_from_the_board_charts_service(
+    db: Database, clock: MutableClock
+) -> None:
+    """The charts and bar sections are filled after a count (a failure inside the
+    drawing would leave them empty while the rest of the board shows)."""
+    from textual.widgets import Sparkline, Static
+
+    from siaga_tui.services.board_charts import board_charts
+    from siaga_tui.widgets.board_chart import BoardChart
+
+    seed_history(db, clock)
+    app = make_app(db, operator="ani", lang="en", clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_board(pilot)
+        charts = board_charts(db, clock=clock)
+        days = screen.query_one("#chart-days", BoardChart)
+        assert list(days.query_one(Sparkline).data or []) == list(charts.reports_per_day)
+        title = str(days.query_one(".board-chart--title", Static).render())
+        assert f"last 30 days ({sum(charts.reports_per_day)})" in title and "\u2588" in title
+        hours = screen.query_one("#chart-reports-hour", BoardChart)
+        assert list(hours.query_one(Sparkline).data or []) == list(charts.reports_per_hour)
+        places = str(screen.query_one("#board-places", Static).render())
+        assert "Open reports per kecamatan" in places and "Paal Dua" in places
+        waits = str(screen.query_one("#board-agency-waits", Static).render())
+        assert "Agencies waited for longest" in waits
