@@ -39,6 +39,7 @@ USER_CACHE: Final = CACHE_DIR / "user-cache"
 @dataclass(frozen=True)
 class Launch:
     ready_seconds: float  # process start to first paint with rows
+    ready_cpu_seconds: float  # CPU the process used until then (steadier on a busy machine)
     idle_cpu_seconds: float  # CPU used while held open after the first paint
     held_seconds: float
     rss_kib: int  # resident memory at the end
@@ -93,7 +94,7 @@ def launch(kind: str, db: Path | None, *, hold: float = 0.0) -> Launch:
         for leftover in sorted(folder.rglob("*"), reverse=True):
             leftover.rmdir() if leftover.is_dir() else leftover.unlink()
         folder.rmdir()
-    return Launch(ready, cpu_after - cpu_before, held, rss)
+    return Launch(ready, cpu_before, cpu_after - cpu_before, held, rss)
 
 
 def _cpu_seconds(pid: int) -> float:

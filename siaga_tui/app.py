@@ -36,6 +36,7 @@ from siaga_tui.phone_desk import PHONE_WATCH_INTERVAL, PhoneDesk
 from siaga_tui.screens.localised import GLOBAL_KEYS, PHONE_KEYS
 from siaga_tui.services.operators import Actor, has_accounts
 from siaga_tui.services.queue import BACKLOG_DAYS, QueueFilter, QueueService, backlog_cutoff
+from siaga_tui.textual_private import node_bindings, set_node_bindings
 from siaga_tui.theme import CONTROL_ROOM
 
 STYLES: Final = Path(__file__).parent / "styles"
@@ -100,7 +101,7 @@ class SiagaApp(App[None]):
             self.theme = theme
 
     def on_mount(self) -> None:
-        self._textual_bindings = self._bindings
+        self._textual_bindings = node_bindings(self)
         self._localise_keys()
         self._keeping_drafts = False
         #: A draft may be on disk (one left by a closed terminal, or saved since).
@@ -192,8 +193,7 @@ class SiagaApp(App[None]):
     def _localise_keys(self) -> None:
         # Added to (not in place of) the app's own keys: Ctrl+P and Ctrl+Q stay.
         own = BindingsMap(key.binding(self.lang) for key in (*GLOBAL_KEYS, *PHONE_KEYS))
-        self._bindings = BindingsMap.merge([self._textual_bindings, own])
-        self.refresh_bindings()
+        set_node_bindings(self, BindingsMap.merge([self._textual_bindings, own]))
 
     # --- Global actions -------------------------------------------------------------
 

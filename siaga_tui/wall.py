@@ -25,6 +25,7 @@ from siaga_tui.app import SiagaApp
 from siaga_tui.core.db import Database
 from siaga_tui.core.i18n import translate
 from siaga_tui.core.timeutil import Clock, system_clock
+from siaga_tui.textual_private import node_bindings
 
 #: How often the wall looks whether the database file is still there.
 FILE_CHECK_SECONDS: Final = 2.0
@@ -53,7 +54,7 @@ class WallApp(SiagaApp):
 
         event.prevent_default()
 
-        self._textual_bindings = self._bindings
+        self._textual_bindings = node_bindings(self)
         self._localise_keys()
         self.push_screen(BoardScreen())
         if self.db.path is not None:

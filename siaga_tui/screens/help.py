@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Static
 from siaga_tui.core.i18n import translate
 from siaga_tui.screens.base import ConsoleScreen
 from siaga_tui.screens.localised import GLOBAL_KEYS, Key, key_name
+from siaga_tui.textual_private import node_bindings
 from siaga_tui.widgets.key_footer import KeyFooter
 
 
@@ -50,7 +51,7 @@ class HelpScreen(ConsoleScreen[None]):
         keys = getattr(self.below, "KEYS", None)
         if keys is not None:
             return [(k.key, translate(k.label, self.lang)) for k in keys]
-        return _described(self.below._bindings.key_to_bindings.values())
+        return _described(node_bindings(self.below).key_to_bindings.values())
 
     def _global_keys(self) -> list[tuple[str, str]]:
         keys = [(k.key, translate(k.label, self.lang)) for k in GLOBAL_KEYS]

@@ -12,6 +12,7 @@ from textual.content import Content
 from textual.dom import DOMNode
 
 from siaga_tui.core.i18n import translate
+from siaga_tui.textual_private import class_bindings, set_node_bindings
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,7 @@ def key_name(key: str) -> str:
 def localise_bindings(node: DOMNode, keys: Iterable[Key], lang: str) -> None:
     """Give ``node`` the bindings of ``keys``, described in ``lang``, and refresh the footer."""
     own = BindingsMap(key.binding(lang) for key in keys)
-    node._bindings = BindingsMap.merge([type(node)._merge_bindings(), own])
-    node.refresh_bindings()
+    set_node_bindings(node, BindingsMap.merge([class_bindings(node), own]))
 
 
 def key_hints(

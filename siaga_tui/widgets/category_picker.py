@@ -14,6 +14,7 @@ from textual.widgets import Input
 
 from siaga_tui.core.catalogue import Category
 from siaga_tui.core.i18n import translate
+from siaga_tui.textual_private import add_node_bindings
 
 #: The keys that start a phone number, by key name.
 NUMBER_STARTS: dict[str, str] = {"0": "0", "plus": "+"}
@@ -76,7 +77,7 @@ class CategoryPicker(Widget, can_focus=True):
             Binding(key, f"start_number('{character}')", show=False, priority=True)
             for key, character in NUMBER_STARTS.items()
         ]
-        self._bindings = BindingsMap.merge([self._bindings, BindingsMap(keys)])
+        add_node_bindings(self, BindingsMap(keys))
 
     @property
     def category(self) -> Category | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from siaga_tui.textual_private import footer_bindings_ready
+
 
 class KeyFooter(Footer):
     """Textual's footer, coalescing binding changes into one rebuild.
@@ -21,7 +23,7 @@ class KeyFooter(Footer):
     _rebuild_pending = False
 
     def bindings_changed(self, screen: Screen[object]) -> None:
-        self._bindings_ready = True
+        footer_bindings_ready(self)
         if not screen.app.app_focus:
             return  # as Textual's footer: the keys are shown again when focus returns
         if self.is_attached and screen is self.screen and not self._rebuild_pending:

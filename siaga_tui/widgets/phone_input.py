@@ -7,6 +7,7 @@ import string
 from textual.binding import Binding, BindingsMap
 from textual.widgets import Input
 
+from siaga_tui.textual_private import add_node_bindings
 from siaga_tui.widgets.bounded_input import BoundedInput
 
 #: Digits a number needs before a letter typed after it moves on (a Manado number
@@ -40,7 +41,7 @@ class PhoneInput(BoundedInput):
             Binding(key, f"type_key({character!r})", show=False, priority=True)
             for key, character in TYPED_KEYS.items()
         )
-        self._bindings = BindingsMap.merge([self._bindings, keys])
+        add_node_bindings(self, keys)
 
     def action_type_key(self, character: str) -> None:
         if character.isalpha() and sum(c.isdigit() for c in self.value) >= WHOLE_NUMBER_DIGITS:

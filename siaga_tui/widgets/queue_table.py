@@ -18,6 +18,7 @@ from siaga_tui.core.lateness import MARKS, Level, lateness, next_level_change
 from siaga_tui.core.text import safe_cell
 from siaga_tui.core.timeutil import age_changes_in, age_step, format_age
 from siaga_tui.services.views import ReportSummary
+from siaga_tui.textual_private import column_width_changed
 
 #: The description's narrowest width; wider terminals give it the rest of the line.
 DESCRIPTION_WIDTH: Final = 24
@@ -118,9 +119,7 @@ class QueueTable(DataTable[Text]):
         width = max(DESCRIPTION_WIDTH, room)
         if column.width != width:
             column.width = width
-            self._clear_caches()
-            self._require_update_dimensions = True
-            self.refresh()
+            column_width_changed(self)
 
     # --- Rows -------------------------------------------------------------------------
 
