@@ -30,9 +30,7 @@ HEADLESS: Final = "textual.drivers.headless_driver:HeadlessDriver"
 SETTLE_SECONDS: Final = 3.0
 READY_TIMEOUT: Final = 180.0
 _TICKS: Final = os.sysconf("SC_CLK_TCK")
-#: The user cache folder every console child shares, as one workstation's runs do: the
-#: console keeps its parsed data files there (a fresh folder each start would measure
-#: only the very first start after an install).
+#: The user cache folder every console child shares, as one workstation's runs do.
 USER_CACHE: Final = CACHE_DIR / "user-cache"
 
 
@@ -115,7 +113,7 @@ def b1_start(plan: Plan) -> list[Figure]:
     ours: list[float] = []
     minimal: list[float] = []
     bare: list[float] = []
-    if plan.runs > 1:  # warm: page cache, bytecode, the parsed data files
+    if plan.runs > 1:  # warm: page cache, bytecode
         launch("siaga", db)
         launch("sqlmodel", db)
         launch("bare", None)
