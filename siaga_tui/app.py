@@ -22,7 +22,7 @@ from textual.app import App
 from textual.binding import BindingsMap
 from textual.css.query import NoMatches
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from siaga_tui.commands import ConsoleCommands
@@ -223,6 +223,8 @@ class SiagaApp(App[None]):
             self.push_screen(HelpScreen(self.screen))
 
     def action_new_report(self) -> None:
+        if isinstance(self.screen, ModalScreen):
+            return  # a dialog is answered first, as before F2 was a priority key
         self._open("siaga_tui.screens.entry", "EntryScreen", "console_entry_missing")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

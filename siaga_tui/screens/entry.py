@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from textual import on, work
+from textual import events, on, work
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -47,7 +47,7 @@ from siaga_tui.widgets.bounded_input import BoundedInput
 from siaga_tui.widgets.bounded_text_area import BoundedTextArea
 from siaga_tui.widgets.call_questions import CallQuestions
 from siaga_tui.widgets.caller_history import CallerHistoryView
-from siaga_tui.widgets.category_picker import CategoryPicker
+from siaga_tui.widgets.category_picker import NUMBER_STARTS, CategoryPicker
 from siaga_tui.widgets.duplicate_offer import FILE_NEW, DuplicateOffer
 from siaga_tui.widgets.kelurahan_input import KelurahanInput
 from siaga_tui.widgets.key_footer import KeyFooter
@@ -70,15 +70,17 @@ DISPOSITION_KEYS = dict(
     zip(("f5", "f6", "f7", "f8"), (d.value for d in NON_REPORT_DISPOSITIONS), strict=True)
 )
 
+# Every key of the form is a priority key: it acts in the order typed, before the keys
+# after it are read (a dialog it opens gets them; see the module's docstring).
 KEYS = (
     Key("ctrl+s", "save", "entry_key_save", priority=True),
     Key("ctrl+g", "attach", "entry_key_attach", show=False, priority=True),
     *(
-        Key(key, f"log_call('{name}')", f"entry_key_{name}")
+        Key(key, f"log_call('{name}')", f"entry_key_{name}", priority=True)
         for key, name in DISPOSITION_KEYS.items()
     ),
-    Key("f9", "pick_category", "entry_key_category", show=False),
-    Key("escape", "leave", "entry_key_leave"),
+    Key("f9", "pick_category", "entry_key_category", show=False, priority=True),
+    Key("escape", "leave", "entry_key_leave", priority=True),
     Key("tab", "next_field('tab')", "entry_key_next", show=False, priority=True),
     Key("enter", "next_field('enter')", "entry_key_next", show=False, priority=True),
     Key("shift+tab", "previous_field", "entry_key_previous", show=False, priority=True),
@@ -176,7 +178,37 @@ class EntryScreen(ConsoleScreen[None]):
         self.query_one("#entry-keys", Static).update(key_hints(self, KEYS, self.lang))
         self._show_timer()
         self.set_interval(1, self._show_timer)
-        self.query_one(CategoryPicker).focus()
+        if self.focused is None:  # keys typed right after F2 may have moved on already
+            self.set_focus(self.query_one(CategoryPicker))
+
+    def on_key(self, event: events.Key) -> None:
+        """A key typed before the form had focus (F2 and straight on): it goes to the form.
+
+        While the screen is being built nothing is focused, so the keys reach the screen
+        itself; they are handled here in the order typed, as the form would have.
+        """
+        character = event.character
+        if not (event.is_printable and character) or event.key == "enter":
+            return
+        event.stop()
+        picker = self.query_one(CategoryPicker)
+        if self.focused is None:
+            self.set_focus(picker)
+        focused = self.focused
+        if focused is picker:
+            category = self.catalogue.category_by_hotkey(character)
+            if category is not None:
+                picker.action_pick(category.code)
+            elif character in NUMBER_STARTS.values():
+                picker.action_start_number(character)
+            else:
+                picker.post_message(CategoryPicker.Missed(picker, character))
+        elif isinstance(focused, PhoneInput):
+            focused.action_type_key(character)
+        elif isinstance(focused, Input):
+            focused.insert_text_at_cursor(character)
+        elif isinstance(focused, BoundedTextArea):
+            focused.insert(character)
 
     def on_screen_resume(self) -> None:
         """Back on the form (F2 again): an untouched form starts the next call's timer."""
@@ -228,6 +260,10 @@ class EntryScreen(ConsoleScreen[None]):
             self._mark_field(name, None)
         self._show_timer()
         self._look_for_duplicates()
+        if draft.category is not None:
+            # A kept draft goes on where it stopped; the picker folds to show its choice.
+            self.set_focus(picker)
+            self.focus_next()
 
     # --- The phone -----------------------------------------------------------------------
 

@@ -39,7 +39,9 @@ class Key:
 #: Keys that work on every screen.
 GLOBAL_KEYS: Final = (
     Key("f1", "app.help", "console_key_help"),
-    Key("f2", "app.new_report", "console_key_new_report"),
+    # A priority key: the form is up before the next key is read, so "F2 0812…" typed
+    # at once puts the number in the form (not into the queue's keys).
+    Key("f2", "app.new_report", "console_key_new_report", priority=True),
     Key("f3", "app.queue", "console_key_queue"),
     Key("f4", "app.board", "console_key_board"),
 )

@@ -260,5 +260,36 @@ async def test_a_restored_draft_keeps_its_category(db: Database, clock: MutableC
         screen = second.screen
         assert isinstance(screen, EntryScreen)
         assert screen.query_one(CategoryPicker).selected == "kebakaran"
+        # Shown as chosen: the picker folded to its choice, typing goes on where it stopped.
+        assert str(screen.query_one(CategoryPicker).render()).startswith("Kategori: ")
         assert "Kebakaran" in str(screen.query_one(CategoryPicker).render())
         assert field_value(screen, "phone") == "0812 3456 7890"
+        assert second.focused is screen.query_one("#kelurahan")
+
+
+async def test_keys_typed_right_after_f2_reach_the_form(db: Database, clock: MutableClock) -> None:
+    """F2 and straight on with the number: the form is still being built when they arrive."""
+    app = console(db, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.post_message(events.Key("f2", None))
+        burst(app, NUMBER + "\t3")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, EntryScreen)
+        assert field_value(screen, "phone") == NUMBER
+        assert screen.query_one(CategoryPicker).selected == "kebakaran"
+        assert app.focused is screen.query_one("#kelurahan")
+
+
+async def test_keys_after_escape_go_to_the_leave_dialog(db: Database, clock: MutableClock) -> None:
+    """Esc then a fast "y": the dialog answers, the "y" is not typed into the form."""
+    app = console(db, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_entry(pilot)
+        await pilot.press("3", *"0812", "tab", "tab", "tab", *"Api")
+        assert app.focused is screen.query_one(BoundedTextArea)
+        app.post_message(events.Key("escape", None))
+        app.post_message(events.Key("n", "n"))
+        await settle(pilot)
+        assert app.screen is screen and field_value(screen, "description") == "Api"
