@@ -350,3 +350,41 @@ def test_the_numbers_history_counts_the_calls_taken_before(
     calls.log_call("hening", phone="081234567890")
     [item] = TelephonyService(db, operator="sari", clock=clock).callback_list()
     assert (item.kind, item.earlier_calls) == ("silent", 1)
+
+
+def test_the_handover_carries_the_shifts_phone_figures(db: Database, clock: MutableClock) -> None:
+    from siaga_tui.core.catalogue import load_catalogue
+    from siaga_tui.services.handover import HandoverService, ShiftSummary, summary_lines
+    from siaga_tui.services.stats import Period
+
+    phone = TelephonyService(db, operator="pbx", clock=clock)
+    phone.ring("H1", "081234567890", at=clock() - timedelta(minutes=30))
+    phone.answer("H1", at=clock() - timedelta(minutes=30) + timedelta(seconds=8))
+    phone.hangup("H1", at=clock() - timedelta(minutes=25))
+    phone.ring("H2", "081234567891", at=clock() - timedelta(minutes=20))
+    phone.hangup("H2", at=clock() - timedelta(minutes=19))
+    shift = Period(clock() - timedelta(hours=7), clock() + timedelta(minutes=1))
+    summary = HandoverService(db, operator="sari", clock=clock).preview(shift)
+    assert summary.phone is not None
+    assert (summary.phone["offered"], summary.phone["answered"], summary.phone["abandoned"]) == (
+        2,
+        1,
+        1,
+    )
+    assert ShiftSummary.from_dict(summary.to_dict()).phone == summary.phone
+    text = "\n".join(line for _, line in summary_lines(summary, "en", load_catalogue()))
+    assert "Phone: 2 calls offered" in text
+    assert "answered within 15 s: 100 %" in text
+
+
+def test_a_shift_without_phone_records_has_no_phone_lines(
+    db: Database, clock: MutableClock
+) -> None:
+    from siaga_tui.core.catalogue import load_catalogue
+    from siaga_tui.services.handover import HandoverService, summary_lines
+    from siaga_tui.services.stats import Period
+
+    shift = Period(clock() - timedelta(hours=7), clock() + timedelta(minutes=1))
+    summary = HandoverService(db, operator="sari", clock=clock).preview(shift)
+    assert summary.phone is None
+    assert not any("Phone" in line for _, line in summary_lines(summary, "en", load_catalogue()))

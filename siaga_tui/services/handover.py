@@ -34,6 +34,7 @@ from siaga_tui.core.models import AUDIT, CALL, HANDOVER, REFERRAL, REPORT, Dispo
 from siaga_tui.core.timeutil import Clock, as_utc, format_moment, system_clock
 from siaga_tui.services import audit
 from siaga_tui.services.audit import Action, canonical
+from siaga_tui.services.phone_stats import compute_phone_figures
 from siaga_tui.services.queue import OPEN
 from siaga_tui.services.rows import agencies_by_report
 from siaga_tui.services.stats import Period
@@ -81,6 +82,9 @@ class ShiftSummary:
     reports_by_category: dict[str, int] = field(default_factory=dict)
     reports_filed: int = 0
     reports_closed: int = 0
+    #: The phone's figures for the shift (``services/phone_stats.py``, its JSON keys);
+    #: None when no call of the shift has the phone system's moments.
+    phone: dict[str, Any] | None = None
 
     @property
     def calls_total(self) -> int:
@@ -114,6 +118,7 @@ class ShiftSummary:
             reports_by_category=dict(data["reports_by_category"]),
             reports_filed=int(data["reports_filed"]),
             reports_closed=int(data["reports_closed"]),
+            phone=data.get("phone"),
         )
 
 
@@ -181,6 +186,7 @@ def shift_summary(
             .where(*period.condition(REPORT.c.closed_at))
         ).scalar_one()
     overdue = tuple(item for item in open_items if item.overdue)
+    phone = compute_phone_figures(db, period)
     return ShiftSummary(
         start=period.start,
         end=period.end,
@@ -193,6 +199,7 @@ def shift_summary(
         reports_by_category={code: int(n) for code, n in sorted(categories.items())},
         reports_filed=int(sum(categories.values())),
         reports_closed=int(closed),
+        phone=phone.to_dict() if phone.offered else None,
     )
 
 
@@ -299,6 +306,23 @@ def summary_lines(
     lines += [
         (False, f"  {categories.get(c, c)}: {n}") for c, n in summary.reports_by_category.items()
     ]
+    phone = summary.phone
+    if phone:
+        within = phone["answered_within_15s"]
+        lines.append((True, t("handover_phone", offered=phone["offered"])))
+        lines.append(
+            (
+                False,
+                "  "
+                + t(
+                    "handover_phone_row",
+                    answered=phone["answered"],
+                    abandoned=phone["abandoned"],
+                    within="–" if within["percent"] is None else f"{within['percent']} %",
+                    called_back=phone["callbacks"]["abandoned_called_back"]["count"],
+                ),
+            )
+        )
     return lines
 
 
