@@ -23,9 +23,11 @@ class KelurahanInput(BoundedInput):
     ``Candidates`` reports them, with the chosen one, for the hint line.
     """
 
+    # Priority keys: read in the order typed with the form's Tab ("malalayng↓⇥" takes the
+    # second candidate), and acted on once the letters before them are in the field.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down", "choose(1)", show=False),
-        Binding("up", "choose(-1)", show=False),
+        Binding("down", "choose(1)", show=False, priority=True),
+        Binding("up", "choose(-1)", show=False, priority=True),
     ]
 
     class Candidates(Message):
@@ -56,6 +58,9 @@ class KelurahanInput(BoundedInput):
 
     def action_choose(self, step: int) -> None:
         """Move the choice to the next (1) or previous (-1) candidate."""
+        self.call_later(self._choose, step)  # after the keys typed before this one
+
+    def _choose(self, step: int) -> None:
         if self.candidates:
             self.chosen = (self.chosen + step) % len(self.candidates)
             self.post_message(self.Candidates(self, self.candidates, self.chosen))

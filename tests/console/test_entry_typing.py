@@ -293,3 +293,18 @@ async def test_keys_after_escape_go_to_the_leave_dialog(db: Database, clock: Mut
         app.post_message(events.Key("n", "n"))
         await settle(pilot)
         assert app.screen is screen and field_value(screen, "description") == "Api"
+
+
+async def test_a_candidate_chosen_in_a_burst_is_the_one_taken(
+    db: Database, clock: MutableClock
+) -> None:
+    app = console(db, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_entry(pilot)
+        await pilot.press("5", "tab")
+        burst(app, "malalayng")
+        app.post_message(events.Key("down", None))
+        app.post_message(events.Key("tab", None))
+        await settle(pilot)
+        assert field_value(screen, "kelurahan") == "Malalayang Dua (Malalayang)"
+        assert app.focused is screen.query_one("#address")
