@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Final
 
 from siaga_tui.core.catalogue import load_catalogue
-from siaga_tui.core.db import SCHEMA_HEAD, open_database
+from siaga_tui.core.db import SCHEMA_HEAD, forget_database, open_database
 from siaga_tui.core.models import Status, queue_rank
 from siaga_tui.services.reports import NewReport
 
@@ -139,6 +139,7 @@ def build_database(path: Path, reports: int) -> None:
     """Create ``path`` with the real schema and fill it with ``reports`` reports."""
     if path.exists():
         raise FileExistsError(path)
+    forget_database(path)  # a new file on purpose, even where one was built before
     db = open_database(path)  # the real migrations make the schema
     db.dispose()
     conn = sqlite3.connect(path, isolation_level=None)

@@ -34,6 +34,7 @@ OPEN_COMMANDS = frozenset(
         "board",  # the status board, read-only: no key changes data, no caller shown
         "db path",
         "db check",
+        "db new",  # only where no file is: an empty database, no account to act for yet
         "audit verify",  # checks the log; names entries and rows, never a caller's data
         "audit head",  # the head for the paper log
         "operator list",  # staff accounts, never a caller

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
 
-from siaga_tui.cli.base import app, print_json, settings, t
+from siaga_tui.cli.base import app, fail, print_json, settings, t
 from siaga_tui.cli.identity import signed_in
-from siaga_tui.core.db import SCHEMA_HEAD, clear_damaged, mark_damaged, resolve_database_url
+from siaga_tui.core.db import (
+    SCHEMA_HEAD,
+    clear_damaged,
+    forget_database,
+    mark_damaged,
+    resolve_database_url,
+    sqlite_file,
+)
 from siaga_tui.core.errors import StorageError
 from siaga_tui.core.migrate import current_revision
 from siaga_tui.core.text import visible_controls
@@ -17,6 +25,23 @@ db_app = typer.Typer(
     help="The database: where it is, check it, upgrade its schema.", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
+
+
+@db_app.command("new")
+def db_new() -> None:
+    """Start a new, empty database where one was before (on purpose: report numbers
+    start again at 112-YYYY-000001). Refused while a file is still there."""
+    url = resolve_database_url(settings.db_value)
+    path = sqlite_file(url)
+    if path is None:
+        raise fail(t("db_new_sqlite_only"))
+    if path.exists():
+        raise fail(t("db_new_exists", path=visible_controls(str(path))))
+    for leftover in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+        leftover.unlink(missing_ok=True)
+    forget_database(path)
+    settings.database()
+    print(t("db_new_done", path=visible_controls(str(path))))
 
 
 @db_app.command("path")

@@ -610,6 +610,22 @@ def _prepare(path: Path) -> bool:
     return False
 
 
+def forget_database(path: Path) -> None:
+    """Take ``path`` off the list of databases made here: the next open may create it
+    afresh (``siaga112 db new``, a benchmark building a file on purpose)."""
+    target = _known_list()
+    try:
+        lines = target.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return
+    kept = [line for line in lines if line != str(path)]
+    if kept != lines:
+        with contextlib.suppress(OSError):
+            fd = open_private(target, os.O_WRONLY | os.O_TRUNC)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write("".join(f"{line}\n" for line in kept))
+
+
 def safe_path(path: Path) -> str:
     """A path for a message: shortened when it is too long to be useful."""
     text = str(path)

@@ -278,6 +278,18 @@ def test_cli_refuses_a_database_that_was_there(cli: CliRunner, figures: dict[str
     figures.update(tried=1, caught=1)
 
 
+def test_db_new_starts_afresh_only_on_purpose(cli: CliRunner) -> None:
+    path = cli.db_path.with_name("center.db")
+    assert cli.at(path, *ADD)[0] == 0
+    assert cli.at(path, "db", "new")[0] == 2  # a file is there: nothing is replaced
+    path.unlink()
+    assert cli.at(path, *ADD)[0] == 2
+    code, _, err = cli.at(path, "db", "new")
+    assert code == 0, err
+    code, out, _ = cli.at(path, *ADD)
+    assert code == 0 and "112-2026-000001" in out
+
+
 def test_cli_refuses_a_missing_database_whose_wal_is_left(cli: CliRunner, tmp_path: Path) -> None:
     path = tmp_path / "elsewhere.db"
     Path(f"{path}-wal").write_bytes(b"")
