@@ -52,7 +52,6 @@ if TYPE_CHECKING:
     from siaga_tui.services.calls import CallService
     from siaga_tui.services.reports import ReportService
     from siaga_tui.services.telephony import CallbackItem, PhoneCallView
-    from siaga_tui.services.views import QueuePage
 
 
 class SiagaApp(App[None]):
@@ -92,7 +91,6 @@ class SiagaApp(App[None]):
         self.act_as(operator, None)
         self.queue = QueueService(db, catalogue=self.catalogue)
         #: The queue's first rows, when read before the console started (make_app).
-        self._first_window: tuple[int, QueuePage] | None = None
         #: The one watch on the database, started when a screen first follows changes.
         self._live: LiveWatch | None = None
         self._not_live = False
@@ -115,8 +113,7 @@ class SiagaApp(App[None]):
             return
         from siaga_tui.screens.queue import QueueScreen
 
-        self.push_screen(QueueScreen(self._first_window))
-        self._first_window = None
+        self.push_screen(QueueScreen())
         self.call_later(self._offer_draft)
         self.call_later(self._start_phone)
 
@@ -124,19 +121,6 @@ class SiagaApp(App[None]):
         """The softphone's link and the calls ringing at the center, once a screen shows."""
         self.phone_desk.start()
         self.follow_changes()
-
-    def read_first_window(self) -> None:
-        """Read the queue's first rows now, before the console runs, for its first paint.
-
-        Read here, with the process to itself, this takes a few milliseconds; read by a
-        worker while the screen is being built, the worker waits for Python's lock after
-        every row and the first paint came a fifth of a second later (benchmarks, B1).
-        If the read fails, the queue screen reads again itself and says why.
-        """
-        self._first_window = None
-        if not self.sign_in_required:  # after a sign-in these rows would be stale
-            with suppress(SiagaError):
-                self._first_window = self.queue.first_window(self.todays_work())
 
     def todays_work(self) -> QueueFilter:
         """The queue's default view: open reports filed since the backlog's line."""
@@ -542,5 +526,4 @@ def make_app(
         bell=bell,
         phone=phone,
     )
-    app.read_first_window()
     return app

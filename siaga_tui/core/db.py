@@ -480,6 +480,12 @@ class DriverStatement:
     Rows come back as the driver gives them, without result processing: select
     integers and text only. SQLAlchemy's statement events and ``echo`` do not see these
     statements (the transaction's BEGIN and COMMIT they do).
+
+    Kept, measured against plain ``conn.execute`` of the same statements: a save took
+    14.8 ms with these and 18.5 ms without (1.26×, medians of 300 interleaved saves on
+    the shared machine, benchmark B3). It compiles with SQLAlchemy's compiler
+    (``SQLCompiler.binds``, ``positiontup``): ``pyproject.toml`` bounds ``sqlalchemy``
+    to the minor releases CI tests.
     """
 
     def __init__(self, statement: sa.ClauseElement, keys: Sequence[str] | None = None) -> None:

@@ -86,10 +86,8 @@ class QueueScreen(ConsoleScreen[None]):
     #: (focusing it in on_mount repainted every visible cell once more: B1).
     AUTO_FOCUS = "#queue-table"
 
-    def __init__(self, first_window: tuple[int, QueuePage] | None = None) -> None:
-        """``first_window``: the change sequence and rows read before the console started."""
+    def __init__(self) -> None:
         super().__init__()
-        self._first_window = first_window
         self.filters = QueueFilter()  # today's work, once mounted (the line needs the clock)
         #: The header's counts over the whole database (None: not counted yet).
         self.late: LateCounts | None = None
@@ -119,15 +117,10 @@ class QueueScreen(ConsoleScreen[None]):
         self.watch(table, "scroll_y", self._scrolled, init=False)
         self.filters = self.console.todays_work()
         self._show_bar()
-        if self._first_window is None:
-            self._load(self.filters, PAGE_SIZE)
-            return
-        # Rows read before the console started go into the very first paint.
-        seq, page = self._first_window
-        self._first_window = None
-        self._show_window(self.filters, page, seq)
-        # Counted once the rows are painted: starting a worker is work the paint would wait for.
-        self.call_after_refresh(self._count, self.filters, PAGE_SIZE)
+        # (The first rows were once read before the console ran, for its first paint: at
+        # 1 M reports that made no difference, 1.67 s of CPU to the first paint with it
+        # and 1.61 s without, medians of 7 interleaved starts, benchmark B1.)
+        self._load(self.filters, PAGE_SIZE)
 
     # --- Loading ----------------------------------------------------------------------
     # The rows go on screen before the count is taken: counting every open report of a
@@ -146,11 +139,6 @@ class QueueScreen(ConsoleScreen[None]):
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_window, filters, page, seq)
             self._count_open(filters, count)
-
-    @work(thread=True, exclusive=True, group="queue-load", exit_on_error=False)
-    def _count(self, filters: QueueFilter, count: int) -> None:
-        """How many open reports match ``filters``, for rows already on screen."""
-        self._count_open(filters, count)
 
     def _count_open(self, filters: QueueFilter, count: int) -> None:
         """In a worker: count, then show the total and the header's counts (or why the

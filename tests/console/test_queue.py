@@ -522,41 +522,35 @@ def test_when_a_rows_age_or_mark_changes_and_by_when_it_is_drawn() -> None:
     )
 
 
-# --- The first window: read before the console runs -------------------------------------
+# --- The first window ----------------------------------------------------------------
 
 
-async def test_the_first_rows_are_in_the_first_paint_and_the_count_follows(
+async def test_the_queue_reads_its_first_rows_once_and_the_count_follows(
     seeded_db: Database, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     from siaga_tui.services.queue import QueueService
 
     app = make_app(seeded_db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW))
-    # Filed after the rows were read and before the console ran: the live watch brings it.
+    # Filed after the console was made and before it ran: in its first rows.
     ReportService(seeded_db, operator="meja dua", clock=fixed_clock(FROZEN_NOW)).create_report(
-        NewReport(category="kebakaran", kelurahan="Sario", description="setelah dibaca")
+        NewReport(category="kebakaran", kelurahan="Sario", description="setelah dibuat")
     )
     loads: list[str] = []
     real_first = QueueService.first_window
 
     def first_window(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        loads.append("again")
+        loads.append("read")
         return real_first(self, *args, **kwargs)
 
     monkeypatch.setattr(QueueService, "first_window", first_window)
     async with app.run_test(size=SIZE) as pilot:
-        screen = queue(pilot.app)
-        assert len(screen.rows) == 5  # on screen at mount, no worker needed
         await settle(pilot)
-        assert loads == []  # the rows read by make_app were used, not read again
-        assert await wait_until(pilot, lambda: len(queue(pilot.app).rows) == 6)
-        assert str(screen.query_one("#queue-bar").render()).startswith("6 dari 6 laporan terbuka")
-
-
-def test_no_rows_are_read_ahead_of_a_sign_in(seeded_db: Database) -> None:
-    from siaga_tui.services.operators import OperatorService
-
-    OperatorService(seeded_db, sleep=lambda _: None).add(
-        "kepala", "Kepala Regu", "supervisor", "rahasia-panjang-1"
-    )
-    app = make_app(seeded_db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW))
-    assert app.sign_in_required and app._first_window is None
+        screen = queue(pilot.app)
+        assert len(screen.rows) == 6
+        assert loads == ["read"]
+        assert await wait_until(
+            pilot,
+            lambda: str(screen.query_one("#queue-bar").render()).startswith(
+                "6 dari 6 laporan terbuka"
+            ),
+        )
