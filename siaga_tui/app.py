@@ -403,7 +403,9 @@ class SiagaApp(App[None]):
         if not self._not_live:
             self._not_live = True
             self.notify(
-                translate("console_not_live", self.lang, reason=error.message(self.lang)),
+                translate(
+                    "console_not_live", self.lang, reason=error.message(self.lang).rstrip(".")
+                ),
                 severity="error",
                 markup=False,
                 timeout=10,
