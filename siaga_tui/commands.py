@@ -23,6 +23,8 @@ COMMANDS: Final = (
     ("switch_language", "console_cmd_language_name", "console_cmd_language"),
     ("handover", "handover_screen_title", "handover_cmd_help"),
     ("create_supervisor", "signin_create_title", "signin_cmd_create_help"),
+    ("answer_call", "console_key_answer", "phone_cmd_answer"),
+    ("callbacks", "console_key_callbacks", "phone_cmd_callbacks"),
 )
 
 

@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Static
 
 from siaga_tui.core.i18n import translate
 from siaga_tui.screens.base import ConsoleScreen
-from siaga_tui.screens.localised import GLOBAL_KEYS, Key, key_name
+from siaga_tui.screens.localised import GLOBAL_KEYS, PHONE_KEYS, Key, key_name
 from siaga_tui.textual_private import node_bindings
 from siaga_tui.widgets.key_footer import KeyFooter
 
@@ -54,7 +54,7 @@ class HelpScreen(ConsoleScreen[None]):
         return _described(node_bindings(self.below).key_to_bindings.values())
 
     def _global_keys(self) -> list[tuple[str, str]]:
-        keys = [(k.key, translate(k.label, self.lang)) for k in GLOBAL_KEYS]
+        keys = [(k.key, translate(k.label, self.lang)) for k in (*GLOBAL_KEYS, *PHONE_KEYS)]
         keys.append(("ctrl+p", translate("help_key_palette", self.lang)))
         keys.append(("ctrl+q", translate("help_key_quit", self.lang)))
         return keys
