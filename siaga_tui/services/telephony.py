@@ -253,8 +253,13 @@ class TelephonyService:
 
     # --- The call-back list -----------------------------------------------------------
 
-    def callback_list(self, *, limit: int = CALLBACK_LIMIT) -> list[CallbackItem]:
-        """Abandoned and silent calls not yet reached by a call-back, newest first."""
+    def callback_list(
+        self, *, limit: int = CALLBACK_LIMIT, history: bool = True
+    ) -> list[CallbackItem]:
+        """Abandoned and silent calls not yet reached by a call-back, newest first.
+
+        ``history=False`` leaves the numbers' history out (zeros): for counting only.
+        """
         since = self.clock() - CALLBACK_WINDOW
         reached = CallbackOutcome.REACHED.value
         with self.db.read() as conn:
@@ -302,6 +307,7 @@ class TelephonyService:
                         row["id"],
                         None,
                         tries,
+                        history,
                     )
                 )
             for row in silent:
@@ -318,6 +324,7 @@ class TelephonyService:
                         None,
                         row["id"],
                         tries,
+                        history,
                     )
                 )
         # A withheld number cannot be called back: it is not on the list.
@@ -326,7 +333,8 @@ class TelephonyService:
         return items[:limit]
 
     def callback_count(self) -> int:
-        return len(self.callback_list())
+        """How many calls wait for a call-back (the header's count, on every change)."""
+        return len(self.callback_list(history=False))
 
     def record_callback(
         self,
@@ -425,9 +433,10 @@ class TelephonyService:
         phone_call_id: int | None,
         call_id: int | None,
         tries: list[str],
+        history: bool,
     ) -> CallbackItem:
         earlier = reports = pranks = 0
-        if phone:
+        if phone and history:
             # Earlier calls from the number: those taken (any disposition) and those
             # that rang out unanswered, before this one.
             taken = (
