@@ -109,12 +109,5 @@ def _quoted(value: Any) -> Any:
     return text if len(text) <= QUOTED_LIMIT else text[: QUOTED_LIMIT - 1] + "\u2026"
 
 
-t = translate
-
-
 def has_message(key: str) -> bool:
     return key in _messages()
-
-
-def all_message_keys() -> frozenset[str]:
-    return frozenset(_messages())

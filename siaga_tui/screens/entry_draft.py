@@ -6,7 +6,7 @@ when the terminal closes mid-call and put back into the form later.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -38,9 +38,6 @@ class EntryDraft:
     def is_empty(self) -> bool:
         """Nothing picked or typed yet (leaving loses nothing)."""
         return self.category is None and not any(getattr(self, f).strip() for f in TEXT_FIELDS)
-
-    def with_changes(self, **changes: Any) -> EntryDraft:
-        return replace(self, **changes)
 
     def to_report(self) -> NewReport:
         """The draft as the service's input; the service validates and cleans it."""

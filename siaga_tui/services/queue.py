@@ -213,13 +213,6 @@ class QueueService:
         with self.db.read() as conn:
             return int(conn.execute(open_count_query(self._conditions(filters))).scalar_one())
 
-    def reports_by_id(self, report_ids: list[int]) -> list[ReportSummary]:
-        """Fresh rows for reports another workstation changed."""
-        if not report_ids:
-            return []
-        with self.db.read() as conn:
-            return summaries(conn, sa.select(*SUMMARY_COLUMNS).where(REPORT.c.id.in_(report_ids)))
-
     def last_change(self) -> int:
         """The current end of the change sequence (one index lookup)."""
         with self.db.read() as conn:

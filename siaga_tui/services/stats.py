@@ -205,12 +205,6 @@ class Period:
     def is_all(self) -> bool:
         return self.start is None and self.end is None
 
-    def contains(self, moment: datetime) -> bool:
-        moment = as_utc(moment)
-        return (self.start is None or moment >= self.start) and (
-            self.end is None or moment < self.end
-        )
-
     def describe(self) -> str:
         """``2019``, ``2019-03-01 – 2019-03-31``, ``2026-11-28``, a shift's hours, or ``*``."""
         if self.is_all:
@@ -443,11 +437,6 @@ class Statistics:
     @property
     def calls_total(self) -> int:
         return sum(c.count for c in self.calls)
-
-    @property
-    def nuisance_calls(self) -> int:
-        """Calls that were no report: prank, silent, information, wrong number."""
-        return self.calls_total - self.call_count(Disposition.LAPORAN)
 
     def to_dict(self) -> dict[str, Any]:
         """The figures as JSON-ready data; the field names are a stable interface."""
