@@ -148,16 +148,28 @@ def test_bounded_text_exact_limit_is_fine() -> None:
     assert bounded_text("x" * 100, field="agency_ref", max_length=100) == "x" * 100
 
 
-def test_field_limits() -> None:
-    assert FIELD_LIMITS == {
-        "caller_name": 120,
-        "address": 300,
-        "description": 8000,
-        "note": 2000,
-        "reason": 2000,
-        "agency_ref": 100,
-        "search": 200,
-    }
+#: Where each limited field is stored; a limit must be its column's length, so text the
+#: forms accept always fits (PostgreSQL would refuse a longer value, SQLite keep it).
+STORED_IN = {
+    "caller_name": ("report", "caller_name"),
+    "address": ("report", "address"),
+    "description": ("report", "description"),
+    "note": ("call", "note"),
+    "agency_ref": ("referral", "agency_ref"),
+}
+#: Limited but kept in no column of their own: a reopening's reason goes into the
+#: event's JSON, a search is never stored.
+NOT_STORED = {"reason", "search"}
+
+
+def test_field_limits_are_the_lengths_of_their_columns() -> None:
+    from siaga_tui.core.models import metadata
+
+    assert set(FIELD_LIMITS) == set(STORED_IN) | NOT_STORED
+    for field, (table, column) in STORED_IN.items():
+        assert FIELD_LIMITS[field] == metadata.tables[table].c[column].type.length, field
+    for field in NOT_STORED:
+        assert 0 < FIELD_LIMITS[field] <= FIELD_LIMITS["description"], field
 
 
 @pytest.mark.parametrize("key", ["text_required", "text_too_long"])

@@ -251,7 +251,7 @@ def test_database_in_a_folder_that_became_read_only_fails_clearly(
     numbers = file_reports(db_path, 2)
     shared_folder.chmod(0o555)  # SQLite cannot create its journal beside the file
     result = restricted("--db", str(db_path), *ADD)
-    assert_one_clear_line(result.returncode, result.stderr)
+    assert_one_clear_line(result.returncode, result.stderr, "db_read_only_now")
     shared_folder.chmod(0o755)
     account(figures, numbers, numbers_in(db_path))
 
