@@ -6,12 +6,13 @@ nothing of fields, so the messages (``i18n``), which clean what they quote, can 
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final
 
-from siaga_tui.core.errors import ValidationError
+from siaga_tui.core.errors import InvalidInput, ValidationError
 from siaga_tui.core.text import clean_text
 
-__all__ = ["FIELD_LIMITS", "bounded_text"]
+__all__ = ["FIELD_LIMITS", "bounded_text", "collect"]
 
 FIELD_LIMITS: Final[dict[str, int]] = {
     "caller_name": 120,
@@ -47,3 +48,15 @@ def bounded_text(
     if len(text) > max_length:
         raise ValidationError(field, "text_too_long", length=len(text), max_length=max_length)
     return text
+
+
+def collect(errors: list[ValidationError], produce: Callable[[], Any]) -> Any:
+    """``produce()``, or None with its field errors added to ``errors``: a form is then
+    refused once, naming every bad field (``InvalidInput(errors)``)."""
+    try:
+        return produce()
+    except InvalidInput as exc:
+        errors.extend(exc.errors)
+    except ValidationError as exc:
+        errors.append(exc)
+    return None

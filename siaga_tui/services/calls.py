@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import InvalidInput, ValidationError
-from siaga_tui.core.fields import FIELD_LIMITS, bounded_text
+from siaga_tui.core.fields import FIELD_LIMITS, bounded_text, collect
 from siaga_tui.core.models import (
     CALL,
     NON_REPORT_DISPOSITIONS,
@@ -61,18 +61,14 @@ class CallService:
                     "disposition", "choice_unknown", value=disposition, allowed=", ".join(allowed)
                 )
             )
-        e164 = clean_note = None
-        try:
-            e164 = normalize_phone(phone)
-        except ValidationError as error:
-            errors.append(error)
-        try:
-            clean_note = (
+        e164 = collect(errors, lambda: normalize_phone(phone))
+        clean_note = collect(
+            errors,
+            lambda: (
                 bounded_text(note, field="note", max_length=FIELD_LIMITS["note"], multiline=True)
                 or None
-            )
-        except ValidationError as error:
-            errors.append(error)
+            ),
+        )
         if errors:
             raise InvalidInput(errors)
         at = as_utc(answered_at) if answered_at else self.clock()

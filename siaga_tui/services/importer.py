@@ -60,6 +60,7 @@ from siaga_tui.core.catalogue import (
 )
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import InvalidInput, SiagaError, StorageError, ValidationError
+from siaga_tui.core.fields import collect
 from siaga_tui.core.models import CALL, REPORT, Channel, Disposition, Status
 from siaga_tui.core.phones import normalize_phone
 from siaga_tui.core.timeutil import Clock, system_clock
@@ -360,12 +361,12 @@ class Importer:
 
     def _plan_minimal(self, line: int, row: dict[str, str], seen: Counter[bytes]) -> _Planned:
         errors: list[ValidationError] = []
-        moment = _collect(errors, lambda: self._recorded(row["date"], row.get("time", "")))
-        category = _collect(errors, lambda: self._category(row["category"]))
-        status = _collect(errors, lambda: _status(row["status"]))
+        moment = collect(errors, lambda: self._recorded(row["date"], row.get("time", "")))
+        category = collect(errors, lambda: self._category(row["category"]))
+        status = collect(errors, lambda: _status(row["status"]))
         agencies: tuple[str, ...] = ()
         if row.get("agency", "").strip():
-            agencies = _collect(errors, lambda: self._agencies(row["agency"])) or ()
+            agencies = collect(errors, lambda: self._agencies(row["agency"])) or ()
         data = NewReport(
             category=category.code if category else "",
             kelurahan=row["kelurahan"],
@@ -464,10 +465,10 @@ class Importer:
             errors.append(ValidationError("number", "import_bad_number", value=number))
         moments: dict[str, datetime | None] = {}
         for name in TIMESTAMP_COLUMNS:
-            moments[name] = _collect(errors, partial(_row_timestamp, row, name))
-        status = _collect(errors, lambda: _status(row["status"]))
+            moments[name] = collect(errors, partial(_row_timestamp, row, name))
+        status = collect(errors, lambda: _status(row["status"]))
         agencies = (
-            _collect(
+            collect(
                 errors,
                 lambda: self._agencies(row.get("agencies", "").replace(AGENCY_SEPARATOR, ",")),
             )
@@ -475,11 +476,11 @@ class Importer:
         )
         phone = None
         if "caller_phone" in row:
-            phone = _collect(errors, lambda: normalize_phone(row["caller_phone"]))
+            phone = collect(errors, lambda: normalize_phone(row["caller_phone"]))
         duplicate_of = row.get("duplicate_of", "").strip() or None
         if duplicate_of and not _is_number(duplicate_of):
             errors.append(ValidationError("duplicate_of", "import_bad_number", value=duplicate_of))
-        priority = _collect(errors, lambda: _priority(row.get("priority", "")))
+        priority = collect(errors, lambda: _priority(row.get("priority", "")))
         created_at = moments["created_at"]
         data = NewReport(
             category=row["category"].strip(),
@@ -535,11 +536,11 @@ class Importer:
         number = row["report_number"].strip()
         if not _is_number(number):
             errors.append(ValidationError("report_number", "import_bad_number", value=number))
-        agency = _collect(errors, lambda: self._agencies(row["agency"]))
-        forwarded = _collect(
+        agency = collect(errors, lambda: self._agencies(row["agency"]))
+        forwarded = collect(
             errors, lambda: _timestamp("forwarded_at", row["forwarded_at"], required=True)
         )
-        acknowledged = _collect(
+        acknowledged = collect(
             errors,
             lambda: _timestamp("acknowledged_at", row.get("acknowledged_at", ""), required=False),
         )
@@ -570,7 +571,7 @@ class Importer:
     def _plan_call(self, line: int, raw: dict[str, str]) -> _PlannedCall:
         row = self._cells(raw)
         errors: list[ValidationError] = []
-        answered = _collect(
+        answered = collect(
             errors, lambda: _timestamp("answered_at", row["answered_at"], required=True)
         )
         disposition = (row["disposition"] or "").strip().lower()
@@ -583,7 +584,7 @@ class Importer:
             )  # fmt: skip
         phone = None
         if row.get("caller_phone", "").strip():
-            phone = _collect(errors, lambda: normalize_phone(row["caller_phone"]))
+            phone = collect(errors, lambda: normalize_phone(row["caller_phone"]))
         number = row.get("report_number", "").strip() or None
         if number and not _is_number(number):
             errors.append(ValidationError("report_number", "import_bad_number", value=number))
@@ -991,16 +992,6 @@ def _as_row_error(exc: SiagaError) -> ValidationError:
         return exc.errors[0]
     params = {k: v for k, v in exc.params.items() if k != "field"}
     return ValidationError("row", exc.key, **params)
-
-
-def _collect(errors: list[ValidationError], produce: Callable[[], Any]) -> Any:
-    try:
-        return produce()
-    except InvalidInput as exc:
-        errors.extend(exc.errors)
-    except ValidationError as exc:
-        errors.append(exc)
-    return None
 
 
 def _is_number(text: str) -> bool:

@@ -36,7 +36,7 @@ from siaga_tui.core.errors import (
     TransitionRefused,
     ValidationError,
 )
-from siaga_tui.core.fields import FIELD_LIMITS, bounded_text
+from siaga_tui.core.fields import FIELD_LIMITS, bounded_text, collect
 from siaga_tui.core.models import (
     CALL,
     REPORT,
@@ -160,10 +160,7 @@ class ReportService:
         cleaned: dict[str, Any] = {}
 
         def check(name: str, produce: Any) -> None:
-            try:
-                cleaned[name] = produce()
-            except ValidationError as error:
-                errors.append(error)
+            cleaned[name] = collect(errors, produce)
 
         check("category", lambda: self._category(data.category))
         check("phone", lambda: normalize_phone(data.phone))
@@ -344,10 +341,7 @@ class ReportService:
         cleaned: dict[str, Any] = {}
 
         def check(name: str, produce: Any) -> None:
-            try:
-                cleaned[name] = produce()
-            except ValidationError as error:
-                errors.append(error)
+            cleaned[name] = collect(errors, produce)
 
         check("phone", lambda: normalize_phone(phone))
         check("note", lambda: _text(note, "note", multiline=True) or None)
@@ -615,7 +609,7 @@ class ReportService:
             kind=kind,
             operator=self.operator,
             at=at,
-            details=_jsonable(details),
+            details=details,  # events.append_event makes it JSON (audit.jsonable)
             number=report.number,
             imported=self.imported,
         )
@@ -857,13 +851,6 @@ def _choice(field: str, value: str, allowed: Any) -> str:
             [ValidationError(field, "choice_unknown", value=value, allowed=", ".join(values))]
         )
     return wanted
-
-
-def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: (value.isoformat() if isinstance(value, datetime) else value)
-        for key, value in details.items()
-    }
 
 
 def load_detail(session: Session, report: int | str) -> ReportDetail:
