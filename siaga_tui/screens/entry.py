@@ -101,6 +101,7 @@ class EntryScreen(ConsoleScreen[None]):
         self._busy = False
         #: Open reports this call may be about, as last read while typing.
         self.possible: tuple[ReportSummary, ...] = ()
+        self._duplicates_query: tuple[str, str | None, str] | None = None
         #: The phone call this form is for (answered here), and the call-back it came from.
         self._phone_call_id: int | None = None
         self._answered_at: datetime | None = None
@@ -490,7 +491,12 @@ class EntryScreen(ConsoleScreen[None]):
         except (ValidationError, NotFound):
             place = None
         phone = self.query_one("#phone", Input).value
-        if (picker.selected and place) or len([c for c in phone if c.isdigit()]) >= 6:
+        digits = "".join(c for c in phone if c.isdigit())
+        query = (picker.selected or "", place if picker.selected else None, digits)
+        if query == self._duplicates_query:
+            return  # the same question as the last key's (a letter of the address, say)
+        self._duplicates_query = query
+        if (picker.selected and place) or len(digits) >= 6:
             self._read_duplicates(picker.selected or "", place if picker.selected else None, phone)
         else:
             self._show_duplicates(())
@@ -505,6 +511,8 @@ class EntryScreen(ConsoleScreen[None]):
             self.app.call_from_thread(self._show_duplicates, tuple(found))
 
     def _show_duplicates(self, found: tuple[ReportSummary, ...]) -> None:
+        if found == self.possible:
+            return  # most keys change nothing here: no repaint, no footer rebuild (B7)
         self.possible = found
         self.query_one(PossibleDuplicates).show(found, self.lang, self.clock())
         self.refresh_bindings()

@@ -137,6 +137,11 @@ async def burst_then_save(pilot) -> None:  # type: ignore[no-untyped-def]
         name = "full_stop" if character == "." else name
         pilot.app.post_message(events.Key(name, character))
     pilot.app.post_message(events.Key("ctrl+s", None))
+    await settle(pilot)
+    # The form under the offer repaints its footer once the focus has settled.
+    for _ in range(3):
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
 
 
 async def quit_mid_call(pilot) -> None:  # type: ignore[no-untyped-def]
