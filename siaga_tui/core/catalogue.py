@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any, Final, NoReturn
 from siaga_tui.core.datafiles import DATA_DIR, TomlFileError, read_toml_files
 from siaga_tui.core.errors import NotFound, ValidationError
 from siaga_tui.core.i18n import current_language
+from siaga_tui.core.models import Kind
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
-KIND_DARURAT: Final = "darurat"
-KIND_NON_DARURAT: Final = "non_darurat"
-KINDS: Final = (KIND_DARURAT, KIND_NON_DARURAT)
+#: The kinds, emergencies first (``models.Kind``, the one enum of them).
+KINDS: Final = tuple(Kind)
 PRIORITY_RANGE: Final = range(1, 5)
 QUESTION_COUNT: Final = range(3, 7)
 SHORT_NAME_MAX: Final = 12
@@ -111,7 +111,7 @@ class Category:
 
     @property
     def is_emergency(self) -> bool:
-        return self.kind == KIND_DARURAT
+        return self.kind == Kind.DARURAT
 
     def label(self, lang: str | None = None) -> str:
         """The category's name in ``lang`` (default: the process language)."""

@@ -34,7 +34,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from siaga_tui.core.catalogue import KIND_DARURAT, Catalogue, Category, Kelurahan, load_catalogue
+from siaga_tui.core.catalogue import Catalogue, Category, Kelurahan, load_catalogue
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import SiagaError
 from siaga_tui.core.models import (
@@ -46,6 +46,7 @@ from siaga_tui.core.models import (
     Channel,
     Disposition,
     EventKind,
+    Kind,
     Status,
     queue_rank,
 )
@@ -244,12 +245,12 @@ class _Plan:
     def _profile(self, category: Category) -> str:
         if category.code in _NIGHT_CATEGORIES:
             return "night"
-        return "any" if category.kind == KIND_DARURAT else "day"
+        return "any" if category.kind == Kind.DARURAT else "day"
 
     # Drafting ---------------------------------------------------------------------
 
     def _report(self, category: Category, created_at: datetime) -> _Report:
-        emergency = category.kind == KIND_DARURAT
+        emergency = category.kind == Kind.DARURAT
         answer = self._lognormal(75 if emergency else 150, 0.5, 20, 900)
         places = self.words["places"]
         kelurahan = self.rng.choices(self.catalogue.kelurahan, weights=self.kelurahan_weights)[0]
@@ -271,7 +272,7 @@ class _Plan:
     def _work(self, report: _Report, target: str, until: datetime | None = None) -> None:
         """Forward, acknowledge and close ``report`` as far as ``target`` (and ``until``)."""
         category = report.category
-        emergency = category.kind == KIND_DARURAT
+        emergency = category.kind == Kind.DARURAT
         if emergency and self.rng.random() < (0.2 if category.code == "kebakaran" else 0.05):
             at = report.created_at + timedelta(seconds=self.rng.randrange(90, 900))
             if until is None or at < until:
@@ -341,7 +342,7 @@ class _Plan:
         for status, weight_emergency in ((Status.SELESAI, 1.6), (Status.DITANGANI, 1.0)):
             keys = [
                 self.rng.random()
-                ** (1 / (weight_emergency if r.category.kind == KIND_DARURAT else 1.0))
+                ** (1 / (weight_emergency if r.category.kind == Kind.DARURAT else 1.0))
                 for r in pool
             ]
             ranked = sorted(range(len(pool)), key=lambda i: keys[i], reverse=True)
