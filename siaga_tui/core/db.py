@@ -103,6 +103,9 @@ class Database:
     _rescued_for: tuple[int, int] | None = field(default=None, init=False, repr=False)
     #: The -wal and -shm of the file that went away, which this process had open.
     _stale: set[tuple[int, int]] = field(default_factory=set, init=False, repr=False)
+    #: A connection kept on the file opened (and its -wal): what it held can still be
+    #: copied, or folded in, after the file or its -wal is gone from the path.
+    _anchor: sqlite3.Connection | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # Same pool, but transactions begin deferred: readers never queue for the lock.
@@ -134,9 +137,7 @@ class Database:
             return None
         if (info.st_dev, info.st_ino) != self._identity:
             return "db_file_replaced"
-        pool = self.engine.pool
-        opened = getattr(pool, "checkedin", lambda: 0)() + getattr(pool, "checkedout", lambda: 0)()
-        if opened and not os.path.exists(f"{path}-wal"):
+        if self._anchor is not None and not os.path.exists(f"{path}-wal"):
             return "db_wal_missing"
         return None
 
@@ -159,6 +160,7 @@ class Database:
                 self._rescued_for = self._identity
                 self._stale |= _sidecars_held_open(self.path)
             self.engine.dispose()
+            self._close_anchor()
             if problem == "db_file_replaced":
                 assert self.path is not None
                 # The old file's -wal would be read as the new file's: SQLite keeps it
@@ -168,17 +170,39 @@ class Database:
                 _prepare_sqlite_file(self.path)
                 self._identity = self._stat_identity()
                 ensure_schema(self)
+                self.open_anchor()
             return problem
 
-    def _fold_lost_wal(self) -> None:
-        raw = self.engine.raw_connection()
+    def open_anchor(self) -> None:
+        """Keep one connection on the file as it is now (see ``_anchor``)."""
+        path = self.path
+        if path is None or self.read_only or self._anchor is not None:
+            return
         try:
-            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            anchor = sqlite3.connect(
+                f"{path.as_uri()}?mode=rw", uri=True, isolation_level=None,
+                timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False,
+            )  # fmt: skip
+            anchor.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens the -wal
         except sqlite3.Error:
-            pass
-        finally:
-            raw.close()
+            return
+        self._anchor = anchor
+
+    def _close_anchor(self) -> None:
+        if self._anchor is not None:
+            anchor, self._anchor = self._anchor, None
+            with contextlib.suppress(sqlite3.Error):
+                anchor.close()
+
+    def _fold_lost_wal(self) -> None:
+        """Copy what the deleted -wal held into the file, through the anchor, which
+        still has it open; then start afresh with a new -wal."""
+        if self._anchor is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._anchor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         self.engine.dispose()
+        self._close_anchor()
+        self.open_anchor()
 
     def _rescue_copy(self) -> Path | None:
         """Copy what the open (now unlinked or replaced) file holds beside the path."""
@@ -187,22 +211,18 @@ class Database:
         from datetime import datetime
 
         target = path.with_name(f"{path.name}.rescued-{datetime.now():%Y%m%dT%H%M%S}.db")
-        try:
-            raw = self.engine.raw_connection()
-        except Exception:  # nothing open to copy from
-            return None
+        if self._anchor is None:
+            return None  # nothing still open on the old file
         try:
             fd = open_private(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
             os.close(fd)
             copy = sqlite3.connect(target)
             try:
-                raw.driver_connection.backup(copy)  # type: ignore[union-attr]
+                self._anchor.backup(copy)
             finally:
                 copy.close()
         except (OSError, sqlite3.Error):
             return None
-        finally:
-            raw.close()
         return target
 
     def _check_file(self) -> None:
@@ -282,6 +302,7 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self._close_anchor()
 
 
 def open_database(value: str | os.PathLike[str] | None = None, *, migrate: bool = True) -> Database:
@@ -307,6 +328,7 @@ def open_database(value: str | os.PathLike[str] | None = None, *, migrate: bool 
         if read_only and migrations.current_revision(db) != SCHEMA_HEAD:
             raise StorageError("db_read_only", path=str(path))
         ensure_schema(db)
+    db.open_anchor()
     return db
 
 
