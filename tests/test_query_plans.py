@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import sqlite
 
 from siaga_tui.core.db import Database
 from siaga_tui.core.timeutil import fixed_clock
@@ -52,6 +54,17 @@ def plans_of(db: Database, action: Callable[[], object]) -> list[tuple[str, str]
             rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
             found.append((statement, "\n".join(str(row[-1]) for row in rows)))
     return found
+
+
+def plan(db: Database, query: sa.Select[Any]) -> str:
+    """The plan of one query as the program would send it: with bound parameters."""
+    compiled = query.compile(dialect=sqlite.dialect())
+    with db.read() as conn:
+        rows = conn.exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {compiled}",
+            tuple(compiled.params[name] for name in compiled.positiontup or ()),
+        ).all()
+    return "\n".join(str(row[-1]) for row in rows)
 
 
 def plan_touching(plans: list[tuple[str, str]], *words: str, without: str = "\0") -> str:

@@ -24,15 +24,14 @@ from siaga_tui.cli.base import app, fail, print_json, settings, t
 from siaga_tui.core.catalogue import NOT_NAMED_AGENCY, load_catalogue
 from siaga_tui.core.errors import NotFound
 from siaga_tui.core.i18n import current_language
+from siaga_tui.core.period import YEARS, Period
 from siaga_tui.core.timeutil import Clock, format_duration, format_local, system_clock
 from siaga_tui.services.audit import audit_head_line
 from siaga_tui.services.stats import (
     INTERVAL_SAMPLE,
     INTERVALS,
     ROW_FIELDS,
-    YEARS,
     IntervalFigure,
-    Period,
     Statistics,
     compute_statistics,
     figure_rows,

@@ -50,11 +50,11 @@ from siaga_tui.core.catalogue import KINDS, NOT_NAMED_AGENCY, Catalogue, load_ca
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import NotFound, ValidationError
 from siaga_tui.core.models import CALL, REFERRAL, REPORT, Status, UTCDateTime
+from siaga_tui.core.period import SHIFT_START_HOURS
 from siaga_tui.core.timeutil import DISPLAY_ZONE_NAME, Clock, as_utc, display_zone, system_clock
 from siaga_tui.services.stats import (
     DISPOSITIONS,
     INTERVALS,
-    SHIFT_START_HOURS,
     STATUSES,
     DoneAim,
     Period,
@@ -94,7 +94,7 @@ TIME_DIMENSIONS: Final = frozenset(
 )
 #: Dimensions a call has too (its answer moment, the operator who took it).
 CALL_DIMENSIONS: Final = TIME_DIMENSIONS | {Dimension.OPERATOR}
-#: The shifts by name, in the order of the day (start hours: ``stats.SHIFT_START_HOURS``).
+#: The shifts by name, in the order of the day (start hours: ``period.SHIFT_START_HOURS``).
 SHIFTS: Final = ("pagi", "siang", "malam")
 #: The key of the group of reports forwarded to no agency.
 NOT_FORWARDED: Final = ""
