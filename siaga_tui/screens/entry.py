@@ -70,16 +70,17 @@ DISPOSITION_KEYS = dict(
     zip(("f5", "f6", "f7", "f8"), (d.value for d in NON_REPORT_DISPOSITIONS), strict=True)
 )
 
-# Every key of the form is a priority key: it acts in the order typed, before the keys
-# after it are read (a dialog it opens gets them; see the module's docstring).
+# The keys that move or open something are priority keys: they act in the order typed,
+# before the keys after them are read (a dialog they open gets those; see the module's
+# docstring). F5-F8 wait for the keys typed before them in their action.
 KEYS = (
     Key("ctrl+s", "save", "entry_key_save", priority=True),
     Key("ctrl+g", "attach", "entry_key_attach", show=False, priority=True),
     *(
-        Key(key, f"log_call('{name}')", f"entry_key_{name}", priority=True)
+        Key(key, f"log_call('{name}')", f"entry_key_{name}")
         for key, name in DISPOSITION_KEYS.items()
     ),
-    Key("f9", "pick_category", "entry_key_category", show=False, priority=True),
+    Key("f9", "pick_category", "entry_key_category", show=False),
     Key("escape", "leave", "entry_key_leave", priority=True),
     Key("tab", "next_field('tab')", "entry_key_next", show=False, priority=True),
     Key("enter", "next_field('enter')", "entry_key_next", show=False, priority=True),
