@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -295,6 +297,25 @@ def test_stats_gives_the_phones_figures_and_leaves_out_calls_without_moments(
     assert phone["answer_to_saved_seconds"] == {"n": 0, "median": None, "p90": None}
     code, out, _ = cli("stats", "--from", "2026-11-28", "--to", "2026-11-28")
     assert code == 0 and "NENA-STA-020.1" in out
+    # The same figures in the flat table, keyed by the JSON key's path.
+    code, out, err = cli("stats", "--from", "2026-11-28", "--to", "2026-11-28", "--format", "csv")
+    assert code == 0, err
+    rows = {r["key"]: r for r in csv.DictReader(io.StringIO(out)) if r["section"] == "phone"}
+    assert rows["offered"]["count"] == "4" and rows["abandoned"]["count"] == "1"
+    assert (rows["abandoned_share"]["of"], rows["abandoned_share"]["percent"]) == ("4", "25")
+    answer = rows["answer_time_seconds"]
+    assert (answer["count"], answer["median_seconds"], answer["p90_seconds"]) == (
+        "3",
+        "12.0",
+        "16.8",
+    )
+    assert rows["answered_within_15s"]["percent"] == "67"
+    assert rows["targets.nena_sta_020_answer_20s_95pct"]["kind"] == "met"
+    assert rows["targets.nena_sta_020_answer_15s_90pct"]["kind"] == "not_met"
+    assert rows["callbacks.made"]["count"] == "0"
+    saved = rows["answer_to_saved_seconds"]
+    assert (saved["count"], saved["median_seconds"]) == ("0", "")  # unknown: empty, not 0
+    assert set(rows) >= {"saved_within_60s", "callbacks.time_to_callback_seconds"}
 
 
 def test_stats_without_phone_records_says_unknown(cli: Cli) -> None:
@@ -306,6 +327,11 @@ def test_stats_without_phone_records_says_unknown(cli: Cli) -> None:
     assert phone["offered"] == 0
     assert phone["answer_time_seconds"]["median"] is None
     assert phone["targets"]["nena_sta_020_answer_15s_90pct"] is None
+    code, out, _ = cli("stats", "--from", "2026-11-28", "--to", "2026-11-28", "--format", "csv")
+    rows = {r["key"]: r for r in csv.DictReader(io.StringIO(out)) if r["section"] == "phone"}
+    assert rows["answer_time_seconds"]["median_seconds"] == ""
+    assert rows["targets.nena_sta_020_answer_15s_90pct"]["kind"] == ""
+    assert rows["answered_within_15s"]["percent"] == ""
 
 
 def test_a_pbx_token_opens_the_phone_commands_and_nothing_else(

@@ -4,7 +4,7 @@ percent and duration cells, charts and the ranges they draw, print setup)."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from siaga_tui.services.breakdowns import compute_breakdown
 from siaga_tui.services.demo import build_demo
 from siaga_tui.services.stats import Period
 from tests.conftest import FROZEN_NOW
+from tests.phone_data import seed_phone_calls
 from tests.test_cli import Cli
 
 
@@ -27,6 +28,7 @@ def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("report") / "demo.db"
     database = open_database(path)
     build_demo(database, clock=fixed_clock(FROZEN_NOW))
+    seed_phone_calls(database, datetime(2019, 3, 14, 6, 0, tzinfo=UTC))
     database.dispose()
     return path
 
@@ -58,7 +60,7 @@ def test_march_2019_workbook_in_indonesian(cli: Cli, tmp_path: Path, demo_path: 
     target = tmp_path / "laporan-2019-03.xlsx"
     code, out, err = cli("report", "--month", "2019-03", str(target), lang="id")
     assert code == 0, err
-    assert "7 lembar" in out and "101 laporan" in out
+    assert "8 lembar" in out and "101 laporan" in out
     book = load_workbook(target)
     assert book.sheetnames == [
         "Ringkasan",
@@ -68,6 +70,7 @@ def test_march_2019_workbook_in_indonesian(cli: Cli, tmp_path: Path, demo_path: 
         "Instansi",
         "Shift",
         "Operator",
+        "Telepon",
     ]
 
     front = book["Ringkasan"]
@@ -153,6 +156,74 @@ def test_march_2019_workbook_in_indonesian(cli: Cli, tmp_path: Path, demo_path: 
         "Siang 14–21",
         "Malam 21–07",
     ]
+
+
+def test_march_2019_phone_sheet_and_headline(cli: Cli, tmp_path: Path) -> None:
+    """The phone's figures of the fixed calls (answered after 4, 8, 12, 17 and 26 s; two
+    abandoned, one called back 6 min later), as numbers, percent and duration cells."""
+    target = tmp_path / "phone-2019-03.xlsx"
+    code, _, err = cli("report", "--month", "2019-03", str(target), lang="en")
+    assert code == 0, err
+    book = load_workbook(target)
+    assert book.sheetnames[-1] == "Phone"
+    sheet = book["Phone"]
+    assert sheet["A1"].value == "The phone's figures (the phone system's clock)"
+    assert [sheet.cell(4, c).value for c in range(1, 9)] == [
+        "Figure", "Count", "Of", "Share", "Median", "p90", "Standard's target", "Met?",
+    ]  # fmt: skip
+    rows = {sheet.cell(r, 1).value: r for r in range(5, 25) if sheet.cell(r, 1).value}
+    offered = rows["Calls offered (rang)"]
+    assert sheet.cell(offered, 2).value == 7
+    abandoned = rows["Abandoned before the answer"]
+    assert [sheet.cell(abandoned, c).value for c in (2, 3)] == [2, 7]
+    assert sheet.cell(abandoned, 4).value == pytest.approx(2 / 7)
+    assert sheet.cell(abandoned, 4).number_format == "0%"
+    answer = rows["Answer time, median / p90"]
+    assert sheet.cell(answer, 5).value == timedelta(seconds=12)
+    assert sheet.cell(answer, 5).number_format == "[h]:mm:ss"
+    within = [rows[f"Answered within {s} s"] for s in (10, 15, 20)]
+    assert [sheet.cell(r, 4).value for r in within] == pytest.approx([2 / 5, 3 / 5, 4 / 5])
+    assert [sheet.cell(r, 7).value for r in within] == pytest.approx([0.9, 0.9, 0.95])
+    assert [sheet.cell(r, 8).value for r in within] == ["not met"] * 3
+    called = rows["Abandoned calls called back"]
+    assert [sheet.cell(called, c).value for c in (2, 3)] == [1, 2]
+    assert sheet.cell(rows["Time to call back, median / p90"], 5).value == timedelta(minutes=6)
+    saved = rows["Answer → saved, median / p90"]
+    assert sheet.cell(saved, 2).value == 0 and sheet.cell(saved, 5).value is None  # unknown
+    (chart,) = sheet._charts
+    assert isinstance(chart, BarChart) and chart.type == "col"
+    first, last = within[0], within[-1]
+    assert [refs[1] for refs in _series_refs(chart)] == [
+        ("Phone", f"D{first}:D{last}"),
+        ("Phone", f"G{first}:G{last}"),
+    ]
+    assert sheet.print_title_rows.replace("$", "") == "4:4"
+
+    front = book["Summary"]
+    cells = {front.cell(r, 1).value: r for r in range(1, 40) if front.cell(r, 1).value}
+    row = cells["Answered within 15 s"]
+    assert front.cell(row, 2).value == 3 and front.cell(row, 3).value == pytest.approx(3 / 5)
+    row = cells["Abandoned before the answer"]
+    assert front.cell(row, 2).value == 2 and front.cell(row, 3).value == pytest.approx(2 / 7)
+    assert front.cell(cells["Answer time, median"], 2).value == timedelta(seconds=12)
+
+
+def test_a_month_without_phone_records_leaves_the_phone_cells_empty(
+    cli: Cli, tmp_path: Path
+) -> None:
+    target = tmp_path / "phone-2019-04.xlsx"
+    code, _, err = cli("report", "--month", "2019-04", str(target), lang="en")
+    assert code == 0, err
+    book = load_workbook(target)
+    sheet = book["Phone"]
+    rows = {sheet.cell(r, 1).value: r for r in range(5, 25) if sheet.cell(r, 1).value}
+    for label in ("Calls offered (rang)", "Abandoned before the answer", "Answered within 15 s"):
+        assert [sheet.cell(rows[label], c).value for c in (2, 3, 4)] == [None, None, None]
+    assert any("no phone-system records" in str(v) for v in rows)
+    assert not sheet._charts
+    front = book["Summary"]
+    texts = [str(front.cell(r, 1).value) for r in range(1, 40)]
+    assert any("no phone-system records" in text for text in texts)
 
 
 def test_year_workbook_in_english_is_per_month_and_adds_up(cli: Cli, tmp_path: Path) -> None:

@@ -86,6 +86,9 @@ def stats(
         writer = csv.DictWriter(sys.stdout, fieldnames=ROW_FIELDS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(figure_rows(figures))
+        from siaga_tui.services.phone_stats import phone_rows
+
+        writer.writerows(phone_rows(phone))
     else:
         Console(highlight=False).print(render(figures, current_language()))
         from siaga_tui.cli.phone_stats_view import render_phone

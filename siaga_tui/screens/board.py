@@ -1,8 +1,10 @@
 """Status board (Papan Status, F4): the center's figures for a period, live.
 
 Every figure comes from ``services.stats.compute_statistics`` (the same function
-``siaga112 stats`` prints), so the board and the city's report always agree; this
-screen only lays them out. It recounts when a report changes (the event sequence the
+``siaga112 stats`` prints), so the board and the city's report always agree, and the
+phone's panel from ``services.phone_stats.compute_phone_figures`` (the phone system's
+clock; "–" when the period has no phone records, never 0); this screen only lays them
+out. It recounts when a report changes (the event sequence the
 queue follows) or a call is logged, looking when the app's live watch says the database
 moved, and when the period shown ends (midnight, the end of a shift).
 """
@@ -15,7 +17,7 @@ from typing import Final
 
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Grid, VerticalScroll
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.content import Content
 from textual.events import Resize
 from textual.timer import Timer
@@ -30,6 +32,13 @@ from siaga_tui.screens.base import ConsoleScreen
 from siaga_tui.screens.board_pictures import show_pictures
 from siaga_tui.screens.localised import Key, key_hints
 from siaga_tui.services.board_charts import BoardCharts, board_charts
+from siaga_tui.services.phone_stats import (
+    ANSWER_WITHIN,
+    TARGETS,
+    PhoneFigures,
+    compute_phone_figures,
+    phone_mark,
+)
 from siaga_tui.services.stats import KINDS, Period, Statistics, compute_statistics, percent
 from siaga_tui.widgets.board_chart import BoardChart
 from siaga_tui.widgets.key_footer import KeyFooter
@@ -54,8 +63,12 @@ NARROW: Final = 110
 BAR: Final = 14
 STATUS_STYLES: Final = {"selesai": "$success", "ditangani": "$warning", "menunggu": "$error"}
 
-#: A count: the period's name, its figures, the change marks read, the pictures.
-Counted = tuple[str, Statistics, tuple[int, int], BoardCharts]
+#: What was counted from: the last event id, the last call id, the phone's mark.
+Seen = tuple[int, int, tuple[int, int, int, int]]
+#: A count: the period's name, its figures, the change marks read, the pictures, the phone.
+Counted = tuple[str, Statistics, Seen, BoardCharts, PhoneFigures]
+#: The standards' short names on the panel, by threshold (seconds).
+STANDARDS: Final = {10: "NFPA", 15: "NENA", 20: "NENA"}
 
 KEYS = (
     Key("t", "period('today')", "board_period_today"),
@@ -78,14 +91,16 @@ class BoardScreen(ConsoleScreen[None]):
         super().__init__()
         self.period_name = "today"
         self.figures: Statistics | None = None
-        self._seen: tuple[int, int] = (-1, -1)  # (last event id, last call id) counted
+        self._seen: Seen = (-1, -1, (-1, -1, -1, -1))  # what the figures shown counted
         self._period_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield self.status_header()
         yield Static(id="board-periods")
         with VerticalScroll(id="board-scroll"):
-            yield Static(id="board-summary")
+            with Horizontal(id="board-top"):
+                yield Static(id="board-summary")
+                yield Static(id="board-phone")
             with Grid(id="board-charts"):
                 for name in ("reports-hour", "calls-hour", "days"):
                     yield BoardChart(id=f"chart-{name}")
@@ -151,18 +166,19 @@ class BoardScreen(ConsoleScreen[None]):
         """Count the period's figures and the pictures (the change marks are read first,
         so none is missed)."""
         app = self.console
-        seen = (app.queue.last_change(), app.calls.last_call_id())
-        figures = compute_statistics(
-            app.db, PERIODS[name](app.clock), catalogue=app.catalogue, clock=app.clock
-        )
+        seen = (app.queue.last_change(), app.calls.last_call_id(), phone_mark(app.db))
+        period = PERIODS[name](app.clock)
+        figures = compute_statistics(app.db, period, catalogue=app.catalogue, clock=app.clock)
         charts = board_charts(app.db, catalogue=app.catalogue, clock=app.clock)
-        return name, figures, seen, charts
+        return name, figures, seen, charts, compute_phone_figures(app.db, period)
 
     def look_for_changes(self) -> Counted | None:
         """Recount when a report changed, a call was logged, or the period moved on."""
         app = self.console
         changed = (
-            app.queue.changes_since(self._seen[0]).any or app.calls.last_call_id() != self._seen[1]
+            app.queue.changes_since(self._seen[0]).any
+            or app.calls.last_call_id() != self._seen[1]
+            or phone_mark(app.db) != self._seen[2]
         )
         name = self.period_name
         moved = self.figures is not None and PERIODS[name](app.clock) != self.figures.period
@@ -187,7 +203,12 @@ class BoardScreen(ConsoleScreen[None]):
             )
 
     def _show(
-        self, name: str, figures: Statistics, seen: tuple[int, int], charts: BoardCharts
+        self,
+        name: str,
+        figures: Statistics,
+        seen: Seen,
+        charts: BoardCharts,
+        phone_figures: PhoneFigures,
     ) -> None:
         if not self.following_changes:
             self.watch_changes()
@@ -204,6 +225,7 @@ class BoardScreen(ConsoleScreen[None]):
         )
         self.query_one("#board-times", Static).update(times(figures, lang))
         self.query_one("#board-calls", Static).update(calls(figures, lang))
+        self.query_one("#board-phone", Static).update(phone(phone_figures, lang))
         show_pictures(self, charts, lang, now)
 
 
@@ -422,3 +444,99 @@ def calls(figures: Statistics, lang: str) -> Content:
             )
         )
     return _lines(lines)
+
+
+def phone(figures: PhoneFigures, lang: str) -> Content:
+    """The phone's panel: answered within 10/15/20 s against NFPA 1225 / NENA-STA-020.1,
+    median/p90 answer, abandoned and share, call-backs, time to call back. Every figure
+    is "–" when the period has no phone records (unknown, never 0)."""
+    known = figures.offered > 0
+    lines = [
+        Content.assemble(
+            _title("board_phone_title", lang),
+            "  ",
+            (
+                translate("board_phone_offered", lang, count=count(figures.offered, lang))
+                if known
+                else translate("board_phone_unknown", lang),
+                "dim",
+            ),
+        ),
+        Content.styled(translate("board_phone_within", lang), "dim"),
+    ]
+    targets = {seconds: (required, name) for seconds, required, name in TARGETS}
+    for seconds in ANSWER_WITHIN:
+        share = figures.answered_within[seconds]
+        required, name = targets[seconds]
+        met = figures.targets[name] if known else None
+        verdict = (
+            ("  \u2013", "dim")
+            if met is None
+            else ((" \u2713", "bold $text-success") if met else (" \u2717", "bold $text-error"))
+        )
+        lines.append(
+            Content.assemble(
+                f"\u2264{seconds:>2} {translate('board_phone_seconds', lang)}".ljust(9),
+                _right(f"{share.count}/{share.total}" if known and share.total else "\u2013", 7),
+                " ",
+                pct(share.percent if known else None),
+                " ",
+                share_bar(
+                    share.fraction if known else None,
+                    BAR,
+                    style="$success" if met else "$warning",
+                    mark=required / 100,
+                ),
+                " ",
+                (f"{STANDARDS[seconds]} {required} %", "dim"),
+                verdict,
+            )
+        )
+    answer = figures.answer_time
+    lines.append(_spread_line("board_phone_answer", answer.median, answer.p90, known, lang))
+    ended = figures.abandoned_share
+    lines.append(
+        Content.assemble(
+            translate("board_phone_abandoned", lang)[:9].ljust(9),
+            _right(f"{figures.abandoned}/{ended.total}" if known else "\u2013", 7),
+            " ",
+            pct(ended.percent if known else None),
+            " ",
+            share_bar(ended.fraction if known else None, BAR, style="$error"),
+        )
+    )
+    lines.append(
+        Content.assemble(
+            translate("board_phone_callbacks", lang),
+            " ",
+            (
+                translate(
+                    "board_phone_callbacks_counts",
+                    lang,
+                    to_make=count(figures.abandoned_not_called_back, lang),
+                    made=count(figures.callbacks, lang),
+                    reached=count(figures.callbacks_reached, lang),
+                )
+                if known
+                else "\u2013",
+                "bold",
+            ),
+        )
+    )
+    back = figures.time_to_callback
+    lines.append(_spread_line("board_phone_to_callback", back.median, back.p90, known, lang))
+    return _lines(lines)
+
+
+def _spread_line(
+    key: str, median: float | None, p90: float | None, known: bool, lang: str
+) -> Content:
+    """``label  median 12 s · p90 24 s``; "–" for what is unknown."""
+    return Content.assemble(
+        translate(key, lang),
+        "  ",
+        ("median ", "dim"),
+        (format_duration(median if known else None, lang), "bold"),
+        (" \u00b7 p90 ", "dim"),
+        (format_duration(p90 if known else None, lang), "bold"),
+    )

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from siaga_tui.core.db import Database
 from siaga_tui.core.models import CALL, CALLBACK, PHONE_CALL, REPORT, CallbackOutcome, CallOutcome
-from siaga_tui.services.stats import Period, Share, percentile
+from siaga_tui.services.stats import ROW_FIELDS, Period, Share, percentile
 
 #: Answer-time thresholds, in seconds (NFPA 1225: 10; NENA-STA-020.1: 15 and 20).
 ANSWER_WITHIN: Final = (10, 15, 20)
@@ -70,6 +70,11 @@ class PhoneFigures:
     saved_within: Share
 
     @property
+    def abandoned_not_called_back(self) -> int:
+        """Abandoned calls of the period still without a call-back (call-backs to make)."""
+        return self.abandoned - self.abandoned_called_back.count
+
+    @property
     def targets(self) -> dict[str, bool | None]:
         """Each standard's target met (None: no answered call with a known time)."""
         found: dict[str, bool | None] = {}
@@ -101,6 +106,45 @@ class PhoneFigures:
         }
 
 
+def phone_rows(figures: PhoneFigures) -> list[dict[str, Any]]:
+    """The figures as flat rows of ``stats.ROW_FIELDS`` (``stats --format csv``).
+
+    Section ``phone``; the key is the JSON key's path (``answered_within_15s``,
+    ``callbacks.made``, ``targets.nena_sta_020_answer_15s_90pct``), taken from
+    ``to_dict`` so the two never differ. A count fills ``count``; a share ``count``,
+    ``of`` and ``percent``; an interval ``count`` (calls covered), ``median_seconds``
+    and ``p90_seconds``; a target ``kind`` (``met``, ``not_met``, empty: unknown) with
+    its share. Unknown values are empty cells, never 0.
+    """
+    rows: list[dict[str, Any]] = []
+    shares = {f"answered_within_{s}": figures.answered_within[s] for s in ANSWER_WITHIN}
+
+    def add(key: str, **values: Any) -> None:
+        row = dict.fromkeys(ROW_FIELDS, "")
+        row.update(section="phone", key=key)
+        row.update({k: v for k, v in values.items() if v is not None})
+        rows.append(row)
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict) and "percent" in value:
+            add(prefix, count=value["count"], of=value["of"], percent=value["percent"])
+        elif isinstance(value, dict) and "median" in value:
+            add(prefix, count=value["n"], median_seconds=value["median"], p90_seconds=value["p90"])
+        elif isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else key, inner)
+        elif prefix.startswith("targets."):
+            seconds = next(s for s, _, name in TARGETS if f"targets.{name}" == prefix)
+            share = shares[f"answered_within_{seconds}"]
+            met = "" if value is None else ("met" if value else "not_met")
+            add(prefix, kind=met, count=share.count, of=share.total, percent=share.percent)
+        elif isinstance(value, int):
+            add(prefix, count=value)
+
+    walk("", figures.to_dict())  # "clock" (a word) is said in the README, not a row
+    return rows
+
+
 def _share(share: Share) -> dict[str, Any]:
     return {"count": share.count, "of": share.total, "percent": share.percent}
 
@@ -116,6 +160,21 @@ def _seconds(later: datetime | None, earlier: datetime | None) -> float | None:
         return None
     seconds = (later - earlier).total_seconds()
     return round(seconds, 3) if seconds >= 0 else None
+
+
+def phone_mark(db: Database) -> tuple[int, int, int, int]:
+    """What moves when the phone's figures may have: the newest phone call, how many
+    were answered and ended, the newest call-back (the board recounts when it moves)."""
+    with db.read() as conn:
+        row = conn.execute(
+            sa.select(
+                sa.func.coalesce(sa.func.max(PHONE_CALL.c.id), 0),
+                sa.func.count(PHONE_CALL.c.answered_at),
+                sa.func.count(PHONE_CALL.c.ended_at),
+                sa.select(sa.func.coalesce(sa.func.max(CALLBACK.c.id), 0)).scalar_subquery(),
+            )
+        ).one()
+    return (int(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
 
 def compute_phone_figures(db: Database, period: Period) -> PhoneFigures:

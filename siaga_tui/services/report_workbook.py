@@ -10,7 +10,13 @@ interface's language:
   longer period) with a line chart, per category (bar), per kecamatan (bar), per agency
   (bar of the median times), per shift and per operator. Each sheet has a title, the
   period, labelled columns, numbers as numbers, shares as percent cells, times as
-  durations (``[h]:mm:ss``), and an empty cell for what is unknown (never 0).
+  durations (``[h]:mm:ss``), and an empty cell for what is unknown (never 0);
+- the phone's sheet (``services.phone_stats``, the phone system's clock): calls offered,
+  answered, abandoned and their share, the share answered within 10/15/20 s against
+  NFPA 1225 and NENA-STA-020.1 with a column chart of those shares and their targets,
+  answer time, call-backs and time to call back, answer → saved. Its headline (answered
+  within 15 s, abandoned) is on the front sheet too. A period with no phone records says
+  so, with empty cells.
 
 Every sheet prints landscape, one page wide, with the header row repeated and page
 numbers in the footer. Nothing here imports the console.
@@ -31,7 +37,15 @@ from siaga_tui.core.i18n import translate
 from siaga_tui.core.timeutil import Clock, format_local, system_clock
 from siaga_tui.services.audit import audit_head
 from siaga_tui.services.breakdowns import Breakdown, Group, compute_breakdown
-from siaga_tui.services.stats import STATUSES, Period, Statistics, compute_statistics
+from siaga_tui.services.phone_stats import (
+    ANSWER_WITHIN,
+    PROCESS_WITHIN,
+    TARGETS,
+    PhoneFigures,
+    Spread,
+    compute_phone_figures,
+)
+from siaga_tui.services.stats import STATUSES, Period, Share, Statistics, compute_statistics
 
 #: Where the table of every breakdown sheet starts (0-based): title, period, blank, header.
 HEADER_ROW: Final = 3
@@ -225,6 +239,7 @@ class WrittenReport:
     path: Path
     sheets: tuple[str, ...]
     statistics: Statistics
+    phone: PhoneFigures
 
 
 def write_report(
@@ -244,6 +259,7 @@ def write_report(
 
     catalogue = catalogue or load_catalogue()
     stats = compute_statistics(db, period, catalogue=catalogue, clock=clock, oldest_waiting=0)
+    phone = compute_phone_figures(db, period)
     head = audit_head(db)
     plans = sheet_plans(period, lang)
     breakdowns = [
@@ -264,12 +280,13 @@ def write_report(
         )
         try:
             styles = _styles(workbook)
-            names.append(_front_sheet(workbook, styles, stats, head, lang, made_by, clock()))
+            names.append(_front_sheet(workbook, styles, stats, phone, head, lang, made_by, clock()))
             for plan, breakdown in zip(plans, breakdowns, strict=True):
                 names.append(_breakdown_sheet(workbook, styles, plan, breakdown, lang))
+            names.append(_phone_sheet(workbook, styles, stats.period, phone, lang))
         finally:
             workbook.close()
-    return WrittenReport(path, tuple(names), stats)
+    return WrittenReport(path, tuple(names), stats, phone)
 
 
 def _styles(workbook: Any) -> dict[str, Any]:
@@ -310,6 +327,7 @@ def _front_sheet(
     workbook: Any,
     styles: dict[str, Any],
     stats: Statistics,
+    phone: PhoneFigures,
     head: Any,
     lang: str,
     made_by: str,
@@ -375,6 +393,27 @@ def _front_sheet(
         row += 1
     sheet.set_row(row, 60)
     sheet.merge_range(row, 0, row, 3, tr("report_rules"), styles["wrap"])
+    row += 2
+    sheet.write_string(row, 0, tr("report_phone_headline"), styles["header"])
+    sheet.write_string(row, 1, tr("report_col_calls"), styles["header"])
+    sheet.write_string(row, 2, tr("report_col_share"), styles["header"])
+    row += 1
+    if not phone.offered:
+        sheet.write_string(row, 0, tr("stats_phone_none"), styles["subtitle"])
+    else:
+        within = phone.answered_within[15]
+        headline = [
+            (tr("stats_phone_offered"), phone.offered, None),
+            (tr("stats_phone_within", seconds=15), within.count, within.fraction),
+            (tr("stats_phone_abandoned"), phone.abandoned, phone.abandoned_share.fraction),
+        ]
+        for label, calls, share in headline:
+            sheet.write_string(row, 0, label)
+            sheet.write_number(row, 1, calls, styles["count"])
+            _write(sheet, row, 2, share, styles["percent"])
+            row += 1
+        sheet.write_string(row, 0, tr("report_phone_answer_median"))
+        _write(sheet, row, 1, _minutes(phone.answer_time.median), styles["duration"])
 
     if stats.total:
         pie = workbook.add_chart({"type": "pie"})
@@ -402,6 +441,99 @@ def _write(sheet: Any, row: int, col: int, value: Any, style: Any) -> None:
         sheet.write_string(row, col, value, style)
     else:
         sheet.write_number(row, col, value, style)
+
+
+def _phone_sheet(
+    workbook: Any, styles: dict[str, Any], period: Period, phone: PhoneFigures, lang: str
+) -> str:
+    """The phone's figures: one row per figure, labelled columns, a chart of the
+    answered-within shares against the standards' targets."""
+
+    def tr(key: str, **params: Any) -> str:
+        return translate(key, lang, **params)
+
+    name = _sheet_name("report_sheet_phone", lang)
+    sheet = workbook.add_worksheet(name)
+    shown = "*" if period.is_all else period.describe()
+    sheet.write_string(0, 0, tr("report_sheet_phone_title"), styles["title"])
+    sheet.write_string(1, 0, tr("report_heading", period=shown), styles["subtitle"])
+    headings = ("figure", "count", "of", "share", "median", "p90", "target", "met")
+    for col, heading in enumerate(headings):
+        sheet.write_string(HEADER_ROW, col, tr(f"report_phone_col_{heading}"), styles["header"])
+    sheet.set_row(HEADER_ROW, 30)
+    sheet.set_column(0, 0, 44)
+    sheet.set_column(1, len(headings) - 1, 12)
+    known = phone.offered > 0  # no phone records: every figure unknown, empty cells
+    targets = {seconds: (required, key) for seconds, required, key in TARGETS}
+    row = FIRST_ROW
+
+    def put(label: str, count: int | None = None, of: int | None = None) -> int:
+        """One figure's row (counts); the row written."""
+        nonlocal row
+        sheet.write_string(row, 0, label)
+        _write(sheet, row, 1, count if known else None, styles["count"])
+        _write(sheet, row, 2, of if known else None, styles["count"])
+        row += 1
+        return row - 1
+
+    def share(label: str, figure: Share, count: int | None = None) -> int:
+        at = put(label, figure.count if count is None else count, figure.total)
+        _write(sheet, at, 3, figure.fraction if known else None, styles["percent"])
+        return at
+
+    def spread(label: str, figure: Spread) -> None:
+        at = put(label, figure.n)
+        _write(sheet, at, 4, _minutes(figure.median), styles["duration"])
+        _write(sheet, at, 5, _minutes(figure.p90), styles["duration"])
+
+    put(tr("stats_phone_offered"), phone.offered)
+    put(tr("stats_phone_answered"), phone.answered)
+    share(tr("stats_phone_abandoned"), phone.abandoned_share, phone.abandoned)
+    put(tr("stats_phone_dropped"), phone.dropped)
+    spread(tr("stats_phone_answer_time"), phone.answer_time)
+    within_first = row
+    for seconds in ANSWER_WITHIN:
+        at = share(tr("stats_phone_within", seconds=seconds), phone.answered_within[seconds])
+        required, key = targets[seconds]
+        sheet.write_number(at, 6, required / 100, styles["percent"])
+        met = phone.targets[key] if known else None
+        if met is None:
+            sheet.write_blank(at, 7, None)
+        else:
+            verdict = tr("stats_phone_met" if met else "stats_phone_not_met")
+            sheet.write_string(at, 7, verdict, styles["good" if met else "bad"])
+    within_last = row - 1
+    put(tr("report_phone_callbacks_made"), phone.callbacks)
+    put(tr("report_phone_callbacks_reached"), phone.callbacks_reached)
+    share(tr("stats_phone_called_back"), phone.abandoned_called_back)
+    spread(tr("stats_phone_time_to_callback"), phone.time_to_callback)
+    spread(tr("stats_phone_answer_to_saved"), phone.answer_to_saved)
+    share(tr("stats_phone_saved_within", seconds=PROCESS_WITHIN), phone.saved_within)
+    row += 1
+    sheet.merge_range(
+        row, 0, row, 5, tr("stats_phone_caption" if known else "stats_phone_none"), styles["wrap"]
+    )
+    sheet.set_row(row, 30)
+    sheet.freeze_panes(FIRST_ROW, 1)
+    _print_setup(sheet, HEADER_ROW, lang)
+    if known and phone.answer_time.n:
+        chart = workbook.add_chart({"type": "column"})
+        for col, color in ((3, "#4472C4"), (6, "#A5A5A5")):
+            chart.add_series(
+                {
+                    "name": [name, HEADER_ROW, col],
+                    "categories": [name, within_first, 0, within_last, 0],
+                    "values": [name, within_first, col, within_last, col],
+                    "fill": {"color": color},
+                    "data_labels": {"value": True, "num_format": "0%"},
+                }
+            )
+        chart.set_title({"name": tr("report_phone_chart_title")})
+        chart.set_y_axis({"min": 0, "max": 1, "num_format": "0%"})
+        chart.set_legend({"position": "bottom"})
+        sheet.set_h_pagebreaks([row + 2])
+        sheet.insert_chart(row + 2, 0, chart, {"x_scale": 1.6, "y_scale": 1.2})
+    return name
 
 
 def _breakdown_sheet(

@@ -186,3 +186,44 @@ async def test_the_pictures_are_drawn_from_the_board_charts_service(
         assert "Open reports per kecamatan" in places and "Paal Dua" in places
         waits = str(screen.query_one("#board-agency-waits", Static).render())
         assert "Agencies waited for longest" in waits
+
+
+async def test_the_phone_panel_shows_the_phone_figures_and_follows_the_phone(
+    db: Database, clock: MutableClock
+) -> None:
+    """The panel's figures are ``compute_phone_figures``' for the period; "–" without
+    phone records (never 0); an abandoned call elsewhere recounts it; no caller shows."""
+    from siaga_tui.services.phone_stats import compute_phone_figures
+    from siaga_tui.services.telephony import TelephonyService
+    from tests.phone_data import seed_phone_calls
+
+    app = make_app(db, operator="ani", lang="en", clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_board(pilot)
+        panel = str(screen.query_one("#board-phone").render())
+        assert "no phone records" in panel
+        assert "0/0" not in panel and " 0 %" not in panel and "to make 0" not in panel
+        assert panel.count("\u2013") >= 8  # each figure unknown
+
+        seed_phone_calls(db, clock())
+        screen.database_moved()
+        await settle(pilot)
+        panel = str(screen.query_one("#board-phone").render())
+        figures = compute_phone_figures(db, Period.today(clock))
+        assert figures.offered == 7 and figures.abandoned == 2
+        assert "calls offered: 7" in panel
+        assert "2/5  40 %" in panel and "3/5  60 %" in panel and "4/5  80 %" in panel
+        assert "NFPA 90 % \u2717" in panel and "NENA 95 % \u2717" in panel
+        assert "Abandoned    2/7  29 %" in panel
+        assert "to make 1 · made 1 (reached 1)" in panel
+        assert "median 12 s" in panel and "median 6 min" in panel
+        assert "0812" not in board_text(screen) and "081234567890" not in board_text(screen)
+
+        # A call abandoned at another position: the board recounts by itself.
+        phone = TelephonyService(db, operator="budi", clock=clock)
+        phone.ring("other-1", "081299887766")
+        phone.hangup("other-1")
+        screen.database_moved()
+        await settle(pilot)
+        panel = str(screen.query_one("#board-phone").render())
+        assert "calls offered: 8" in panel and "3/8" in panel and "to make 2" in panel

@@ -16,6 +16,7 @@ from siaga_tui.theme import CONTROL_ROOM
 from tests.conftest import FROZEN_NOW
 from tests.console.test_entry import settle
 from tests.console.test_entry_snapshots import LANGS, SIZES, snapshot_app
+from tests.phone_data import seed_phone_calls
 
 #: (minutes before FROZEN_NOW, category, kelurahan, forwarded to, closed)
 BOARD_REPORTS = (
@@ -83,9 +84,11 @@ def seed_month(db: Database) -> None:
 def test_board_pictures_at_160x50(
     snap_compare, db: Database, monkeypatch: pytest.MonkeyPatch, lang: str
 ) -> None:  # type: ignore[no-untyped-def]
-    """The charts use the width: three side by side, the sections two by two."""
+    """The charts use the width: three side by side, the sections two by two; the phone
+    panel with the fixed phone calls' figures (``test_board_today`` has none: "–")."""
     seed_board(db)
     seed_month(db)
+    seed_phone_calls(db, FROZEN_NOW)
     app = snapshot_app(db, monkeypatch, lang)
     assert snap_compare(app, terminal_size=(160, 50), run_before=open_board)
 
@@ -96,6 +99,7 @@ def test_board_in_the_control_room_theme(
 ) -> None:  # type: ignore[no-untyped-def]
     seed_board(db)
     seed_month(db)
+    seed_phone_calls(db, FROZEN_NOW)
     monkeypatch.setattr(db, "describe", lambda: "siaga112.db")
     app = make_app(
         db,
