@@ -20,7 +20,7 @@ import traceback
 from pathlib import Path
 from typing import Final
 
-from siaga_tui.cli.base import GLOBAL_OPTIONS_WITH_VALUE, app
+from siaga_tui.cli.base import GLOBAL_OPTIONS_WITH_VALUE, ClosedPipe, app
 from siaga_tui.core.errors import SiagaError
 from siaga_tui.core.i18n import translate
 
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print(translate("cli_aborted"), file=sys.stderr)
         sys.exit(130)
-    except BrokenPipeError:
+    except (BrokenPipeError, ClosedPipe):
         _quiet_closed_pipe()
         sys.exit(0)
     except OverflowError:  # a number or date beyond what Python or the database holds

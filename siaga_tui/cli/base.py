@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from siaga_tui.core.db import Database, open_database
 from siaga_tui.core.i18n import set_language, translate
@@ -24,7 +25,24 @@ from siaga_tui.core.text import clean_text, visible_controls
 #: The longest operator name kept (it is shown in the queue and on every event).
 OPERATOR_NAME_LIMIT = 60
 
+
+class ClosedPipe(Exception):
+    """The reader of standard output went away (``export - | head``)."""
+
+
+class _Commands(TyperGroup):
+    """The command group; a closed pipe leaves it as ``ClosedPipe``, which ``main``
+    ends quietly with exit 0 (Typer would turn the ``BrokenPipeError`` into exit 1)."""
+
+    def invoke(self, ctx: Any) -> Any:  # click's Context, as Typer hands it over
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as exc:
+            raise ClosedPipe from exc
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="siaga112",
     help="Siaga 112 console: take calls, file and work reports, study the figures.",
     no_args_is_help=True,

@@ -109,8 +109,11 @@ def test_closed_pipe_on_export_exits_0(cli: CliRunner, tmp_path: Path) -> None:
     import subprocess
     import sys
 
+    # Far more than a pipe holds (64 KiB), so the export is still writing when head
+    # leaves: with 30 short rows it finished first and the closed pipe was never met.
+    long_text = "Api " * 1000
     for _ in range(30):
-        assert cli(*ADD)[0] == 0
+        assert cli("add", "-c", "kebakaran", "-k", "Bahu", "-d", long_text)[0] == 0
     command = f'"{sys.executable}" -m siaga_tui --db "{cli.db_path}" --operator rel export - | head -c 100 > /dev/null; echo "${{PIPESTATUS[0]}}"'
     done = subprocess.run(
         ["bash", "-c", command], capture_output=True, text=True, timeout=120, env=os.environ
