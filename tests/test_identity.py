@@ -261,6 +261,22 @@ def test_login_lasts_the_shift_and_logout_ends_it(
     )
 
 
+def test_a_second_login_at_the_desk_ends_the_first(
+    cli: Cli, center: Database, run_dir: Path
+) -> None:
+    """Sari signing in where budi is signed in replaces the session file: budi's session
+    must end there and then (recorded), not stay valid with its token thrown away."""
+    assert cli("login", operator="budi", password=BUDI_PASSWORD)[0] == 0
+    code, out, err = cli("login", operator="sari", password=PASSWORD)
+    assert code == 0 and "budi signed out" in out and "Signed in as sari" in out, err
+    assert len(_session_files(run_dir)) == 1
+    code, out, err = cli("operator", "sessions", "--json")
+    assert code == 0, err
+    assert [s["username"] for s in json.loads(out)] == ["sari"]
+    ended = [e for e in audit.list_entries(center) if e.action == audit.Action.SESSION_ENDED]
+    assert [e.operator for e in ended] == ["budi"]
+
+
 def test_expired_revoked_and_disabled_sessions_are_refused(cli: Cli, center: Database) -> None:
     import sqlalchemy as sa
 

@@ -222,9 +222,15 @@ def login(
             file=sys.stderr,
         )
         return
+    try:  # the sign-in this file held ends here, not left valid with its token lost
+        previous = session_file.load(db.describe())
+    except PermissionDenied:
+        previous = None
     path = session_file.save(
         db.describe(), token=started.token, username=session.username, expires_at=session.expires_at
     )
+    if previous and (ended := SessionService(db).end(previous)) is not None:
+        print(t("ident_logged_out", username=ended.username))
     print(t("ident_logged_in", username=session.username, until=until, path=str(path)))
 
 
