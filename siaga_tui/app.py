@@ -12,16 +12,19 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterable
 from contextlib import suppress
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from textual import on
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import BindingsMap
+from textual.content import Content
 from textual.css.query import NoMatches
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
@@ -44,6 +47,15 @@ STYLES: Final = Path(__file__).parent / "styles"
 DRAFT_SAVE_SECONDS: Final = 2.0
 #: After a hang-up, how long the console may take to end on its own.
 HANG_UP_GRACE_SECONDS: Final = 3.0
+#: Textual's own palette entries, by their English title: the message keys naming them.
+SYSTEM_COMMANDS: Final = {
+    "Theme": "palette_theme",
+    "Quit": "palette_quit",
+    "Keys": "palette_keys",
+    "Maximize": "palette_maximize",
+    "Minimize": "palette_minimize",
+    "Screenshot": "palette_screenshot",
+}
 
 if TYPE_CHECKING:
     from siaga_tui.live import LiveWatch
@@ -477,6 +489,63 @@ class SiagaApp(App[None]):
         else:
             self._open("siaga_tui.screens.entry", "EntryScreen", "console_entry_missing")
         entry.take_callback(item, callback_id)
+
+    # --- The command palette: Textual's own entries in the operator's language -----------
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's palette entries (Theme, Quit, Keys, Maximize, Screenshot), translated;
+        an entry a later Textual adds shows as Textual words it until it has a message."""
+        for command in super().get_system_commands(screen):
+            key = SYSTEM_COMMANDS.get(command.title)
+            if key is None:
+                yield command
+                continue
+            help_key = f"{key}_hide" if command.help.startswith("Hide") else key
+            yield SystemCommand(
+                translate(f"{key}_title", self.lang),
+                translate(f"{help_key}_help", self.lang),
+                command.callback,
+            )
+
+    # --- Notices: under the header, over nothing ----------------------------------------
+
+    class Noticed(Message):
+        """A notice to show on the screen at work (posted: ``notify`` is called from threads)."""
+
+        def __init__(self, message: Content, severity: str, timeout: float) -> None:
+            super().__init__()
+            self.message, self.severity, self.timeout = message, severity, timeout
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Textual's notification (kept in the app's list), shown on a console screen in
+        its notice line under the header instead of a toast over the queue's rows."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        content = Content.from_markup(message) if markup else Content(message)
+        self.post_message(
+            self.Noticed(
+                content, severity, self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+            )
+        )
+
+    @on(Noticed)
+    def _noticed(self, notice: Noticed) -> None:
+        from siaga_tui.screens.base import ConsoleScreen
+        from siaga_tui.widgets.notice_line import NoticeLine
+
+        screen = next(
+            (s for s in reversed(self.screen_stack) if isinstance(s, ConsoleScreen)), None
+        )
+        if screen is not None:
+            with suppress(NoMatches):
+                screen.query_one(NoticeLine).add(notice.message, notice.severity, notice.timeout)
 
     # --- Failures -------------------------------------------------------------------
 

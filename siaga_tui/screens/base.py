@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from textual import on, work
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -50,6 +51,10 @@ class ConsoleScreen(Screen[ResultType], Generic[ResultType]):
         phone = phone_keys(self.console.phone_desk.address is not None)
         localise_bindings(self, (*GLOBAL_KEYS, *phone, *self.KEYS), self.lang)
         self.console.phone_desk.show_on(self)
+
+    def footer_bindings(self) -> list[Binding]:
+        """The keys the footer will show: the F-keys, then the screen's own."""
+        return [key.binding(self.lang) for key in (*GLOBAL_KEYS, *self.KEYS) if key.show]
 
     def show_title(self, title: str) -> None:
         """The screen's title with its live counts, in the header."""

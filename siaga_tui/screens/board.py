@@ -40,8 +40,10 @@ from siaga_tui.services.phone_stats import (
     phone_mark,
 )
 from siaga_tui.services.stats import KINDS, Period, Statistics, compute_statistics, percent
+from siaga_tui.services.views import ReportSummary
 from siaga_tui.widgets.board_chart import BoardChart
 from siaga_tui.widgets.key_footer import KeyFooter
+from siaga_tui.widgets.queue_table import short_span
 from siaga_tui.widgets.share_bar import share_bar
 
 #: The longest wait for the end of the period shown: a clock stepped by the system is
@@ -58,6 +60,8 @@ PERIODS: Final[dict[str, Callable[[Clock], Period]]] = {
 }
 #: The intervals shown as medians: answer to saved, saved to forwarded, forwarded to done.
 TIMES: Final = ("answer_to_saved", "saved_to_forwarded", "forwarded_to_done")
+#: The reports awaiting an agency's acknowledgement listed (all are counted).
+AWAITING_LISTED: Final = 8
 #: Below this width the sections stack in one column.
 NARROW: Final = 110
 BAR: Final = 14
@@ -65,10 +69,11 @@ STATUS_STYLES: Final = {"selesai": "$success", "ditangani": "$warning", "menungg
 
 #: What was counted from: the last event id, the last call id, the phone's mark.
 Seen = tuple[int, int, tuple[int, int, int, int]]
-#: A count: the period's name, its figures, the change marks read, the pictures, the phone.
-Counted = tuple[str, Statistics, Seen, BoardCharts, PhoneFigures]
 #: The standards' short names on the panel, by threshold (seconds).
 STANDARDS: Final = {10: "NFPA", 15: "NENA", 20: "NENA"}
+#: A count: the period's name, its figures, the change marks read, the pictures, the phone,
+#: and the reports awaiting an agency's acknowledgement (how many, the longest waits).
+Counted = tuple[str, Statistics, Seen, BoardCharts, PhoneFigures, tuple[int, list[ReportSummary]]]
 
 KEYS = (
     Key("t", "period('today')", "board_period_today"),
@@ -111,6 +116,7 @@ class BoardScreen(ConsoleScreen[None]):
                     "categories",
                     "agencies",
                     "waiting",
+                    "awaiting",
                     "times",
                     "calls",
                 ):
@@ -164,13 +170,20 @@ class BoardScreen(ConsoleScreen[None]):
 
     def _count_figures(self, name: str) -> Counted:
         """Count the period's figures and the pictures (the change marks are read first,
-        so none is missed)."""
+        so none is missed), and the reports waiting for an agency's acknowledgement now."""
         app = self.console
         seen = (app.queue.last_change(), app.calls.last_call_id(), phone_mark(app.db))
         period = PERIODS[name](app.clock)
         figures = compute_statistics(app.db, period, catalogue=app.catalogue, clock=app.clock)
         charts = board_charts(app.db, catalogue=app.catalogue, clock=app.clock)
-        return name, figures, seen, charts, compute_phone_figures(app.db, period)
+        return (
+            name,
+            figures,
+            seen,
+            charts,
+            compute_phone_figures(app.db, period),
+            app.queue.awaiting_acknowledgement(limit=AWAITING_LISTED),
+        )
 
     def look_for_changes(self) -> Counted | None:
         """Recount when a report changed, a call was logged, or the period moved on."""
@@ -209,6 +222,7 @@ class BoardScreen(ConsoleScreen[None]):
         seen: Seen,
         charts: BoardCharts,
         phone_figures: PhoneFigures,
+        awaiting: tuple[int, list[ReportSummary]],
     ) -> None:
         if not self.following_changes:
             self.watch_changes()
@@ -222,6 +236,9 @@ class BoardScreen(ConsoleScreen[None]):
         self.query_one("#board-agencies", Static).update(agencies(figures, lang))
         self.query_one("#board-waiting", Static).update(
             waiting(figures, lang, now, self.console.catalogue)
+        )
+        self.query_one("#board-awaiting", Static).update(
+            awaiting_acknowledgement(*awaiting, lang, now, self.console.catalogue)
         )
         self.query_one("#board-times", Static).update(times(figures, lang))
         self.query_one("#board-calls", Static).update(calls(figures, lang))
@@ -398,6 +415,40 @@ def waiting(figures: Statistics, lang: str, now: datetime, catalogue: Catalogue)
                 (report.number, "bold"),
                 " ",
                 f"{label} \u00b7 {place}",
+            )
+        )
+    return _lines(lines)
+
+
+def awaiting_acknowledgement(
+    total: int, reports: list[ReportSummary], lang: str, now: datetime, catalogue: Catalogue
+) -> Content:
+    """Forwarded reports the agency has not acknowledged: time since forwarding against
+    the category's target, the longest waits first (as the queue marks them)."""
+    lines = [
+        Content.assemble(_title("board_awaiting_title", lang), "  ", (count(total, lang), "dim"))
+    ]
+    if not reports:
+        lines.append(Content.styled(translate("board_none", lang), "dim"))
+    for report in reports:
+        since = report.awaiting_ack_since
+        if since is None:
+            continue
+        try:
+            target = catalogue.category(report.category).forward_target
+            agencies = ", ".join(catalogue.agency(code).short_name for code in report.agencies)
+        except NotFound:
+            target, agencies = None, ", ".join(report.agencies)
+        waited = as_utc(now) - as_utc(since)
+        late = target is not None and waited > target
+        wait = format_age(waited) + (f"/{short_span(target)}" if target is not None else "")
+        lines.append(
+            Content.assemble(
+                _right(wait, 10, "bold $text-warning" if late else "bold"),
+                " ",
+                (report.number, "bold"),
+                " ",
+                Content(agencies),
             )
         )
     return _lines(lines)

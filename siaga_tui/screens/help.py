@@ -30,6 +30,7 @@ class HelpScreen(ConsoleScreen[None]):
         yield self.status_header()
         with VerticalScroll(id="help-body"):
             yield Static(Text(translate("help_intro", self.lang)), id="help-intro")
+            yield DataTable(id="help-marks", cursor_type="row", show_cursor=False)
             yield DataTable(id="help-keys", cursor_type="row", show_cursor=False)
         yield KeyFooter()
 
@@ -46,6 +47,43 @@ class HelpScreen(ConsoleScreen[None]):
         everywhere = translate("help_everywhere", t)
         for key, description in self._global_keys():
             table.add_row(Text(everywhere), Text(key_name(key)), Text(description))
+        form = translate("help_the_form", t)
+        for key, description in self._form_keys():
+            table.add_row(Text(form), Text(key_name(key)), Text(description))
+        self._show_marks()
+
+    def _show_marks(self) -> None:
+        """What the queue's marks, the backlog and the waits for agencies mean."""
+        t = self.lang
+        marks = self.query_one("#help-marks", DataTable)
+        marks.add_column(Text(translate("help_col_mark", t)), key="mark")
+        marks.add_column(Text(translate("help_col_means", t)), key="means")
+        theme = self.app.current_theme
+        rows: tuple[tuple[Text, str, dict[str, object]], ...] = (
+            (Text("●", style=f"bold {theme.error}"), "help_mark_emergency", {}),
+            (Text("!", style=f"bold {theme.warning}"), "help_mark_overdue", {}),
+            (Text("!!", style=f"bold reverse {theme.error}"), "help_mark_alarmed", {}),
+            (Text("⧗ 12m/3m"), "help_mark_awaiting", {}),
+            (
+                Text(translate("queue_key_backlog", t) + " (b)"),
+                "help_mark_backlog",
+                {"days": self._backlog_days},
+            ),
+        )
+        for mark, key, params in rows:
+            marks.add_row(mark, Text(translate(key, t, **params)))
+
+    @property
+    def _backlog_days(self) -> int:
+        return int(getattr(self.app, "backlog_days", 7))
+
+    def _form_keys(self) -> list[tuple[str, str]]:
+        """The entry form's keys (F2), unless that is the screen being helped."""
+        from siaga_tui.screens.entry import EntryScreen
+
+        if isinstance(self.below, EntryScreen):
+            return []
+        return [(k.key, translate(k.label, self.lang)) for k in EntryScreen.KEYS if k.show]
 
     def _screen_keys(self) -> list[tuple[str, str]]:
         keys = getattr(self.below, "KEYS", None)

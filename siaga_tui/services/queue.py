@@ -24,7 +24,7 @@ from siaga_tui.core.catalogue import Catalogue, load_catalogue
 from siaga_tui.core.db import Database, translate_storage_errors
 from siaga_tui.core.errors import NotFound, StorageError, ValidationError
 from siaga_tui.core.lateness import Level, lateness, next_level_change
-from siaga_tui.core.models import CALL, EVENT, REPORT, Kind, Status
+from siaga_tui.core.models import CALL, EVENT, REFERRAL, REPORT, Kind, Status
 from siaga_tui.core.phones import phone_search_key
 from siaga_tui.core.text import clean_text
 from siaga_tui.core.timeutil import as_utc, display_zone
@@ -270,7 +270,7 @@ class QueueService:
         searching = bool(filters.search.strip())
         # A phone number searched for: the caller may call back about a closed report.
         closed_too = searching and bool(phone_search_key(filters.search)) and not filters.status
-        conditions: list[Any] = [] if closed_too else [OPEN]
+        conditions: list[Any] = [sa.text("NOT report.archived")] if closed_too else [OPEN]
         if filters.cutoff is not None and not searching:
             conditions.extend(_age_split(filters.cutoff, backlog=filters.backlog))
         if filters.kind:
@@ -285,6 +285,32 @@ class QueueService:
         if searching:
             conditions.extend(self._search_conditions(filters.search))
         return conditions
+
+    def awaiting_acknowledgement(self, *, limit: int = 10) -> tuple[int, list[ReportSummary]]:
+        """Open reports forwarded to an agency that has not acknowledged yet: how many, and
+        the ``limit`` waiting longest (each with ``awaiting_ack_since``)."""
+        waiting = (
+            sa.select(REFERRAL.c.report_id, sa.func.min(REFERRAL.c.forwarded_at).label("since"))
+            .join(REPORT, REPORT.c.id == REFERRAL.c.report_id)
+            .where(REFERRAL.c.acknowledged_at.is_(None), OPEN)
+            .group_by(REFERRAL.c.report_id)
+            .subquery()
+        )
+        with self.db.read() as conn:
+            total = int(conn.execute(sa.select(sa.func.count()).select_from(waiting)).scalar_one())
+            ids = [
+                int(report_id)
+                for (report_id,) in conn.execute(
+                    sa.select(waiting.c.report_id)
+                    .order_by(waiting.c.since, waiting.c.report_id)
+                    .limit(limit)
+                )
+            ]
+            found = {
+                row.id: row
+                for row in summaries(conn, sa.select(*SUMMARY_COLUMNS).where(REPORT.c.id.in_(ids)))
+            }
+        return total, [found[i] for i in ids if i in found]
 
     # --- The header's counts ----------------------------------------------------------
 

@@ -1,8 +1,14 @@
-"""The footer of keys, rebuilt once per refresh however often the keys change."""
+"""The footer of keys: every key on screen (a second line when one is not enough),
+rebuilt once per refresh however often the keys change."""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from textual.app import ComposeResult
+from textual.containers import HorizontalGroup
+from textual.events import Resize
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer
 
 from siaga_tui.textual_private import footer_bindings_ready
@@ -18,7 +24,50 @@ class KeyFooter(Footer):
     share of the time to the first paint (benchmarks, B1). Here the announcements
     that arrive before the next refresh share one rebuild, which reads the bindings
     as they are by then.
+
+    Keys that do not fit on one line wrap onto a second (at 80 columns the queue's and
+    the report's keys need two), so every key of a screen is on screen; F1 lists them
+    with what they do. Ctrl+P (the command palette) is not in the footer: it took the
+    room of a key and read as ``^p palettel``; Help names it.
     """
+
+    DEFAULT_CSS = """
+    KeyFooter {
+        layout: vertical;
+        height: auto;
+        max-height: 3;
+        & > .footer-row { height: 1; width: 100%; }
+    }
+    """
+
+    def __init__(self, *, compact: bool = False) -> None:
+        super().__init__(compact=compact, show_command_palette=False)
+        self._laid_out_for = 0
+
+    def compose(self) -> ComposeResult:
+        """Textual's keys, in rows as wide as the screen (a key is never cut in two)."""
+        width = self.size.width or self.app.size.width
+        if self._bindings_ready:
+            self._laid_out_for = width
+        else:
+            # Before the screen's keys are bound: take the room they will need now, so the
+            # screen is laid out once, not again when the keys arrive (B1).
+            self.styles.min_height = len(_rows(self._expected_keys(), width, self.compact))
+        for row in _rows(list(super().compose()), width, self.compact):
+            yield HorizontalGroup(*row, classes="footer-row")
+
+    def _expected_keys(self) -> list[Widget]:
+        """Stand-ins for the keys the screen will show (a console screen names them)."""
+        named = getattr(self.screen, "footer_bindings", None)
+        bindings = named() if callable(named) else []
+        return [_KeySize(self.app.get_key_display(b), b.description) for b in bindings]
+
+    def on_resize(self, event: Resize) -> None:
+        """A terminal made wider or narrower: the keys go into rows again."""
+        laid_out = self._laid_out_for
+        if laid_out and event.size.width != laid_out and not self._rebuild_pending:
+            self._rebuild_pending = True
+            self.call_after_refresh(self._rebuild)
 
     _rebuild_pending = False
 
@@ -33,3 +82,34 @@ class KeyFooter(Footer):
     async def _rebuild(self) -> None:
         self._rebuild_pending = False
         await self.recompose()
+
+
+class _KeySize(Widget):
+    """Only the two texts that decide a key's width (never mounted)."""
+
+    def __init__(self, key_display: str, description: str) -> None:
+        super().__init__()
+        self.key_display, self.description = key_display, description
+
+
+def _rows(widgets: list[Widget], width: int, compact: bool) -> list[list[Widget]]:
+    """The keys in rows no wider than ``width`` (a key is never cut in two)."""
+    rows: list[list[Widget]] = [[]]
+    used = 0
+    for widget in widgets:
+        need = _key_width(widget, compact=compact)
+        if rows[-1] and used + need > width:
+            rows.append([])
+            used = 0
+        rows[-1].append(widget)
+        used += need
+    return rows
+
+
+def _key_width(widget: Widget, *, compact: bool) -> int:
+    """The cells a footer key takes: its padding (Footer's CSS) around key and text."""
+    key, description = getattr(widget, "key_display", None), getattr(widget, "description", None)
+    if not isinstance(key, str) or not isinstance(description, str):
+        return 12
+    text = cell_len(key) + cell_len(description)
+    return text + (2 if compact else 3)

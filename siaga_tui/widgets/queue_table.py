@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import ClassVar, Final
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
@@ -38,9 +40,13 @@ COLUMNS: Final = (
     ("operator", "queue_col_operator", 12),
     ("description", "queue_col_description", DESCRIPTION_WIDTH),
 )
+#: The longest category and place names shown whole; longer ones end in "…".
+CATEGORY_CUT: Final = 30
+PLACE_CUT: Final = 40
 _INDEX: Final = {key: index for index, (key, _, _) in enumerate(COLUMNS)}
 _MARK: Final = _INDEX["mark"]
 _AGE: Final = _INDEX["age"]
+_STATUS: Final = _INDEX["status"]
 #: Changing any cell repaints the whole table (tens of milliseconds), so ages whose text
 #: changes close together are drawn in one go: an age may be drawn up to this share of
 #: its step late (a count of minutes 10 s, of hours 10 minutes). Ages in seconds and
@@ -69,14 +75,33 @@ def timer_changes_at(
     step = age_step(waited)
     by = due + timedelta(seconds=step * AGE_GRACE_SHARE) if step > 1 else due
     try:
-        marked = next_level_change(
-            catalogue.category(row.category), row.status, row.created_at, now
-        )
+        category = catalogue.category(row.category)
     except NotFound:
-        marked = None
-    if marked is not None:
-        return min(due, marked), min(by, marked)
+        return due, by
+    moments = [next_level_change(category, row.status, row.created_at, now)]
+    if row.awaiting_ack_since is not None:  # the wait for the agency has its own age and target
+        waiting = now - row.awaiting_ack_since
+        ack_due = now + age_changes_in(waiting)
+        ack_step = age_step(waiting)
+        ack_by = (
+            ack_due + timedelta(seconds=ack_step * AGE_GRACE_SHARE) if ack_step > 1 else ack_due
+        )
+        due, by = min(due, ack_due), min(by, ack_by)
+        late_at = row.awaiting_ack_since + category.forward_target
+        moments.append(late_at if late_at >= now else None)
+    for marked in moments:
+        if marked is not None:
+            due, by = min(due, marked), min(by, marked)
     return due, by
+
+
+def short_span(span: timedelta) -> str:
+    """A target in one unit: ``3m``, ``4h``, ``2d``."""
+    minutes = int(span.total_seconds() // 60)
+    if minutes < 60 or minutes % 60:
+        return f"{minutes}m"
+    hours = minutes // 60
+    return f"{hours}h" if hours < 24 or hours % 24 else f"{hours // 24}d"
 
 
 class QueueTable(DataTable[Text]):
@@ -108,18 +133,40 @@ class QueueTable(DataTable[Text]):
             self.add_column(Text(translate(label, self.lang)), key=key, width=width)
 
     def on_resize(self) -> None:
-        """The description takes whatever width the other columns leave (160 columns: a lot)."""
-        column = self.columns.get(ColumnKey("description"))
-        if column is None:
+        """Wider terminals give the room left first to the category and the place, up to
+        their longest names (never cut at 200 columns), then the rest to the description."""
+        if ColumnKey("description") not in self.columns:
             return
-        others = sum(
-            width + 2 * self.cell_padding for key, _, width in COLUMNS if key != "description"
-        )
-        room = self.scrollable_content_region.width - others - 2 * self.cell_padding
-        width = max(DESCRIPTION_WIDTH, room)
-        if column.width != width:
-            column.width = width
+        pad = 2 * self.cell_padding
+        widths = {key: width for key, _, width in COLUMNS}
+        room = self.scrollable_content_region.width - sum(width + pad for width in widths.values())
+        for key, longest in (("category", self._longest_category), ("place", self._longest_place)):
+            grow = max(0, min(room, longest - widths[key]))
+            widths[key] += grow
+            room -= grow
+        widths["description"] += max(0, room)
+        changed = False
+        for key, width in widths.items():
+            column = self.columns[ColumnKey(key)]
+            if column.width != width:
+                column.width = width
+                changed = True
+        if changed:
             column_width_changed(self)
+
+    @cached_property
+    def _longest_category(self) -> int:
+        """The widest category cell: the mark and the longest name."""
+        return 2 + max(
+            cell_len(safe_cell(c.label(self.lang), width=CATEGORY_CUT))
+            for c in self.catalogue.categories
+        )
+
+    @cached_property
+    def _longest_place(self) -> int:
+        return max(
+            cell_len(safe_cell(k.display, width=PLACE_CUT)) for k in self.catalogue.kelurahan
+        )
 
     # --- Rows -------------------------------------------------------------------------
 
@@ -167,7 +214,9 @@ class QueueTable(DataTable[Text]):
                 continue
             mark, age = self._timer_cells(row, now)
             marked = marked or mark.plain != old[_MARK].plain
-            self._replace(row.id, old, {_MARK: mark, _AGE: age})
+            self._replace(
+                row.id, old, {_MARK: mark, _AGE: age, _STATUS: self._status_cell(row, now)}
+            )
             self._timed(row, now)
         return marked
 
@@ -206,6 +255,20 @@ class QueueTable(DataTable[Text]):
         mark = Text(MARKS[level], style=late_style)
         return mark, Text(format_age(now - row.created_at), style=late_style)
 
+    def _status_cell(self, row: ReportSummary, now: datetime) -> Text:
+        """The status; for a report the agency has not acknowledged yet, how long since it
+        was forwarded against the category's target (``⧗ 12m/3m``, bold past it)."""
+        since = row.awaiting_ack_since
+        if since is None:
+            return Text(translate(f"status_{row.status}", self.lang))
+        try:
+            target = self.catalogue.category(row.category).forward_target
+        except NotFound:
+            return Text(translate(f"status_{row.status}", self.lang))
+        waited = now - since
+        style = f"bold {self.app.current_theme.warning}" if waited > target else ""
+        return Text(f"⧗ {format_age(waited)}/{short_span(target)}", style=style)
+
     def _row_cells(self, row: ReportSummary, now: datetime) -> tuple[Text, ...]:
         t = self.lang
         theme = self.app.current_theme
@@ -216,7 +279,7 @@ class QueueTable(DataTable[Text]):
             label.append("● ", style=f"bold {theme.error}")
         else:
             label.append("  ")
-        label.append(safe_cell(category.label(t), width=30))
+        label.append(safe_cell(category.label(t), width=CATEGORY_CUT))
         try:
             place = self.catalogue.kelurahan_by_code(row.kelurahan_code).display
         except NotFound:  # a kelurahan since removed from the catalogue: show its code
@@ -227,8 +290,8 @@ class QueueTable(DataTable[Text]):
             Text(row.number),
             age,
             label,
-            Text(translate(f"status_{row.status}", t)),
-            Text(safe_cell(place, width=40)),
+            self._status_cell(row, now),
+            Text(safe_cell(place, width=PLACE_CUT)),
             Text(safe_cell(agencies, width=40)),
             Text(safe_cell(row.operator, width=24)),
             Text(safe_cell(row.description, width=200)),

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.reactive import reactive
 from textual.timer import Timer
@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from siaga_tui.core.i18n import translate
 from siaga_tui.core.timeutil import Clock, format_local
+from siaga_tui.widgets.notice_line import NoticeLine
 
 if TYPE_CHECKING:
     from siaga_tui.phone_desk import PhoneState
@@ -28,22 +29,24 @@ MINUTE_SLACK: Final = 0.05
 MIN_TICK: Final = 1.0
 
 
-class StatusHeader(Horizontal):
-    """``SIAGA 112 · <screen> │ operator │ database │ 10:00 WITA``, ticking each minute."""
+class StatusHeader(Vertical):
+    """``SIAGA 112 · <screen> │ operator │ database │ 10:00 WITA``, ticking each minute,
+    and under it the newest notices while they last (``NoticeLine``)."""
 
     DEFAULT_CSS = """
     StatusHeader {
-        height: 1;
+        height: auto;
         dock: top;
         background: $panel;
         color: $foreground;
-        & > Static { width: auto; height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
-        & > #header-title { text-style: bold; color: $primary; }
-        & > #header-who { width: 1fr; max-width: 40; }
-        & > #header-where { width: 2fr; color: $text-muted; }
-        & > #header-clock { text-style: bold; }
-        & > #header-phone { color: $success; }
-        & > #header-phone.-down { color: $text; background: $error; text-style: bold; }
+        & > #header-line { height: 1; }
+        & > #header-line > Static { width: auto; height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+        & #header-title { text-style: bold; color: $primary; }
+        & #header-who { width: 1fr; max-width: 40; }
+        & #header-where { width: 2fr; color: $text-muted; }
+        & #header-clock { text-style: bold; }
+        & #header-phone { color: $success; }
+        & #header-phone.-down { color: $text; background: $error; text-style: bold; }
     }
     """
 
@@ -58,6 +61,11 @@ class StatusHeader(Horizontal):
         self._minute_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
+        with Horizontal(id="header-line"):
+            yield from self._line()
+        yield NoticeLine()
+
+    def _line(self) -> ComposeResult:
         yield Static(id="header-title", markup=False)
         yield Static(
             Content(translate("console_header_operator", self._lang, name=self._operator)),

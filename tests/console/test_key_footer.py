@@ -18,7 +18,8 @@ async def test_queue_footer_shows_the_function_keys_and_the_screen_keys(
         await settle(pilot)
         keys = footer_keys(console_app)
         assert keys[:4] == ["f1", "f2", "f3", "f4"]
-        assert {"e", "n", "k", "s", "slash", "ctrl+p"} <= set(keys)
+        assert {"e", "n", "k", "s", "slash", "b", "escape"} <= set(keys)
+        assert "ctrl+p" not in keys  # the palette is named in Help, not in the footer
 
 
 async def test_a_burst_of_binding_changes_rebuilds_the_footer_once(console_app: SiagaApp) -> None:

@@ -22,7 +22,7 @@ from tests.console.conftest import notices
 
 def header_text(app: SiagaApp) -> str:
     header = app.screen.query_one(StatusHeader)
-    return " ".join(str(static.render()) for static in header.children)
+    return " ".join(str(static.render()) for static in header.query("#header-line > Static"))
 
 
 async def test_opens_on_the_queue_with_operator_database_and_time(console_app: SiagaApp) -> None:
