@@ -31,6 +31,9 @@ class ConsoleScreen(Screen[ResultType], Generic[ResultType]):
     KEYS: ClassVar[tuple[Key, ...]] = ()
     #: Message key of the screen's name in the header.
     TITLE_KEY: ClassVar[str] = ""
+    #: The screen shows its own keys on a line of its own (``key_hints``): the footer
+    #: then shows the keys that work everywhere, not the same keys twice.
+    KEY_LINE: ClassVar[bool] = False
 
     @property
     def console(self) -> SiagaApp:
@@ -54,7 +57,8 @@ class ConsoleScreen(Screen[ResultType], Generic[ResultType]):
 
     def footer_bindings(self) -> list[Binding]:
         """The keys the footer will show: the F-keys, then the screen's own."""
-        return [key.binding(self.lang) for key in (*GLOBAL_KEYS, *self.KEYS) if key.show]
+        own = () if self.KEY_LINE else self.KEYS
+        return [key.binding(self.lang) for key in (*GLOBAL_KEYS, *own) if key.show]
 
     def show_title(self, title: str) -> None:
         """The screen's title with its live counts, in the header."""

@@ -90,6 +90,7 @@ class BoardScreen(ConsoleScreen[None]):
 
     CSS_PATH = "../styles/board.tcss"
     KEYS = KEYS
+    KEY_LINE = True  # its keys are on its own line; the footer has the F-keys
     TITLE_KEY = "board_title"
 
     def __init__(self) -> None:

@@ -93,6 +93,7 @@ class EntryScreen(ConsoleScreen[None]):
 
     CSS_PATH = "../styles/entry.tcss"
     KEYS = KEYS
+    KEY_LINE = True  # its keys are on its own line; the footer has the F-keys
     TITLE_KEY = "entry_title"
 
     def __init__(self) -> None:

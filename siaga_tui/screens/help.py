@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -30,7 +31,7 @@ class HelpScreen(ConsoleScreen[None]):
         yield self.status_header()
         with VerticalScroll(id="help-body"):
             yield Static(Text(translate("help_intro", self.lang)), id="help-intro")
-            yield DataTable(id="help-marks", cursor_type="row", show_cursor=False)
+            yield Static(id="help-marks")
             yield DataTable(id="help-keys", cursor_type="row", show_cursor=False)
         yield KeyFooter()
 
@@ -55,23 +56,30 @@ class HelpScreen(ConsoleScreen[None]):
     def _show_marks(self) -> None:
         """What the queue's marks, the backlog and the waits for agencies mean."""
         t = self.lang
-        marks = self.query_one("#help-marks", DataTable)
-        marks.add_column(Text(translate("help_col_mark", t)), key="mark")
-        marks.add_column(Text(translate("help_col_means", t)), key="means")
         theme = self.app.current_theme
         rows: tuple[tuple[Text, str, dict[str, object]], ...] = (
             (Text("●", style=f"bold {theme.error}"), "help_mark_emergency", {}),
             (Text("!", style=f"bold {theme.warning}"), "help_mark_overdue", {}),
             (Text("!!", style=f"bold reverse {theme.error}"), "help_mark_alarmed", {}),
-            (Text("⧗ 12m/3m"), "help_mark_awaiting", {}),
+            (Text("↗ 12m/3m"), "help_mark_awaiting", {}),
             (
                 Text(translate("queue_key_backlog", t) + " (b)"),
                 "help_mark_backlog",
                 {"days": self._backlog_days},
             ),
         )
+        # A table of two columns that wraps its explanations (a DataTable cuts them).
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(no_wrap=True)
+        grid.add_column(ratio=1)
+        grid.add_row(
+            Text(translate("help_col_mark", t), style="bold"),
+            Text(translate("help_col_means", t), style="bold"),
+        )
         for mark, key, params in rows:
-            marks.add_row(mark, Text(translate(key, t, **params)))
+            grid.add_row(mark, Text(translate(key, t, **params)))
+        self.query_one("#help-marks", Static).update(grid)
+        self.marks = [(mark.plain, translate(key, t, **params)) for mark, key, params in rows]
 
     @property
     def _backlog_days(self) -> int:

@@ -53,7 +53,11 @@ class KeyFooter(Footer):
             # Before the screen's keys are bound: take the room they will need now, so the
             # screen is laid out once, not again when the keys arrive (B1).
             self.styles.min_height = len(_rows(self._expected_keys(), width, self.compact))
-        for row in _rows(list(super().compose()), width, self.compact):
+        keys = list(super().compose())
+        if getattr(self.screen, "KEY_LINE", False):  # the screen shows its own keys itself
+            own = {key.key for key in getattr(self.screen, "KEYS", ())}
+            keys = [k for k in keys if getattr(k, "key", None) not in own]
+        for row in _rows(keys, width, self.compact):
             yield HorizontalGroup(*row, classes="footer-row")
 
     def _expected_keys(self) -> list[Widget]:

@@ -257,7 +257,7 @@ class QueueTable(DataTable[Text]):
 
     def _status_cell(self, row: ReportSummary, now: datetime) -> Text:
         """The status; for a report the agency has not acknowledged yet, how long since it
-        was forwarded against the category's target (``⧗ 12m/3m``, bold past it)."""
+        was forwarded against the category's target (``↗ 12m/3m``, bold past it)."""
         since = row.awaiting_ack_since
         if since is None:
             return Text(translate(f"status_{row.status}", self.lang))
@@ -267,7 +267,7 @@ class QueueTable(DataTable[Text]):
             return Text(translate(f"status_{row.status}", self.lang))
         waited = now - since
         style = f"bold {self.app.current_theme.warning}" if waited > target else ""
-        return Text(f"⧗ {format_age(waited)}/{short_span(target)}", style=style)
+        return Text(f"↗ {format_age(waited)}/{short_span(target)}", style=style)
 
     def _row_cells(self, row: ReportSummary, now: datetime) -> tuple[Text, ...]:
         t = self.lang

@@ -105,9 +105,7 @@ async def test_help_explains_the_marks_the_backlog_and_the_forms_keys(
         await settle(pilot)
         help_screen = console_app.screen
         assert isinstance(help_screen, HelpScreen)
-        marks = help_screen.query_one("#help-marks", DataTable)
-        rows = [[str(cell) for cell in marks.get_row_at(i)] for i in range(marks.row_count)]
-        explained = {row[0]: row[1] for row in rows}
+        explained = dict(help_screen.marks)
         assert {"●", "!", "!!", "Tunggakan (b)"} <= set(explained)
         assert "dua kali target" in explained["!!"] and "7 hari" in explained["Tunggakan (b)"]
         keys = help_screen.query_one("#help-keys", DataTable)
@@ -150,7 +148,7 @@ async def test_waiting_for_an_agency_is_marked_against_the_target_and_listed_on_
         screen = console_app.screen
         assert isinstance(screen, QueueScreen)
         status = column(console_app, "status")[[r.number for r in screen.rows].index(fire.number)]
-        assert status == "⧗ 12m/3m"  # 12 minutes since forwarding, the fire's target 3 minutes
+        assert status == "↗ 12m/3m"  # 12 minutes since forwarding, the fire's target 3 minutes
         await pilot.press("f4")
         await settle(pilot)
         board = str(console_app.screen.query_one("#board-awaiting").render())
