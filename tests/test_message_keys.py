@@ -98,3 +98,33 @@ def test_every_key_built_in_the_code_starts_some_message() -> None:
         if not any(key.startswith(start) for key in known)
     }
     assert missing == {}
+
+
+#: ``siaga112 WORD`` in running text where WORD is no command ("a siaga112 key").
+PROSE_AFTER_NAME = {"key", "hanya", "yang", "dipulihkan", "backup copies", "command"}
+
+
+def test_every_command_a_message_names_exists() -> None:
+    """A message that sends the reader to ``siaga112 WORD`` names a real command (the
+    import once advised ``siaga112 restore``, which never existed)."""
+    import re
+
+    import typer
+
+    from siaga_tui.cli import load_commands
+    from siaga_tui.cli.base import app
+
+    load_commands(None)
+    click_app = typer.main.get_command(app)
+    commands = set(getattr(click_app, "commands", {}))
+    named = re.compile(r"siaga112(?: --[a-z-]+ \S+)* ([a-z][a-z-]*)(?=(?: ([a-z]+))?)")
+    wrong = []
+    for key, texts in i18n._messages().items():
+        for lang, text in texts.items():
+            for match in named.finditer(text):
+                word, following = match.groups()
+                if word in PROSE_AFTER_NAME or f"{word} {following}" in PROSE_AFTER_NAME:
+                    continue
+                if word not in commands:
+                    wrong.append(f"{key} ({lang}): siaga112 {word}")
+    assert commands and not wrong, wrong
