@@ -3,6 +3,7 @@ empty database, and ``stats --format json`` says exactly the same, twice."""
 
 from __future__ import annotations
 
+import csv
 import shutil
 from pathlib import Path
 
@@ -116,5 +117,43 @@ def test_calls_and_referrals_round_trip_on_both_engines(
         with fresh.read() as conn:
             phones = {p for (p,) in conn.execute(sa.select(CALL.c.caller_phone))}
         assert "+6281300001111" in phones  # personal: the full number comes back
+    finally:
+        fresh.dispose()
+
+
+def test_a_call_whose_report_is_nowhere_is_a_bad_row_before_any_call_is_written(
+    any_db: Database, clock: MutableClock, tmp_path: Path
+) -> None:
+    """The calls file is checked like any file: a call naming a report that is neither in
+    the database nor in the import's reports is listed with its line, and no call is
+    written (once the calls before it were saved and the import stopped half-way)."""
+    numbers = file_reports(any_db, clock)
+    CallService(any_db, operator="budi", clock=clock).log_call("iseng")
+    with atomic_text(tmp_path / "r.csv", "utf-8") as out:
+        write_csv(any_db, out, report_sheet(ExportFilter()))
+    with atomic_text(tmp_path / "c.csv", "utf-8") as out:
+        write_csv(any_db, out, call_sheet(Period.all()))
+    with (tmp_path / "r.csv").open(encoding="utf-8", newline="") as handle:
+        rows = [row for row in csv.reader(handle) if row[0] != numbers[-1]]
+    with (tmp_path / "r.csv").open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    fresh = open_database(tmp_path / "fresh.db")
+    try:
+        importer = Importer(fresh, operator="sri", clock=clock)
+        results = importer.run_all([tmp_path / "r.csv", tmp_path / "c.csv"])
+        (_, reports), (_, calls) = results
+        assert reports.written and reports.bad_count == 0
+        assert not calls.written and calls.bad_count == 1
+        (bad,) = calls.bad
+        assert numbers[-1] in bad.describe("en") and bad.line > 1
+        with fresh.read() as conn:
+            # Imported reports bring no call of their own: every call comes from c.csv.
+            assert conn.execute(sa.select(sa.func.count()).select_from(CALL)).scalar() == 0
+        # With --skip-bad the good calls go in.
+        skipped = Importer(fresh, operator="sri", clock=clock).run(
+            tmp_path / "c.csv", skip_bad=True
+        )
+        assert skipped.written and skipped.bad_count == 1
+        assert skipped.added == len(numbers)  # the other reports' calls and the prank
     finally:
         fresh.dispose()

@@ -241,6 +241,8 @@ class Importer:
         self._categories = self._category_names()
         self._cutoff = backlog_cutoff(clock(), backlog_days)
         self._referrals: dict[str, list[_Step]] = {}
+        #: The report numbers of this import's reports files, for its calls file.
+        self._numbers: set[str] = set()
         self._raw_cells = False
 
     # Entry points -------------------------------------------------------------------------
@@ -302,6 +304,10 @@ class Importer:
                     errors.add(BadRow(line, (exc,)))
         if rows == 0:
             raise ImportRefused("import_no_rows", path=path.name)
+        if layout == "export":
+            self._numbers.update(p.key for p in planned)
+        elif layout == "calls":
+            planned = self._with_their_reports(planned, errors)
         bad = tuple(errors.shown)
 
         def result(
@@ -603,6 +609,25 @@ class Importer:
             phone,
             number,
         )
+
+    def _with_their_reports(
+        self, planned: list[_PlannedCall], errors: _Errors
+    ) -> list[_PlannedCall]:
+        """The calls whose report is here or in this import's reports; each other one is a
+        bad row, found before any call is written."""
+        asked = {c.report_number for c in planned if c.report_number} - self._numbers
+        with self.db.read() as conn:
+            missing = {number for number in asked if _report_id(conn, number) is None}
+        kept = []
+        for call in planned:
+            if call.report_number in missing:
+                problem = ValidationError(
+                    "report_number", "import_report_missing", value=call.report_number
+                )
+                errors.add(BadRow(call.line, (problem,)))
+            else:
+                kept.append(call)
+        return kept
 
     # Writing ---------------------------------------------------------------------------------
 
