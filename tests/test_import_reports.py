@@ -316,6 +316,9 @@ def test_cli_import(db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     assert "0 reports imported" in out and "1 were already there" in out
     code, _, err = run("import", str(tmp_path / "nope.csv"))
     assert code == 2 and "does not exist" in err
+    # A folder is there, and is no file: said so, not "does not exist".
+    code, _, err = run("import", str(tmp_path))
+    assert code == 2 and "is a folder" in err and "does not exist" not in err
 
 
 def test_a_row_the_service_refuses_while_writing(

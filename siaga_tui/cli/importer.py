@@ -58,6 +58,8 @@ def import_reports(
 ) -> None:
     """Import reports (and their referrals and calls); files imported twice add nothing."""
     for file in files:
+        if file.is_dir():
+            raise fail(t("import_file_is_folder", path=str(file)))
         if not file.is_file():
             raise fail(t("import_file_missing", path=str(file)))
     importer = Importer(
