@@ -183,7 +183,9 @@ class BoardScreen(ConsoleScreen[None]):
             seen,
             charts,
             compute_phone_figures(app.db, period),
-            app.queue.awaiting_acknowledgement(limit=AWAITING_LISTED),
+            app.queue.awaiting_acknowledgement(
+                limit=AWAITING_LISTED, cutoff=app.todays_work().cutoff
+            ),
         )
 
     def look_for_changes(self) -> Counted | None:

@@ -286,9 +286,12 @@ class QueueService:
             conditions.extend(self._search_conditions(filters.search))
         return conditions
 
-    def awaiting_acknowledgement(self, *, limit: int = 10) -> tuple[int, list[ReportSummary]]:
+    def awaiting_acknowledgement(
+        self, *, limit: int = 10, cutoff: datetime | None = None
+    ) -> tuple[int, list[ReportSummary]]:
         """Open reports forwarded to an agency that has not acknowledged yet: how many, and
-        the ``limit`` waiting longest (each with ``awaiting_ack_since``)."""
+        the ``limit`` waiting longest (each with ``awaiting_ack_since``); with a backlog
+        ``cutoff``, today's reports first, so years-old ones do not hide them."""
         waiting = (
             sa.select(REFERRAL.c.report_id, sa.func.min(REFERRAL.c.forwarded_at).label("since"))
             .join(REPORT, REPORT.c.id == REFERRAL.c.report_id)
@@ -296,13 +299,17 @@ class QueueService:
             .group_by(REFERRAL.c.report_id)
             .subquery()
         )
+        order: list[Any] = [waiting.c.since, waiting.c.report_id]
+        if cutoff is not None:
+            order.insert(0, sa.case((REPORT.c.created_at < cutoff, 1), else_=0))
         with self.db.read() as conn:
             total = int(conn.execute(sa.select(sa.func.count()).select_from(waiting)).scalar_one())
             ids = [
                 int(report_id)
                 for (report_id,) in conn.execute(
                     sa.select(waiting.c.report_id)
-                    .order_by(waiting.c.since, waiting.c.report_id)
+                    .join(REPORT, REPORT.c.id == waiting.c.report_id)
+                    .order_by(*order)
                     .limit(limit)
                 )
             ]

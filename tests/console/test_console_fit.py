@@ -169,3 +169,23 @@ async def test_a_search_by_phone_finds_closed_reports_too(
         await pilot.press("slash", *"0852", "enter")
         await settle(pilot)
         assert [(r.number, r.status) for r in screen.rows] == [(light.number, "selesai")]
+
+
+def test_the_boards_acknowledgement_list_puts_todays_reports_before_the_backlog(
+    seeded_db: Database,
+) -> None:
+    from siaga_tui.services.queue import QueueService, backlog_cutoff
+
+    old = ReportService(seeded_db, operator="x", clock=fixed_clock(FROZEN_NOW - timedelta(days=40)))
+    stale = old.create_report(NewReport(category="kebakaran", kelurahan="Bahu", description="lama"))
+    old.forward(stale.id, "damkar")
+    desk = ReportService(
+        seeded_db, operator="x", clock=fixed_clock(FROZEN_NOW - timedelta(minutes=12))
+    )
+    fresh = desk.get_report("112-2026-000001")
+    desk.forward(fresh.id, "damkar")
+    queue = QueueService(seeded_db)
+    total, longest = queue.awaiting_acknowledgement()
+    assert total == 2 and [r.id for r in longest] == [stale.id, fresh.id]
+    _, today_first = queue.awaiting_acknowledgement(cutoff=backlog_cutoff(FROZEN_NOW, 7))
+    assert [r.id for r in today_first] == [fresh.id, stale.id]
