@@ -180,6 +180,7 @@ def test_cli_handover(
     assert code == 0, err
     assert "Handover #1 recorded" in out and "Telepon Damkar lagi" in out
     assert audit.audit_head(db).hash in out
+    assert "already" not in out
     code, _, err = cli(any_db_url, capsys, "handover", "ack", "1")
     assert code == 2 and "your own" in err
     code, out, _ = cli(any_db_url, capsys, "handover", "ack", "1", operator="budi")
@@ -194,3 +195,19 @@ def test_cli_handover(
     code, out, _ = cli(any_db_url, capsys, "handover", "show", "1")
     assert code == 0 and "Accepted by budi" in out
     db.dispose()
+
+
+def test_cli_a_second_handover_of_the_same_shift_says_so(
+    any_db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    from siaga_tui.cli import handover as handover_cli
+    from siaga_tui.core.db import open_database
+
+    open_database(any_db_url).dispose()
+    monkeypatch.setattr(handover_cli, "clock", fixed_clock(FROZEN_NOW))
+    code, out, err = cli(any_db_url, capsys, "handover", "create", "--notes", "pertama")
+    assert code == 0, err
+    code, out, err = cli(any_db_url, capsys, "handover", "create", "--notes", "koreksi")
+    assert code == 0, err
+    assert "Handover #2 recorded" in out
+    assert "This shift has been handed over 1× already (last #1" in out

@@ -91,12 +91,25 @@ def handover_create(
 ) -> None:
     """Record the handover of the outgoing shift, with your notes."""
     service = _service()
+    earlier = service.for_shift()
     view = service.create(notes)
     if as_json:
         print_json(_view_dict(view))
         return
     _print_view(view)
     print(t("handover_created", id=view.id))
+    if earlier:
+        # A second handover of one shift is allowed (a correction), but never silent.
+        last = earlier[-1]
+        print(
+            t(
+                "handover_already",
+                count=len(earlier),
+                id=last.id,
+                at=format_local(last.created_at, "%H:%M"),
+                outgoing=last.outgoing,
+            )
+        )
     print(audit_head_line(service.db))
 
 
