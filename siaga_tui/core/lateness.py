@@ -47,21 +47,33 @@ class Lateness:
 ON_TIME: Final = Lateness(Level.ON_TIME)
 
 
+def late_after(category: Category, status: str) -> dict[Level, timedelta]:
+    """How long after being recorded a report of ``category`` in ``status`` reaches each
+    late level (it is at that level once it has waited longer): the rule itself, which
+    ``lateness`` applies to one report and the queue's counts apply in SQL to many
+    (``created_at < now - span``). Empty for a status that is never late."""
+    if status == "menunggu":
+        forward, finish = category.forward_target, category.finish_target
+        return {Level.OVERDUE: min(forward, finish), Level.ALARMED: ALARM_FACTOR * forward}
+    if status == "ditangani":
+        return {Level.OVERDUE: category.finish_target}
+    return {}
+
+
+def level_at(category: Category, status: str, waited: timedelta) -> Level:
+    """The level of a report that has waited ``waited`` since it was recorded."""
+    return max(
+        (level for level, span in late_after(category, status).items() if waited > span),
+        default=Level.ON_TIME,
+    )
+
+
 def lateness(category: Category, status: str, created_at: datetime, now: datetime) -> Lateness:
     """How late a report of ``category`` in ``status``, recorded at ``created_at``, is at ``now``."""
     waited = now - created_at
     if status not in ("menunggu", "ditangani"):
         return ON_TIME
-    level = Level.ON_TIME
-    if status == "menunggu":
-        target = category.forward_target
-        level = (
-            Level.ALARMED
-            if waited > ALARM_FACTOR * target
-            else Level.OVERDUE
-            if waited > target
-            else level
-        )
+    level = level_at(category, status, waited)
     if waited > category.finish_target:
         return Lateness(max(level, Level.OVERDUE), "finish", waited - category.finish_target)
     if level > Level.ON_TIME:
@@ -69,18 +81,19 @@ def lateness(category: Category, status: str, created_at: datetime, now: datetim
     return ON_TIME
 
 
-def level_boundaries(category: Category, status: str, created_at: datetime) -> tuple[datetime, ...]:
-    """The moments at which the report's level changes (a display wakes just after them)."""
+def change_spans(category: Category, status: str) -> tuple[timedelta, ...]:
+    """How long after being recorded a report's level or stage changes."""
     if status == "menunggu":
         target = category.forward_target
-        return (
-            created_at + target,
-            created_at + ALARM_FACTOR * target,
-            created_at + category.finish_target,
-        )
+        return (target, ALARM_FACTOR * target, category.finish_target)
     if status == "ditangani":
-        return (created_at + category.finish_target,)
+        return (category.finish_target,)
     return ()
+
+
+def level_boundaries(category: Category, status: str, created_at: datetime) -> tuple[datetime, ...]:
+    """The moments at which the report's level changes (a display wakes just after them)."""
+    return tuple(created_at + span for span in change_spans(category, status))
 
 
 def next_level_change(

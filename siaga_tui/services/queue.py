@@ -22,8 +22,8 @@ import sqlalchemy as sa
 
 from siaga_tui.core.catalogue import Catalogue, load_catalogue
 from siaga_tui.core.db import Database, translate_storage_errors
-from siaga_tui.core.errors import NotFound, StorageError, ValidationError
-from siaga_tui.core.lateness import Level, lateness, next_level_change
+from siaga_tui.core.errors import StorageError, ValidationError
+from siaga_tui.core.lateness import Level, change_spans, late_after
 from siaga_tui.core.models import CALL, EVENT, REFERRAL, REPORT, Kind, Status
 from siaga_tui.core.phones import phone_search_key
 from siaga_tui.core.text import clean_text
@@ -165,6 +165,7 @@ class QueueService:
     def __init__(self, db: Database, *, catalogue: Catalogue | None = None) -> None:
         self.db = db
         self.catalogue = catalogue or load_catalogue()
+        self._late_queries: _LateQueries | None = None
 
     def open_reports(
         self,
@@ -352,30 +353,29 @@ class QueueService:
 
         Every such report counts, whatever the console has loaded or filtered: the cost
         follows today's open reports, not the size of the database (benchmarks, B2).
+        Counted in SQL, one row per category and status (``_late_queries``); only the
+        alarmed reports' ids are read (the bell rings once for each).
         """
-        query = sa.select(
-            REPORT.c.id, REPORT.c.category, REPORT.c.status, REPORT.c.created_at
-        ).where(OPEN, *_age_split(cutoff, backlog=False))
-        overdue = alarmed = 0
-        alarmed_ids: set[int] = set()
-        next_change: datetime | None = None
+        late = self._late_queries or _LateQueries(self.catalogue)
+        self._late_queries = late
+        params = late.params(cutoff, now)
         with self.db.read() as conn:
-            rows = conn.execute(query).all()
-        for report_id, code, status, created_at in rows:
-            try:
-                category = self.catalogue.category(code)
-            except NotFound:  # a category since removed from the catalogue: no target to miss
+            groups = conn.execute(late.counts, params).all()
+            alarmed_ids = frozenset(int(i) for i in conn.execute(late.alarmed, params).scalars())
+        overdue = alarmed = 0
+        next_change: datetime | None = None
+        for code, status, at_overdue, at_alarmed, *firsts in groups:
+            spans = late.changes.get((code, status))
+            if spans is None:  # a category since removed from the catalogue: no target
                 continue
-            level = lateness(category, status, created_at, now).level
-            if level == Level.ALARMED:
-                alarmed += 1
-                alarmed_ids.add(int(report_id))
-            elif level == Level.OVERDUE:
-                overdue += 1
-            moment = next_level_change(category, status, created_at, now)
-            if moment is not None and (next_change is None or moment < next_change):
-                next_change = moment
-        return LateCounts(overdue, alarmed, frozenset(alarmed_ids), next_change)
+            # At least overdue, and of those alarmed (a longer span: always a subset).
+            overdue += int(at_overdue or 0) - int(at_alarmed or 0)
+            alarmed += int(at_alarmed or 0)
+            for first, span in zip(firsts, spans, strict=False):
+                if first is not None:
+                    moment = as_utc(first) + span
+                    next_change = moment if next_change is None else min(next_change, moment)
+        return LateCounts(overdue, alarmed, alarmed_ids, next_change)
 
     def _search_conditions(self, text: str) -> list[Any]:
         needle = clean_text(text)[:200]
@@ -411,6 +411,83 @@ class QueueService:
                 if len(text) >= 3
                 else []
             )
+
+
+class _LateQueries:
+    """The header's late counts as SQL, built once per catalogue (the rule stays in
+    ``core.lateness``: ``late_after`` and ``change_spans`` give, for each category and
+    status, how long after being recorded a report reaches each level, and when it next
+    changes). Per row, a CASE on its category and status picks the moment ``now`` less
+    that span, bound at each count: recorded before it, the report is at that level;
+    the earliest recorded at or after it says when the next change falls."""
+
+    LEVELS: Final = (Level.OVERDUE, Level.ALARMED)
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        pairs = [
+            (category, status)
+            for category in catalogue.categories
+            for status in (Status.MENUNGGU.value, Status.DITANGANI.value)
+        ]
+        self.late = {(c.code, s): late_after(c, s) for c, s in pairs}
+        self.changes = {(c.code, s): change_spans(c, s) for c, s in pairs}
+        self._spans: dict[str, timedelta] = {}
+        created = REPORT.c.created_at
+
+        def moment(slot: str, spans: dict[tuple[str, str], timedelta | None]) -> Any:
+            by_status: dict[str, dict[str, Any]] = {}
+            for number, pair in enumerate(self.late):
+                span = spans[pair]
+                if span is None:
+                    continue
+                name = f"{slot}_{number}"
+                self._spans[name] = span
+                by_status.setdefault(pair[1], {})[pair[0]] = sa.bindparam(name, type_=created.type)
+            whens = [
+                (
+                    REPORT.c.status == status,
+                    sa.case(codes, value=REPORT.c.category, else_=sa.null()),
+                )
+                for status, codes in by_status.items()
+            ]
+            return sa.case(*whens, else_=sa.null()) if whens else sa.null()
+
+        at_least = {
+            level: moment(
+                f"level{int(level)}", {pair: late.get(level) for pair, late in self.late.items()}
+            )
+            for level in self.LEVELS
+        }
+        slots = max((len(spans) for spans in self.changes.values()), default=0)
+        after = [
+            moment(
+                f"change{i}",
+                {
+                    pair: spans[i] if i < len(spans) else None
+                    for pair, spans in self.changes.items()
+                },
+            )
+            for i in range(slots)
+        ]
+        open_today = [
+            OPEN,
+            REPORT.c.queue_rank.in_(OPEN_RANKS),
+            created >= sa.bindparam("cutoff", type_=created.type),
+        ]
+        self.counts = (
+            sa.select(
+                REPORT.c.category,
+                REPORT.c.status,
+                *(sa.func.sum(sa.case((created < at_least[lv], 1), else_=0)) for lv in self.LEVELS),
+                *(sa.func.min(sa.case((created >= m, created), else_=sa.null())) for m in after),
+            )
+            .where(*open_today)
+            .group_by(REPORT.c.category, REPORT.c.status)
+        )
+        self.alarmed = sa.select(REPORT.c.id).where(*open_today, created < at_least[Level.ALARMED])
+
+    def params(self, cutoff: datetime, now: datetime) -> dict[str, datetime]:
+        return {"cutoff": cutoff} | {name: now - span for name, span in self._spans.items()}
 
 
 #: Every queue_rank of an open report, listed: with the ranks named, the open-queue index
