@@ -152,7 +152,7 @@ def start(kind: str, db: str, mark: Path) -> None:
     # The generated history ends before today: the backlog line is put a week before its
     # end, so today's work is the history's last week (about a center's week of open
     # reports), not nothing (every report backlog) and not every open report of ten years.
-    from benchmarks.data import SPAN_END
+    from benchmarks.span import SPAN_END
 
     backlog_days = int((time.time() - SPAN_END) // 86_400) + 1 + 7
     main(["--db", db, "tui", "--backlog-days", str(min(backlog_days, 3650))])

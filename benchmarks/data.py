@@ -35,10 +35,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
+from benchmarks.span import SPAN_END, SPAN_START
 from siaga_tui.core.catalogue import load_catalogue
 from siaga_tui.core.db import SCHEMA_HEAD, forget_database, open_database
 from siaga_tui.core.models import Status, queue_rank
@@ -51,9 +51,6 @@ CACHE_DIR: Final = Path(
     os.environ.get("SIAGA112_BENCH_CACHE") or Path(__file__).resolve().parent / ".cache"
 )
 
-#: Ten years of reports, in UTC seconds: 1 Jan 2017 to 1 Nov 2026 (WITA midnight).
-SPAN_START: Final = int(datetime(2016, 12, 31, 16, 0, tzinfo=UTC).timestamp())
-SPAN_END: Final = int(datetime(2026, 10, 31, 16, 0, tzinfo=UTC).timestamp())
 
 #: Shares out of 100 (the 2019 figures: 51 % selesai, 34 % ditangani, 15 % menunggu).
 SELESAI_BELOW: Final = 51
