@@ -241,6 +241,7 @@ class QueueScreen(ConsoleScreen[None]):
         self._plan_tick()
         if first_load:
             self.watch_changes()
+            self.call_after_refresh(self.console.phone_desk.warm_up)
 
     def _show_total(self, filters: QueueFilter, total: int) -> None:
         if filters == self.filters:
