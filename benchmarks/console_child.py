@@ -149,12 +149,16 @@ def start(kind: str, db: str, mark: Path) -> None:
         return app
 
     console.make_app = make_app  # type: ignore[assignment]
-    # The generated history ends before today: the backlog line is put a week before its
-    # end, so today's work is the history's last week (about a center's week of open
-    # reports), not nothing (every report backlog) and not every open report of ten years.
+    # The generated history ends before today: the backlog line is put before its end so
+    # that today's work holds about what a center's week holds at 1 M reports (its last
+    # week there), at every size: a smaller database gets a longer span, never an empty
+    # queue (which never paints a row), never every open report of ten years.
     from benchmarks.span import SPAN_END
 
-    backlog_days = int((time.time() - SPAN_END) // 86_400) + 1 + 7
+    size = Path(db).name.split("-")  # cached files are siaga-<reports>-…
+    reports = int(size[1]) if len(size) > 1 and size[1].isdigit() else 1_000_000
+    work_days = 7 * max(1, 1_000_000 // max(1, reports))
+    backlog_days = int((time.time() - SPAN_END) // 86_400) + 1 + work_days
     main(["--db", db, "tui", "--backlog-days", str(min(backlog_days, 3650))])
 
 
