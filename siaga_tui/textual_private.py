@@ -55,3 +55,8 @@ def column_width_changed(table: DataTable[Any]) -> None:
 def footer_bindings_ready(footer: Footer) -> None:
     """Tell Textual's footer the screen's bindings are there to be shown."""
     footer._bindings_ready = True
+
+
+def footer_has_bindings(footer: Footer) -> bool:
+    """Whether Textual's footer has been told the screen's bindings are there."""
+    return bool(footer._bindings_ready)

@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from siaga_tui.textual_private import footer_bindings_ready
+from siaga_tui.textual_private import footer_bindings_ready, footer_has_bindings
 
 
 class KeyFooter(Footer):
@@ -47,7 +47,7 @@ class KeyFooter(Footer):
     def compose(self) -> ComposeResult:
         """Textual's keys, in rows as wide as the screen (a key is never cut in two)."""
         width = self.size.width or self.app.size.width
-        if self._bindings_ready:
+        if footer_has_bindings(self):
             self._laid_out_for = width
         else:
             # Before the screen's keys are bound: take the room they will need now, so the

@@ -82,4 +82,5 @@ async def test_the_footer_reads_the_flag_that_its_bindings_are_ready() -> None:
         await pilot.pause()
         textual_private.footer_bindings_ready(footer)
         assert footer._bindings_ready is True
+        assert textual_private.footer_has_bindings(footer) is True
         assert "_bindings_ready" in type(footer)._reactives  # still the reactive it reads
