@@ -437,8 +437,13 @@ class SiagaApp(App[None]):
     # --- The phone ---------------------------------------------------------------------
 
     def action_answer_call(self) -> None:
-        """Answer the call ringing on this position's softphone (F12)."""
+        """Answer the call ringing on this position's softphone (F12): the one chosen with
+        F11, else the one ringing longest."""
         self.phone_desk.answer()
+
+    def action_choose_call(self) -> None:
+        """The next call ringing on this position's softphone is the one F12 answers (F11)."""
+        self.phone_desk.choose_next()
 
     def action_callbacks(self) -> None:
         """The call-back list: abandoned and silent calls to call back (F10)."""

@@ -24,6 +24,7 @@ COMMANDS: Final = (
     ("handover", "handover_screen_title", "handover_cmd_help"),
     ("create_supervisor", "signin_create_title", "signin_cmd_create_help"),
     ("answer_call", "console_key_answer", "phone_cmd_answer"),
+    ("choose_call", "console_key_choose_call", "phone_cmd_choose_call"),
     ("callbacks", "console_key_callbacks", "phone_cmd_callbacks"),
 )
 

@@ -11,13 +11,16 @@ One ``PhoneDesk`` per console. It knows
 - how many calls wait for a call-back.
 
 Widgets subscribe to ``changed`` (a Textual ``Signal``) and draw ``PhoneDesk.state``;
-the app's keys call ``answer`` and ``call_back``. The softphone's events arrive on its
+the app's keys call ``answer`` (F12: the call chosen with F11, else the one ringing
+longest, and exactly that call, whatever else rings on the softphone), ``choose_next``
+and ``call_back``. The softphone's events arrive on its
 own thread and are handed to the UI thread here; nothing here blocks the UI thread.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
@@ -25,7 +28,7 @@ from textual.signal import Signal
 
 from siaga_tui.core.errors import SiagaError
 from siaga_tui.core.i18n import translate
-from siaga_tui.services.baresip import CommandFailed, PhoneAddress
+from siaga_tui.services.baresip import CallGone, CommandFailed, PhoneAddress
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -60,6 +63,22 @@ class PhoneState:
     #: The call answered here and still going on (its form is open).
     on_call: PhoneCallView | None = None
     histories: dict[str, CallerHistory | None] = field(default_factory=dict)
+    #: baresip's id of the call the operator chose with F11 (None: none chosen).
+    chosen: str | None = None
+
+    def ringing_here(self) -> list[PhoneCallView]:
+        """The calls ringing on this position's softphone, the one ringing longest first."""
+        calls = [r.call for r in self.ringing if r.here]
+        return sorted(
+            calls, key=lambda c: (c.offered_at.timestamp() if c.offered_at else 0.0, c.id)
+        )
+
+    def to_answer(self) -> PhoneCallView | None:
+        """The call F12 answers: the one chosen (F11) while it rings here, else the one
+        ringing here longest."""
+        here = self.ringing_here()
+        chosen = next((c for c in here if c.system_call_id == self.chosen), None)
+        return chosen or (here[0] if here else None)
 
 
 class PhoneDesk:
@@ -80,6 +99,8 @@ class PhoneDesk:
         self._lock = threading.Lock()
         #: Call-backs dialled here, by their list key, until their outcome is known.
         self._dialled: dict[str, CallbackItem] = {}
+        #: The call F12 was pressed for, until baresip answers a call.
+        self._answering: PhoneCallView | None = None
 
     @property
     def telephony(self) -> TelephonyService:
@@ -120,19 +141,36 @@ class PhoneDesk:
     # --- What the operator does (UI thread) -------------------------------------------
 
     def ringing_here(self) -> PhoneCallView | None:
-        return next((r.call for r in self.state.ringing if r.here), None)
+        """The call F12 answers (``PhoneState.to_answer``)."""
+        return self.state.to_answer()
+
+    def choose_next(self) -> None:
+        """F11: the next call ringing here becomes the one F12 answers."""
+        here = self.state.ringing_here()
+        if not here:
+            self._say("phone_nothing_ringing")
+            return
+        current = self.state.to_answer()
+        ids = [c.system_call_id for c in here]
+        index = ids.index(current.system_call_id) if current is not None else -1
+        self._publish(replace(self.state, chosen=ids[(index + 1) % len(ids)]))
 
     def answer(self) -> None:
-        """Answer the call ringing on this position's softphone."""
+        """Answer exactly the call F12 is for, whatever else rings on the softphone."""
         if self._softphone is None:
             self._say("phone_none", severity="warning")
             return
-        if self.ringing_here() is None:
+        call = self.ringing_here()
+        if call is None:
             self._say("phone_nothing_ringing")
             return
         softphone = self._softphone
+        self._answering = call
         self.app.run_worker(
-            lambda: self._command(softphone.answer), thread=True, group="phone", exit_on_error=False
+            lambda: self._command(lambda: softphone.answer(call.system_call_id), call),
+            thread=True,
+            group="phone",
+            exit_on_error=False,
         )
 
     def call_back(self, item: CallbackItem) -> None:
@@ -159,23 +197,48 @@ class PhoneDesk:
         """The call-back entry dialled under ``key`` (forgotten once asked)."""
         return self._dialled.pop(key, None)
 
-    def hang_up(self) -> None:
-        if self._softphone is not None:
-            softphone = self._softphone
-            self.app.run_worker(
-                lambda: self._command(softphone.hang_up),
-                thread=True,
-                group="phone",
-                exit_on_error=False,
-            )
+    def hang_up(self, call_id: str | None = None) -> None:
+        """Hang up exactly ``call_id``; by default the call answered here, else the
+        call-back being dialled."""
+        softphone = self._softphone
+        if softphone is None:
+            return
+        if call_id is None:
+            on_call = self.state.on_call
+            call_id = on_call.system_call_id if on_call else softphone.callback_call_id()
+        if call_id is None:
+            self._say("phone_nothing_to_hang_up")
+            return
+        target = call_id
+        self.app.run_worker(
+            lambda: self._command(lambda: softphone.hang_up(target), gone="phone_hangup_gone"),
+            thread=True,
+            group="phone",
+            exit_on_error=False,
+        )
 
-    def _command(self, command: object) -> None:
+    def _command(
+        self,
+        command: Callable[[], object],
+        call: PhoneCallView | None = None,
+        *,
+        gone: str = "phone_call_gone",
+    ) -> None:
         try:
-            command()  # type: ignore[operator]
-        except CommandFailed as error:
-            self.app.call_from_thread(
-                self._say, "phone_command_failed", reason=str(error), severity="error"
+            command()
+        except CallGone:
+            number = (call.number_shown if call else "") or translate(
+                "phone_withheld", self.app.lang
             )
+            self.app.call_from_thread(self._failed, call, gone, number=number)
+        except CommandFailed as error:
+            self.app.call_from_thread(self._failed, call, "phone_command_failed", reason=str(error))
+
+    def _failed(self, call: PhoneCallView | None, key: str, **params: object) -> None:
+        if call is not None and self._answering is call:
+            self._answering = None
+        severity = "error" if key == "phone_command_failed" else "warning"
+        self._say(key, severity=severity, **params)
 
     def _say(self, key: str, *, severity: str = "information", **params: object) -> None:
         self.app.notify(translate(key, self.app.lang, **params), severity=severity, markup=False)  # type: ignore[arg-type]
@@ -303,6 +366,16 @@ class PhoneDesk:
         self.app.call_from_thread(self._answered, call)
 
     def _answered(self, call: PhoneCallView) -> None:
+        wanted, self._answering = self._answering, None
+        if wanted is not None and wanted.system_call_id != call.system_call_id:
+            # Only when the chosen call ended in the instant F12 was pressed (baresip
+            # 1.0.0 then answers its own current call): the form is for this caller.
+            self._say(
+                "phone_answered_other",
+                number=call.number_shown or translate("phone_withheld", self.app.lang),
+                wanted=wanted.number_shown or translate("phone_withheld", self.app.lang),
+                severity="warning",
+            )
         others = tuple(
             r for r in self.state.ringing if r.call.system_call_id != call.system_call_id
         )

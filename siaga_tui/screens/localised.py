@@ -46,10 +46,12 @@ GLOBAL_KEYS: Final = (
     Key("f4", "app.board", "console_key_board"),
 )
 
-#: The phone's keys, on every screen: answer the call ringing here, the call-back list.
-#: Shown in the footer when the console has a softphone (``--phone``).
+#: The phone's keys, on every screen: answer the call ringing here, choose which one of
+#: several, the call-back list. Shown in the footer when the console has a softphone
+#: (``--phone``).
 PHONE_KEYS: Final = (
     Key("f12", "app.answer_call", "console_key_answer"),
+    Key("f11", "app.choose_call", "console_key_choose_call"),
     Key("f10", "app.callbacks", "console_key_callbacks"),
 )
 

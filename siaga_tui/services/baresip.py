@@ -11,6 +11,19 @@ baresip (the position's softphone) sends an event for everything a call does
 the state of the link to ``on_link`` (up, or down with the reason), and when baresip is
 not running or dies, it connects again by itself every ``retry`` seconds. Nothing here
 knows about calls in the database (``services/softphone.py``) or about the console.
+
+Answering or hanging up one call of several (baresip 1.0.0, Debian 12). Its ``accept``
+and ``hangup`` take no call: they act on the "current" call, the newest unless
+``callfind ID`` made another one current. And ``accept`` first puts the previous call
+on hold; when that one is still ringing the hold fails and nothing is answered, while
+the ringing call keeps a hold mark that would answer it later without sound. So
+``answer`` sends, in one write, ``callfind``/``hold`` for each other call ringing (their
+mark set, nothing sent to their callers), ``callfind`` for the call, ``resume`` (its own
+mark cleared) and ``accept``. baresip reads the whole write in one go on its single
+thread, so no call arriving meanwhile can become current between the commands. What
+is left: a call ending in the instant before baresip reads the write; ``callfind``'s
+answer then says so (``CallGone``), the commands after it went to baresip's current
+call, and the caller baresip did answer is known by its ``CALL_ESTABLISHED``.
 """
 
 from __future__ import annotations
@@ -20,7 +33,7 @@ import itertools
 import json
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -101,6 +114,22 @@ class CommandFailed(Exception):
     """baresip refused a command, did not answer in time, or is not connected."""
 
 
+class CallGone(CommandFailed):
+    """The call named was no longer on the softphone when baresip read the command."""
+
+    def __init__(self, call_id: str) -> None:
+        super().__init__(f"call {call_id} is no longer on the phone")
+        self.call_id = call_id
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """baresip's answer to one command: whether it went well, and its text."""
+
+    ok: bool
+    data: str
+
+
 class NetstringReader:
     """Splits a byte stream into netstrings; raises ValueError on anything else."""
 
@@ -127,6 +156,12 @@ class NetstringReader:
                 raise ValueError("netstring without its comma")
             found.append(self._buffer[colon + 1 : end])
             self._buffer = self._buffer[end + 1 :]
+
+
+def _found(call_id: str, answer: Answer) -> None:
+    """``callfind``'s answer names the call (``setting current call: ID``), or CallGone."""
+    if not (answer.ok and answer.data.strip().endswith(f": {call_id}")):
+        raise CallGone(call_id)
 
 
 def netstring(payload: dict[str, Any]) -> bytes:
@@ -172,36 +207,75 @@ class BaresipClient:
 
     def command(self, name: str, params: str = "", *, timeout: float = COMMAND_TIMEOUT) -> str:
         """Send a command and wait for baresip's answer; its ``data`` text, or CommandFailed."""
-        token = str(next(self._tokens))
-        done = threading.Event()
-        box: list[dict[str, Any]] = []
-        self._waiting[token] = (done, box)
+        [answer] = self.commands([(name, params)], timeout=timeout)
+        if not answer.ok:
+            raise CommandFailed(answer.data or "refused")
+        return answer.data
+
+    def commands(
+        self, commands: Sequence[tuple[str, str]], *, timeout: float = COMMAND_TIMEOUT
+    ) -> list[Answer]:
+        """Send ``commands`` (name, params) in one write; baresip's answer to each, in turn.
+
+        baresip reads one write whole and runs its commands one after another, with no
+        SIP message handled in between. A command baresip refuses is an ``Answer`` with
+        ``ok`` false; CommandFailed when not connected or an answer does not come.
+        """
+        tokens = [str(next(self._tokens)) for _ in commands]
+        boxes: list[tuple[threading.Event, list[dict[str, Any]]]] = []
+        for token in tokens:
+            boxes.append((threading.Event(), []))
+            self._waiting[token] = boxes[-1]
+        payload = b"".join(
+            netstring({"command": name, "params": params, "token": token})
+            for (name, params), token in zip(commands, tokens, strict=True)
+        )
         try:
             with self._send_lock:
                 sock = self._sock
                 if sock is None:
                     raise CommandFailed("not connected")
                 try:
-                    sock.sendall(netstring({"command": name, "params": params, "token": token}))
+                    sock.sendall(payload)
                 except OSError as error:
                     raise CommandFailed(str(error)) from error
-            if not done.wait(timeout):
-                raise CommandFailed("no answer")
+            answers: list[Answer] = []
+            for done, box in boxes:
+                if not done.wait(timeout):
+                    raise CommandFailed("no answer")
+                if not box:
+                    raise CommandFailed("link lost")
+                data = box[0].get("data")
+                answers.append(
+                    Answer(bool(box[0].get("ok", False)), data if isinstance(data, str) else "")
+                )
+            return answers
         finally:
-            self._waiting.pop(token, None)
-        if not box:
-            raise CommandFailed("link lost")
-        answer = box[0]
-        data = answer.get("data")
-        if not answer.get("ok", False):
-            raise CommandFailed(str(data or "refused"))
-        return data if isinstance(data, str) else ""
+            for token in tokens:
+                self._waiting.pop(token, None)
 
-    def accept(self) -> str:
-        return self.command("accept")
+    def answer(self, call_id: str, ringing: Iterable[str] = ()) -> None:
+        """Answer exactly ``call_id``; ``ringing``: the other calls ringing on this phone.
 
-    def hangup(self) -> str:
-        return self.command("hangup")
+        baresip 1.0.0's way round its ``accept`` (the module's doc): each other ringing
+        call gets the hold mark ``accept`` wants on the previous call, the call itself
+        loses it, all in one write. CallGone when the call had ended by then.
+        """
+        batch: list[tuple[str, str]] = []
+        for other in ringing:
+            if other != call_id:
+                batch += [("callfind", other), ("hold", "")]
+        batch += [("callfind", call_id), ("resume", ""), ("accept", "")]
+        answers = self.commands(batch)
+        _found(call_id, answers[-3])
+        if not answers[-1].ok:
+            raise CommandFailed(answers[-1].data or "refused")
+
+    def hangup(self, call_id: str) -> None:
+        """Hang up (or, ringing, reject) exactly ``call_id``: ``callfind`` then ``hangup``,
+        in one write. CallGone when the call had ended by then."""
+        answers = self.commands([("callfind", call_id), ("hangup", "")])
+        _found(call_id, answers[0])
 
     def dial(self, number: str) -> str:
         return self.command("dial", self.address.dial.replace("{number}", number))

@@ -9,6 +9,9 @@ no answer from the reason baresip gives when it closes. If the link to baresip i
 lost, calls on this phone end there: ringing ones abandoned (they go onto the
 call-back list), answered ones dropped.
 
+Answering and hanging up name the call: with two calls ringing on one softphone the
+operator's choice is answered, never baresip's "current" call (``BaresipClient.answer``).
+
 The listener (the console) is told about each of these on the client's thread; it
 must hand them over to its own thread itself.
 """
@@ -20,7 +23,13 @@ from typing import Final, Protocol
 
 from siaga_tui.core.errors import SiagaError
 from siaga_tui.core.models import CallbackMethod, CallbackOutcome
-from siaga_tui.services.baresip import BaresipClient, BaresipEvent, CommandFailed, PhoneAddress
+from siaga_tui.services.baresip import (
+    BaresipClient,
+    BaresipEvent,
+    CallGone,
+    CommandFailed,
+    PhoneAddress,
+)
 from siaga_tui.services.telephony import CallbackItem, PhoneCallView, TelephonyService
 
 _BUSY: Final = ("486", "600", "busy")
@@ -69,8 +78,9 @@ class Softphone:
         self._lock = threading.Lock()
         #: Incoming calls on this phone not yet ended: call id → answered?
         self._calls: dict[str, bool] = {}
-        #: The call-back being dialled: the list entry's key, and whether it was reached.
-        self._callback: tuple[str, bool] | None = None
+        #: The call-back being dialled: the list entry's key, whether it was reached, and
+        #: baresip's id for it once an event named it.
+        self._callback: tuple[str, bool, str | None] | None = None
         kwargs = {} if retry is None else {"retry": retry}
         self.client = BaresipClient(
             address, on_event=self._event, on_link=self._link, clock=telephony.clock, **kwargs
@@ -92,12 +102,29 @@ class Softphone:
 
     # --- What the operator does ------------------------------------------------------
 
-    def answer(self) -> None:
-        """Answer the call ringing on this phone (CommandFailed when baresip cannot)."""
-        self.client.accept()
+    def ringing_ids(self) -> list[str]:
+        """baresip's ids of the calls ringing on this phone, oldest first."""
+        with self._lock:
+            return [call_id for call_id, answered in self._calls.items() if not answered]
 
-    def hang_up(self) -> None:
-        self.client.hangup()
+    def answer(self, call_id: str) -> None:
+        """Answer exactly the call ``call_id`` ringing on this phone, whatever else rings.
+
+        CallGone when it no longer rings here, CommandFailed when baresip cannot.
+        """
+        ringing = self.ringing_ids()
+        if call_id not in ringing:
+            raise CallGone(call_id)
+        self.client.answer(call_id, [other for other in ringing if other != call_id])
+
+    def hang_up(self, call_id: str) -> None:
+        """Hang up exactly ``call_id`` (rejected if it still rings); CallGone if it ended."""
+        self.client.hangup(call_id)
+
+    def callback_call_id(self) -> str | None:
+        """baresip's id of the call-back being dialled, once baresip named it."""
+        with self._lock:
+            return None if self._callback is None else self._callback[2]
 
     def call_back(self, item: CallbackItem) -> None:
         """Dial the caller of ``item`` back; the outcome is recorded when it is known."""
@@ -105,7 +132,7 @@ class Softphone:
         if number is None:
             raise CommandFailed("no number to dial")
         with self._lock:
-            self._callback = (item.key, False)
+            self._callback = (item.key, False, None)
         try:
             self.client.dial(number)
         except CommandFailed:
@@ -117,9 +144,9 @@ class Softphone:
 
     def _event(self, event: BaresipEvent) -> None:
         try:
-            if event.direction == "outgoing" or (
-                event.call_id not in self._calls and self._callback
-            ):
+            with self._lock:
+                incoming = event.call_id in self._calls
+            if event.direction == "outgoing" or (not incoming and self._callback):
                 self._outgoing(event)
             else:
                 self._incoming(event)
@@ -128,18 +155,21 @@ class Softphone:
 
     def _incoming(self, event: BaresipEvent) -> None:
         if event.type == "CALL_INCOMING":
-            self._calls[event.call_id] = False
+            with self._lock:
+                self._calls[event.call_id] = False
             caller = event.peer_uri or event.peer_name
             # The line (a PBX's queue or trunk) is not the softphone's to know.
             call = self.telephony.ring(event.call_id, caller, at=event.received_at)
             self.listener.call_ringing(call)
         elif event.type == "CALL_ESTABLISHED" and event.call_id in self._calls:
-            self._calls[event.call_id] = True
+            with self._lock:
+                self._calls[event.call_id] = True
             position = self.position or _user(event.account)
             call = self.telephony.answer(event.call_id, position=position, at=event.received_at)
             self.listener.call_answered(call)
         elif event.type == "CALL_CLOSED" and event.call_id in self._calls:
-            self._calls.pop(event.call_id, None)
+            with self._lock:
+                self._calls.pop(event.call_id, None)
             self.listener.call_ended(self.telephony.hangup(event.call_id, at=event.received_at))
 
     def _outgoing(self, event: BaresipEvent) -> None:
@@ -147,10 +177,14 @@ class Softphone:
             pending = self._callback
         if pending is None:
             return
-        key, reached = pending
+        key, reached, call_id = pending
+        if call_id is None and event.call_id:
+            call_id = event.call_id
+            with self._lock:
+                self._callback = (key, reached, call_id)
         if event.type == "CALL_ESTABLISHED" and not reached:
             with self._lock:
-                self._callback = (key, True)
+                self._callback = (key, True, call_id)
             callback_id = self.telephony.record_callback(
                 key,
                 CallbackOutcome.REACHED,
@@ -181,8 +215,8 @@ class Softphone:
 
     def _lost(self) -> None:
         """baresip went away: its calls ended here (ringing: abandoned; answered: dropped)."""
-        calls, self._calls = self._calls, {}
         with self._lock:
+            calls, self._calls = self._calls, {}
             pending, self._callback = self._callback, None
         try:
             for call_id, answered in calls.items():

@@ -2,7 +2,8 @@
 
 Each line: the number in national format (or the caller id as given, or "withheld"),
 the line it came in on, what the center knows of the number, the repeat-prank warning,
-and, for a call ringing on this position's softphone, the key that answers it. Hidden
+and, for a call ringing on this position's softphone, the key that answers it (F12 on
+the call it answers, F11 to choose another when several ring here). Hidden
 when nothing rings. Caller text is data: every part is ``Content``, never markup.
 """
 
@@ -45,13 +46,15 @@ class PhoneBar(Static):
 
     def _show(self, state: PhoneState) -> None:
         lang = getattr(self.app, "lang", "id")
-        lines = [ringing_line(ring, lang) for ring in state.ringing]
+        answers = state.to_answer()
+        lines = [ringing_line(ring, lang, answers=ring.call is answers) for ring in state.ringing]
         self.display = bool(lines)
         if lines:
             self.update(Content("\n").join(lines))
 
 
-def ringing_line(ring: RingingCall, lang: str) -> Content:
+def ringing_line(ring: RingingCall, lang: str, *, answers: bool = True) -> Content:
+    """One call's line; ``answers``: F12 answers it (else, ringing here, F11 chooses it)."""
     call = ring.call
     number = call.number_shown or translate("phone_withheld", lang)
     parts: list[Content | tuple[str, str] | str] = [
@@ -77,8 +80,10 @@ def ringing_line(ring: RingingCall, lang: str) -> Content:
         parts += ["  ", translate("phone_history_none", lang)]
     if history is not None and history.repeat_prank:
         parts += ["  ", (translate("phone_repeat_prank", lang), "bold $error")]
-    if ring.here:
+    if ring.here and answers:
         parts += ["  ", (translate("phone_answer_hint", lang), "bold $accent")]
+    elif ring.here:
+        parts += ["  ", (translate("phone_choose_hint", lang), "$accent")]
     else:
         parts += ["  ", (translate("phone_elsewhere", lang), "italic")]
     return Content.assemble(*parts)

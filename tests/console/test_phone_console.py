@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
+import pytest
 import sqlalchemy as sa
 from textual.widgets import Input
 
@@ -113,6 +114,63 @@ async def test_an_abandoned_call_is_on_the_callback_list_and_called_back(
         assert await until(pilot, lambda: far_end.process.poll() is not None, timeout=20)
         assert far_end.wait() == 0
     assert TelephonyService(db, operator="x").callback_list() == []
+
+
+def phone_outcomes(db: Database) -> dict[str | None, str | None]:
+    with db.read() as conn:
+        rows = conn.execute(sa.select(PHONE_CALL.c.caller_phone, PHONE_CALL.c.outcome)).all()
+    return {row.caller_phone: row.outcome for row in rows}
+
+
+def bar_line(app: SiagaApp, number: str) -> str:
+    """The ringing bar's line for ``number`` ("" when it has none)."""
+    return next((line for line in bar_text(app).splitlines() if number in line), "")
+
+
+@pytest.mark.parametrize("keys", [("f12",), ("f11", "f12")], ids=["longest", "f11-second"])
+async def test_two_calls_ringing_here_f12_answers_exactly_the_one_it_marks(
+    db: Database,
+    phone_rig: PhoneRig,  # noqa: F811
+    keys: tuple[str, ...],
+) -> None:
+    """Two callers ring this softphone. F12 alone answers the one ringing longest, F11
+    first moves F12 to the second; the other caller rings on and gives up (CANCEL, 487,
+    never a 200). baresip 1.0.0's bare ``accept`` answered nothing here (it only put the
+    other call on hold), then the newest call."""
+    numbers = {"first": "0812-3456-7890", "second": "0852-9876-5432"}
+    chosen = "first" if keys == ("f12",) else "second"
+    phone = phone_rig.baresip()
+    app = make_app(db, operator="sari", phone=parse_phone_address(phone.url))
+    async with app.run_test(size=SIZE) as pilot:
+        assert await until(pilot, lambda: app.phone_desk.state.link is True)
+        runs = {}
+        for name, number in numbers.items():
+            caller = number.replace("-", "")
+            if name == chosen:
+                runs[name] = phone_rig.call(phone, caller=caller, hold_ms=400, name=name)
+            else:
+                runs[name] = phone_rig.cancel(phone, caller=caller, ring_ms=4000, name=name)
+            assert await until(pilot, lambda number=number: number in bar_text(app))
+        assert "F12" in bar_line(app, numbers["first"])
+        assert "F11" in bar_line(app, numbers["second"])
+        for key in keys[:-1]:
+            await pilot.press(key)
+        assert await until(pilot, lambda: "F12" in bar_line(app, numbers[chosen]))
+        assert sum("F12" in line for line in bar_text(app).splitlines()) == 1
+        await pilot.press(keys[-1])
+        assert await until(pilot, lambda: isinstance(app.screen, EntryScreen))
+        assert app.screen.query_one("#phone", Input).value == numbers[chosen]
+        for run in runs.values():
+            assert await until(pilot, lambda run=run: run.process.poll() is not None)
+            assert run.wait() == 0
+        assert "SIP/2.0 200 Answering" in runs[chosen].messages()
+        assert "a=sendrecv" in runs[chosen].messages()  # answered talking, not on hold
+        other = "second" if chosen == "first" else "first"
+        assert "SIP/2.0 200 Answering" not in runs[other].messages()
+    assert phone_outcomes(db) == {
+        f"+62{numbers[chosen].replace('-', '')[1:]}": "answered",
+        f"+62{numbers[other].replace('-', '')[1:]}": "abandoned",
+    }
 
 
 async def test_without_baresip_the_header_says_so_and_the_console_works(

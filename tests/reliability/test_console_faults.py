@@ -36,7 +36,7 @@ from tests.reliability.test_load import PER_WORKSTATION, WORKSTATIONS, Workstati
 #: Keys pressed at random; SIAGA_RELIABILITY_HEAVY=1 presses 4,800 (CI: 400).
 RANDOM_KEYS = 400 * (12 if os.environ.get("SIAGA_RELIABILITY_HEAVY") else 1)
 SPECIAL_KEYS = [
-    "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10", "f12", "escape", "enter", "tab",
+    "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10", "f11", "f12", "escape", "enter", "tab",
     "shift+tab", "up", "down", "left", "right", "pageup", "pagedown", "home", "end", "backspace",
     "delete", "space", "ctrl+s", "ctrl+p", "slash", "left_square_bracket", "right_square_bracket",
 ]  # fmt: skip

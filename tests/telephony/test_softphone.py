@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
+import pytest
+
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import SiagaError
-from siaga_tui.services.baresip import parse_phone_address
+from siaga_tui.services.baresip import CallGone, parse_phone_address
 from siaga_tui.services.softphone import Softphone
 from siaga_tui.services.telephony import PhoneCallView, TelephonyService
 from tests.telephony.rig import Baresip, PhoneRig, wait_for
@@ -75,7 +77,7 @@ def test_a_call_answered_from_the_position_has_the_phones_moments(
         assert [c.system_call_id for c in TelephonyService(db, operator="x").ringing()] == [
             ringing.system_call_id
         ]
-        softphone.answer()
+        softphone.answer(ringing.system_call_id)
         assert wait_for(lambda: seen.answered)
         assert caller.wait() == 0  # SIPp got its 200 OK, sent BYE and got that answered
         assert "SIP/2.0 200 OK" in caller.messages()
@@ -119,8 +121,9 @@ def test_two_calls_ring_at_once_at_two_positions(db: Database, phone_rig: PhoneR
         telephony = TelephonyService(db, operator="board")
         assert wait_for(lambda: len(telephony.ringing()) == 2)
         assert {c.caller_phone for c in telephony.ringing()} == {"+6281234567890", "+6285298765432"}
-        phone2.answer()
-        phone1.answer()
+        assert wait_for(lambda: seen1.ringing and seen2.ringing)
+        phone2.answer(seen2.ringing[0].system_call_id)
+        phone1.answer(seen1.ringing[0].system_call_id)
         assert call1.wait() == 0 and call2.wait() == 0
         assert wait_for(lambda: seen1.ended and seen2.ended)
     finally:
@@ -130,6 +133,63 @@ def test_two_calls_ring_at_once_at_two_positions(db: Database, phone_rig: PhoneR
     two = TelephonyService(db, operator="x").get(seen2.ringing[0].system_call_id)
     assert (one.caller_phone, one.outcome) == ("+6281234567890", "answered")
     assert (two.caller_phone, two.outcome) == ("+6285298765432", "answered")
+
+
+def test_two_calls_ringing_on_one_softphone_each_is_answered_exactly_and_talking(
+    db: Database, phone_rig: PhoneRig
+) -> None:
+    """baresip 1.0.0's ``accept`` alone answers nothing here (the other ringing call's hold
+    fails) and then the newest call; each of the two must be answered when chosen,
+    with sound both ways (``a=sendrecv``), the older one first."""
+    phone = phone_rig.baresip()
+    softphone, seen = connect(db, phone)
+    try:
+        older = phone_rig.call(phone, caller="081234567890", hold_ms=300, name="older")
+        assert wait_for(lambda: len(seen.ringing) == 1)
+        newer = phone_rig.call(phone, caller="085298765432", hold_ms=300, name="newer")
+        assert wait_for(lambda: len(seen.ringing) == 2)
+        first_id, second_id = (c.system_call_id for c in seen.ringing)
+        assert softphone.ringing_ids() == [first_id, second_id]
+        softphone.answer(first_id)  # not baresip's current call (that is the newer)
+        assert wait_for(lambda: seen.answered)
+        assert [c.system_call_id for c in seen.answered] == [first_id]
+        assert older.wait() == 0
+        assert newer.process.poll() is None  # still ringing
+        assert "SIP/2.0 200" not in newer.messages()
+        softphone.answer(second_id)  # it carried the hold mark: answered talking all the same
+        assert newer.wait() == 0
+        assert wait_for(lambda: len(seen.ended) == 2)
+    finally:
+        softphone.stop()
+    for run in (older, newer):
+        answer = run.messages().split("SIP/2.0 200 Answering", 1)[1].split("BYE ", 1)[0]
+        assert "a=sendrecv" in answer
+    assert [c.system_call_id for c in seen.answered] == [first_id, second_id]
+    assert [(c.caller_phone, c.outcome) for c in seen.ended] == [
+        ("+6281234567890", "answered"),
+        ("+6285298765432", "answered"),
+    ]
+
+
+def test_a_call_that_ended_is_not_answered_in_its_place(db: Database, phone_rig: PhoneRig) -> None:
+    """Answering a call that no longer rings refuses (CallGone) and answers no other."""
+    phone = phone_rig.baresip()
+    softphone, seen = connect(db, phone)
+    try:
+        gone = phone_rig.cancel(phone, caller="081234567890", ring_ms=200, name="gone")
+        assert wait_for(lambda: seen.ringing)
+        gone_id = seen.ringing[0].system_call_id
+        assert gone.wait() == 0
+        assert wait_for(lambda: seen.ended)
+        ringing = phone_rig.cancel(phone, caller="085298765432", ring_ms=1500, name="ringing")
+        assert wait_for(lambda: len(seen.ringing) == 2)
+        with pytest.raises(CallGone):
+            softphone.answer(gone_id)
+        assert ringing.wait() == 0  # never answered: CANCEL, 487
+        assert wait_for(lambda: len(seen.ended) == 2)
+    finally:
+        softphone.stop()
+    assert seen.answered == []
 
 
 def test_a_callback_dialled_through_baresip_reaches_the_caller(
@@ -147,7 +207,9 @@ def test_a_callback_dialled_through_baresip_reaches_the_caller(
         softphone.call_back(item)
         assert wait_for(lambda: seen.callbacks)
         assert seen.callbacks[0][:2] == (item.key, "reached")
-        softphone.hang_up()
+        call_id = softphone.callback_call_id()
+        assert call_id is not None
+        softphone.hang_up(call_id)
         assert far_end.wait() == 0  # INVITE answered, BYE from the position answered
         assert "INVITE sip:081234567890@127.0.0.1" in far_end.messages()
     finally:
@@ -182,7 +244,7 @@ def test_baresip_killed_mid_call_drops_the_call_and_the_link_comes_back(
     try:
         caller = phone_rig.call(phone, hold_ms=20000)
         assert wait_for(lambda: seen.ringing)
-        softphone.answer()
+        softphone.answer(seen.ringing[0].system_call_id)
         assert wait_for(lambda: seen.answered)
         phone.kill()
         assert wait_for(lambda: not seen.up)
@@ -193,7 +255,7 @@ def test_baresip_killed_mid_call_drops_the_call_and_the_link_comes_back(
         assert wait_for(lambda: seen.up)
         again = phone_rig.call(phone, hold_ms=200, caller="085298765432")
         assert wait_for(lambda: len(seen.ringing) == 2)
-        softphone.answer()
+        softphone.answer(seen.ringing[1].system_call_id)
         assert again.wait() == 0
     finally:
         softphone.stop()
