@@ -21,9 +21,11 @@ from siaga_tui.services.stats import (
     Share,
     call_counts_query,
     compute_statistics,
+    exact_intervals_query,
     figure_rows,
     percent,
     percentile,
+    percentile_of_sorted,
     report_counts_query,
 )
 from tests.conftest import FROZEN_NOW
@@ -94,6 +96,19 @@ def test_percentile_of_a_histogram_equals_the_inclusive_method_on_the_values(
     cuts = statistics.quantiles(values, n=10, method="inclusive")
     assert percentile(histogram, 0.5) == pytest.approx(statistics.median(values), abs=1e-3)
     assert percentile(histogram, 0.9) == pytest.approx(cuts[8], abs=1e-3)
+
+
+@given(
+    st.lists(st.integers(min_value=-(10**6), max_value=10**6), max_size=80),
+    st.sampled_from([0.0, 0.1, 0.5, 0.9, 0.99, 1.0]),
+)
+def test_percentile_of_the_sorted_values_equals_the_histogram_one(
+    values: list[int], p: float
+) -> None:
+    # The service reads its percentiles from the sorted seconds; every other caller from
+    # a histogram. Both must give the very same float, repeated values or not.
+    histogram = sorted((float(v), n) for v, n in Counter(values).items())
+    assert percentile_of_sorted(sorted(values), p) == percentile(histogram, p)
 
 
 def test_percentile_reads_a_histogram_of_repeated_values() -> None:
@@ -312,6 +327,35 @@ def test_interval_medians_and_p90_per_kind(db: Database, clock, fixed_data) -> N
     assert figures("forwarded_to_acknowledged", "non_darurat") == (0, None, None)
     assert figures("forwarded_to_done", "darurat") == (2, 900.0, pytest.approx(1140.0))
     assert figures("forwarded_to_done", "non_darurat") == (1, 86400.0, 86400.0)
+
+
+@pytest.mark.parametrize("all_time", [False, True])
+def test_interval_figures_equal_a_histogram_of_every_report_seconds(
+    db: Database, clock, fixed_data, all_time: bool
+) -> None:
+    # The reference: each report's seconds counted into a histogram per interval and
+    # kind (how the figures were computed before they were read from sorted values).
+    period = Period.all() if all_time else Period.today(fixed_clock(FROZEN_NOW))
+    stats = compute_statistics(db, period, clock=clock)
+    with db.read() as conn:
+        rows = conn.execute(exact_intervals_query(conn, period)).all()
+    names = (
+        "answer_to_saved",
+        "saved_to_forwarded",
+        "forwarded_to_acknowledged",
+        "forwarded_to_done",
+    )
+    for column, name in enumerate(names, start=1):
+        for kind in ("darurat", "non_darurat", None):
+            seconds = [r[column] for r in rows if kind in (None, r[0]) and r[column] is not None]
+            histogram = sorted((float(v), n) for v, n in Counter(seconds).items())
+            found = stats.interval(name, kind)
+            assert (found.count, found.median, found.p90) == (
+                len(seconds),
+                percentile(histogram, 0.5),
+                percentile(histogram, 0.9),
+            ), (name, kind)
+    assert stats.interval("answer_to_saved", None).count == 5
 
 
 def test_calls_by_disposition_beside_the_reports(db: Database, clock, fixed_data) -> None:
