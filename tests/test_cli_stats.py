@@ -47,6 +47,8 @@ def cli(db_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
 def test_demo_then_stats_prints_the_city_2019_table(cli: Cli) -> None:
     out = cli.ok("demo", "--seed", "3")
     assert "1144 of 2019" in out and "stats --year 2019" in out
+    verified = cli.ok("audit", "verify")  # a fresh demo holds the log's every check
+    assert verified.startswith("Audit log intact") and "table rows match" in verified, verified
     code, table, err = cli("stats", "--year", "2019", lang="id")
     assert code == 0, err
     for expected in (

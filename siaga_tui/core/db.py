@@ -305,6 +305,28 @@ class Database:
         self._close_anchor()
 
 
+class JoinedDatabase(Database):
+    """The database as seen from one open transaction: service calls join it.
+
+    A service opens ``db.write()`` (or ``write_session()``) for each change; through this
+    object every such "transaction" is the caller's one (under a savepoint, if the
+    caller opens one), so the services' own code writes the rows, events and audit
+    entries of many changes with one commit: an import's chunk, the demo.
+    """
+
+    def __init__(self, db: Database, conn: Connection) -> None:
+        super().__init__(url=db.url, engine=db.engine)
+        self._conn = conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        yield self._conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        yield self._conn
+
+
 def open_database(value: str | os.PathLike[str] | None = None, *, migrate: bool = True) -> Database:
     """Open (and on first use create) the database, with its schema up to date.
 

@@ -28,6 +28,17 @@ def fixed_clock(at: datetime) -> Clock:
     return lambda: frozen
 
 
+class SteppedClock:
+    """A clock set by hand to each moment in turn: replaying history (an import, the
+    demo) through the services, each step at its own time."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 @cache
 def display_zone() -> tzinfo:
     # tzdata is a dependency, so this works on machines without a system zone database.

@@ -59,7 +59,7 @@ class Action:
     HANDOVER_CREATED = "handover.created"
     HANDOVER_ACKNOWLEDGED = "handover.acknowledged"
     CALL_LOGGED = "call.logged"
-    #: The state of rows written before the log was signed, or in bulk (demo).
+    #: The state of rows written before the log was signed, or in bulk (imported calls).
     ROWS_RECORDED = "audit.rows"
     SESSION_STARTED = "session.started"
     SESSION_ENDED = "session.ended"
@@ -284,42 +284,11 @@ def _start_signing(
     return head
 
 
-def append_many(conn: Connection, entries: list[dict[str, Any]]) -> None:
-    """Append many entries at once (the demo's history), chained and signed in order.
-
-    Each entry gives ``at``, ``operator``, ``action``, ``subject`` and ``details``. The
-    caller holds the history lock.
-    """
-    if not entries:
-        return
-    key = load_key(create=True)
-    assert key is not None
-    last = _LAST_ON_DRIVER.first(conn)
-    if last is not None and not _is_signed(last[2]):
-        last = _start_signing(conn, key, entries[0]["at"], int(last[0]), str(last[1]))
-    entry_id, prev_hash = (int(last[0]), str(last[1])) if last else (0, GENESIS)
-    rows = []
-    for given in entries:
-        entry_id += 1
-        entry = {
-            "id": entry_id,
-            "at": as_utc(given["at"]),
-            "operator": given["operator"][:64],
-            "action": given["action"][:40],
-            "subject": given["subject"][:120],
-            "details": {**jsonable(given["details"]), KEY_FIELD: key.id},
-            "prev_hash": prev_hash,
-        }
-        entry["hash"] = prev_hash = entry_hash(entry, key)
-        rows.append(entry)
-    conn.execute(sa.insert(AUDIT), rows)
-
-
 def record_rows(
     conn: Connection, *, at: datetime, operator: str, reason: str, rows: list[tuple[str, int]]
 ) -> None:
-    """Record the state of rows written in bulk (the demo, imported calls), a chunk
-    per entry, in the caller's transaction."""
+    """Record the state of rows written in bulk (imported calls), a chunk per entry,
+    in the caller's transaction."""
     if not rows:
         return
     lock_history(conn)

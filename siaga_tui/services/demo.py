@@ -7,16 +7,17 @@ bersih 62; 577 / 385 / 170 selesai / ditangani / menunggu), a dozen duplicates (
 the figures count once), the calls that were no report, and a "today" of open reports
 of various ages, some overdue, relative to the clock.
 
-The data is written through SQLAlchemy Core in one transaction with ``executemany``
-(about a second), keeping every invariant the services keep: one ``report_event`` per
-change, ``version`` = the number of events, numbers from ``report_number_sequence``,
-``queue_rank`` from the model, calls joined to their reports, an audit entry per event.
-The operators' names are on the records only: the demo creates no accounts, so the
-console stays in single-user mode (an account without a password would lock it).
-Ids are given in time order, so the event ids (the change sequence) run with the
-clock. The same seed and
-clock give the same database content. The words (descriptions, streets, names) are in
-``data/demo.toml``; every caller is invented, with a synthetic number.
+Everything is filed through the services a desk uses (``ReportService``: file,
+attach a call, forward, acknowledge, close, mark a duplicate; ``CallService.log_call``),
+in the order it happened, with a clock stepped to each moment and every change joined
+to one transaction (``core.db.JoinedDatabase``, as an import's chunk): so the events,
+the audit entries with the rows' states, the numbers and the queue ranks are the ones
+the services write, by the one writer of each, and nothing is committed until all of
+it is there. The operators' names are on the records only: the demo creates no
+accounts, so the console stays in single-user mode (an account without a password
+would lock it). The same seed and clock give the same database content. The words
+(descriptions, streets, names) are in ``data/demo.toml``; every caller is invented,
+with a synthetic number.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from __future__ import annotations
 import math
 import random
 import tomllib
-from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from typing import Any, Final
 
@@ -35,25 +36,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from siaga_tui.core.catalogue import Catalogue, Category, Kelurahan, load_catalogue
-from siaga_tui.core.db import Database
+from siaga_tui.core.db import Database, JoinedDatabase
 from siaga_tui.core.errors import SiagaError
-from siaga_tui.core.models import (
-    CALL,
-    EVENT,
-    NUMBER_SEQUENCE,
-    REFERRAL,
-    REPORT,
-    Channel,
-    Disposition,
-    EventKind,
-    Kind,
-    Status,
-    queue_rank,
-)
-from siaga_tui.core.timeutil import Clock, as_utc, display_zone, system_clock
-from siaga_tui.services import audit
-from siaga_tui.services.audit import Action, event_digest, lock_history
-from siaga_tui.services.reports import format_report_number
+from siaga_tui.core.models import CALL, REPORT, Channel, Disposition, Kind, Status
+from siaga_tui.core.timeutil import Clock, SteppedClock, as_utc, display_zone, system_clock
+from siaga_tui.services.calls import CallService
+from siaga_tui.services.reports import NewReport, ReportService
 
 DEFAULT_SEED: Final = 112
 #: How far back "today" reaches: open and closed reports of the last hours.
@@ -126,8 +114,7 @@ def build_demo(
     with db.write() as conn:
         if _has_data(conn):
             raise DemoRefused("demo_not_empty", db=db.describe())
-        summary = plan.write(conn)
-    return summary
+        return plan.write(JoinedDatabase(db, conn))
 
 
 def _has_data(conn: Connection) -> bool:
@@ -156,8 +143,6 @@ class _Call:
     disposition: str
     operator: str
     note: str | None = None
-    report: _Report | None = None
-    id: int = 0
 
 
 @dataclass
@@ -177,13 +162,12 @@ class _Report:
     closed_at: datetime | None = None
     closing_note: str | None = None
     duplicate_of: _Report | None = None
-    id: int = 0
+    id: int = 0  # given when filed
     number: str = ""
-    call: _Call | None = None
 
 
 class _Plan:
-    """Everything the demo will write, drafted in memory, then written in bulk."""
+    """Everything the demo will write, drafted in memory, then filed through the services."""
 
     def __init__(self, rng: random.Random, catalogue: Catalogue, now: datetime) -> None:
         self.rng = rng
@@ -433,100 +417,119 @@ class _Plan:
 
     # Writing ----------------------------------------------------------------------
 
-    def write(self, conn: Connection) -> DemoSummary:
-        reports = sorted(self.reports, key=lambda r: r.created_at)
-        sequences: Counter[int] = Counter()
-        for index, report in enumerate(reports, start=1):
-            report.id = index
-            year = report.created_at.astimezone(display_zone()).year
-            sequences[year] += 1
-            report.number = format_report_number(year, sequences[year])
-            report.call = _Call(
-                report.answered_at,
-                report.phone,
-                Disposition.LAPORAN.value,
-                report.operator,
-                None,
-                report,
-            )
-            for extra in report.extra_calls:
-                extra.report = report
-        calls = [
-            *self.calls,
-            *(r.call for r in reports if r.call),
-            *(c for r in reports for c in r.extra_calls),
-        ]
-        calls.sort(key=lambda c: (c.answered_at, c.report.id if c.report else 0))
-        for index, call in enumerate(calls, start=1):
-            call.id = index
-        forwards = sorted(
-            ((f, r) for r in reports for f in r.forwards), key=lambda p: (p[0].at, p[1].id)
-        )
-        for index, (forward, _) in enumerate(forwards, start=1):
-            forward.referral_id = index
-        events: list[tuple[datetime, int, int, dict[str, Any]]] = []
-        rows: list[dict[str, Any]] = []
-        for report in reports:
-            own = _events(report)
-            events.extend((at, report.id, order, event) for order, (at, event) in enumerate(own))
-            rows.append(_report_row(report, len(own), own[-1][0]))
-        events.sort(key=lambda e: (e[0], e[1], e[2]))
-        event_rows = [{"id": i, **e[3]} for i, e in enumerate(events, start=1)]
+    def write(self, db: Database) -> DemoSummary:
+        """File everything through the services, in the order it happened, with the
+        clock stepped to each moment; ``db`` joins every change to one transaction.
 
-        conn.execute(sa.insert(REPORT), rows)
-        conn.execute(
-            sa.insert(CALL),
-            [
-                {
-                    "id": c.id,
-                    "answered_at": c.answered_at,
-                    "caller_phone": c.phone,
-                    "disposition": c.disposition,
-                    "operator": c.operator,
-                    "note": c.note,
-                    "report_id": c.report.id if c.report else None,
-                }
-                for c in calls
-            ],
-        )
-        if forwards:
-            conn.execute(
-                sa.insert(REFERRAL),
-                [
-                    {
-                        "id": f.referral_id,
-                        "report_id": r.id,
-                        "agency": f.agency,
-                        "forwarded_at": f.at,
-                        "forwarded_by": self._operator(f.at),
-                        "channel": f.channel,
-                        "agency_ref": None,
-                        "acknowledged_at": f.acknowledged_at,
-                        "acknowledged_by": f.acknowledged_by,
-                        "outcome": None,
-                    }
-                    for f, r in forwards
-                ],
-            )
-        lock_history(conn)
-        conn.execute(sa.insert(EVENT), event_rows)
-        _audit_events(conn, event_rows, {r.id: r.number for r in reports})
-        for year, last in sequences.items():
-            _set_sequence(conn, year, last)
-        if conn.dialect.name == "postgresql":
-            for table in (REPORT, CALL, REFERRAL, EVENT):
-                conn.exec_driver_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                    f"(SELECT max(id) FROM {table.name}))"
-                )
+        Each change is then what a desk would have written: the report or call, its
+        event (``events.append_event``), its audit entry with the rows' states, the
+        number from the sequence. Ids follow the order of the moments, so the event
+        ids (the change sequence) run with the clock.
+        """
+        clock = SteppedClock(self.now)
+        desks = _Desks(db, clock, self.catalogue)
+        steps: list[tuple[datetime, int, int, Callable[[], object]]] = []
+
+        def add(at: datetime, rank: int, act: Callable[[], object]) -> None:
+            steps.append((at, rank, len(steps), act))
+
+        for report in self.reports:
+            add(report.created_at, 0, partial(self._file, desks, report))
+            for call in report.extra_calls:
+                add(call.answered_at, 1, partial(self._attach, desks, report, call))
+            for forward in report.forwards:
+                add(forward.at, 2, partial(self._forward, desks, report, forward))
+                if forward.acknowledged_at is not None:
+                    add(
+                        forward.acknowledged_at,
+                        3,
+                        partial(self._acknowledge, desks, report, forward),
+                    )
+            if report.closed_at is not None:
+                add(report.closed_at, 4, partial(self._close, desks, report))
+        events = len(steps)
+        for call in self.calls:
+            add(call.answered_at, 1, partial(self._log, desks, call))
+        steps.sort(key=lambda step: step[:3])
+        for at, _, _, act in steps:
+            clock.now = at
+            act()
+        calls = len(self.calls) + sum(1 + len(r.extra_calls) for r in self.reports)
         return DemoSummary(
-            reports=len(reports),
-            year_reports=len(reports) - self.live,
+            reports=len(self.reports),
+            year_reports=len(self.reports) - self.live,
             live_reports=self.live,
-            duplicates=sum(1 for r in reports if r.duplicate_of is not None),
-            calls=len(calls),
-            events=len(event_rows),
+            duplicates=sum(1 for r in self.reports if r.duplicate_of is not None),
+            calls=calls,
+            events=events,
         )
+
+    def _file(self, desks: _Desks, report: _Report) -> None:
+        saved = desks.reports(report.operator).create_report(
+            NewReport(
+                category=report.category.code,
+                kelurahan=report.kelurahan.code,
+                description=report.description,
+                phone=report.phone,
+                caller_name=report.name,
+                address=report.address,
+                answered_at=report.answered_at,
+                created_at=report.created_at,
+            )
+        )
+        report.id, report.number = saved.id, saved.number
+
+    def _attach(self, desks: _Desks, report: _Report, call: _Call) -> None:
+        desks.reports(call.operator).attach_call(
+            report.id, phone=call.phone, answered_at=call.answered_at, note=call.note
+        )
+
+    def _forward(self, desks: _Desks, report: _Report, forward: _Forward) -> None:
+        forward.referral_id = desks.reports(self._operator(forward.at)).forward(
+            report.id, forward.agency, channel=forward.channel
+        )
+
+    def _acknowledge(self, desks: _Desks, report: _Report, forward: _Forward) -> None:
+        assert forward.acknowledged_at is not None
+        desks.reports(self._operator(forward.acknowledged_at)).acknowledge(
+            report.id, forward.referral_id, acknowledged_by=forward.acknowledged_by
+        )
+
+    def _close(self, desks: _Desks, report: _Report) -> None:
+        assert report.closed_at is not None
+        desk = desks.reports(self._operator(report.closed_at))
+        if report.duplicate_of is not None:
+            desk.mark_duplicate(report.id, report.duplicate_of.id)
+        else:
+            desk.change_status(report.id, Status.SELESAI.value, note=report.closing_note)
+
+    def _log(self, desks: _Desks, call: _Call) -> None:
+        desks.calls(call.operator).log_call(
+            call.disposition, phone=call.phone, note=call.note, answered_at=call.answered_at
+        )
+
+
+class _Desks:
+    """The services each operator of the demo works with: one clock, one transaction."""
+
+    def __init__(self, db: Database, clock: Clock, catalogue: Catalogue) -> None:
+        self.db = db
+        self.clock = clock
+        self.catalogue = catalogue
+        self._reports: dict[str, ReportService] = {}
+        self._calls: dict[str, CallService] = {}
+
+    def reports(self, operator: str) -> ReportService:
+        if operator not in self._reports:
+            self._reports[operator] = ReportService(
+                self.db, operator=operator, clock=self.clock, catalogue=self.catalogue
+            )
+        return self._reports[operator]
+
+    def calls(self, operator: str) -> CallService:
+        if operator not in self._calls:
+            self._calls[operator] = CallService(self.db, operator=operator, clock=self.clock)
+        return self._calls[operator]
 
 
 def _channel(agency: str) -> str:
@@ -540,184 +543,3 @@ def _month_weights(year: int, season: list[float] | None) -> tuple[list[date], l
     ]
     weights = [float(season[d.month - 1]) if season else 1.0 for d in days]
     return days, weights
-
-
-def _events(report: _Report) -> list[tuple[datetime, dict[str, Any]]]:
-    """The report's events, oldest first, each as the service would have written it."""
-    assert report.call is not None
-    made: list[tuple[datetime, str, str, dict[str, Any]]] = []
-
-    def add(at: datetime, kind: EventKind, operator: str, details: dict[str, Any]) -> None:
-        made.append((at, kind.value, operator, details))
-
-    add(
-        report.created_at,
-        EventKind.CREATED,
-        report.operator,
-        {**_filed(report), "status": Status.MENUNGGU.value, "call_id": report.call.id},
-    )
-    timeline: list[tuple[datetime, int, EventKind, str, dict[str, Any]]] = []
-    for call in report.extra_calls:
-        timeline.append(
-            (
-                call.answered_at,
-                0,
-                EventKind.CALL_ATTACHED,
-                call.operator,
-                {"call_id": call.id, "caller_phone": call.phone, "note": call.note},
-            )
-        )
-    for index, forward in enumerate(report.forwards):
-        details: dict[str, Any] = {
-            "referral_id": forward.referral_id,
-            "agency": forward.agency,
-            "channel": forward.channel,
-            "agency_ref": None,
-        }
-        if index == 0:
-            details["status_to"] = Status.DITANGANI.value
-        timeline.append((forward.at, 1, EventKind.FORWARDED, report.operator, details))
-        if forward.acknowledged_at is not None:
-            timeline.append(
-                (
-                    forward.acknowledged_at,
-                    2,
-                    EventKind.ACKNOWLEDGED,
-                    report.operator,
-                    {
-                        "referral_id": forward.referral_id,
-                        "agency": forward.agency,
-                        "by": forward.acknowledged_by,
-                        "agency_ref": None,
-                    },
-                )
-            )
-    if report.duplicate_of is not None:
-        assert report.closed_at is not None
-        timeline.append(
-            (
-                report.closed_at,
-                3,
-                EventKind.DUPLICATE_LINKED,
-                report.operator,
-                {
-                    "original_id": report.duplicate_of.id,
-                    "original_number": report.duplicate_of.number,
-                    "from": Status.MENUNGGU.value,
-                },
-            )
-        )
-    elif report.closed_at is not None:
-        timeline.append(
-            (
-                report.closed_at,
-                3,
-                EventKind.STATUS_CHANGED,
-                report.operator,
-                {
-                    "from": Status.DITANGANI.value,
-                    "to": Status.SELESAI.value,
-                    "note": report.closing_note,
-                },
-            )
-        )
-    for at, _, kind, operator, details in sorted(timeline, key=lambda e: (e[0], e[1])):
-        add(at, kind, operator, details)
-    return [
-        (
-            at,
-            {
-                "report_id": report.id,
-                "at": at,
-                "operator": operator,
-                "kind": kind,
-                "details": details,
-            },
-        )
-        for at, kind, operator, details in made
-    ]
-
-
-def _filed(report: _Report) -> dict[str, Any]:
-    """What the operator filed: in the report row and in its ``created`` event alike."""
-    return {
-        "number": report.number,
-        "category": report.category.code,
-        "kind": report.category.kind,
-        "priority": report.category.priority,
-        "caller_phone": report.phone,
-        "caller_name": report.name,
-        "kelurahan_code": report.kelurahan.code,
-        "kecamatan_code": report.kelurahan.kecamatan.code,
-        "address": report.address,
-        "description": report.description,
-    }
-
-
-def _report_row(report: _Report, version: int, updated_at: datetime) -> dict[str, Any]:
-    first_ack = min((f.acknowledged_at for f in report.forwards if f.acknowledged_at), default=None)
-    year = report.created_at.astimezone(display_zone()).year
-    return {
-        "id": report.id,
-        **_filed(report),
-        "year": year,
-        "seq": int(report.number.rsplit("-", 1)[1]),
-        "status": report.status,
-        "queue_rank": queue_rank(report.category.kind, report.status),
-        "operator": report.operator,
-        "created_at": report.created_at,
-        "updated_at": updated_at,
-        "version": version,
-        "duplicate_of": report.duplicate_of.id if report.duplicate_of else None,
-        "call_answered_at": report.answered_at,
-        "first_forwarded_at": report.forwards[0].at if report.forwards else None,
-        "first_acknowledged_at": first_ack,
-        "closed_at": report.closed_at,
-        "import_key": None,
-    }
-
-
-def _audit_events(conn: Connection, events: list[dict[str, Any]], numbers: dict[int, str]) -> None:
-    """One audit entry per event, chained, as ``events.append_event`` writes them; then
-    the state of every row written, as the entries of a bulk write record it."""
-    audit.append_many(
-        conn,
-        [
-            {
-                "at": event["at"],
-                "operator": event["operator"],
-                "action": Action.REPORT_PREFIX + event["kind"],
-                "subject": numbers[event["report_id"]],
-                "details": {
-                    "event_id": event["id"],
-                    "report_id": event["report_id"],
-                    "event_sha256": event_digest(event),
-                },
-            }
-            for event in events
-        ],
-    )
-    written = [("report", i) for i in sorted(numbers)]
-    written += [("call", int(r[0])) for r in conn.execute(sa.select(CALL.c.id).order_by(CALL.c.id))]
-    written += [
-        ("referral", int(r[0]))
-        for r in conn.execute(sa.select(REFERRAL.c.id).order_by(REFERRAL.c.id))
-    ]
-    if events:
-        audit.record_rows(
-            conn, at=max(e["at"] for e in events), operator="demo", reason="demo", rows=written
-        )
-
-
-def _set_sequence(conn: Connection, year: int, last: int) -> None:
-    """The year's last number given out: the next report filed gets ``last + 1``."""
-    updated = conn.execute(
-        sa.update(NUMBER_SEQUENCE)
-        .where(NUMBER_SEQUENCE.c.year == year, NUMBER_SEQUENCE.c.last_value < last)
-        .values(last_value=last)
-    ).rowcount
-    exists = conn.execute(
-        sa.select(NUMBER_SEQUENCE.c.year).where(NUMBER_SEQUENCE.c.year == year)
-    ).first()
-    if not updated and exists is None:
-        conn.execute(sa.insert(NUMBER_SEQUENCE).values(year=year, last_value=last))

@@ -58,12 +58,12 @@ from siaga_tui.core.catalogue import (
     load_catalogue,
     normalise_name,
 )
-from siaga_tui.core.db import Database
+from siaga_tui.core.db import Database, JoinedDatabase
 from siaga_tui.core.errors import InvalidInput, SiagaError, StorageError, ValidationError
 from siaga_tui.core.fields import collect
 from siaga_tui.core.models import CALL, REPORT, Channel, Disposition, Status
 from siaga_tui.core.phones import normalize_phone
-from siaga_tui.core.timeutil import Clock, system_clock
+from siaga_tui.core.timeutil import Clock, SteppedClock, system_clock
 from siaga_tui.services import audit
 from siaga_tui.services.events import ImportedBy
 from siaga_tui.services.export import (
@@ -667,7 +667,7 @@ class Importer:
             chunk = planned[start : start + CHUNK]
             with _saved_so_far(added, len(planned)), self.db.write() as conn:
                 present = _present_keys(conn, [p.key for p in chunk])
-                joined = _JoinedDatabase(self.db, conn)
+                joined = JoinedDatabase(self.db, conn)
                 for plan in chunk:
                     if plan.key in present:
                         already += 1
@@ -701,7 +701,7 @@ class Importer:
         """File one report and replay what happened to it, each step at its own time
         (its audit entries: now, by whoever runs the import)."""
         created = plan.report.created_at or self.clock()
-        moment = _Moment(created)
+        moment = SteppedClock(created)
 
         def service(operator: str | None = None) -> ReportService:
             return ReportService(
@@ -750,7 +750,7 @@ class Importer:
         occurrences: Counter[tuple[Any, ...]] = Counter()
         for start in range(0, len(planned), CHUNK):
             with _saved_so_far(added, len(planned)), self.db.write() as conn:
-                joined = _JoinedDatabase(self.db, conn)
+                joined = JoinedDatabase(self.db, conn)
                 bare: list[tuple[str, int]] = []  # calls without a report event
                 for call in planned[start : start + CHUNK]:
                     report_id = _report_id(conn, call.report_number)
@@ -768,7 +768,7 @@ class Importer:
                         service = ReportService(
                             joined,
                             operator=call.operator,
-                            clock=_Moment(call.answered_at),
+                            clock=SteppedClock(call.answered_at),
                             catalogue=self.catalogue,
                             imported=imported,
                         )
@@ -916,16 +916,6 @@ def _unneutralise(value: str) -> str:
 # --- Helpers ----------------------------------------------------------------------------------
 
 
-class _Moment:
-    """A clock the importer sets to each step's recorded time."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @contextmanager
 def _saved_so_far(saved: int, total: int) -> Iterator[None]:
     """A chunk that fails on the storage (a full disk) after earlier chunks committed:
@@ -939,27 +929,6 @@ def _saved_so_far(saved: int, total: int) -> Iterator[None]:
         raise ImportRefused(
             "import_partly_saved", saved=saved, total=total, reason=exc.message()
         ) from exc
-
-
-class _JoinedDatabase(Database):
-    """The database as seen from one open transaction: service calls join it.
-
-    ``ReportService`` opens ``db.write()`` for each change; through this object every
-    such "transaction" is the importer's chunk (under a savepoint per row), so the
-    service's own code writes the rows, events and audit entries without a commit each.
-    """
-
-    def __init__(self, db: Database, conn: Connection) -> None:
-        super().__init__(url=db.url, engine=db.engine)
-        self._conn = conn
-
-    @contextmanager
-    def write(self) -> Iterator[Connection]:
-        yield self._conn
-
-    @contextmanager
-    def read(self) -> Iterator[Connection]:
-        yield self._conn
 
 
 def _present_keys(conn: Connection, keys: list[str]) -> set[str]:
