@@ -34,7 +34,7 @@ from siaga_tui.core.catalogue import Catalogue
 from siaga_tui.core.errors import InvalidInput, NotFound, SiagaError, ValidationError
 from siaga_tui.core.fields import FIELD_LIMITS
 from siaga_tui.core.i18n import translate
-from siaga_tui.core.models import NON_REPORT_DISPOSITIONS
+from siaga_tui.core.models import NON_REPORT_DISPOSITIONS, CallOutcome
 from siaga_tui.core.phones import format_phone
 from siaga_tui.core.timeutil import Clock, as_utc, format_local
 from siaga_tui.screens.base import ConsoleScreen
@@ -312,11 +312,14 @@ class EntryScreen(ConsoleScreen[None]):
         self.query_one(CategoryPicker).focus()
 
     def caller_hung_up(self, call: PhoneCallView) -> None:
-        """The caller of this form's call hung up: the form stays, marked so."""
+        """This form's call ended (the caller hung up, or the line or the softphone was
+        lost: dropped): the form stays, marked so."""
         if call.id != self._phone_call_id:
             return
         label = self.query_one("#phone-call", Static)
-        label.update(Content(translate("entry_caller_hung_up", self.lang)))
+        dropped = call.outcome == CallOutcome.DROPPED
+        key = "entry_call_dropped" if dropped else "entry_caller_hung_up"
+        label.update(Content(translate(key, self.lang)))
         label.add_class("-ended")
         label.display = True
 

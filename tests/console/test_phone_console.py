@@ -22,7 +22,7 @@ from siaga_tui.widgets.phone_bar import PhoneBar
 from siaga_tui.widgets.status_header import StatusHeader
 from tests.console.conftest import settle
 from tests.telephony.conftest import phone_rig  # noqa: F401  (the fixture)
-from tests.telephony.rig import PhoneRig
+from tests.telephony.rig import Baresip, PhoneRig
 
 SIZE = (120, 40)
 
@@ -48,23 +48,34 @@ def header_phone(app: SiagaApp) -> str:
     return str(label.render()) if label.display else ""
 
 
+def phone_console(db: Database, rig: PhoneRig) -> tuple[Baresip, SiagaApp]:
+    """A softphone of its own and the console connected to it (``--phone``)."""
+    phone = rig.baresip()
+    return phone, make_app(db, operator="sari", phone=parse_phone_address(phone.url))
+
+
+async def answer_with_f12(pilot: object, app: SiagaApp, number: str) -> EntryScreen:
+    """``number`` rings on the bar; F12 answers it: the entry form, with the number."""
+    assert await until(pilot, lambda: number in bar_text(app))
+    assert "F12" in bar_line(app, number)
+    await pilot.press("f12")  # type: ignore[attr-defined]
+    assert await until(pilot, lambda: isinstance(app.screen, EntryScreen))
+    entry = app.screen
+    assert isinstance(entry, EntryScreen)
+    assert entry.query_one("#phone", Input).value == number
+    return entry
+
+
 async def test_a_call_rings_is_answered_with_one_key_and_filed_with_the_phones_times(
     db: Database,
     phone_rig: PhoneRig,  # noqa: F811
 ) -> None:
-    phone = phone_rig.baresip()
-    app = make_app(db, operator="sari", phone=parse_phone_address(phone.url))
+    phone, app = phone_console(db, phone_rig)
     async with app.run_test(size=SIZE) as pilot:
         assert await until(pilot, lambda: app.phone_desk.state.link is True)
         assert "telepon siap" in header_phone(app)
         caller = phone_rig.call(phone, hold_ms=400)
-        assert await until(pilot, lambda: "0812-3456-7890" in bar_text(app))
-        assert "F12" in bar_text(app)
-        await pilot.press("f12")
-        assert await until(pilot, lambda: isinstance(app.screen, EntryScreen))
-        entry = app.screen
-        assert isinstance(entry, EntryScreen)
-        assert entry.query_one("#phone", Input).value == "0812-3456-7890"
+        entry = await answer_with_f12(pilot, app, "0812-3456-7890")
         assert await until(pilot, lambda: caller.process.poll() is not None)
         assert caller.wait() == 0  # SIPp got 200 OK for its INVITE and hung up
         assert "SIP/2.0 200 OK" in caller.messages()
@@ -139,8 +150,7 @@ async def test_two_calls_ringing_here_f12_answers_exactly_the_one_it_marks(
     other call on hold), then the newest call."""
     numbers = {"first": "0812-3456-7890", "second": "0852-9876-5432"}
     chosen = "first" if keys == ("f12",) else "second"
-    phone = phone_rig.baresip()
-    app = make_app(db, operator="sari", phone=parse_phone_address(phone.url))
+    phone, app = phone_console(db, phone_rig)
     async with app.run_test(size=SIZE) as pilot:
         assert await until(pilot, lambda: app.phone_desk.state.link is True)
         runs = {}
@@ -187,6 +197,32 @@ async def test_without_baresip_the_header_says_so_and_the_console_works(
         assert await until(pilot, lambda: isinstance(app.screen, EntryScreen))
         phone.start()
         assert await until(pilot, lambda: "telepon siap" in header_phone(app))
+
+
+async def test_baresip_killed_mid_call_the_header_says_so_the_form_stays_and_it_reconnects(
+    db: Database,
+    phone_rig: PhoneRig,  # noqa: F811
+) -> None:
+    phone, app = phone_console(db, phone_rig)
+    async with app.run_test(size=SIZE) as pilot:
+        assert await until(pilot, lambda: "telepon siap" in header_phone(app))
+        caller = phone_rig.call(phone, hold_ms=20000)
+        entry = await answer_with_f12(pilot, app, "0812-3456-7890")
+        phone.kill()
+        assert await until(pilot, lambda: "TIDAK TERHUBUNG" in header_phone(app))
+        label = entry.query_one("#phone-call")
+        assert await until(pilot, lambda: "terputus" in str(label.render()))
+        assert app.screen is entry and entry.query_one("#phone", Input).value == "0812-3456-7890"
+        assert "0812-3456-7890" not in bar_text(app)
+        caller.kill()
+        phone.start()  # the same ports: found again without a key pressed
+        assert await until(pilot, lambda: "telepon siap" in header_phone(app))
+        again = phone_rig.call(phone, caller="085298765432", hold_ms=300, name="again")
+        assert await until(pilot, lambda: "0852-9876-5432" in bar_text(app))
+        await pilot.press("f12")
+        assert await until(pilot, lambda: again.process.poll() is not None)
+        assert again.wait() == 0 and "SIP/2.0 200 Answering" in again.messages()
+    assert phone_outcomes(db) == {"+6281234567890": "dropped", "+6285298765432": "answered"}
 
 
 async def test_a_call_ringing_at_another_position_shows_here(any_db: Database) -> None:
