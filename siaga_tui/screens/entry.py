@@ -27,72 +27,53 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from siaga_tui.core.catalogue import Catalogue
-from siaga_tui.core.errors import InvalidInput, NotFound, SiagaError, ValidationError
-from siaga_tui.core.fields import FIELD_LIMITS
+from siaga_tui.core.errors import NotFound, SiagaError, ValidationError
 from siaga_tui.core.i18n import translate
-from siaga_tui.core.models import NON_REPORT_DISPOSITIONS, CallOutcome
+from siaga_tui.core.models import CallOutcome
 from siaga_tui.core.phones import format_phone
 from siaga_tui.core.timeutil import Clock, as_utc, format_local
 from siaga_tui.screens.base import ConsoleScreen
 from siaga_tui.screens.entry_draft import EntryDraft
-from siaga_tui.screens.localised import Key, key_hints
+from siaga_tui.screens.entry_keys import ENTRY_KEYS
+from siaga_tui.screens.entry_refusal import explain_refusal
+from siaga_tui.screens.localised import key_hints
 from siaga_tui.services.reports import ReportService
 from siaga_tui.services.telephony import CallbackItem, PhoneCallView
 from siaga_tui.services.views import CallerHistory, ReportSummary
-from siaga_tui.widgets.bounded_input import BoundedInput
 from siaga_tui.widgets.bounded_text_area import BoundedTextArea
 from siaga_tui.widgets.call_questions import CallQuestions
 from siaga_tui.widgets.caller_history import CallerHistoryView
 from siaga_tui.widgets.category_picker import NUMBER_STARTS, CategoryPicker
 from siaga_tui.widgets.duplicate_offer import FILE_NEW, DuplicateOffer
+from siaga_tui.widgets.entry_fields import (
+    FORM_FIELDS,
+    TYPED_FIELDS,
+    EntryFields,
+    next_field,
+    previous_field,
+    show_mark,
+)
 from siaga_tui.widgets.kelurahan_input import KelurahanInput
 from siaga_tui.widgets.key_footer import KeyFooter
 from siaga_tui.widgets.leave_confirm import LeaveConfirm
 from siaga_tui.widgets.phone_input import PhoneInput
 from siaga_tui.widgets.possible_duplicates import PossibleDuplicates
 
-#: The longest a phone field holds (a number with spaces and dashes fits easily).
-PHONE_LENGTH = 40
 #: Pause after the last key of the phone before its history is looked up.
 HISTORY_DEBOUNCE = 0.25
 #: Pause after the last change before the open reports the call may be about are read.
 DUPLICATES_DEBOUNCE = 0.3
-#: The form's fields in the order focus visits them; errors focus the first bad one.
-FORM_FIELDS = ("category", "phone", "kelurahan", "address", "description", "caller_name")
-#: The text fields a category key moves on to: the first still empty.
-TYPED_FIELDS = FORM_FIELDS[1:5]
-#: The key of each call that is no report.
-DISPOSITION_KEYS = dict(
-    zip(("f5", "f6", "f7", "f8"), (d.value for d in NON_REPORT_DISPOSITIONS), strict=True)
-)
-
-# The keys that move or open something are priority keys: they act in the order typed,
-# before the keys after them are read (a dialog they open gets those; see the module's
-# docstring). F5-F8 wait for the keys typed before them in their action.
-KEYS = (
-    Key("ctrl+s", "save", "entry_key_save", priority=True),
-    Key("ctrl+g", "attach", "entry_key_attach", show=False, priority=True),
-    *(
-        Key(key, f"log_call('{name}')", f"entry_key_{name}")
-        for key, name in DISPOSITION_KEYS.items()
-    ),
-    Key("f9", "pick_category", "entry_key_category", show=False),
-    Key("escape", "leave", "entry_key_leave", priority=True),
-    Key("tab", "next_field('tab')", "entry_key_next", show=False, priority=True),
-    Key("enter", "next_field('enter')", "entry_key_next", show=False, priority=True),
-    Key("shift+tab", "previous_field", "entry_key_previous", show=False, priority=True),
-)
 
 
 class EntryScreen(ConsoleScreen[None]):
     """The form of one call; the services, clock and language come from the app."""
 
     CSS_PATH = "../styles/entry.tcss"
-    KEYS = KEYS
+    KEYS = ENTRY_KEYS
     KEY_LINE = True  # its keys are on its own line; the footer has the F-keys
     TITLE_KEY = "entry_title"
 
@@ -121,42 +102,7 @@ class EntryScreen(ConsoleScreen[None]):
         yield CategoryPicker(self.catalogue.categories, id="category")
         yield Static(id="category-error", classes="field-error")
         with Horizontal(id="entry-body"):
-            with VerticalScroll(id="entry-form", can_focus=False):
-                yield Static(id="phone-call", markup=False)
-                yield from _row(
-                    "phone", t, PhoneInput(id="phone", max_length=PHONE_LENGTH, compact=True)
-                )
-                yield from _row(
-                    "kelurahan",
-                    t,
-                    KelurahanInput(
-                        self.catalogue,
-                        id="kelurahan",
-                        max_length=FIELD_LIMITS["address"],
-                        compact=True,
-                    ),
-                )
-                yield Static(id="kelurahan-hint")
-                yield from _row(
-                    "address",
-                    t,
-                    BoundedInput(id="address", max_length=FIELD_LIMITS["address"], compact=True),
-                )
-                yield Label(translate("field_description", t), classes="field-label", markup=False)
-                yield BoundedTextArea(
-                    id="description",
-                    max_length=FIELD_LIMITS["description"],
-                    compact=True,
-                    soft_wrap=True,
-                )
-                yield Static(id="description-error", classes="field-error")
-                yield from _row(
-                    "caller_name",
-                    t,
-                    BoundedInput(
-                        id="caller_name", max_length=FIELD_LIMITS["caller_name"], compact=True
-                    ),
-                )
+            yield EntryFields(self.catalogue, t, id="entry-form")
             with VerticalScroll(id="entry-side", can_focus=False):
                 yield PossibleDuplicates(self.catalogue, id="possible")
                 yield CallerHistoryView(self.catalogue, id="history")
@@ -166,19 +112,11 @@ class EntryScreen(ConsoleScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one(CategoryPicker).lang = self.lang
-        for field in self.query(Input):
-            field.cursor_blink = False
-            # Typing goes on where focus lands: a key after Tab or after the number's
-            # first key adds to the field, never replaces what is in it.
-            field.select_on_focus = False
-        self.query_one(BoundedTextArea).cursor_blink = False
+        self.form.set_up()
         self.query_one(CallerHistoryView).show(None, self.lang)
         self.query_one(CallQuestions).show(None, self.lang)
-        self.query_one("#kelurahan-hint", Static).display = False
-        self.query_one("#phone-call", Static).display = False
-        for error in self.query(".field-error"):
-            error.display = False
-        self.query_one("#entry-keys", Static).update(key_hints(self, KEYS, self.lang))
+        self.query_one("#category-error", Static).display = False
+        self.query_one("#entry-keys", Static).update(key_hints(self, ENTRY_KEYS, self.lang))
         self._show_timer()
         self.set_interval(1, self._show_timer)
         if self.focused is None:  # keys typed right after F2 may have moved on already
@@ -229,16 +167,17 @@ class EntryScreen(ConsoleScreen[None]):
     # --- The form's state --------------------------------------------------------------
 
     @property
+    def form(self) -> EntryFields:
+        """The text fields (the category picker is above them)."""
+        return self.query_one(EntryFields)
+
+    @property
     def draft(self) -> EntryDraft:
         """The form as typed, as plain data."""
         return EntryDraft(
             opened_at=self.opened_at,
             category=self.query_one(CategoryPicker).selected,
-            phone=self.query_one("#phone", Input).value,
-            kelurahan=self.query_one("#kelurahan", Input).value,
-            address=self.query_one("#address", Input).value,
-            description=self.query_one(BoundedTextArea).typed_text,
-            caller_name=self.query_one("#caller_name", Input).value,
+            **self.form.typed(),
             phone_call_id=self._phone_call_id,
             answered_at=self._answered_at,
             callback_id=self._callback_id,
@@ -250,15 +189,18 @@ class EntryScreen(ConsoleScreen[None]):
         self._phone_call_id = draft.phone_call_id
         self._answered_at = draft.answered_at
         self._callback_id = draft.callback_id
-        self.query_one("#phone-call", Static).display = False
         picker = self.query_one(CategoryPicker)
         picker.selected = draft.category
         self.query_one(CallQuestions).show(picker.category, self.lang)
-        self.query_one("#phone", Input).value = draft.phone
-        self.query_one("#kelurahan", Input).value = draft.kelurahan
-        self.query_one("#address", Input).value = draft.address
-        self.query_one("#caller_name", Input).value = draft.caller_name
-        self.query_one(BoundedTextArea).load_text(draft.description)
+        self.form.load(
+            {
+                "phone": draft.phone,
+                "kelurahan": draft.kelurahan,
+                "address": draft.address,
+                "description": draft.description,
+                "caller_name": draft.caller_name,
+            }
+        )
         for name in FORM_FIELDS:
             self._mark_field(name, None)
         self._show_timer()
@@ -287,14 +229,11 @@ class EntryScreen(ConsoleScreen[None]):
                 callback_id=callback_id,
             )
         )
-        label = self.query_one("#phone-call", Static)
         text = translate("entry_phone_call", self.lang, time=format_local(answered, "%H:%M:%S"))
         if not call.caller_phone:
             shown = call.caller_id or translate("phone_withheld", self.lang)
             text += "  " + translate("entry_phone_caller_id", self.lang, caller_id=shown)
-        label.update(Content(text))
-        label.remove_class("-ended")
-        label.display = True
+        self.form.show_call(Content(text), ended=False)
         self.query_one(CategoryPicker).focus()
 
     def take_callback(self, item: CallbackItem, callback_id: int) -> None:
@@ -306,9 +245,8 @@ class EntryScreen(ConsoleScreen[None]):
                 callback_id=callback_id,
             )
         )
-        label = self.query_one("#phone-call", Static)
-        label.update(Content(translate("entry_callback_call", self.lang, number=item.number_shown)))
-        label.display = True
+        text = translate("entry_callback_call", self.lang, number=item.number_shown)
+        self.form.show_call(Content(text), ended=False)
         self.query_one(CategoryPicker).focus()
 
     def caller_hung_up(self, call: PhoneCallView) -> None:
@@ -316,12 +254,9 @@ class EntryScreen(ConsoleScreen[None]):
         lost: dropped): the form stays, marked so."""
         if call.id != self._phone_call_id:
             return
-        label = self.query_one("#phone-call", Static)
         dropped = call.outcome == CallOutcome.DROPPED
         key = "entry_call_dropped" if dropped else "entry_caller_hung_up"
-        label.update(Content(translate(key, self.lang)))
-        label.add_class("-ended")
-        label.display = True
+        self.form.show_call(Content(translate(key, self.lang)), ended=True)
 
     def _next_call(self) -> None:
         self.load_draft(EntryDraft(opened_at=self.clock()))
@@ -340,18 +275,11 @@ class EntryScreen(ConsoleScreen[None]):
         current = self.focused
         if current not in fields:
             return super().focus_next(selector)
-        index = fields.index(current)
-        picker = self.query_one(CategoryPicker)
-        target: Widget
-        if current is picker:
-            empty = [
-                f for f in (self._form_field(n) for n in TYPED_FIELDS) if not _value(f).strip()
-            ]
-            target = empty[0] if empty else fields[1]
-        elif current is fields[1] and picker.selected is None:
-            target = picker
-        else:
-            target = fields[(index + 1) % len(fields)]
+        form = self.form
+        name = FORM_FIELDS[fields.index(current)]
+        empty = [n for n in TYPED_FIELDS if not form.value(n).strip()] if name == "category" else []
+        picked = self.query_one(CategoryPicker).selected is not None
+        target = self._form_field(next_field(name, picked=picked, empty=empty))
         self.set_focus(target)
         return target
 
@@ -360,7 +288,7 @@ class EntryScreen(ConsoleScreen[None]):
         current = self.focused
         if current not in fields:
             return super().focus_previous(selector)
-        target = fields[(fields.index(current) - 1) % len(fields)]
+        target = self._form_field(previous_field(FORM_FIELDS[fields.index(current)]))
         self.set_focus(target)
         return target
 
@@ -403,13 +331,11 @@ class EntryScreen(ConsoleScreen[None]):
 
     def _mark_field(self, name: str, message: str | None, *, warning: bool = False) -> None:
         """Show ``message`` under field ``name`` (None clears it)."""
-        if name not in FORM_FIELDS:
-            return
-        self._form_field(name).set_class(message is not None and not warning, "-invalid")
-        label = self.query_one(f"#{name}-error", Static)
-        label.set_class(warning, "-warning")
-        label.update(Content(message or ""))
-        label.display = message is not None
+        if name == "category":
+            label = self.query_one("#category-error", Static)
+            show_mark(self.query_one(CategoryPicker), label, message, warning=warning)
+        elif name in FORM_FIELDS:
+            self.form.mark(name, message, warning=warning)
 
     # --- Typing --------------------------------------------------------------------------
 
@@ -448,32 +374,8 @@ class EntryScreen(ConsoleScreen[None]):
 
     @on(BoundedTextArea.Changed)
     def _description_changed(self) -> None:
-        label = self.query_one("#description-error", Static)
-        if not label.has_class("-warning"):
+        if not self.form.is_warned("description"):
             self._mark_field("description", None)
-
-    @on(KelurahanInput.Candidates)
-    def _candidates(self, event: KelurahanInput.Candidates) -> None:
-        hint = self.query_one("#kelurahan-hint", Static)
-        found = event.candidates
-        hint.display = bool(found)
-        if found:
-            chosen = found[event.chosen]
-            text = Content(translate("entry_kelurahan_hint", self.lang, choice=chosen.display))
-            others = [k.name for k in found if k is not chosen]
-            if others:
-                more = translate("entry_kelurahan_more", self.lang, others=", ".join(others))
-                text = text + Content("  ") + Content.styled(more, "dim")
-            hint.update(text)
-
-    @on(BoundedInput.Capped)
-    @on(BoundedTextArea.Capped)
-    def _capped(self, event: BoundedInput.Capped | BoundedTextArea.Capped) -> None:
-        message = translate("entry_capped", self.lang, limit=event.limit)
-        name = event.control.id or ""
-        if name in FORM_FIELDS:
-            self._mark_field(name, message, warning=True)
-        self.notify(message, severity="warning", markup=False)
 
     @work(thread=True, exclusive=True, group="entry-history", exit_on_error=False)
     def _look_up_caller(self, phone: str) -> None:
@@ -618,32 +520,15 @@ class EntryScreen(ConsoleScreen[None]):
     def _show_refusal(self, error: SiagaError) -> None:
         """Mark the bad fields, or say why nothing was saved; the form stays as typed."""
         self._busy = False
-        errors = error.errors if isinstance(error, InvalidInput) else [error]
-        fields = [e for e in errors if isinstance(e, ValidationError) and e.field in FORM_FIELDS]
-        for item in fields:
-            reason = (
-                translate("entry_category_none", self.lang)
-                if item.field == "category"
-                else item.message(self.lang)
-            )
-            self._mark_field(item.field, reason)
-        if fields:
-            first = min(fields, key=lambda e: FORM_FIELDS.index(e.field))
-            self._form_field(first.field).focus()
-            self.notify(translate("entry_fix_fields", self.lang), severity="error", markup=False)
-        others = [e for e in errors if e not in fields]
-        for other in others:
-            reason = (
-                other.describe(self.lang)
-                if isinstance(other, ValidationError)
-                else other.message(self.lang)
-            )
-            self.notify(
-                translate("entry_not_saved", self.lang, reason=reason),
-                severity="error",
-                markup=False,
-                timeout=10,
-            )
+        refusal = explain_refusal(error, self.lang)
+        for name, reason in refusal.fields.items():
+            self._mark_field(name, reason)
+        if refusal.first_field is not None:
+            self._form_field(refusal.first_field).focus()
+        if refusal.fix_fields is not None:
+            self.notify(refusal.fix_fields, severity="error", markup=False)
+        for reason in refusal.not_saved:
+            self.notify(reason, severity="error", markup=False, timeout=10)
 
     @on(Worker.StateChanged)
     def _save_failed(self, event: Worker.StateChanged) -> None:
@@ -688,19 +573,3 @@ class EntryScreen(ConsoleScreen[None]):
                 self.dismiss()
 
         self.app.push_screen(LeaveConfirm(self.lang), callback=answered)
-
-
-def _value(field: Widget) -> str:
-    if isinstance(field, Input):
-        return field.value
-    if isinstance(field, BoundedTextArea):
-        return field.typed_text
-    return ""
-
-
-def _row(name: str, lang: str, field: Widget) -> ComposeResult:
-    """A labelled one-line field with its error line below."""
-    with Horizontal(classes="field-row"):
-        yield Label(translate(f"field_{name}", lang), classes="field-label", markup=False)
-        yield field
-    yield Static(id=f"{name}-error", classes="field-error")
