@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import ValidationError
+from siaga_tui.core.models import REPORT
 from siaga_tui.core.timeutil import fixed_clock
 from siaga_tui.services.calls import CallService
 from siaga_tui.services.reports import NewReport, ReportService
@@ -21,8 +22,8 @@ from siaga_tui.services.stats import (
     Share,
     call_counts_query,
     compute_statistics,
-    exact_intervals_query,
     figure_rows,
+    interval_seconds,
     percent,
     percentile,
     percentile_of_sorted,
@@ -338,7 +339,11 @@ def test_interval_figures_equal_a_histogram_of_every_report_seconds(
     period = Period.all() if all_time else Period.today(fixed_clock(FROZEN_NOW))
     stats = compute_statistics(db, period, clock=clock)
     with db.read() as conn:
-        rows = conn.execute(exact_intervals_query(conn, period)).all()
+        rows = conn.execute(
+            sa.select(REPORT.c.kind, *interval_seconds(conn)).where(
+                REPORT.c.duplicate_of.is_(None), *period.condition(REPORT.c.created_at)
+            )
+        ).all()
     names = (
         "answer_to_saved",
         "saved_to_forwarded",
