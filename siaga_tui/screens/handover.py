@@ -39,6 +39,11 @@ from siaga_tui.services.handover import (
 from siaga_tui.widgets.key_footer import KeyFooter
 
 COLUMNS: Final = ("number", "time", "category", "status", "agencies")
+#: The columns whose text can be long, at a fixed width: what does not fit wraps onto
+#: more lines of its row. The table then fits 120 columns with every date whole, also
+#: one with its year ("24/10/2025 05:00"), instead of running past the screen's edge.
+#: The other columns are as wide as their longest cell.
+WRAPPED_WIDTHS: Final = {"category": 20, "agencies": 14, "overdue": 24}
 
 
 class HandoverScreen(ConsoleScreen[None]):
@@ -82,8 +87,12 @@ class HandoverScreen(ConsoleScreen[None]):
         self.show_title(self._t(self.TITLE_KEY))
         table = self.query_one(DataTable)
         for column in COLUMNS:
-            table.add_column(self._t(f"cli_col_{column}"), key=column)
-        table.add_column(self._t("handover_col_overdue"), key="overdue")
+            table.add_column(
+                self._t(f"cli_col_{column}"), key=column, width=WRAPPED_WIDTHS.get(column)
+            )
+        table.add_column(
+            self._t("handover_col_overdue"), key="overdue", width=WRAPPED_WIDTHS["overdue"]
+        )
         notes = self.query_one(TextArea)
         notes.cursor_blink = False
         notes.focus()
@@ -151,6 +160,7 @@ class HandoverScreen(ConsoleScreen[None]):
                 Text(", ".join(item.agencies)),
                 Text(overdue_text(item, self.lang), style="bold" if item.overdue else ""),
                 key=item.number,
+                height=None,  # as many lines as its longest wrapped cell
             )
         lines = summary_lines(summary, self.lang, catalogue)
         hidden = summary.open_total - len(summary.open_items)

@@ -57,6 +57,24 @@ def test_handover(snap_compare, seeded_db: Database, size: tuple[int, int]) -> N
     assert snap_compare(app_on(seeded_db), terminal_size=size, run_before=after(handover))
 
 
+def test_handover_dates_with_their_year_fit_120_columns(snap_compare, seeded_db: Database) -> None:  # type: ignore[no-untyped-def]
+    """Reports of other years (the date with its year), forwarded to several agencies, in
+    a long category: every column shows whole at 120x40, long text wrapped in its row."""
+    for days, category, agencies in (
+        (400, "ketertiban", ("satpol-pp", "polresta", "kelurahan")),
+        (2600, "kebakaran", ("damkar", "pln")),
+    ):
+        desk = ReportService(
+            seeded_db, operator="meja dua", clock=fixed_clock(FROZEN_NOW - timedelta(days=days))
+        )
+        saved = desk.create_report(
+            NewReport(category=category, kelurahan="Sario", description="lama belum selesai")
+        )
+        for agency in agencies:
+            desk.forward(saved.id, agency)
+    assert snap_compare(app_on(seeded_db), terminal_size=(120, 40), run_before=after(handover))
+
+
 def test_handover_confirm_without_notes(snap_compare, seeded_db: Database) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(
         app_on(seeded_db), terminal_size=(80, 24), run_before=after(handover, "ctrl+s", "ctrl+s")

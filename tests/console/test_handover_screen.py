@@ -133,3 +133,25 @@ async def test_long_waits_read_in_days_and_hours_and_old_dates_carry_their_year(
         assert rows[1][-1] == "not forwarded, 47 min late"
         text = str(screen.query_one("#handover-lines").render())
         assert "2600 d 4 h" in text and "min late" in text
+
+
+async def test_the_table_fits_120_columns_with_dates_of_other_years(db: Database) -> None:
+    """No column runs past the screen's edge: the table needs no sideways scrolling."""
+    for days, category, agencies in (
+        (400, "ketertiban", ("satpol-pp", "polresta", "kelurahan")),
+        (2600, "kebakaran", ("damkar", "pln")),
+    ):
+        desk = ReportService(db, operator="x", clock=fixed_clock(FROZEN_NOW - timedelta(days=days)))
+        saved = desk.create_report(
+            NewReport(category=category, kelurahan="Sario", description="lama")
+        )
+        for agency in agencies:
+            desk.forward(saved.id, agency)
+    app = make_app(db, operator="ani", lang="id", clock=fixed_clock(FROZEN_NOW))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_handover(pilot)
+        table = screen.query_one(DataTable)
+        assert table.row_count == 2 and table.max_scroll_x == 0  # nothing hidden sideways
+        assert table.region.right <= 120
+        dates = {str(table.get_row_at(index)[1]) for index in range(2)}
+        assert dates == {"16/10/2019 10:00", "24/10/2025 10:00"}
