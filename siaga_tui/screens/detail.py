@@ -326,10 +326,17 @@ class DetailScreen(ConsoleScreen[None]):
         dialog = FormDialog(
             translate("dialog_duplicate_title", t),
             t,
-            choices=(Choices(translate("dialog_duplicate_pick", t), options),),
-            text_label=translate("dialog_duplicate_or_number", t),
+            choices=(
+                Choices(
+                    translate("dialog_duplicate_pick", t),
+                    options,
+                    empty=translate("dialog_duplicate_none", t),
+                ),
+            ),
+            text_label=translate(
+                "dialog_duplicate_or_number" if options else "dialog_duplicate_number_only", t
+            ),
             max_length=FIELD_LIMITS["search"],
-            notice=None if options else translate("dialog_duplicate_none", t),
         )
 
         def act(answer: Answer, detail: ReportDetail) -> Action:

@@ -40,13 +40,15 @@ class Choices:
 
     ``details``: a line shown under the list for the highlighted value (an agency's
     phone and radio); ``presets``: the value to highlight in the next list when a value
-    is highlighted here (the agency's usual channel).
+    is highlighted here (the agency's usual channel); ``empty``: what is shown in place
+    of the list when it has no options (never an empty box).
     """
 
     label: str
     options: Sequence[tuple[str, str]]
     details: Mapping[str, str] = dataclasses.field(default_factory=dict)
     presets: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    empty: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,11 +101,19 @@ class FormDialog(ModalScreen[Answer | str | None]):
             if self.notice:
                 yield Label(self.notice, id="dialog-notice", classes="dialog-notice", markup=False)
             for index, choice in enumerate(self.choices):
-                yield Label(choice.label, classes="dialog-label", markup=False)
-                yield OptionList(
+                if not choice.options:
+                    # Nothing to pick: say so in the list's place, not an empty box.
+                    empty = choice.empty or translate("dialog_choices_empty", self.lang)
+                    yield Label(empty, id=f"empty-{index}", classes="dialog-empty", markup=False)
+                label = Label(choice.label, classes="dialog-label", markup=False)
+                label.display = bool(choice.options)
+                yield label
+                options = OptionList(
                     *(Option(Content(text), id=value) for value, text in choice.options),
                     id=f"choice-{index}",
                 )
+                options.display = bool(choice.options)  # still answers "" for the list
+                yield options
                 if choice.details:
                     yield Label("", id=f"details-{index}", classes="dialog-details", markup=False)
             if self.text_label is not None:

@@ -227,6 +227,30 @@ async def test_duplicate_by_number_when_nothing_is_listed(
         assert fresh(seeded_db, screen).duplicate_of_number == "112-2026-000002"
 
 
+async def test_no_possible_duplicates_is_said_in_place_of_an_empty_list(
+    app_factory,  # type: ignore[no-untyped-def]
+    seeded_db: Database,
+) -> None:
+    """No recent report of the same category and kelurahan: a sentence, not an empty box,
+    and the number can still be typed."""
+    async with app_factory(lang="en").run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        await act(pilot, "d")
+        dialog = pilot.app.screen
+        listed = dialog.query_one(OptionList)
+        assert listed.option_count == 0 and not listed.display  # no empty box drawn
+        empty = str(dialog.query_one(".dialog-empty").render())
+        assert empty.startswith("No possible duplicates")
+        labels = [str(label.render()) for label in dialog.query(".dialog-label") if label.display]
+        assert labels == [
+            "If the original is older or elsewhere, type its number (e.g. 112-2026-000123)"
+        ]
+        assert dialog.focused is dialog.query_one("#text")
+        await pilot.press(*"112-2026-000002", "enter")
+        await settle(pilot)
+        assert fresh(seeded_db, screen).duplicate_of_number == "112-2026-000002"
+
+
 async def test_a_conflicting_edit_is_refused_and_the_fresh_state_shown(
     console_app: SiagaApp, seeded_db: Database
 ) -> None:
