@@ -206,6 +206,26 @@ def test_a_misspelling_gives_suggestions(catalogue: Catalogue) -> None:
     assert "Tumintin" in error.message("en") and "Tuminting" in error.message("id")
 
 
+@pytest.mark.parametrize("text", ["Atlantis", "qqqq zzzz", "71.71.99.9999"])
+def test_a_kelurahan_nothing_resembles_says_that_nothing_matches(
+    catalogue: Catalogue, text: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        catalogue.resolve_kelurahan(text)
+    error = caught.value
+    assert (error.field, error.key, error.params["codes"]) == (
+        "kelurahan",
+        "kelurahan_no_match",
+        (),
+    )
+    assert (
+        error.message("en")
+        == f"No kelurahan matches “{text}”. Check the spelling, or add the kecamatan."
+    )
+    assert error.message("id").startswith(f"Tidak ada kelurahan yang cocok dengan “{text}”.")
+    assert "-" not in error.message("id").replace(text, "")  # no empty "Mungkin: -"
+
+
 def test_the_wrong_kecamatan_is_unknown_and_suggests_the_right_one(catalogue: Catalogue) -> None:
     with pytest.raises(ValidationError) as caught:
         catalogue.resolve_kelurahan("Bunaken, Bunaken")

@@ -428,12 +428,16 @@ class Catalogue:
         return found
 
     def _unknown(self, value: str, suggestions: Iterable[Kelurahan]) -> ValidationError:
+        """Unknown, with up to three kelurahan they may have meant; with none close,
+        it says plainly that nothing matches (never an empty "did you mean")."""
         shown = list(dict.fromkeys(suggestions))[:3]
+        if not shown:
+            return ValidationError("kelurahan", "kelurahan_no_match", value=value, codes=())
         return ValidationError(
             "kelurahan",
             "kelurahan_unknown",
             value=value,
-            suggestions=", ".join(k.display for k in shown) or "-",
+            suggestions=", ".join(k.display for k in shown),
             codes=tuple(k.code for k in shown),
         )
 

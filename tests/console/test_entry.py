@@ -163,6 +163,32 @@ async def test_each_invalid_field_is_marked_and_focused_with_the_text_kept(
         assert all(not error_text(screen, name) for name in others)
 
 
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("id", "Tidak ada kelurahan yang cocok dengan “Atlantis”."),
+        ("en", "No kelurahan matches “Atlantis”."),
+    ],
+)
+async def test_a_kelurahan_nothing_resembles_is_said_plainly_with_the_text_kept(
+    db: Database, clock: MutableClock, lang: str, said: str
+) -> None:
+    app = console(db, clock, lang)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_entry(pilot)
+        await fill(pilot, screen, kelurahan="")
+        screen.query_one("#kelurahan", Input).focus()
+        await pilot.press(*"Atlantis")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        reason = error_text(screen, "kelurahan")
+        assert reason.startswith(said), reason
+        assert "Mungkin" not in reason and "Did you mean" not in reason and ": -" not in reason
+        assert field_value(screen, "kelurahan") == "Atlantis"  # as typed, on screen
+        assert app.focused is screen.query_one("#kelurahan")
+        assert reports_in(db) == []
+
+
 async def test_every_invalid_field_at_once_focuses_the_first(
     db: Database, clock: MutableClock
 ) -> None:

@@ -45,7 +45,7 @@ def test_a_pasted_page_is_no_kelurahan_and_is_refused_at_once() -> None:
     try:
         catalogue.resolve_kelurahan(paste)
     except ValidationError as error:
-        assert error.field == "kelurahan" and error.key == "kelurahan_unknown"
+        assert error.field == "kelurahan" and error.key == "kelurahan_no_match"
     else:  # pragma: no cover - the assertion explains
         raise AssertionError("a 10 MB paste resolved to a kelurahan")
     assert catalogue.complete_kelurahan(paste) == []
