@@ -86,6 +86,10 @@ class ConsoleScreen(Screen[ResultType], Generic[ResultType]):
     def changes_seen(self, found: Any) -> None:
         """On the UI thread: show what ``look_for_changes`` found (override)."""
 
+    def look_failed(self, error: SiagaError) -> None:
+        """On the UI thread: a look failed and will be tried again (override to say so
+        on the screen; the app has already said once that the screens are not live)."""
+
     def watch_changes(self) -> None:
         """Follow changes from now on (call once the screen shows its first load)."""
         self._following = True
@@ -125,6 +129,7 @@ class ConsoleScreen(Screen[ResultType], Generic[ResultType]):
         self._looking = False
         if self.is_attached:
             self.console.live_failed(error)
+            self.look_failed(error)
             self.set_timer(WATCH_RETRY, self.database_moved)
 
     @on(Worker.StateChanged)

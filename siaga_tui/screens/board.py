@@ -7,6 +7,11 @@ clock; "–" when the period has no phone records, never 0); this screen only la
 out. It recounts when a report changes (the event sequence the
 queue follows) or a call is logged, looking when the app's live watch says the database
 moved, and when the period shown ends (midnight, the end of a shift).
+
+When a count fails (the database locked by another process for too long, or gone) the
+figures already shown stay up, a line under the periods says since when they are and
+that the board retries, and it counts again every ``WATCH_RETRY`` seconds: never a
+crash, never zeros. Before the first count succeeds the summary says it is counting.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from textual.widgets import Static
 from siaga_tui.core.catalogue import Catalogue
 from siaga_tui.core.errors import NotFound, SiagaError
 from siaga_tui.core.i18n import translate
-from siaga_tui.core.timeutil import Clock, as_utc, format_age, format_duration
+from siaga_tui.core.timeutil import Clock, as_utc, format_age, format_duration, format_local
 from siaga_tui.live import WATCH_RETRY
 from siaga_tui.screens.base import ConsoleScreen
 from siaga_tui.screens.board_pictures import show_pictures
@@ -103,6 +108,7 @@ class BoardScreen(ConsoleScreen[None]):
     def compose(self) -> ComposeResult:
         yield self.status_header()
         yield Static(id="board-periods")
+        yield Static(id="board-state", markup=False)
         with VerticalScroll(id="board-scroll"):
             with Horizontal(id="board-top"):
                 yield Static(id="board-summary")
@@ -163,11 +169,29 @@ class BoardScreen(ConsoleScreen[None]):
         self.app.call_from_thread(self._show, *found)
 
     def _count_failed(self, error: SiagaError) -> None:
-        """Say why the board is empty; count again shortly, and whenever the database moves."""
-        self.console.show_error(error)
+        """Say why no figures are shown yet; count again shortly, and whenever the
+        database moves."""
+        self.look_failed(error)
         if not self.following_changes:
             self.watch_changes()
         self.set_timer(WATCH_RETRY, self.database_moved)
+
+    def look_failed(self, error: SiagaError) -> None:
+        """A count failed: the last figures stay, and the line says since when and why."""
+        lang = self.lang
+        reason = (
+            translate("board_reason_locked", lang)
+            if error.key == "db_locked"
+            else error.message(lang).rstrip(".")
+        )
+        if self.figures is None:
+            text = translate("board_retrying_first", lang, reason=reason)
+        else:
+            since = format_local(self.figures.generated_at, "%H:%M")
+            text = translate("board_retrying_last", lang, time=since, reason=reason)
+        state = self.query_one("#board-state", Static)
+        state.update(text)
+        state.add_class("-retrying")
 
     def _count_figures(self, name: str) -> Counted:
         """Count the period's figures and the pictures (the change marks are read first,
@@ -232,6 +256,7 @@ class BoardScreen(ConsoleScreen[None]):
         if name != self.period_name:
             return  # the operator switched period meanwhile; that count is on its way
         self.figures, self._seen = figures, seen
+        self.query_one("#board-state", Static).remove_class("-retrying")
         self._wait_for_period_end(figures)
         lang, now = self.lang, self.console.clock()
         self.query_one("#board-summary", Static).update(summary(figures, name, lang))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from siaga_tui.app import SiagaApp, make_app
-from siaga_tui.core.db import Database
+from siaga_tui.core.db import Database, translate_storage_errors
 from siaga_tui.screens.board import MAX_PERIOD_WAIT, PERIODS, BoardScreen
 from siaga_tui.services.calls import CallService
 from siaga_tui.services.reports import NewReport, ReportService
@@ -227,3 +229,79 @@ async def test_the_phone_panel_shows_the_phone_figures_and_follows_the_phone(
         await settle(pilot)
         panel = str(screen.query_one("#board-phone").render())
         assert "calls offered: 8" in panel and "3/8" in panel and "to make 2" in panel
+
+
+class BrieflyLocked:
+    """Counting as when another process holds the SQLite lock past the busy timeout: the
+    driver's "database is locked", through the storage layer's translation."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import siaga_tui.screens.board as board
+
+        self.locked = True
+        self.counted = compute_statistics
+        monkeypatch.setattr(board, "compute_statistics", self)
+
+    def __call__(self, *args: object, **kwargs: object) -> Statistics:
+        if self.locked:
+            with translate_storage_errors():
+                raise sa.exc.OperationalError(
+                    "SELECT count(*) FROM report",
+                    {},
+                    sqlite3.OperationalError("database is locked"),
+                )
+        return self.counted(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def board_state(screen: BoardScreen) -> str:
+    line = screen.query_one("#board-state")
+    return str(line.render()) if line.display else ""
+
+
+async def test_a_briefly_locked_database_keeps_the_last_figures_and_says_it_retries(
+    db: Database, clock: MutableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_history(db, clock)
+    app = make_app(db, operator="ani", lang="en", clock=clock)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_board(pilot)
+        assert screen.figures is not None and board_state(screen) == ""
+        shown, total = board_text(screen), screen.figures.total
+        lock = BrieflyLocked(monkeypatch)
+        other = ReportService(db, operator="budi", clock=clock)
+        other.create_report(NewReport(category="kebakaran", kelurahan="Sario", description="Api"))
+        screen.database_moved()  # the live watch saw the change; the count meets the lock
+        await settle(pilot)
+        assert app.screen is screen and screen.figures.total == total
+        assert board_text(screen) == shown  # the last figures stay up, never zeros
+        assert board_state(screen) == (
+            "The figures below are from 10:00; counting again failed: the database is locked"
+            " by another process. Retrying on its own."
+        )
+        assert any("not updating" in n.message for n in app._notifications)
+        lock.locked = False
+        screen.database_moved()  # what the retry timer does
+        await settle(pilot)
+        assert screen.figures.total == total + 1 and board_state(screen) == ""
+        assert f"{total + 1} reports" in board_text(screen)
+
+
+async def test_a_board_opened_on_a_locked_database_says_it_retries_and_shows_no_zeros(
+    db: Database, clock: MutableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_history(db, clock)
+    lock = BrieflyLocked(monkeypatch)
+    app = make_app(db, operator="ani", lang="id", clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_board(pilot)
+        assert screen.figures is None and app.screen is screen
+        assert board_state(screen) == (
+            "Belum bisa menghitung: database sedang dikunci proses lain. Dicoba lagi otomatis."
+        )
+        assert str(screen.query_one("#board-summary").render()) == "Menghitung…"
+        assert " 0 laporan" not in board_text(screen) and "0 %" not in board_text(screen)
+        lock.locked = False
+        screen.database_moved()  # what the retry timer does
+        await settle(pilot)
+        assert screen.figures is not None and board_state(screen) == ""
+        assert f"{screen.figures.total} laporan" in board_text(screen)
