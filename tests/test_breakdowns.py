@@ -109,6 +109,24 @@ def test_every_dimension_of_2019_adds_up_to_1132(demo_db: Database, dimension: s
     assert len({g.key for g in breakdown.groups}) == len(breakdown.groups)
 
 
+def test_every_interval_by_kind_is_the_statistics_figure(demo_db: Database) -> None:
+    # Both read their medians and p90 from every report's seconds, grouped in SQL here
+    # and per kind there: the same counts and the very same floats, for all four.
+    clock = fixed_clock(FROZEN_NOW)
+    alone = compute_statistics(demo_db, YEAR_2019, clock=clock)
+    by_kind = {g.key[0]: g for g in _demo(demo_db, "kind").groups}
+    assert set(by_kind) == {"darurat", "non_darurat"}
+    for kind, group in by_kind.items():
+        for timing in group.timings:
+            figure = alone.interval(timing.name, kind)
+            assert (timing.count, timing.median, timing.p90) == (
+                figure.count,
+                figure.median,
+                figure.p90,
+            ), (kind, timing.name)
+    assert sum(t.count for g in by_kind.values() for t in g.timings) > 1132
+
+
 def test_month_by_kind_splits_each_month_into_its_kinds(demo_db: Database) -> None:
     both = _demo(demo_db, "month", "kind")
     months = {g.key[0]: g.total for g in _demo(demo_db, "month").groups}

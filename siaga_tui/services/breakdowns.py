@@ -8,7 +8,7 @@ is the reference; this module reuses its definitions and helpers):
 - reports of the period by ``created_at``, duplicates left out, kinds and statuses as
   shares of the group, the done aim (``stats.DoneAim``), the open share (not selesai);
 - the handling intervals (``stats.INTERVALS``) as medians and 90th percentiles over the
-  reports that have both moments (exact: histograms of whole seconds, never sampled),
+  reports that have both moments (exact: every report's whole seconds, never sampled),
   with how many reports each covers; a moment the data does not have is unknown and
   left out, never counted as zero;
 - **targets**: the share forwarded within the category's ``forward_target`` and
@@ -35,12 +35,10 @@ Python folds days into ISO weeks and hours into shifts. Counts come from one
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from operator import itemgetter
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -59,9 +57,11 @@ from siaga_tui.services.stats import (
     DoneAim,
     Period,
     Share,
+    joined_seconds,
     percent,
-    percentile,
+    percentile_of_sorted,
     seconds_between,
+    seconds_of,
 )
 
 
@@ -374,9 +374,7 @@ class _Acc:
     statuses: dict[str, int] = field(default_factory=dict)
     acknowledged: int = 0
     targets: dict[str, list[int]] = field(default_factory=lambda: {n: [0, 0] for n in TARGETS})
-    histograms: dict[str, dict[float, int]] = field(
-        default_factory=lambda: {n: {} for n in INTERVALS}
-    )
+    seconds: dict[str, list[int]] = field(default_factory=lambda: {n: [] for n in INTERVALS})
     calls: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -430,9 +428,12 @@ def _groups(
     accs: dict[tuple[str, ...], _Acc] = {}
     source = _ReportSource(conn, period, dims, offset)
 
-    # One pass over the period's rows: the database computes each row's group, kind,
-    # status, target flags and interval seconds; Python counts the distinct tuples with
-    # ``Counter`` (C speed), so the cost stays that of one scan plus a few counts.
+    # One pass over the period's rows, grouped in the database: by the group's key and
+    # every value a figure counts (kind, status, acknowledged, the target flags), with
+    # how many reports and, per interval, their seconds joined into one text. A year at
+    # 1 M (105,000 reports) comes back as about 1,300 rows instead of one per report:
+    # counting 105,000 rows in Python (``Counter``) and walking the histograms cost more
+    # than the scan itself (B10).
     target_terms = [
         term
         for name, moment in TARGETS.items()
@@ -443,50 +444,47 @@ def _groups(
         for start, end in INTERVALS.values()
     ]
     acknowledged = sa.case((source.acknowledged_at.is_not(None), 1), else_=0)
-    query = (
+    counted = [*source.keys, REPORT.c.kind, REPORT.c.status, acknowledged, *target_terms]
+    per_report = (
         sa.select(
-            *source.keys, REPORT.c.kind, REPORT.c.status, acknowledged, *target_terms, *seconds
+            *(term.label(f"c{i}") for i, term in enumerate(counted)),
+            *(interval.label(f"s{i}") for i, interval in enumerate(seconds)),
         )
         .select_from(source.from_)
         .where(*source.where)
+        .subquery("per_report")
     )
-    rows = conn.execute(query).all()
+    by = [per_report.c[f"c{i}"] for i in range(len(counted))]
+    query = sa.select(
+        *by,
+        sa.func.count(),
+        *(joined_seconds(conn, per_report.c[f"s{i}"]) for i in range(len(seconds))),
+    ).group_by(*by)
     width = len(source.keys)
-    keys = list(range(width))
     folded: dict[Any, tuple[str, ...]] = {}
 
-    def group_of(raw: Any) -> _Acc:
+    def group_of(raw: tuple[Any, ...]) -> _Acc:
         key = folded.get(raw)
         if key is None:
-            key = folded[raw] = source.fold(raw if width > 1 else (raw,))
+            key = folded[raw] = source.fold(raw)
         return accs.setdefault(key, _Acc())
 
-    # The group's raw key: one value for one dimension (no tuple per row), else a tuple.
-    key_of = itemgetter(*keys)
-    flags = list(range(width, width + 3 + len(target_terms)))
-    for values, n in Counter(map(itemgetter(*keys, *flags), rows)).items():
-        acc = group_of(key_of(values))
-        kind, status, acked, *targets = values[width:]
+    for row in conn.execute(query):
+        acc = group_of(tuple(row[:width]))
+        kind, status, acked, *rest = row[width:]
+        targets, n, joined = (
+            rest[: len(target_terms)],
+            int(rest[len(target_terms)]),
+            rest[-len(INTERVALS) :],
+        )
         acc.kinds[str(kind)] = acc.kinds.get(str(kind), 0) + n
         acc.statuses[str(status)] = acc.statuses.get(str(status), 0) + n
         acc.acknowledged += int(acked) * n
         for index, name in enumerate(TARGETS):
             acc.targets[name][0] += int(targets[2 * index]) * n
             acc.targets[name][1] += int(targets[2 * index + 1]) * n
-    first = width + 3 + len(target_terms)
-    for position, name in enumerate(INTERVALS):
-        buckets: dict[Any, dict[float, int]] = {}
-        histogram = Counter(map(itemgetter(*keys, first + position), rows))
-        for values, n in histogram.items():
-            value = values[width]
-            if value is None:
-                continue
-            raw = key_of(values)
-            bucket = buckets.get(raw)
-            if bucket is None:
-                bucket = buckets[raw] = group_of(raw).histograms[name]
-            bucket[value] = n  # (key, value) pairs are distinct: a Counter's items
-    del rows
+        for name, text in zip(INTERVALS, joined, strict=True):
+            acc.seconds[name].extend(seconds_of(text))
 
     # 3. Calls, for the dimensions a call has.
     if all(d in CALL_DIMENSIONS for d in dims):
@@ -512,7 +510,7 @@ def _groups(
             kinds=dict(acc.kinds),
             statuses=dict(acc.statuses),
             acknowledged=acc.acknowledged,
-            timings=tuple(_timing(name, acc.histograms[name]) for name in INTERVALS),
+            timings=tuple(_timing(name, acc.seconds[name]) for name in INTERVALS),
             targets={name: (met, due) for name, (met, due) in acc.targets.items()},
             calls=dict(acc.calls) if with_calls else None,
         )
@@ -659,9 +657,11 @@ def _target_terms(
     return [met, due]
 
 
-def _timing(name: str, histogram: Mapping[float, int]) -> Timing:
-    pairs = sorted(histogram.items())
-    return Timing(name, sum(histogram.values()), percentile(pairs, 0.5), percentile(pairs, 0.9))
+def _timing(name: str, seconds: list[int]) -> Timing:
+    seconds.sort()
+    return Timing(
+        name, len(seconds), percentile_of_sorted(seconds, 0.5), percentile_of_sorted(seconds, 0.9)
+    )
 
 
 def _sort_key(

@@ -775,11 +775,21 @@ def interval_seconds(conn: Connection) -> list[sa.Label[Any]]:
     ]
 
 
-def _joined_seconds(conn: Connection, seconds: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-    """Every non-NULL value of ``seconds`` in the group as one text, comma-separated."""
+def joined_seconds(conn: Connection, seconds: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """Every non-NULL value of ``seconds`` in the group as one text, comma-separated
+    (an aggregate; ``seconds_of`` reads it back)."""
     if conn.dialect.name == "sqlite":
         return sa.func.group_concat(seconds, ",")
     return sa.func.string_agg(sa.cast(seconds, sa.Text), ",")
+
+
+def seconds_of(joined: str | None) -> list[int]:
+    """The whole seconds of a ``joined_seconds`` text, in its order; [] for NULL."""
+    if not joined:
+        return []
+    # Whole numbers and commas: a JSON array once bracketed, parsed in C.
+    values: list[int] = json.loads(f"[{joined}]")
+    return values
 
 
 def _intervals_by_kind(conn: Connection) -> list[Any]:
@@ -788,7 +798,7 @@ def _intervals_by_kind(conn: Connection) -> list[Any]:
     return [
         REPORT.c.kind,
         *(
-            _joined_seconds(conn, seconds.element).label(seconds.name)
+            joined_seconds(conn, seconds.element).label(seconds.name)
             for seconds in interval_seconds(conn)
         ),
     ]
@@ -821,8 +831,8 @@ def _interval_values_of(rows: Sequence[Sequence[Any]]) -> IntervalValues:
     values: IntervalValues = {name: {} for name in INTERVALS}
     for kind, *joined in rows:
         for name, text in zip(INTERVALS, joined, strict=True):
-            if text:  # whole numbers and commas: a JSON array once bracketed
-                found: list[int] = json.loads(f"[{text}]")
+            found = seconds_of(text)
+            if found:
                 found.sort()
                 values[name][str(kind)] = found
     return values
