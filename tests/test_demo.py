@@ -372,6 +372,9 @@ def test_demo_events_carry_the_same_details_as_the_services_write(
         NewReport(category="kebakaran", kelurahan="Paal 4", description="api")
     )
     desk.mark_duplicate(second.id, first.id)
+    desk.create_report(  # history, as 2019 is filed
+        NewReport(category="sampah", kelurahan="Sario", description="lama", archived=True)
+    )
 
     def shapes(database: Database) -> dict[str, set[frozenset[str]]]:
         found: dict[str, set[frozenset[str]]] = {}
@@ -384,3 +387,43 @@ def test_demo_events_carry_the_same_details_as_the_services_write(
     assert set(demo) <= set(service)
     for kind, keys in demo.items():
         assert keys <= service[kind] | {k - {"status_to"} for k in service[kind]}, kind
+
+
+def test_2019_is_archived_so_todays_work_is_only_today(demo_db: Database) -> None:
+    """2019 is history, archived as ``import --history`` archives it: its open reports
+    stay in the city's figures but wait in no queue, handover or board (they showed
+    waits of years)."""
+    from siaga_tui.services.board_charts import board_charts
+    from siaga_tui.services.handover import shift_summary
+    from siaga_tui.services.queue import QueueFilter, QueueService, backlog_cutoff
+
+    with demo_db.read() as conn:
+        archived = dict(
+            conn.execute(
+                sa.select(
+                    REPORT.c.year, sa.func.sum(sa.case((REPORT.c.archived, 1), else_=0))
+                ).group_by(REPORT.c.year)
+            ).all()
+        )
+        live_open = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(REPORT)
+            .where(REPORT.c.year == 2026, REPORT.c.status != Status.SELESAI)
+        ).scalar_one()
+        created = conn.execute(
+            sa.select(EVENT.c.details).where(EVENT.c.kind == "created").order_by(EVENT.c.id)
+        ).scalars()
+        flagged = sum(1 for details in created if details.get("archived"))
+    assert archived == {2019: 1144, 2026: 0} and flagged == 1144
+    day_ago = FROZEN_NOW - timedelta(days=1)
+    summary = shift_summary(demo_db, Period.shift(CLOCK), clock=CLOCK)
+    assert summary.open_total == live_open > 0
+    assert all(item.created_at > day_ago for item in summary.open_items)
+    assert summary.awaiting_ack and all(a.forwarded_at > day_ago for a in summary.awaiting_ack)
+    waits = board_charts(demo_db, clock=CLOCK).agency_waits
+    assert waits and all(wait.oldest > day_ago for wait in waits)
+    backlog = QueueFilter(cutoff=backlog_cutoff(FROZEN_NOW, 7), backlog=True)
+    assert QueueService(demo_db).open_count(backlog) == 0
+    # The figures of 2019 are the city's still, archived or not.
+    assert _figures(demo_db) == CITY_2019
+    assert compute_statistics(demo_db, Period.year(2019)).status("menunggu").count == 170

@@ -5,7 +5,10 @@ the console at once: 1,132 reports of 2019 with the city's figures exactly (842
 emergency, 290 non-emergency; ketertiban 137, kebakaran 123, kelistrikan 140, air
 bersih 62; 577 / 385 / 170 selesai / ditangani / menunggu), a dozen duplicates (which
 the figures count once), the calls that were no report, and a "today" of open reports
-of various ages, some overdue, relative to the clock.
+of various ages, some overdue, relative to the clock. 2019 is archived as history (as
+``import --history`` archives what it files): counted in the statistics and exports,
+never in the live queue, its backlog, the handover, the alarms or the board's waits, so
+today's work is the live today alone, not 555 reports open for years.
 
 Everything is filed through the services a desk uses (``ReportService``: file,
 attach a call, forward, acknowledge, close, mark a duplicate; ``CallService.log_call``),
@@ -162,6 +165,7 @@ class _Report:
     closed_at: datetime | None = None
     closing_note: str | None = None
     duplicate_of: _Report | None = None
+    archived: bool = False
     id: int = 0  # given when filed
     number: str = ""
 
@@ -337,6 +341,9 @@ class _Plan:
         for report in pool:
             self._work(report, Status.MENUNGGU.value)
         self._duplicates(int(figures["duplicates"]), year)
+        # History, as ``import --history`` files it: in the figures, in no live queue.
+        for report in self.reports:
+            report.archived = True
         start = datetime.combine(date(year, 1, 1), time(0), display_zone()).astimezone(UTC)
         end = datetime.combine(date(year + 1, 1, 1), time(0), display_zone()).astimezone(UTC)
         for disposition, count in figures["calls"].items():
@@ -475,6 +482,7 @@ class _Plan:
                 address=report.address,
                 answered_at=report.answered_at,
                 created_at=report.created_at,
+                archived=report.archived,
             )
         )
         report.id, report.number = saved.id, saved.number

@@ -33,10 +33,21 @@ def bar(app: SiagaApp) -> str:
     return str(app.screen.query_one("#queue-bar").render())
 
 
+def file_backlog(db: Database, count: int) -> None:
+    """``count`` open reports filed 10 to 40 days before the frozen clock (not archived)."""
+    for n in range(count):
+        at = FROZEN_NOW - timedelta(days=10 + n % 30, hours=n % 24)
+        ReportService(db, operator="x", clock=fixed_clock(at)).create_report(
+            NewReport(category="sampah", kelurahan="Sario", description=f"lama {n}")
+        )
+
+
 async def test_a_fresh_emergency_is_on_the_first_screen_whatever_the_backlog(db: Database) -> None:
-    """The demo: 2019's 555 open reports and a live today. Today's work alone is shown
-    first; the backlog is counted in the header and one key away."""
+    """The demo (2019 archived as history, and a live today) with a backlog of open
+    reports from the last weeks. Today's work alone is shown first; the backlog is
+    counted in the header and one key away, and 2019's open reports are in neither."""
     build_demo(db, clock=fixed_clock(FROZEN_NOW))
+    file_backlog(db, 150)
     app = make_app(db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW))
     cutoff = backlog_cutoff(FROZEN_NOW, 7)
     async with app.run_test(size=SIZE) as pilot:
@@ -48,12 +59,14 @@ async def test_a_fresh_emergency_is_on_the_first_screen_whatever_the_backlog(db:
         assert len(screen.rows) <= table.scrollable_content_region.height
         assert "kebakaran" in [row.category for row in screen.rows]
         backlog = QueueService(db).open_count(QueueFilter(cutoff=cutoff, backlog=True))
-        assert backlog == 555  # 385 ditangani + 170 menunggu of 2019
+        assert backlog == 150  # 2019's 555 open reports are archived history
         assert f"tunggakan {backlog} (b)" in title(pilot.app)
         await pilot.press("b")
         await settle(pilot)
         assert screen.filters.backlog
-        assert screen.rows and all(row.created_at.year == 2019 for row in screen.rows)
+        assert screen.rows and all(
+            row.created_at < cutoff and row.created_at.year == 2026 for row in screen.rows
+        )
         assert title(pilot.app).startswith("Tunggakan")
         assert bar(pilot.app).startswith(
             f"Tunggakan: 100 dari {backlog} laporan terbuka yang dicatat sebelum 21-11-2026"
@@ -69,11 +82,14 @@ async def test_a_fresh_emergency_is_on_the_first_screen_whatever_the_backlog(db:
 
 async def test_the_backlog_age_is_configurable(db: Database) -> None:
     build_demo(db, clock=fixed_clock(FROZEN_NOW))
+    file_backlog(db, 3)
     app = make_app(db, operator=OPERATOR, clock=fixed_clock(FROZEN_NOW), backlog_days=3000)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = queue(pilot.app)
-        assert screen.rows[0].created_at.year == 2019  # nothing is old enough to be set apart
+        # Nothing is old enough to be set apart: the weeks-old reports are today's work.
+        old = [row for row in screen.rows if row.created_at < backlog_cutoff(FROZEN_NOW, 7)]
+        assert len(old) == 3 and all(row.created_at.year == 2026 for row in screen.rows)
         assert "tunggakan" not in title(pilot.app)
 
 
