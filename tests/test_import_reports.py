@@ -16,7 +16,7 @@ from siaga_tui.services.export import ExportFilter, atomic_text, write_reports_c
 from siaga_tui.services.importer import Importer, ImportRefused
 from siaga_tui.services.reports import NewReport, ReportService
 from tests.conftest import MutableClock
-from tests.test_export import file_reports
+from tests.test_export import file_reports, run
 
 HEADER = "date,category,kelurahan,description,status"
 
@@ -356,3 +356,68 @@ def test_import_on_both_engines(
     assert (result.added, result.bad) == (3, ())
     assert report_facts(any_db) == report_facts(db)
     assert importer(any_db, clock).run(path).already == 3
+
+
+def _written(path: Path) -> tuple[int, int, int]:
+    """Reports, calls and audit entries in the database at ``path``."""
+    from siaga_tui.core.models import AUDIT, CALL
+
+    database = open_database(path)
+    try:
+        with database.read() as conn:
+            return tuple(  # type: ignore[return-value]
+                conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+                for table in (REPORT, CALL, AUDIT)
+            )
+    finally:
+        database.dispose()
+
+
+def test_an_import_of_several_files_is_all_or_nothing(
+    db: Database,
+    clock: MutableClock,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Every file is checked before any is written: a bad row in the calls file, or a
+    calls file that cannot be read, writes nothing from the good reports file either,
+    and the error names the file and the line."""
+    file_reports(db, clock)
+    source = Path(str(db.path))
+    reports_csv, calls_csv = tmp_path / "reports.csv", tmp_path / "calls.csv"
+    assert run(source, capsys, "export", str(reports_csv))[0] == 0
+    assert run(source, capsys, "export", "--calls", str(calls_csv))[0] == 0
+    good_calls = calls_csv.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert len(good_calls) >= 3
+    header = good_calls[0].split(",")
+    cells = good_calls[2].split(",")
+    cells[header.index("disposition")] = "entah"
+    bad_calls = write(
+        tmp_path, "".join([*good_calls[:2], ",".join(cells), *good_calls[3:]]), "bad-calls.csv"
+    )
+    target = tmp_path / "target.db"
+    code, out, err = run(target, capsys, "import", str(reports_csv), str(bad_calls))
+    assert code == 2 and out == ""
+    assert "bad-calls.csv: 1 rows cannot be imported; nothing was written from any" in err
+    assert "line 3: Call type: Unknown value 'entah'" in err, err
+    assert _written(target)[:2] == (0, 0)
+    # A file refused whole (a column missing) is named, and stops the good one too.
+    headless = write(tmp_path, "".join(good_calls).replace("disposition", "kind", 1), "odd.csv")
+    code, out, err = run(target, capsys, "import", str(reports_csv), str(headless))
+    assert code == 2 and "odd.csv: The column" in err and out == ""
+    assert _written(target)[:2] == (0, 0)
+    # The good pair imports whole.
+    code, out, err = run(target, capsys, "import", str(reports_csv), str(calls_csv))
+    assert code == 0, err
+    assert _written(target)[:2] == (3, len(good_calls) - 1)
+
+
+def test_an_import_that_adds_nothing_says_nothing_of_archiving(
+    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, f"{HEADER}\n2019-03-01,kebakaran,Bahu,Asap,menunggu\n")
+    code, out, _ = run(db_path, capsys, "import", str(path))
+    assert code == 0 and "1 of them archived as history" in out
+    code, out, _ = run(db_path, capsys, "import", str(path))
+    assert code == 0 and "0 reports imported" in out and "1 were already there" in out
+    assert "archived" not in out, out

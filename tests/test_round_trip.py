@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import siaga_tui.cli.importer as import_cli
 import siaga_tui.cli.stats as stats_cli
 from siaga_tui.core.db import Database, open_database
-from siaga_tui.core.models import CALL
+from siaga_tui.core.models import CALL, REPORT
 from siaga_tui.core.timeutil import fixed_clock
 from siaga_tui.services.calls import CallService
 from siaga_tui.services.demo import build_demo
@@ -125,8 +125,9 @@ def test_a_call_whose_report_is_nowhere_is_a_bad_row_before_any_call_is_written(
     any_db: Database, clock: MutableClock, tmp_path: Path
 ) -> None:
     """The calls file is checked like any file: a call naming a report that is neither in
-    the database nor in the import's reports is listed with its line, and no call is
-    written (once the calls before it were saved and the import stopped half-way)."""
+    the database nor in the import's reports is listed with its line, and nothing is
+    written, not even the good reports file of the same import (once the calls before it
+    were saved and the import stopped half-way; later the reports were saved)."""
     numbers = file_reports(any_db, clock)
     CallService(any_db, operator="budi", clock=clock).log_call("iseng")
     with atomic_text(tmp_path / "r.csv", "utf-8") as out:
@@ -137,23 +138,24 @@ def test_a_call_whose_report_is_nowhere_is_a_bad_row_before_any_call_is_written(
         rows = [row for row in csv.reader(handle) if row[0] != numbers[-1]]
     with (tmp_path / "r.csv").open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows(rows)
+    files = [tmp_path / "r.csv", tmp_path / "c.csv"]
     fresh = open_database(tmp_path / "fresh.db")
     try:
         importer = Importer(fresh, operator="sri", clock=clock)
-        results = importer.run_all([tmp_path / "r.csv", tmp_path / "c.csv"])
-        (_, reports), (_, calls) = results
-        assert reports.written and reports.bad_count == 0
+        (_, reports), (_, calls) = importer.run_all(files)
+        assert not reports.written and reports.bad_count == 0  # good, but not written alone
         assert not calls.written and calls.bad_count == 1
         (bad,) = calls.bad
         assert numbers[-1] in bad.describe("en") and bad.line > 1
         with fresh.read() as conn:
-            # Imported reports bring no call of their own: every call comes from c.csv.
-            assert conn.execute(sa.select(sa.func.count()).select_from(CALL)).scalar() == 0
-        # With --skip-bad the good calls go in.
-        skipped = Importer(fresh, operator="sri", clock=clock).run(
-            tmp_path / "c.csv", skip_bad=True
+            for table in (REPORT, CALL):
+                assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() == 0
+        # With --skip-bad the good rows of both files go in.
+        (_, reports), (_, calls) = Importer(fresh, operator="sri", clock=clock).run_all(
+            files, skip_bad=True
         )
-        assert skipped.written and skipped.bad_count == 1
-        assert skipped.added == len(numbers)  # the other reports' calls and the prank
+        assert reports.written and reports.added == len(numbers) - 1
+        assert calls.written and calls.bad_count == 1
+        assert calls.added == len(numbers)  # the other reports' calls and the prank
     finally:
         fresh.dispose()

@@ -1,8 +1,8 @@
 """``siaga112 import FILE…``: reports, referrals and calls from exports or spreadsheets.
 
-Bad rows are listed with their line and field (the first 100, then a count); nothing
-is written unless every row is good (or ``--skip-bad``), and ``--dry-run`` writes
-nothing at all. Importing the same files again adds nothing. Rows older than the
+Bad rows are listed with their file, line and field (the first 100, then a count);
+nothing is written unless every row of every file given is good (or ``--skip-bad``),
+and ``--dry-run`` writes nothing at all. Importing the same files again adds nothing. Rows older than the
 backlog age (or every row, with ``--history``) are archived as history.
 """
 
@@ -70,13 +70,18 @@ def import_reports(
         backlog_days=backlog_days,
     )
     results = importer.run_all(list(files), skip_bad=skip_bad, encoding=encoding, dry_run=dry_run)
-    for path, result in results:
+    for _path, result in results:
         if result.ignored:
             print(t("import_columns_ignored", columns=", ".join(result.ignored)), file=sys.stderr)
-        if not result.written and not result.dry_run:
-            print(t("import_bad_rows", count=result.bad_count), file=sys.stderr)
-            _list_bad(result)
-            raise typer.Exit(2)
+    # Every file is checked before any is written: one with bad rows stops them all.
+    stopped = [(p, r) for p, r in results if not r.written and not r.dry_run and r.bad_count]
+    if stopped:
+        path, result = stopped[0]
+        key = "import_bad_rows_of_several" if len(files) > 1 else "import_bad_rows"
+        print(t(key, path=str(path), count=result.bad_count), file=sys.stderr)
+        _list_bad(result)
+        raise typer.Exit(2)
+    for path, result in results:
         if result.bad:
             print(t("import_skipped_rows", count=result.bad_count), file=sys.stderr)
             _list_bad(result)
@@ -105,6 +110,8 @@ def _summary(path: Path, result: ImportResult) -> str:
         already=result.already,
         bad=result.bad_count,
     )
+    if not result.added:  # "0 of them archived" of nothing added says nothing true
+        return line
     return f"{line}\n{t('import_archived', archived=result.archived)}"
 
 

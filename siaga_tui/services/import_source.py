@@ -44,8 +44,9 @@ _SNIFF_BYTES: Final = 8192
 class ImportRefused(SiagaError):
     """The file as a whole cannot be read: encoding, header, layout, not a table.
 
-    ``what`` (for ``import_not_text``) is itself a message key, said in the language
-    the message is read in.
+    ``what`` (for ``import_not_text``) is itself a message key, and ``reason`` may be
+    another error (``import_in_file``: which of several files): both are said in the
+    language the message is read in.
     """
 
     def message(self, lang: str | None = None) -> str:
@@ -54,6 +55,8 @@ class ImportRefused(SiagaError):
         params = dict(self.params)
         if "what" in params:
             params["what"] = translate(params["what"], lang)
+        if isinstance(params.get("reason"), SiagaError):
+            params["reason"] = params["reason"].message(lang)
         return translate(self.key, lang, **params)
 
 

@@ -30,7 +30,13 @@ live queue, the handover, alarms or "oldest waiting".
 Every row is validated first, and bad rows are streamed: the first ``SHOWN_BAD`` are
 kept with their line and field, the rest only counted, so memory stays flat whatever
 the file. Nothing is written unless all rows are good, or with ``skip_bad`` the good
-ones are; ``dry_run`` checks and writes nothing. Rows already in the database are left
+ones are; ``dry_run`` checks and writes nothing. ``run_all`` checks every file of an
+import before it writes any, so one bad file writes nothing from the others. It does
+not hold one transaction over them all: a large import would then hold the write lock
+for minutes, and the desks' saves would time out behind it. A row the service refuses
+only while writing (the database changed since the check) or a storage failure can
+therefore still stop an import part-way; the message says what was saved, and the
+same import run again adds only the rest. Rows already in the database are left
 alone, so a file imported twice adds nothing the second time. Reports are written in
 the order of their dates (so their numbers follow the dates), through
 ``ReportService`` itself, ``CHUNK`` per transaction.
@@ -40,13 +46,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -88,6 +94,8 @@ from siaga_tui.services.reports import (
 )
 
 __all__ = ["BadRow", "ImportRefused", "ImportResult", "Importer"]
+
+_T = TypeVar("_T")
 
 #: Reports written per transaction.
 CHUNK: Final = 500
@@ -214,6 +222,34 @@ class _Errors:
             self.shown.append(row)
 
 
+@dataclass
+class _Checked:
+    """One file read and checked, its rows planned; not yet written."""
+
+    path: Path
+    layout: str
+    rows: int
+    planned: list[Any]
+    errors: _Errors
+    ignored: tuple[str, ...]
+    dry_run: bool
+    sha256: str | None  # of the bytes checked (None for a dry run, which writes nothing)
+
+    def result(
+        self,
+        added: int,
+        already: int,
+        archived: int,
+        *,
+        written: bool,
+        late: Sequence[BadRow] = (),
+    ) -> ImportResult:
+        return ImportResult(
+            self.layout, self.rows, added, already, (*self.errors.shown, *late)[:SHOWN_BAD],
+            written, self.errors.count + len(late), archived, self.ignored, self.dry_run,
+        )  # fmt: skip
+
+
 # --- The importer -------------------------------------------------------------------------
 
 
@@ -252,17 +288,38 @@ class Importer:
         with open_source(path, encoding, _is_known) as source:
             return _layout(_header_names(source.header)[0])
 
-    def run_all(self, paths: list[Path], **options: Any) -> list[tuple[Path, ImportResult]]:
-        """Several files of one export: referrals first, then reports, then calls."""
+    def run_all(
+        self,
+        paths: list[Path],
+        *,
+        skip_bad: bool = False,
+        encoding: str | None = None,
+        dry_run: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[tuple[Path, ImportResult]]:
+        """Several files of one import, all or nothing: every file is checked
+        (referrals first, then reports, then calls) before any is written, so a bad row
+        in any of them writes nothing from any (unless ``skip_bad``).
+
+        When a file stops the import, the results are those of the files checked so
+        far, all unwritten; the one with bad rows is the one that stopped it. With
+        several files, a refusal of a whole file names the file.
+        """
         order = {"referrals": 0, "export": 1, "minimal": 1, "calls": 2}
-        layouts = {path: self.layout_of(path, options.get("encoding")) for path in paths}
-        results = []
+        several = len(paths) > 1
+        layouts = {
+            path: _naming(path, several, partial(self.layout_of, path, encoding)) for path in paths
+        }
+        checked: list[_Checked] = []
         for path in sorted(paths, key=lambda p: order[layouts[p]]):
-            result = self.run(path, **options)
-            results.append((path, result))
-            if not result.written and not result.dry_run:
-                break
-        return results
+            one = _naming(path, several, partial(self._check, path, skip_bad, encoding, dry_run))
+            checked.append(one)
+            if one.errors.count and not skip_bad and not dry_run:
+                return [(c.path, c.result(0, 0, 0, written=False)) for c in checked]
+        return [
+            (one.path, _naming(one.path, several, partial(self._store, one, skip_bad, progress)))
+            for one in checked
+        ]
 
     def run(
         self,
@@ -273,6 +330,14 @@ class Importer:
         dry_run: bool = False,
         progress: Callable[[int], None] | None = None,
     ) -> ImportResult:
+        """One file: checked whole, then written (unless a row is bad, or ``dry_run``)."""
+        one = self._check(path, skip_bad, encoding, dry_run)
+        if one.errors.count and not skip_bad and not dry_run:
+            return one.result(0, 0, 0, written=False)
+        return self._store(one, skip_bad, progress)
+
+    def _check(self, path: Path, skip_bad: bool, encoding: str | None, dry_run: bool) -> _Checked:
+        """Read every row of ``path`` and plan it; nothing is written."""
         with open_source(path, encoding, _is_known) as source:
             names, ignored = _header_names(source.header)
             layout = _layout(names)
@@ -308,35 +373,30 @@ class Importer:
             self._numbers.update(p.key for p in planned)
         elif layout == "calls":
             planned = self._with_their_reports(planned, errors)
-        bad = tuple(errors.shown)
-
-        def result(
-            added: int, already: int, archived: int, written: bool, late: int = 0
-        ) -> ImportResult:
-            return ImportResult(
-                layout, rows, added, already, bad, written, errors.count + late, archived,
-                ignored, dry_run,
-            )  # fmt: skip
-
-        if layout == "referrals":
+        elif layout == "referrals" and (skip_bad or not errors.count):
             # Kept for the reports file of the same import, which replays them.
-            if errors.count and not skip_bad:
-                return result(0, 0, 0, written=False)
             for report_number, step in planned:
                 self._referrals.setdefault(report_number, []).append(step)
-            return result(len(planned), 0, 0, written=not dry_run)
-        if errors.count and not skip_bad:
-            return result(0, 0, 0, written=False)
-        if dry_run:
+        return _Checked(
+            path, layout, rows, planned, errors, ignored, dry_run,
+            sha256=None if dry_run else file_sha256(path),
+        )  # fmt: skip
+
+    def _store(
+        self, one: _Checked, skip_bad: bool, progress: Callable[[int], None] | None
+    ) -> ImportResult:
+        """Write a checked file's rows (a dry run only counts what it would add)."""
+        planned, layout = one.planned, one.layout
+        if layout == "referrals":
+            return one.result(len(planned), 0, 0, written=not one.dry_run)
+        if one.dry_run:
             already = self._already(planned, layout)
-            return result(
+            return one.result(
                 len(planned) - already, already, self._would_archive(planned), written=False
             )
+        assert one.sha256 is not None
         imported = ImportedBy(
-            operator=self.operator,
-            at=self.clock(),
-            file=str(path.resolve()),
-            sha256=file_sha256(path),
+            operator=self.operator, at=self.clock(), file=str(one.path.resolve()), sha256=one.sha256
         )
         late: list[BadRow] = []
         archived = 0
@@ -351,17 +411,15 @@ class Importer:
             self.db,
             operator=self.operator,
             action=audit.Action.IMPORTED,
-            subject=path.name[:120],
+            subject=one.path.name[:120],
             details={
-                "file": imported.file, "sha256": imported.sha256, "layout": layout, "rows": rows,
-                "added": added, "already": already, "archived": archived,
-                "bad": errors.count + len(late),
+                "file": imported.file, "sha256": imported.sha256, "layout": layout,
+                "rows": one.rows, "added": added, "already": already, "archived": archived,
+                "bad": one.errors.count + len(late),
             },
             clock=self.clock,
         )  # fmt: skip
-        if late:
-            bad = (*bad, *late)[:SHOWN_BAD]
-        return result(added, already, archived, written=True, late=len(late))
+        return one.result(added, already, archived, written=True, late=late)
 
     # Rows of the minimal layout -------------------------------------------------------------
 
@@ -914,6 +972,16 @@ def _unneutralise(value: str) -> str:
 
 
 # --- Helpers ----------------------------------------------------------------------------------
+
+
+def _naming(path: Path, several: bool, work: Callable[[], _T]) -> _T:
+    """``work()``; of several files, a refusal of one names it."""
+    try:
+        return work()
+    except ImportRefused as exc:
+        if not several or exc.key == "import_in_file":
+            raise
+        raise ImportRefused("import_in_file", path=path.name, reason=exc) from exc
 
 
 @contextmanager
