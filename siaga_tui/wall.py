@@ -8,7 +8,9 @@ number or name (it never did: report numbers, categories and places only).
 It keeps showing while the database is briefly locked (the board says why and counts
 again) or gone: every ``FILE_CHECK_SECONDS`` it looks whether the file is still where
 it was; when it is not, a line on screen says so and the last figures stay up; when it
-is back, the connections are opened anew on it and the board counts again.
+is back, the connections are opened anew on it and the board counts again. A board
+started while the file is not there (a browser's, see ``cli/board.py``) says so at once
+and starts counting when the file appears.
 ``siaga112 board --serve`` runs one of these per browser (textual-serve).
 """
 
@@ -58,6 +60,7 @@ class WallApp(SiagaApp):
         self._localise_keys()
         self.push_screen(BoardScreen())
         if self.db.path is not None:
+            self.call_after_refresh(self._check_file)  # started on a file not there: say so
             self.set_interval(FILE_CHECK_SECONDS, self._check_file, name="wall-file-check")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -81,7 +84,10 @@ class WallApp(SiagaApp):
                 line = Static(id="wall-notice", markup=False)
                 screen.mount(line, before=1)
                 notice = screen.query("#wall-notice")
-            notice.first(Static).update(translate("wall_db_missing", self.lang, path=str(path)))
+            # Figures already up stay; a board started without the file has none yet.
+            shown = getattr(screen, "figures", None) is not None
+            key = "wall_db_missing" if shown else "wall_db_missing_at_start"
+            notice.first(Static).update(translate(key, self.lang, path=str(path)))
         else:
             notice.remove()
             # The file came back (restored, moved back): connect to it anew, and watch

@@ -4,6 +4,11 @@
 it to browsers with textual-serve (``http://127.0.0.1:8112`` unless ``--host``/``--port``
 say otherwise), one board process per browser, each running ``siaga112 board`` on the
 same database and language. Nothing on it changes data or shows a caller.
+
+Started by hand, the board refuses a database file that is not there (it never creates
+one). A browser's board is started with ``--served``: when the file is missing then (moved
+away during a restore, say) the browser gets the board saying so, which counts as soon as
+the file is back, rather than a connection that closes without a word.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pathlib import Path
 import typer
 
 from siaga_tui.cli.base import app, fail, settings, t
+from siaga_tui.core.db import database_to_wait_for
 from siaga_tui.core.i18n import current_language
 
 
@@ -28,12 +34,16 @@ def board(
     theme: str = typer.Option(
         "siaga-kontras", "--theme", help="Textual theme (default: the control-room theme)."
     ),
+    served: bool = typer.Option(
+        False, "--served", hidden=True, help="One browser's board (set by --serve)."
+    ),
 ) -> None:
     """The status board alone, read-only: for the command center's video wall."""
     db_value = settings.db_value
-    if db_value and "://" not in db_value and not Path(db_value).exists():
+    missing = bool(db_value and "://" not in db_value and not Path(db_value).exists())
+    if missing and (serve or not served):  # only a browser's board waits for the file
         raise fail(t("wall_db_not_found", path=db_value))
-    db = settings.database(migrate=False)
+    db = database_to_wait_for(str(db_value)) if missing else settings.database(migrate=False)
     if not serve:
         from siaga_tui.wall import make_wall_app
 
@@ -57,6 +67,7 @@ def board(
             "board",
             "--theme",
             theme,
+            "--served",
         )
     )
     server = Server(command, host=host, port=port, title=t("board_title"))

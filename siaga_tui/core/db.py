@@ -354,6 +354,20 @@ def open_database(value: str | os.PathLike[str] | None = None, *, migrate: bool 
     return db
 
 
+def database_to_wait_for(value: str | os.PathLike[str]) -> Database:
+    """The database of an SQLite file that is not there (yet), for a reader that waits
+    for it (the served wall board): nothing is created or changed; every read fails
+    with a StorageError (``db_unavailable``) until the file is back at its path."""
+    url = resolve_database_url(value)
+    if sqlite_file(url) is None:
+        return open_database(value, migrate=False)
+    try:
+        engine = create_engine(url)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
+        raise StorageError("db_bad_url", url=url, reason=str(exc)) from exc
+    return Database(url=url, engine=engine)
+
+
 def damage_marker(path: Path) -> Path:
     """The file beside a database that says its last check found it damaged."""
     return path.with_name(path.name + ".damaged")
