@@ -468,6 +468,9 @@ class SiagaApp(App[None]):
         else:
             self._open("siaga_tui.screens.entry", "EntryScreen", "console_entry_missing")
         entry.take_phone_call(call, callback_id=callback_id)
+        ended = self.phone_desk.ended(call.system_call_id)
+        if ended is not None:  # the caller hung up while the form was opening
+            entry.caller_hung_up(ended)
 
     def phone_call_ended(self, call: PhoneCallView) -> None:
         """The caller hung up: a form open for the call stays open, marked so."""

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
 #: How often the live watch looks at the database while the console shows calls ringing.
 PHONE_WATCH_INTERVAL: Final = 0.2
+#: How many ended calls of this softphone are remembered (``PhoneDesk.ended``).
+ENDED_KEPT: Final = 32
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,9 @@ class PhoneDesk:
         self._dialled: dict[str, CallbackItem] = {}
         #: The call F12 was pressed for, until baresip answers a call.
         self._answering: PhoneCallView | None = None
+        #: Calls of this softphone that ended lately, by baresip's id (the form of one
+        #: answered may still be opening when its caller hangs up).
+        self._ended_here: dict[str, PhoneCallView] = {}
 
     @property
     def telephony(self) -> TelephonyService:
@@ -387,7 +392,14 @@ class PhoneDesk:
             self._here.pop(call.system_call_id, None)
         self.app.call_from_thread(self._ended, call)
 
+    def ended(self, system_call_id: str) -> PhoneCallView | None:
+        """The call ``system_call_id`` of this softphone, if it ended lately."""
+        return self._ended_here.get(system_call_id)
+
     def _ended(self, call: PhoneCallView) -> None:
+        self._ended_here[call.system_call_id] = call
+        while len(self._ended_here) > ENDED_KEPT:
+            del self._ended_here[next(iter(self._ended_here))]
         others = tuple(
             r for r in self.state.ringing if r.call.system_call_id != call.system_call_id
         )

@@ -17,9 +17,10 @@ and ``hangup`` take no call: they act on the "current" call, the newest unless
 ``callfind ID`` made another one current. And ``accept`` first puts the previous call
 on hold; when that one is still ringing the hold fails and nothing is answered, while
 the ringing call keeps a hold mark that would answer it later without sound. So
-``answer`` sends, in one write, ``callfind``/``hold`` for each other call ringing (their
-mark set, nothing sent to their callers), ``callfind`` for the call, ``resume`` (its own
-mark cleared) and ``accept``. baresip reads the whole write in one go on its single
+``answer`` sends, in one write, ``callfind``/``hold`` for each other call on the phone
+(one answered is put on hold, as ``accept`` would; one ringing only gets the mark,
+nothing is sent to its caller), ``callfind`` for the call, ``resume`` (its own mark
+cleared) and ``accept``. baresip reads the whole write in one go on its single
 thread, so no call arriving meanwhile can become current between the commands. What
 is left: a call ending in the instant before baresip reads the write; ``callfind``'s
 answer then says so (``CallGone``), the commands after it went to baresip's current
@@ -254,15 +255,16 @@ class BaresipClient:
             for token in tokens:
                 self._waiting.pop(token, None)
 
-    def answer(self, call_id: str, ringing: Iterable[str] = ()) -> None:
-        """Answer exactly ``call_id``; ``ringing``: the other calls ringing on this phone.
+    def answer(self, call_id: str, others: Iterable[str] = ()) -> None:
+        """Answer exactly ``call_id``; ``others``: the other calls on this phone (the ones
+        answered first: the last one held is the one ``accept`` looks at).
 
-        baresip 1.0.0's way round its ``accept`` (the module's doc): each other ringing
-        call gets the hold mark ``accept`` wants on the previous call, the call itself
-        loses it, all in one write. CallGone when the call had ended by then.
+        baresip 1.0.0's way round its ``accept`` (the module's doc): each other call is
+        held (ringing: only marked so), the call itself is not, all in one write.
+        CallGone when the call had ended by then.
         """
         batch: list[tuple[str, str]] = []
-        for other in ringing:
+        for other in others:
             if other != call_id:
                 batch += [("callfind", other), ("hold", "")]
         batch += [("callfind", call_id), ("resume", ""), ("accept", "")]

@@ -110,12 +110,17 @@ class Softphone:
     def answer(self, call_id: str) -> None:
         """Answer exactly the call ``call_id`` ringing on this phone, whatever else rings.
 
-        CallGone when it no longer rings here, CommandFailed when baresip cannot.
+        A call answered here and still going on is put on hold first, as baresip's own
+        ``accept`` does with the call before. CallGone when ``call_id`` no longer rings
+        here, CommandFailed when baresip cannot.
         """
-        ringing = self.ringing_ids()
-        if call_id not in ringing:
+        with self._lock:
+            calls = dict(self._calls)
+        if calls.get(call_id) is not False:
             raise CallGone(call_id)
-        self.client.answer(call_id, [other for other in ringing if other != call_id])
+        talking = [other for other, answered in calls.items() if answered]
+        ringing = [other for other, answered in calls.items() if not answered and other != call_id]
+        self.client.answer(call_id, [*talking, *ringing])
 
     def hang_up(self, call_id: str) -> None:
         """Hang up exactly ``call_id`` (rejected if it still rings); CallGone if it ended."""

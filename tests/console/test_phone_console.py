@@ -108,6 +108,23 @@ async def test_a_call_rings_is_answered_with_one_key_and_filed_with_the_phones_t
     assert report["caller_phone"] == "+6281234567890"
 
 
+async def test_a_caller_who_hangs_up_as_the_form_opens_has_the_form_marked_so(
+    db: Database,
+    phone_rig: PhoneRig,  # noqa: F811
+) -> None:
+    """The caller hangs up at once after the answer: the hang-up can reach the console
+    before the form has taken the call; the form says so all the same."""
+    phone, app = phone_console(db, phone_rig)
+    async with app.run_test(size=SIZE) as pilot:
+        assert await until(pilot, lambda: app.phone_desk.state.link is True)
+        caller = phone_rig.call(phone, hold_ms=0)
+        entry = await answer_with_f12(pilot, app, "0812-3456-7890")
+        assert await until(pilot, lambda: caller.process.poll() is not None)
+        assert caller.wait() == 0
+        label = entry.query_one("#phone-call")
+        assert await until(pilot, lambda: "menutup telepon" in str(label.render()))
+
+
 async def test_an_abandoned_call_is_on_the_callback_list_and_called_back(
     db: Database,
     phone_rig: PhoneRig,  # noqa: F811

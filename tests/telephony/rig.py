@@ -181,15 +181,22 @@ class PhoneRig:
         return phone
 
     def call(
-        self, phone: Baresip, *, caller: str = CALLER, hold_ms: int = 500, name: str = "caller"
+        self,
+        phone: Baresip,
+        *,
+        caller: str = CALLER,
+        hold_ms: int = 500,
+        name: str = "caller",
+        held: bool = False,
     ) -> Sipp:
-        """A caller rings ``phone``, waits for the answer, talks ``hold_ms``, hangs up."""
+        """A caller rings ``phone``, waits for the answer, talks ``hold_ms``, hangs up;
+        ``held``: after the answer it waits to be put on hold, then ``hold_ms`` on hold."""
         return self._run(
             name,
             [
                 f"127.0.0.1:{phone.sip}",
                 "-sf",
-                str(HERE / "caller.xml"),
+                str(HERE / ("held.xml" if held else "caller.xml")),
                 "-key",
                 "caller",
                 caller,

@@ -171,6 +171,42 @@ def test_two_calls_ringing_on_one_softphone_each_is_answered_exactly_and_talking
     ]
 
 
+def test_answering_a_third_call_holds_the_one_talking_and_leaves_the_ringing_one(
+    db: Database, phone_rig: PhoneRig
+) -> None:
+    """On a call, two more ring; the newest is answered: the call talking is put on hold
+    (a re-INVITE, sendonly, as baresip's own accept does), the other one rings on."""
+    phone = phone_rig.baresip()
+    softphone, seen = connect(db, phone)
+    try:
+        talking = phone_rig.call(phone, caller="081234567890", hold_ms=300, held=True, name="a")
+        assert wait_for(lambda: len(seen.ringing) == 1)
+        softphone.answer(seen.ringing[0].system_call_id)
+        assert wait_for(lambda: seen.answered)
+        waiting = phone_rig.cancel(phone, caller="0431864444", ring_ms=2500, name="b")
+        assert wait_for(lambda: len(seen.ringing) == 2)
+        taken = phone_rig.call(phone, caller="085298765432", hold_ms=1500, name="c")
+        assert wait_for(lambda: len(seen.ringing) == 3)
+        softphone.answer(seen.ringing[2].system_call_id)
+        assert wait_for(lambda: len(seen.answered) == 2)
+        assert talking.wait() == 0  # held (re-INVITE answered), then hung up
+        assert taken.wait() == 0
+        assert waiting.wait() == 0  # never answered: CANCEL, 487
+        assert wait_for(lambda: len(seen.ended) == 3)
+    finally:
+        softphone.stop()
+    hold = talking.messages().split("INVITE sip:081234567890", 1)[1].split("ACK ", 1)[0]
+    assert "a=sendonly" in hold
+    answer = taken.messages().split("SIP/2.0 200 Answering", 1)[1].split("BYE ", 1)[0]
+    assert "a=sendrecv" in answer
+    assert "SIP/2.0 200 Answering" not in waiting.messages()
+    assert {c.caller_phone: c.outcome for c in seen.ended} == {
+        "+6281234567890": "answered",
+        "+6285298765432": "answered",
+        "+62431864444": "abandoned",
+    }
+
+
 def test_a_call_that_ended_is_not_answered_in_its_place(db: Database, phone_rig: PhoneRig) -> None:
     """Answering a call that no longer rings refuses (CallGone) and answers no other."""
     phone = phone_rig.baresip()
