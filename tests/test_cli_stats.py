@@ -45,8 +45,10 @@ def cli(db_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
 
 
 def test_demo_then_stats_prints_the_city_2019_table(cli: Cli) -> None:
-    out = cli.ok("demo", "--seed", "3")
-    assert "1144 of 2019" in out and "stats --year 2019" in out
+    code, out, err = cli("demo", "--seed", "3")
+    assert code == 0 and "1144 of 2019" in out and "stats --year 2019" in out
+    # A few seconds of writing: said before they start, on stderr (stdout is the result).
+    assert err.startswith("Filling ") and "a few seconds" in err and "Filling" not in out
     verified = cli.ok("audit", "verify")  # a fresh demo holds the log's every check
     assert verified.startswith("Audit log intact") and "table rows match" in verified, verified
     code, table, err = cli("stats", "--year", "2019", lang="id")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from siaga_tui.cli.base import app, fail, settings
+from siaga_tui.cli.base import app, fail, settings, t
 
 
 @app.command("tui")
@@ -48,7 +48,7 @@ def tui(
     if demo:
         from siaga_tui.services.demo import ensure_demo_data
 
-        ensure_demo_data(db)
+        ensure_demo_data(db, writing=lambda: print(t("demo_writing", db=db.describe()), flush=True))
     from siaga_tui.app import make_app
 
     make_app(

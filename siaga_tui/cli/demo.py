@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from siaga_tui.cli.base import app, settings, t
@@ -23,8 +25,13 @@ def demo(
     """Create (or fill the empty --db) the demo database: 2019 as the city reported it,
     plus today's open reports, so the queue and the status board are not empty."""
     db = settings.database()
-    summary = build_demo(db, seed=seed, clock=clock)
     where = db.describe()
+    summary = build_demo(
+        db,
+        seed=seed,
+        clock=clock,
+        writing=lambda: print(t("demo_writing", db=where), file=sys.stderr, flush=True),
+    )
     print(
         t(
             "demo_done",

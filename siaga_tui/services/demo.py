@@ -93,11 +93,15 @@ def demo_words() -> dict[str, Any]:
 
 
 def ensure_demo_data(
-    db: Database, *, seed: int = DEFAULT_SEED, clock: Clock = system_clock
+    db: Database,
+    *,
+    seed: int = DEFAULT_SEED,
+    clock: Clock = system_clock,
+    writing: Callable[[], object] | None = None,
 ) -> bool:
     """Fill an empty database with the demo; leave one with reports alone. True if filled."""
     try:
-        build_demo(db, seed=seed, clock=clock)
+        build_demo(db, seed=seed, clock=clock, writing=writing)
     except DemoRefused:
         return False
     return True
@@ -109,14 +113,21 @@ def build_demo(
     seed: int = DEFAULT_SEED,
     clock: Clock = system_clock,
     catalogue: Catalogue | None = None,
+    writing: Callable[[], object] | None = None,
 ) -> DemoSummary:
-    """Write the demo into ``db`` (which must hold no reports and no calls)."""
+    """Write the demo into ``db`` (which must hold no reports and no calls).
+
+    ``writing`` is called once the database is found empty, before the writing starts
+    (a few seconds: about 5,500 changes, each through the services), to say so.
+    """
     plan = _Plan(random.Random(seed), catalogue or load_catalogue(), as_utc(clock()))
     plan.year_2019()
     plan.live_today()
     with db.write() as conn:
         if _has_data(conn):
             raise DemoRefused("demo_not_empty", db=db.describe())
+        if writing is not None:
+            writing()
         return plan.write(JoinedDatabase(db, conn))
 
 
