@@ -14,7 +14,7 @@ late so that close changes share one repaint), not every second.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Final
 
 from rich.text import Text
@@ -31,7 +31,13 @@ from siaga_tui.core.timeutil import format_local
 from siaga_tui.live import WATCH_RETRY
 from siaga_tui.screens.base import ConsoleScreen
 from siaga_tui.screens.localised import Key
-from siaga_tui.services.queue import PAGE_SIZE, LateCounts, QueueFilter, backlog_cutoff
+from siaga_tui.services.queue import (
+    PAGE_SIZE,
+    LateCounts,
+    QueueFilter,
+    backlog_cutoff,
+    backlog_line_moves_at,
+)
 from siaga_tui.services.views import QueuePage, ReportSummary
 from siaga_tui.widgets.key_footer import KeyFooter
 from siaga_tui.widgets.queue_table import QueueTable
@@ -195,8 +201,7 @@ class QueueScreen(ConsoleScreen[None]):
             self._count_timer.stop()
             self._count_timer = None
         now = self.console.clock()
-        line_moves = backlog_cutoff(now, self.console.backlog_days) + timedelta(days=1)
-        wake = line_moves
+        wake = backlog_line_moves_at(now)
         if self.late is not None and self.late.next_change is not None:
             wake = min(wake, self.late.next_change)
         wait = (wake - now).total_seconds() + TICK_SLACK

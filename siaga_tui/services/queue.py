@@ -104,6 +104,12 @@ def backlog_cutoff(now: datetime, days: int) -> datetime:
     return as_utc(midnight)
 
 
+def backlog_line_moves_at(now: datetime) -> datetime:
+    """When ``backlog_cutoff`` next changes, whatever its ``days``: the coming local
+    midnight (UTC). Not the cutoff plus a day: that moment is ``days`` days gone."""
+    return backlog_cutoff(now, days=-1)  # local midnight one day *after* today's
+
+
 class ChangeSignal:
     """Has anything been committed since the last look? Asked every second, so it costs
     next to nothing; when the mark moves, ``changes_since`` tells what changed.
