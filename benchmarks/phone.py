@@ -26,7 +26,9 @@ from benchmarks.console import (
     HEADLESS,
     LINES,
     READY_TIMEOUT,
+    SETTLE_SECONDS,
     USER_CACHE,
+    IdleCpu,
     _cpu_seconds,
     launch,
 )
@@ -120,13 +122,15 @@ def _phone(plan: Plan, *, idle: bool = False) -> list[Figure]:
             number, shown = _caller(run)
             process, out = _console(db, phone.url, folder, shown)
             if idle and run < max(1, plan.runs // 2):
-                time.sleep(1.0)  # the first looks after the link came up
+                # Both left to finish starting as long (B6's rule), from the link / the paint.
+                settle = min(SETTLE_SECONDS, plan.idle_seconds)
+                time.sleep(settle)
                 before, held_from = _cpu_seconds(process.pid), time.perf_counter()
+                idle_cpu = IdleCpu(process.pid)
                 time.sleep(plan.idle_seconds)
-                ours.append(
-                    (_cpu_seconds(process.pid) - before) / (time.perf_counter() - held_from) * 100
-                )
-                bare = launch("bare", None, hold=plan.idle_seconds)
+                used = idle_cpu.used(ticked=_cpu_seconds(process.pid) - before)
+                ours.append(used / (time.perf_counter() - held_from) * 100)
+                bare = launch("bare", None, hold=plan.idle_seconds, settle=settle)
                 theirs.append(bare.idle_cpu_seconds / bare.held_seconds * 100)
             invite = _monotonic()
             caller = rig.call(phone, caller=number, hold_ms=100)
@@ -169,7 +173,8 @@ def _phone(plan: Plan, *, idle: bool = False) -> list[Figure]:
         max(baseline, floor),
         "% of a core",
         2,
-        note="after the link came up; baseline: bare Textual app idle as long (B6's target)",
+        note="from 3 s after the link came up; baseline: bare Textual app idle as long, "
+        "from 3 s after its first paint (B6's rule and target)",
         extra_ok=value < 2.0,
         extra_target="< 2 % of a core",
     )

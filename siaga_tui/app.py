@@ -382,12 +382,15 @@ class SiagaApp(App[None]):
         if self._live is None and self.is_running:
             from siaga_tui.live import LiveWatch
 
-            # Five looks a second: a call ringing at another position shows here within
-            # half a second (PRAGMA data_version costs microseconds; benchmarks, B6).
+            # Five looks a second while anything is written: a call ringing at another
+            # position shows here within half a second. On SQLite the file's writes wake
+            # the watch, so an idle console does not look five times a second (B6).
             from siaga_tui.services.phone_signal import PhoneChangeSignal
 
             signal = PhoneChangeSignal(self.db, self.queue.change_signal())
-            self._live = LiveWatch(signal, self._wake, interval=PHONE_WATCH_INTERVAL)
+            self._live = LiveWatch(
+                signal, self._wake, interval=PHONE_WATCH_INTERVAL, files=self.db.files()
+            )
             self._live.start()
 
     def _wake(self, error: SiagaError | None) -> bool:

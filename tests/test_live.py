@@ -175,3 +175,70 @@ def test_a_database_file_that_is_gone_is_a_storage_error_not_a_new_file(
         moved.rename(db_path)
     assert isinstance(signal.read(), int)  # back: read again on a fresh connection
     signal.close()
+
+
+# --- Told of writes instead of looking on a rhythm (SQLite) ---------------------------
+
+
+class CountingSignal:
+    """Counts its reads; the mark is whatever ``mark`` holds."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.mark = 0
+        self.read_again = threading.Event()
+
+    def read(self) -> Hashable:
+        self.reads += 1
+        self.read_again.set()
+        return self.mark
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_watch_told_of_writes_looks_when_the_file_is_written_and_rarely_otherwise(
+    tmp_path: Path,
+) -> None:
+    watched = tmp_path / "siaga.db"
+    watched.write_bytes(b"")
+    signal = CountingSignal()
+    woken = threading.Event()
+    # An hour between looks when nothing is written: only a write can bring a look.
+    live = LiveWatch(signal, lambda error: woken.set() or True, interval=3600, files=[watched])
+    live.start()
+    try:
+        assert live.watching_files
+        assert woken.wait(BOUND)  # the first read always wakes
+        woken.clear()
+        signal.read_again.clear()
+        (tmp_path / "other.txt").write_text("x")  # another file of the folder: no look
+        assert not signal.read_again.wait(0.5)
+        signal.mark = 1
+        watched.with_name("siaga.db-wal").write_bytes(b"frame")  # a commit writes the -wal
+        assert woken.wait(BOUND)
+    finally:
+        live.stop()
+    assert not live.running
+
+
+def test_without_watchable_files_the_watch_keeps_its_rhythm(tmp_path: Path) -> None:
+    gone = tmp_path / "no such folder" / "siaga.db"
+    signal = CountingSignal()
+    live = LiveWatch(signal, lambda error: True, interval=0.01, files=[gone])
+    live.start()
+    try:
+        assert not live.watching_files
+        for _ in range(3):  # it reads again and again without any write
+            signal.read_again.clear()
+            assert signal.read_again.wait(BOUND)
+    finally:
+        live.stop()
+
+
+def test_the_console_watches_its_sqlite_files(db: Database, db_path: Path) -> None:
+    assert db.files() == (
+        db_path,
+        db_path.with_name(db_path.name + "-wal"),
+        db_path.with_name(db_path.name + "-journal"),
+    )

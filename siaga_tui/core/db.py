@@ -122,6 +122,14 @@ class Database:
             return None
         return (info.st_dev, info.st_ino)
 
+    def files(self) -> tuple[Path, ...]:
+        """The files a commit writes: the SQLite file and its ``-wal`` and ``-journal``
+        (none for a server database)."""
+        path = self.path
+        if path is None:
+            return ()
+        return (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-journal"))
+
     def file_problem(self) -> str | None:
         """What happened to the SQLite file under this program, as a message key:
         ``db_file_missing``, ``db_file_replaced``, ``db_wal_missing``; None when all is
