@@ -151,6 +151,9 @@ class PhoneDesk:
 
     def choose_next(self) -> None:
         """F11: the next call ringing here becomes the one F12 answers."""
+        if self._softphone is None:
+            self._say("phone_none", severity="warning")
+            return
         here = self.state.ringing_here()
         if not here:
             self._say("phone_nothing_ringing")
