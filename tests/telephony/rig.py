@@ -223,6 +223,11 @@ class PhoneRig:
             ],
         )
 
+    def rejected(self, phone: Baresip, *, caller: str = CALLER, name: str = "rejected") -> Sipp:
+        """A caller rings ``phone`` until the position rejects the call (486)."""
+        args = [f"127.0.0.1:{phone.sip}", "-sf", str(HERE / "rejected.xml"), "-key", "caller"]
+        return self._run(name, [*args, caller])
+
     def answerer(self, *, ring_ms: int = 200, busy: bool = False, name: str = "answerer") -> Sipp:
         """The far end of a call-back: answers after ``ring_ms`` (or is busy)."""
         scenario = "busy.xml" if busy else "answerer.xml"

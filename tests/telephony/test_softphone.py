@@ -207,6 +207,36 @@ def test_answering_a_third_call_holds_the_one_talking_and_leaves_the_ringing_one
     }
 
 
+def test_two_calls_ringing_on_one_softphone_the_older_is_rejected_exactly(
+    db: Database, phone_rig: PhoneRig
+) -> None:
+    """baresip 1.0.0's bare ``hangup`` ends the newest call; hanging up the older one
+    rejects that one (486) and the newer rings on, to be answered."""
+    phone = phone_rig.baresip()
+    softphone, seen = connect(db, phone)
+    try:
+        older = phone_rig.rejected(phone, caller="081234567890", name="older")
+        assert wait_for(lambda: len(seen.ringing) == 1)
+        newer = phone_rig.call(phone, caller="085298765432", hold_ms=300, name="newer")
+        assert wait_for(lambda: len(seen.ringing) == 2)
+        older_id, newer_id = (c.system_call_id for c in seen.ringing)
+        softphone.hang_up(older_id)
+        assert older.wait() == 0  # 486, ACK
+        assert wait_for(lambda: seen.ended)
+        assert newer.process.poll() is None  # still ringing
+        assert softphone.ringing_ids() == [newer_id]
+        softphone.answer(newer_id)
+        assert newer.wait() == 0
+        assert wait_for(lambda: len(seen.ended) == 2)
+    finally:
+        softphone.stop()
+    assert "SIP/2.0 486" in older.messages()
+    assert [(c.caller_phone, c.outcome) for c in seen.ended] == [
+        ("+6281234567890", "abandoned"),
+        ("+6285298765432", "answered"),
+    ]
+
+
 def test_a_call_that_ended_is_not_answered_in_its_place(db: Database, phone_rig: PhoneRig) -> None:
     """Answering a call that no longer rings refuses (CallGone) and answers no other."""
     phone = phone_rig.baresip()
