@@ -312,6 +312,26 @@ def test_agencies_count_each_report_once_and_skip_duplicates(
     assert stats.agencies[0].code == "damkar"
 
 
+def test_a_report_forwarded_twice_to_one_agency_counts_once_there(
+    db: Database, clock, fixed_data
+) -> None:
+    reports = ReportService(db, operator="budi", clock=clock)
+    again = _file(reports, clock, "kebakaran", 6000, 30)
+    _at(clock, 6100)
+    first = reports.forward(again, "damkar")
+    _at(clock, 6200)
+    reports.forward(again, "damkar")  # sent again: the first went unanswered
+    _at(clock, 6300)
+    reports.acknowledge(again, first)
+    _at(clock, 6900)
+    reports.change_status(again, "selesai", note="padam")
+    reports.forward(fixed_data["r5"], "pln")
+    stats = compute_statistics(db, Period.today(fixed_clock(FROZEN_NOW)), clock=clock)
+    found = {a.code: (a.forwarded, a.acknowledged, a.done) for a in stats.agencies}
+    # damkar: r1, r2 and the new one (its two referrals once); pln: r6 (done) and r5.
+    assert found == {"damkar": (3, 3, 3), "dinkes": (1, 0, 0), "pln": (2, 0, 1)}
+
+
 def test_interval_medians_and_p90_per_kind(db: Database, clock, fixed_data) -> None:
     stats = compute_statistics(db, Period.today(fixed_clock(FROZEN_NOW)), clock=clock)
 

@@ -732,26 +732,58 @@ def _counted(period: Period) -> list[sa.ColumnElement[bool]]:
 def _agency_counts(conn: Connection, period: Period) -> dict[str, tuple[int, int, int]]:
     """Per agency: reports forwarded, acknowledged by it, and done (each report once).
 
+    A report forwarded to the same agency twice counts once. Counting distinct reports
+    three times (forwarded, acknowledged, done) is most of the query's cost, so the
+    referrals are first counted plainly, with the distinct reports beside them: where
+    the two agree, no report of that agency has two referrals, and the plain counts
+    are the figures (8 ms instead of 10 ms at 10 k reports, 0.11 s instead of 0.14 s at
+    100 k, B5). Only the agencies where they differ are counted again, distinctly.
+
     Grouped by an expression of the agency, not the bare column, so that SQLite reads
     the referral table in its own order (nearly the reports' order) instead of walking
     ``ix_referral_agency`` and looking up each referral and its report at random: at
-    100 k reports 0.19–0.23 s instead of 0.34 s (B5).
+    100 k reports 0.19–0.23 s instead of 0.34 s.
     """
-    acknowledged = sa.case((REFERRAL.c.acknowledged_at.is_not(None), REFERRAL.c.report_id))
-    done = sa.case((REPORT.c.status == Status.SELESAI.value, REFERRAL.c.report_id))
     agency = sa.func.coalesce(REFERRAL.c.agency, "")  # never NULL: the same groups
+    done = REPORT.c.status == Status.SELESAI.value
     query = (
         sa.select(
             agency,
+            sa.func.count(),
             sa.func.count(sa.distinct(REFERRAL.c.report_id)),
-            sa.func.count(sa.distinct(acknowledged)),
-            sa.func.count(sa.distinct(done)),
+            sa.func.count(REFERRAL.c.acknowledged_at),
+            sa.func.count(sa.case((done, 1))),
         )
         .select_from(REFERRAL.join(REPORT, REPORT.c.id == REFERRAL.c.report_id))
         .where(*_counted(period))
         .group_by(agency)
     )
-    return {str(a): (int(f), int(k), int(d)) for a, f, k, d in conn.execute(query)}
+    counts: dict[str, tuple[int, int, int]] = {}
+    forwarded_again: list[str] = []
+    for code, referrals, reports, acknowledged, finished in conn.execute(query):
+        if int(referrals) == int(reports):
+            counts[str(code)] = (int(reports), int(acknowledged), int(finished))
+        else:
+            forwarded_again.append(str(code))
+    if forwarded_again:
+        acknowledged_report = sa.case(
+            (REFERRAL.c.acknowledged_at.is_not(None), REFERRAL.c.report_id)
+        )
+        done_report = sa.case((done, REFERRAL.c.report_id))
+        distinct = (
+            sa.select(
+                REFERRAL.c.agency,
+                sa.func.count(sa.distinct(REFERRAL.c.report_id)),
+                sa.func.count(sa.distinct(acknowledged_report)),
+                sa.func.count(sa.distinct(done_report)),
+            )
+            .select_from(REFERRAL.join(REPORT, REPORT.c.id == REFERRAL.c.report_id))
+            .where(REFERRAL.c.agency.in_(forwarded_again), *_counted(period))
+            .group_by(REFERRAL.c.agency)
+        )
+        for code, reports, acknowledged, finished in conn.execute(distinct):
+            counts[str(code)] = (int(reports), int(acknowledged), int(finished))
+    return counts
 
 
 def seconds_between(
