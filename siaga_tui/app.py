@@ -567,7 +567,11 @@ class SiagaApp(App[None]):
         elif isinstance(error, SiagaError):
             message = error.message(self.lang)
         else:
-            self.log.error(error)
+            # A bug, not the operator's doing: its traceback for whoever mends it.
+            from siaga_tui.core.errorlog import log_unexpected
+
+            if error is not None:
+                log_unexpected(error)
             message = translate("console_unexpected", self.lang)
         self.notify(message, severity="error", markup=False, timeout=10)
 

@@ -166,6 +166,12 @@ class FileNudges:
         return self._observer is not None and self._observer.is_alive()
 
     def start(self) -> None:
+        try:
+            self._observe()
+        except (ImportError, OSError):  # no watchdog or no inotify here, or its limits
+            self._observer = None  # reached: the watch keeps its rhythm instead
+
+    def _observe(self) -> None:
         from watchdog.events import (
             FileCreatedEvent,
             FileDeletedEvent,
@@ -186,13 +192,10 @@ class FileNudges:
         kinds = [FileModifiedEvent, FileCreatedEvent, FileDeletedEvent, FileMovedEvent]
         # The observer's own thread wakes once in this while when nothing happens.
         observer = Observer(timeout=WATCHED_INTERVAL)
-        try:
-            for folder in sorted({str(Path(path).parent) for path in files}):
-                observer.schedule(Handler(), folder, event_filter=kinds)
-            observer.daemon = True
-            observer.start()
-        except OSError:  # no inotify here, or its limits reached: poll instead
-            return
+        for folder in sorted({str(Path(path).parent) for path in files}):
+            observer.schedule(Handler(), folder, event_filter=kinds)
+        observer.daemon = True
+        observer.start()
         self._observer = observer
 
     def stop(self) -> None:

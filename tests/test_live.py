@@ -242,3 +242,21 @@ def test_the_console_watches_its_sqlite_files(db: Database, db_path: Path) -> No
         db_path.with_name(db_path.name + "-wal"),
         db_path.with_name(db_path.name + "-journal"),
     )
+
+
+def test_without_watchdog_the_watch_keeps_its_rhythm(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A console whose watchdog cannot be imported still follows changes (it opened on
+    an error and never counted its queue)."""
+    monkeypatch.setitem(sys.modules, "watchdog.observers", None)  # import fails
+    signal = CountingSignal()
+    live = LiveWatch(signal, lambda error: True, interval=0.01, files=[tmp_path / "siaga.db"])
+    live.start()
+    try:
+        assert not live.watching_files
+        for _ in range(3):
+            signal.read_again.clear()
+            assert signal.read_again.wait(BOUND)
+    finally:
+        live.stop()

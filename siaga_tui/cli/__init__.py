@@ -14,13 +14,11 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
-import re
 import sys
-import traceback
-from pathlib import Path
 from typing import Final
 
 from siaga_tui.cli.base import GLOBAL_OPTIONS_WITH_VALUE, ClosedPipe, app
+from siaga_tui.core.errorlog import log_unexpected, without_parameters
 from siaga_tui.core.errors import SiagaError
 from siaga_tui.core.i18n import translate
 
@@ -101,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"siaga112: {translate('cli_out_of_range')}", file=sys.stderr)
         sys.exit(2)
     except Exception as exc:
-        log = _log_unexpected(exc)
+        log = log_unexpected(exc)
         error = without_parameters(f"{type(exc).__name__}: {exc}").splitlines()[0]
         print(translate("cli_unexpected", error=error, log=log), file=sys.stderr)
         sys.exit(1)
@@ -147,30 +145,3 @@ def _quiet_closed_pipe() -> None:
     with contextlib.suppress(OSError, ValueError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-
-
-def _log_unexpected(exc: BaseException) -> str:
-    """Append the traceback to ``errors.log`` (created for the owner only), without
-    the values of any SQL statement: they hold caller numbers and names."""
-    import platformdirs
-
-    from siaga_tui.core.private import make_private_folder, open_private
-
-    folder = Path(platformdirs.user_log_dir("siaga112", appauthor=False))
-    try:
-        make_private_folder(folder)
-        path = folder / "errors.log"
-        fd = open_private(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-        with os.fdopen(fd, "a", encoding="utf-8", errors="replace") as handle:
-            handle.write(without_parameters("".join(traceback.format_exception(exc))))
-        return str(path)
-    except OSError:
-        return "-"
-
-
-_PARAMETERS: Final = re.compile(r"\[parameters: .*?\](?=\s*(?:\n|\(Background|$))", re.DOTALL)
-
-
-def without_parameters(text: str) -> str:
-    """Text with SQLAlchemy's ``[parameters: …]`` parts replaced by a placeholder."""
-    return _PARAMETERS.sub("[parameters hidden]", text)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from textual.worker import WorkerFailed
 
 from siaga_tui.app import SiagaApp, make_app
 from siaga_tui.core.errors import StorageError
@@ -267,3 +270,25 @@ async def test_the_draft_timer_with_no_form_open_clears_a_left_draft_once(
         assert (
             len(cleared) == 1
         )  # a draft a closed terminal left is forgotten, then the disk is left alone
+
+
+async def test_an_unexpected_failure_is_one_calm_line_and_its_traceback_goes_to_errors_log(
+    console_app: SiagaApp,
+) -> None:
+    """A bug in a background job: the operator reads one line, the supervisor finds the
+    traceback in errors.log (it was only in Textual's log, which nobody runs)."""
+    import platformdirs
+
+    log = Path(platformdirs.user_log_dir("siaga112", appauthor=False)) / "errors.log"
+    async with console_app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+
+        def job() -> None:
+            raise LookupError("a bug in a worker")
+
+        console_app.run_worker(job, thread=True, exit_on_error=False)
+        with pytest.raises(WorkerFailed):
+            await console_app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "Terjadi kesalahan tak terduga" in " ".join(notices(console_app))
+    assert "LookupError: a bug in a worker" in log.read_text()
