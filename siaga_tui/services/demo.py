@@ -170,7 +170,6 @@ class _Report:
     address: str
     description: str
     operator: str
-    status: str = Status.MENUNGGU.value
     forwards: list[_Forward] = field(default_factory=list)
     extra_calls: list[_Call] = field(default_factory=list)
     closed_at: datetime | None = None
@@ -308,7 +307,6 @@ class _Plan:
             at = at + self._lognormal(240 if emergency else 5400, 0.5, 30, 86400)
             if until is not None and at >= until:
                 break
-        report.status = Status.DITANGANI.value
         if target != Status.SELESAI:
             return
         done_median = category.finish_target.total_seconds() * (0.7 if emergency else 0.6)
@@ -321,7 +319,6 @@ class _Plan:
         closed = max(closed, latest + timedelta(seconds=60))
         if until is not None and closed >= until:
             return
-        report.status = Status.SELESAI.value
         report.closed_at = closed
         report.closing_note = self._pick(self.words["notes"]["closing"])
 
@@ -374,7 +371,6 @@ class _Plan:
             duplicate.kelurahan = original.kelurahan
             duplicate.description = original.description
             duplicate.duplicate_of = original
-            duplicate.status = Status.SELESAI.value
             duplicate.closed_at = created + timedelta(seconds=self.rng.randrange(60, 300))
 
     def _nuisance(self, disposition: str, count: int, start: datetime, end: datetime) -> None:
