@@ -240,6 +240,23 @@ def _local(y: int, m: int, d: int, h: int, minute: int = 0) -> datetime:
     return datetime(y, m, d, h, minute, tzinfo=UTC) - WITA
 
 
+def test_calls_of_a_disposition_the_program_does_not_know_are_counted_by_name(
+    any_db: Database, clock: MutableClock
+) -> None:
+    _report(any_db, clock, _local(2026, 3, 2, 9))
+    calls = CallService(any_db, operator="budi", clock=clock)
+    fax = calls.log_call("iseng", answered_at=_local(2026, 3, 2, 10))
+    calls.log_call("iseng", answered_at=_local(2026, 4, 5, 10))
+    with any_db.write() as conn:  # as an old import could have left it
+        conn.execute(sa.update(CALL).where(CALL.c.id == fax).values(disposition="fax"))
+    by_month = {
+        g.key[0]: g.calls for g in compute_breakdown(any_db, Period.year(2026), ["month"]).groups
+    }
+    assert by_month["2026-03"] == {"laporan": 1, "fax": 1}
+    assert by_month["2026-04"] == {"iseng": 1}
+    assert by_month["2026-05"] == {}
+
+
 def test_shifts_follow_the_wita_clock_the_night_crossing_midnight(
     any_db: Database, clock: MutableClock
 ) -> None:

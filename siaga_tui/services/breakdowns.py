@@ -488,15 +488,8 @@ def _groups(
 
     # 3. Calls, for the dimensions a call has.
     if all(d in CALL_DIMENSIONS for d in dims):
-        call_keys = [_call_key(conn, d, offset) for d in dims]
-        calls = (
-            sa.select(*call_keys, CALL.c.disposition, sa.func.count())
-            .where(*period.condition(CALL.c.answered_at))
-            .group_by(*call_keys, CALL.c.disposition)
-        )
-        for row in conn.execute(calls):
-            acc = accs.setdefault(source.fold(row[:width]), _Acc())
-            disposition, n = str(row[width]), int(row[width + 1])
+        for raw, disposition, n in _call_counts(conn, period, dims, offset):
+            acc = accs.setdefault(source.fold(raw), _Acc())
             acc.calls[disposition] = acc.calls.get(disposition, 0) + n
 
     with_calls = all(d in CALL_DIMENSIONS for d in dims)
@@ -515,6 +508,45 @@ def _groups(
             calls=dict(acc.calls) if with_calls else None,
         )
         for key, acc in sorted(accs.items(), key=lambda item: _sort_key(dims, item[0], catalogue))
+    ]
+
+
+def _call_counts(
+    conn: Connection, period: Period, dims: tuple[Dimension, ...], offset: int
+) -> list[tuple[tuple[Any, ...], str, int]]:
+    """The period's calls as (group key, disposition, how many), none of them 0.
+
+    Grouped by the key alone, each known disposition counted beside the total: sorting
+    by key and disposition cost a third more (a year of calls at 1 M: 0.28 s against
+    0.18 s of CPU, B10). Where a group holds a disposition the program does not know
+    (imported), its calls are counted again by disposition, by name.
+    """
+    keys = [_call_key(conn, d, offset) for d in dims]
+    width = len(keys)
+    known = (
+        sa.select(
+            *keys,
+            sa.func.count(),
+            *(sa.func.count(sa.case((CALL.c.disposition == d, 1))) for d in DISPOSITIONS),
+        )
+        .where(*period.condition(CALL.c.answered_at))
+        .group_by(*keys)
+    )
+    rows = conn.execute(known).all()
+    if all(int(row[width]) == sum(int(n) for n in row[width + 1 :]) for row in rows):
+        return [
+            (tuple(row[:width]), disposition, int(n))
+            for row in rows
+            for disposition, n in zip(DISPOSITIONS, row[width + 1 :], strict=True)
+            if n
+        ]
+    by_name = (
+        sa.select(*keys, CALL.c.disposition, sa.func.count())
+        .where(*period.condition(CALL.c.answered_at))
+        .group_by(*keys, CALL.c.disposition)
+    )
+    return [
+        (tuple(row[:width]), str(row[width]), int(row[width + 1])) for row in conn.execute(by_name)
     ]
 
 
