@@ -11,7 +11,10 @@ release changes one of them:
   render caches and virtual size (``DataTable._clear_caches``,
   ``DataTable._require_update_dimensions``);
 - Textual's footer told that the screen's bindings are ready (``Footer._bindings_ready``),
-  for the footer that coalesces rebuilds (``widgets/key_footer.py``).
+  for the footer that coalesces rebuilds (``widgets/key_footer.py``);
+- a footer key given the footer's compact style before it mounts (``FooterKey`` is not
+  exported, and its ``compact`` starts True whatever the footer's), so it is styled
+  once, not three times.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from typing import Any
 
 from textual.binding import BindingsMap
 from textual.dom import DOMNode
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer
+from textual.widgets._footer import FooterKey
 
 
 def node_bindings(node: DOMNode) -> BindingsMap:
@@ -60,3 +65,11 @@ def footer_bindings_ready(footer: Footer) -> None:
 def footer_has_bindings(footer: Footer) -> bool:
     """Whether Textual's footer has been told the screen's bindings are there."""
     return bool(footer._bindings_ready)
+
+
+def footer_key_styled_as(key: Widget, *, compact: bool) -> None:
+    """Give a key that Textual's footer composed the footer's ``compact`` before it
+    mounts (anything else the footer composed is left as it is)."""
+    if isinstance(key, FooterKey):
+        key.set_reactive(FooterKey.compact, compact)
+        key.set_class(compact, "-compact", update=False)

@@ -49,11 +49,22 @@ class ConsoleScreen(Screen[ResultType], Generic[ResultType]):
             operator=app.operator, database=app.db.describe(), clock=app.clock, lang=app.lang
         )
 
+    _keys_bound: bool = False
+
     def on_mount(self) -> None:
+        self.bind_keys()
+        self.console.phone_desk.show_on(self)
+
+    def bind_keys(self) -> None:
+        """Give the screen its keys in the operator's language (once). The footer asks
+        for them as it is composed, before the screen mounts, so that it is composed
+        once, with them, not again after the first refresh (B1)."""
+        if self._keys_bound:
+            return
+        self._keys_bound = True
         # The F-keys first, so the footer shows them even on a narrow terminal.
         phone = phone_keys(self.console.phone_desk.address is not None)
         localise_bindings(self, (*GLOBAL_KEYS, *phone, *self.KEYS), self.lang)
-        self.console.phone_desk.show_on(self)
 
     def footer_bindings(self) -> list[Binding]:
         """The keys the footer will show: the F-keys, then the screen's own."""

@@ -11,7 +11,11 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from siaga_tui.textual_private import footer_bindings_ready, footer_has_bindings
+from siaga_tui.textual_private import (
+    footer_bindings_ready,
+    footer_has_bindings,
+    footer_key_styled_as,
+)
 
 
 class KeyFooter(Footer):
@@ -43,17 +47,29 @@ class KeyFooter(Footer):
     def __init__(self, *, compact: bool = False) -> None:
         super().__init__(compact=compact, show_command_palette=False)
         self._laid_out_for = 0
+        #: What the keys on screen were composed from (None: not the screen's keys yet).
+        self._shown: tuple[object, ...] | None = None
 
     def compose(self) -> ComposeResult:
         """Textual's keys, in rows as wide as the screen (a key is never cut in two)."""
         width = self.size.width or self.app.size.width
+        bind_keys = getattr(self.screen, "bind_keys", None)
+        if not footer_has_bindings(self) and callable(bind_keys):
+            bind_keys()  # a console screen's keys, bound now: composed once, with them
+            footer_bindings_ready(self)
         if footer_has_bindings(self):
             self._laid_out_for = width
+            self._shown = self._keys_to_show()
         else:
             # Before the screen's keys are bound: take the room they will need now, so the
             # screen is laid out once, not again when the keys arrive (B1).
             self.styles.min_height = len(_rows(self._expected_keys(), width, self.compact))
         keys = list(super().compose())
+        for key in keys:
+            # Each key born in the footer's style: Textual's start compact and restyle
+            # themselves twice as they mount (compact, then not, from the footer): 44
+            # style passes of the queue's keys before its first paint (B1).
+            footer_key_styled_as(key, compact=self.compact)
         if getattr(self.screen, "KEY_LINE", False):  # the screen shows its own keys itself
             own = {key.key for key in getattr(self.screen, "KEYS", ())}
             keys = [k for k in keys if getattr(k, "key", None) not in own]
@@ -85,7 +101,22 @@ class KeyFooter(Footer):
 
     async def _rebuild(self) -> None:
         self._rebuild_pending = False
-        await self.recompose()
+        if not self.is_attached:
+            return  # its screen closed meanwhile
+        # Focus moving to the table announces the same keys once more after the first
+        # refresh: composing them again cost a rebuild before the queue's first paint (B1).
+        if self._shown is None or self._shown != self._keys_to_show():
+            await self.recompose()
+
+    def _keys_to_show(self) -> tuple[object, ...]:
+        """Everything the keys are composed from: the width, and each key shown."""
+        app = self.app
+        keys = tuple(
+            (b.key, app.get_key_display(b), b.description, b.action, enabled, tooltip)
+            for _, b, enabled, tooltip in self.screen.active_bindings.values()
+            if b.show
+        )
+        return (self.size.width or app.size.width, self.compact, keys)
 
 
 class _KeySize(Widget):

@@ -80,7 +80,8 @@ async def test_a_call_rings_is_answered_with_one_key_and_filed_with_the_phones_t
     phone, app = phone_console(db, phone_rig)
     async with app.run_test(size=SIZE) as pilot:
         assert await until(pilot, lambda: app.phone_desk.state.link is True)
-        assert "telepon siap" in header_phone(app)
+        # The header hears of it through a signal, at its next turn (not at once).
+        assert await until(pilot, lambda: "telepon siap" in header_phone(app))
         caller = phone_rig.call(phone, hold_ms=400)
         entry = await answer_with_f12(pilot, app, "0812-3456-7890")
         assert await until(pilot, lambda: caller.process.poll() is not None)

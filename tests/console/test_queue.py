@@ -464,7 +464,8 @@ async def test_a_failed_look_is_told_once_retried_and_the_queue_catches_up(
         assert sum("tidak diperbarui" in n for n in notices(pilot.app)) == 1
         broken[0] = False
         assert await wait_until(pilot, lambda: len(queue(pilot.app).rows) == 6)
-        assert "Layar diperbarui lagi." in notices(pilot.app)
+        # A notice is a message to the app, taken in at its next turn (not at once).
+        assert await wait_until(pilot, lambda: "Layar diperbarui lagi." in notices(pilot.app))
 
 
 def summary(category: str, status: str, age: timedelta) -> ReportSummary:

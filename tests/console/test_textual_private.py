@@ -84,3 +84,31 @@ async def test_the_footer_reads_the_flag_that_its_bindings_are_ready() -> None:
         assert footer._bindings_ready is True
         assert textual_private.footer_has_bindings(footer) is True
         assert "_bindings_ready" in type(footer)._reactives  # still the reactive it reads
+
+
+async def test_a_footer_key_takes_the_footer_style_before_it_mounts() -> None:
+    """Textual's footer keys start compact and follow the footer once mounted: each such
+    change restyles the key. One given the footer's style first is styled once."""
+    from textual.widgets._footer import FooterKey
+
+    assert FooterKey.compact._default is True  # what footer_key_styled_as works around
+    styled: list[str] = []
+
+    class Counted(FooterKey):
+        def update_node_styles(self, animate: bool = True) -> None:
+            styled.append(self.key)
+            super().update_node_styles(animate)
+
+    class FooterApp(App[None]):
+        def compose(self) -> ComposeResult:
+            key = Counted("f1", "F1", "Bantuan", "app.bell")
+            textual_private.footer_key_styled_as(key, compact=False)
+            yield key
+
+    app = FooterApp()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        key = app.query_one(Counted)
+        assert key.compact is False
+        assert not key.has_class("-compact")
+        assert styled == []
