@@ -3,10 +3,14 @@
     python -m benchmarks.phone_child DB BARESIP_URL NUMBER OUT
 
 Runs ``siaga112 --db DB tui --phone BARESIP_URL`` headless. Writes ``OUT.linked`` once
-the softphone's link is up, then, when a call rings, ``OUT`` with two
-``CLOCK_MONOTONIC`` moments: when baresip's ``CALL_INCOMING`` reached the console's
-socket (the softphone client's event, before anything else is done with it), and when
-the ringing bar painted with ``NUMBER`` on it.
+the softphone's link is up, then, when a call rings, ``OUT`` with ``CLOCK_MONOTONIC``
+moments: ``event`` when baresip's ``CALL_INCOMING`` reached the console's socket (the
+softphone client's event, before anything else is done with it), ``told`` when the
+phone desk was told the call rings (straight from the event), ``ui`` when the UI
+thread took it, ``screen`` when the ringing bar painted with ``NUMBER`` on it, and
+``written`` when the call's row was committed (its write follows the event on a thread
+of its own, so it may come after ``screen``). ``OUT`` is written once both ``screen``
+and ``written`` are known.
 """
 
 from __future__ import annotations
@@ -35,8 +39,17 @@ def _watch(app: Any, number: str, out: Path) -> None:
 
         return wrapped
 
-    desk.call_ringing = stage("written", desk.call_ringing)
+    desk.call_ringing = stage("told", desk.call_ringing)
     desk._ring_here = stage("ui", desk._ring_here)
+    recorded = stage("written", desk.call_recorded)
+
+    def written(*args: Any) -> Any:
+        try:
+            return recorded(*args)
+        finally:
+            flush()
+
+    desk.call_recorded = written
 
     def arrived(original: Any) -> Any:
         def wrapped(event: Any) -> None:
@@ -64,6 +77,11 @@ def _watch(app: Any, number: str, out: Path) -> None:
         if "screen" in moments:
             return
         moments["screen"] = _now()
+        flush()
+
+    def flush() -> None:
+        if "screen" not in moments or "written" not in moments or out.exists():
+            return
         partial = out.with_suffix(".part")
         partial.write_text(json.dumps(moments))
         partial.replace(out)

@@ -470,10 +470,17 @@ class SiagaApp(App[None]):
             await self.push_screen(entry)
         else:
             self._open("siaga_tui.screens.entry", "EntryScreen", "console_entry_missing")
-        entry.take_phone_call(call, callback_id=callback_id)
+        # Its row may have been written while the form opened.
+        entry.take_phone_call(self.phone_desk.with_id(call), callback_id=callback_id)
         ended = self.phone_desk.ended(call.system_call_id)
         if ended is not None:  # the caller hung up while the form was opening
             entry.caller_hung_up(ended)
+
+    def phone_call_recorded(self, call: PhoneCallView) -> None:
+        """The call is in the database now: a form open for it files it linked."""
+        entry = self._entry_screen()
+        if entry is not None:
+            entry.phone_call_recorded(call)
 
     def phone_call_ended(self, call: PhoneCallView) -> None:
         """The caller hung up: a form open for the call stays open, marked so."""

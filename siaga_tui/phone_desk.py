@@ -4,8 +4,11 @@ One ``PhoneDesk`` per console. It knows
 
 - the calls ringing at the center (every position's), read from the database when the
   live watch says it moved, and at once for calls ringing on this position's own
-  softphone (baresip, ``--phone``): the number, the caller's history and the repeat
-  prank warning, before anyone answers;
+  softphone (baresip, ``--phone``): the number straight from baresip's event, before
+  and independently of the database write; the caller's history and the repeat prank
+  warning as soon as they are read, before anyone answers. A call the database cannot
+  take yet still rings and is answered here; the console says once that it is not
+  recorded yet, and again when it is;
 - the state of the link to the softphone (the header says when it is down; the console
   keeps working and the link comes back by itself);
 - how many calls wait for a call-back.
@@ -72,7 +75,8 @@ class PhoneState:
         """The calls ringing on this position's softphone, the one ringing longest first."""
         calls = [r.call for r in self.ringing if r.here]
         return sorted(
-            calls, key=lambda c: (c.offered_at.timestamp() if c.offered_at else 0.0, c.id)
+            calls,
+            key=lambda c: (c.offered_at.timestamp() if c.offered_at else 0.0, c.id or 0),
         )
 
     def to_answer(self) -> PhoneCallView | None:
@@ -106,6 +110,11 @@ class PhoneDesk:
         #: Calls of this softphone that ended lately, by baresip's id (the form of one
         #: answered may still be opening when its caller hangs up).
         self._ended_here: dict[str, PhoneCallView] = {}
+        #: Calls of this softphone answered or ended lately, by baresip's id: the
+        #: database may still say they ring until their writes are in.
+        self._left_here: dict[str, None] = {}
+        #: Row ids of this softphone's calls as their writes came in, by baresip's id.
+        self._ids: dict[str, int] = {}
 
     @property
     def telephony(self) -> TelephonyService:
@@ -306,6 +315,9 @@ class PhoneDesk:
         if ringing is not None:
             with self._lock:
                 here = dict(self._here)
+                left = set(self._left_here)
+            # Answered or ended here, the database not yet told: no longer ringing.
+            ringing = [c for c in ringing if c.system_call_id not in left]
             seen = {c.system_call_id for c in ringing}
             # A call ringing here but not yet read back is kept (it is being written now).
             extra = [c for cid, c in here.items() if cid not in seen]
@@ -347,30 +359,93 @@ class PhoneDesk:
         with self._lock:
             self._here[call.system_call_id] = call
         self.app.call_from_thread(self._ring_here, call, None)
-        try:
-            history = (
-                self.app.calls.caller_history(call.caller_phone) if call.caller_phone else None
-            )
-        except SiagaError:
-            return
-        self.app.call_from_thread(self._ring_here, call, history)
 
     def _ring_here(self, call: PhoneCallView, history: CallerHistory | None) -> None:
         with self._lock:
             if call.system_call_id not in self._here:
                 return  # ended meanwhile
+            call = self._here[call.system_call_id]  # recorded meanwhile: with its id
         others = [r for r in self.state.ringing if r.call.system_call_id != call.system_call_id]
         histories = dict(self.state.histories)
         if history is not None and call.caller_phone:
             histories[call.caller_phone] = history
         ring = RingingCall(call, True, history or histories.get(call.caller_phone or ""))
         self._publish(replace(self.state, ringing=(*others, ring), histories=histories))
-        if self.app.ring_bell and history is None:
-            self.app.bell()
+        if history is None:
+            if self.app.ring_bell:
+                self.app.bell()
+            if call.caller_phone:
+                self.app.run_worker(
+                    lambda: self._look_up_history(call),
+                    thread=True,
+                    group="phone-history",
+                    exit_on_error=False,
+                )
+
+    def _look_up_history(self, call: PhoneCallView) -> None:
+        """The caller's history, read after the number is on screen (a worker)."""
+        try:
+            history = self.app.calls.caller_history(call.caller_phone or "")
+        except SiagaError:
+            return
+        if history is not None:  # None: not a full number, nothing to add
+            self.app.call_from_thread(self._ring_here, call, history)
+
+    def call_recorded(self, call: PhoneCallView, late: bool) -> None:
+        self.app.call_from_thread(self._recorded, call, late)
+
+    def _recorded(self, call: PhoneCallView, late: bool) -> None:
+        """``call`` is in the database now: its row id wherever the call is shown (only
+        the id: the events that came meanwhile are newer than this write)."""
+        cid = call.system_call_id
+        if call.id is not None:
+            self._ids[cid] = call.id
+            while len(self._ids) > ENDED_KEPT:
+                del self._ids[next(iter(self._ids))]
+        with self._lock:
+            if cid in self._here:
+                self._here[cid] = self.with_id(self._here[cid])
+        ringing = tuple(replace(r, call=self.with_id(r.call)) for r in self.state.ringing)
+        on_call = self.state.on_call
+        if on_call is not None:
+            on_call = self.with_id(on_call)
+        if cid in self._ended_here:
+            self._ended_here[cid] = self.with_id(self._ended_here[cid])
+        self._publish(replace(self.state, ringing=ringing, on_call=on_call))
+        self.app.phone_call_recorded(self.with_id(call))
+        if late:
+            self._say("phone_recorded_late", number=self._number(call))
+
+    def with_id(self, call: PhoneCallView) -> PhoneCallView:
+        """``call`` with its row id once this softphone's write of it is in (UI thread)."""
+        if call.id is None and call.system_call_id in self._ids:
+            return replace(call, id=self._ids[call.system_call_id])
+        return call
+
+    def call_unrecorded(self, call: PhoneCallView, error: SiagaError) -> None:
+        self.app.call_from_thread(self._unrecorded, call, error)
+
+    def _unrecorded(self, call: PhoneCallView, error: SiagaError) -> None:
+        self._say(
+            "phone_unrecorded",
+            severity="warning",
+            number=self._number(call),
+            reason=error.message(self.app.lang),
+        )
+
+    def _number(self, call: PhoneCallView) -> str:
+        return call.number_shown or translate("phone_withheld", self.app.lang)
+
+    def _left(self, system_call_id: str) -> None:
+        """(Lock held.) ``system_call_id`` no longer rings here."""
+        self._here.pop(system_call_id, None)
+        self._left_here[system_call_id] = None
+        while len(self._left_here) > ENDED_KEPT:
+            del self._left_here[next(iter(self._left_here))]
 
     def call_answered(self, call: PhoneCallView) -> None:
         with self._lock:
-            self._here.pop(call.system_call_id, None)
+            self._left(call.system_call_id)
         self.app.call_from_thread(self._answered, call)
 
     def _answered(self, call: PhoneCallView) -> None:
@@ -380,8 +455,8 @@ class PhoneDesk:
             # 1.0.0 then answers its own current call): the form is for this caller.
             self._say(
                 "phone_answered_other",
-                number=call.number_shown or translate("phone_withheld", self.app.lang),
-                wanted=wanted.number_shown or translate("phone_withheld", self.app.lang),
+                number=self._number(call),
+                wanted=self._number(wanted),
                 severity="warning",
             )
         others = tuple(
@@ -392,7 +467,7 @@ class PhoneDesk:
 
     def call_ended(self, call: PhoneCallView) -> None:
         with self._lock:
-            self._here.pop(call.system_call_id, None)
+            self._left(call.system_call_id)
         self.app.call_from_thread(self._ended, call)
 
     def ended(self, system_call_id: str) -> PhoneCallView | None:

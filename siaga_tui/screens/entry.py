@@ -87,6 +87,8 @@ class EntryScreen(ConsoleScreen[None]):
         self._duplicates_query: tuple[str, str | None, str] | None = None
         #: The phone call this form is for (answered here), and the call-back it came from.
         self._phone_call_id: int | None = None
+        #: The phone system's id of that call (its row may not be written yet).
+        self._phone_system_id: str | None = None
         self._answered_at: datetime | None = None
         self._callback_id: int | None = None
 
@@ -187,6 +189,7 @@ class EntryScreen(ConsoleScreen[None]):
         """Put ``draft`` into the form (a clean one for the next call, or a kept one)."""
         self.opened_at = draft.opened_at
         self._phone_call_id = draft.phone_call_id
+        self._phone_system_id = None
         self._answered_at = draft.answered_at
         self._callback_id = draft.callback_id
         picker = self.query_one(CategoryPicker)
@@ -229,6 +232,7 @@ class EntryScreen(ConsoleScreen[None]):
                 callback_id=callback_id,
             )
         )
+        self._phone_system_id = call.system_call_id
         text = translate("entry_phone_call", self.lang, time=format_local(answered, "%H:%M:%S"))
         if not call.caller_phone:
             shown = call.caller_id or translate("phone_withheld", self.lang)
@@ -252,11 +256,21 @@ class EntryScreen(ConsoleScreen[None]):
     def caller_hung_up(self, call: PhoneCallView) -> None:
         """This form's call ended (the caller hung up, or the line or the softphone was
         lost: dropped): the form stays, marked so."""
-        if call.id != self._phone_call_id:
+        if not self._is_for(call):
             return
         dropped = call.outcome == CallOutcome.DROPPED
         key = "entry_call_dropped" if dropped else "entry_caller_hung_up"
         self.form.show_call(Content(translate(key, self.lang)), ended=True)
+
+    def phone_call_recorded(self, call: PhoneCallView) -> None:
+        """This form's call is in the database now (it was answered before): filed linked."""
+        if self._is_for(call) and self._phone_call_id is None:
+            self._phone_call_id = call.id
+
+    def _is_for(self, call: PhoneCallView) -> bool:
+        if self._phone_system_id is not None:
+            return call.system_call_id == self._phone_system_id
+        return call.id is not None and call.id == self._phone_call_id
 
     def _next_call(self) -> None:
         self.load_draft(EntryDraft(opened_at=self.clock()))

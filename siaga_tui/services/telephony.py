@@ -20,7 +20,7 @@ the commit.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -63,7 +63,8 @@ _SCHEME: Final = re.compile(r"^(sips?|tel):", re.IGNORECASE)
 class PhoneCallView:
     """One call as the phone system saw it."""
 
-    id: int
+    #: The row's id; None while the call is known only from the softphone's event.
+    id: int | None
     system_call_id: str
     line: str | None
     caller_id: str | None
@@ -85,6 +86,45 @@ class PhoneCallView:
         if self.caller_phone:
             return format_phone(self.caller_phone)
         return self.caller_id or ""
+
+    @property
+    def recorded(self) -> bool:
+        """Written to the database (it has a row id); False for a call known only from
+        the softphone's event so far."""
+        return self.id is not None
+
+    @classmethod
+    def offered(cls, system_call_id: str, caller: str | None, at: datetime) -> PhoneCallView:
+        """A call ringing as its event gives it, before (or without) the database: what
+        ``TelephonyService.ring`` would write."""
+        caller_id, phone = parse_caller(caller)
+        return cls(
+            id=None,
+            system_call_id=clean_call_id(system_call_id),
+            line=None,
+            caller_id=caller_id,
+            caller_phone=phone,
+            offered_at=as_utc(at),
+            answered_at=None,
+            ended_at=None,
+            position=None,
+            outcome=None,
+            logged_call_id=None,
+        )
+
+    def answered(self, at: datetime, position: str) -> PhoneCallView:
+        """This call answered at ``position`` (the first answer is kept, as ``answer`` does)."""
+        if self.answered_at is not None:
+            return self
+        return replace(self, answered_at=as_utc(at), position=self.position or position)
+
+    def ended(self, at: datetime, *, dropped: bool = False) -> PhoneCallView:
+        """This call ended (the first end is kept, as ``hangup`` does)."""
+        if self.ended_at is not None:
+            return self
+        return replace(
+            self, ended_at=as_utc(at), outcome=_outcome(self.answered_at, at, dropped=dropped)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +208,7 @@ class TelephonyService:
         at: datetime | None = None,
     ) -> PhoneCallView:
         """A call is offered (ringing). Repeated or late rings keep what is known."""
-        call_id = _call_id(system_call_id)
+        call_id = clean_call_id(system_call_id)
         caller_id, phone = parse_caller(caller)
         line_text = _optional_text(line, "line", LINE_LENGTH)
         moment = self._moment(at)
@@ -196,7 +236,7 @@ class TelephonyService:
         self, system_call_id: str, *, position: str | None = None, at: datetime | None = None
     ) -> PhoneCallView:
         """The call is answered at ``position``; the first answer given is kept."""
-        call_id = _call_id(system_call_id)
+        call_id = clean_call_id(system_call_id)
         where = _optional_text(position, "position", LINE_LENGTH) or self.operator
         moment = self._moment(at)
         with self.db.write() as conn:
@@ -212,7 +252,7 @@ class TelephonyService:
         self, system_call_id: str, *, at: datetime | None = None, dropped: bool = False
     ) -> PhoneCallView:
         """The call ended; ``dropped``: the line was cut after the answer."""
-        call_id = _call_id(system_call_id)
+        call_id = clean_call_id(system_call_id)
         moment = self._moment(at)
         with self.db.write() as conn:
             row = _row(conn, call_id)
@@ -227,7 +267,7 @@ class TelephonyService:
 
     def get(self, system_call_id: str) -> PhoneCallView:
         with self.db.read() as conn:
-            row = _row(conn, _call_id(system_call_id))
+            row = _row(conn, clean_call_id(system_call_id))
         if row is None:
             raise NotFound("phone_call_unknown", call_id=clean_text(system_call_id)[:80])
         return _view(row)
@@ -523,7 +563,8 @@ def _notify(conn: Connection, phone_call_id: int) -> None:
         conn.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, str(phone_call_id))))
 
 
-def _call_id(value: str | None) -> str:
+def clean_call_id(value: str | None) -> str:
+    """The phone system's call id, cleaned; ValidationError("call_id") when empty or too long."""
     text = clean_text(value or "").strip()
     if not text:
         raise ValidationError("call_id", "text_required")

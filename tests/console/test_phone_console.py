@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -12,15 +14,16 @@ from textual.widgets import Input
 
 from siaga_tui.app import SiagaApp, make_app
 from siaga_tui.core.db import Database
+from siaga_tui.core.errors import StorageError
 from siaga_tui.core.models import CALL, PHONE_CALL, REPORT
 from siaga_tui.screens.callbacks import CallbacksScreen
 from siaga_tui.screens.entry import EntryScreen
 from siaga_tui.services.baresip import parse_phone_address
-from siaga_tui.services.telephony import TelephonyService
+from siaga_tui.services.telephony import PhoneCallView, TelephonyService
 from siaga_tui.widgets.bounded_text_area import BoundedTextArea
 from siaga_tui.widgets.phone_bar import PhoneBar
 from siaga_tui.widgets.status_header import StatusHeader
-from tests.console.conftest import settle
+from tests.console.conftest import notices, settle
 from tests.telephony.conftest import phone_rig  # noqa: F401  (the fixture)
 from tests.telephony.rig import Baresip, PhoneRig
 
@@ -73,6 +76,16 @@ async def answer_with_f12(pilot: object, app: SiagaApp, number: str) -> EntryScr
     return entry
 
 
+async def file_a_fire(pilot: object, entry: EntryScreen) -> None:
+    """Fill the open form as a fire at Tikala Baru and save it (the form empties)."""
+    await pilot.press("3")  # type: ignore[attr-defined]  # kebakaran
+    entry.query_one("#kelurahan", Input).value = "Tikala Baru"
+    entry.query_one(BoundedTextArea).load_text("Rumah terbakar")
+    await pilot.press("ctrl+s")  # type: ignore[attr-defined]
+    await settle(pilot)
+    assert await until(pilot, lambda: entry.draft.is_empty)
+
+
 async def test_a_call_rings_is_answered_with_one_key_and_filed_with_the_phones_times(
     db: Database,
     phone_rig: PhoneRig,  # noqa: F811
@@ -90,12 +103,7 @@ async def test_a_call_rings_is_answered_with_one_key_and_filed_with_the_phones_t
         label = entry.query_one("#phone-call")
         assert await until(pilot, lambda: "menutup telepon" in str(label.render()))
         assert isinstance(app.screen, EntryScreen)  # the form stays open
-        await pilot.press("3")  # kebakaran
-        entry.query_one("#kelurahan", Input).value = "Tikala Baru"
-        entry.query_one(BoundedTextArea).load_text("Rumah terbakar")
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert await until(pilot, lambda: entry.draft.is_empty)
+        await file_a_fire(pilot, entry)
     with db.read() as conn:
         report = conn.execute(sa.select(REPORT)).mappings().one()
         call = conn.execute(sa.select(PHONE_CALL)).mappings().one()
@@ -278,14 +286,99 @@ async def test_a_caller_id_that_is_no_number_opens_the_form_and_files_without_a_
         assert isinstance(entry, EntryScreen)
         assert entry.query_one("#phone", Input).value == ""
         assert "[/bold]sip:warga@voip.example" in str(entry.query_one("#phone-call").render())
-        await pilot.press("3")
-        entry.query_one("#kelurahan", Input).value = "Tikala Baru"
-        entry.query_one(BoundedTextArea).load_text("Rumah terbakar")
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert await until(pilot, lambda: entry.draft.is_empty)
+        await file_a_fire(pilot, entry)
     with db.read() as conn:
         report = conn.execute(sa.select(REPORT)).mappings().one()
     assert report["caller_phone"] is None
     assert report["call_answered_at"] == call.answered_at
     assert TelephonyService(db, operator="x").get("odd-1").logged_call_id is not None
+
+
+def written_calls(db: Database) -> list[dict[str, object]]:
+    with db.read() as conn:
+        return [dict(row) for row in conn.execute(sa.select(PHONE_CALL)).mappings().all()]
+
+
+async def test_the_ringing_number_is_on_screen_before_the_call_is_written(
+    db: Database,
+    phone_rig: PhoneRig,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The database write (a durable commit, possibly behind a lock) is held back: the
+    number rings on the bar all the same, straight from baresip's event; the call is
+    written once the write may go on, and F12 answers it."""
+    release = threading.Event()
+    ring = TelephonyService.ring
+
+    def held_ring(self: TelephonyService, *args: Any, **kwargs: Any) -> PhoneCallView:
+        release.wait(60)
+        return ring(self, *args, **kwargs)
+
+    monkeypatch.setattr(TelephonyService, "ring", held_ring)
+    phone, app = phone_console(db, phone_rig)
+    async with app.run_test(size=SIZE) as pilot:
+        assert await until(pilot, lambda: app.phone_desk.state.link is True)
+        caller = phone_rig.call(phone, hold_ms=400)
+        try:
+            assert await until(pilot, lambda: "0812-3456-7890" in bar_text(app))
+            assert "F12" in bar_line(app, "0812-3456-7890")
+            assert written_calls(db) == []  # still held back
+        finally:
+            release.set()
+        assert await until(pilot, lambda: len(written_calls(db)) == 1)
+        await answer_with_f12(pilot, app, "0812-3456-7890")
+        assert await until(pilot, lambda: caller.process.poll() is not None)
+        assert caller.wait() == 0
+        assert await until(pilot, lambda: written_calls(db)[0]["outcome"] == "answered")
+    (call,) = written_calls(db)
+    assert call["caller_phone"] == "+6281234567890"
+    assert call["offered_at"] is not None
+
+
+async def test_a_call_the_database_cannot_take_yet_rings_is_answered_and_recorded_later(
+    db: Database,
+    phone_rig: PhoneRig,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every write of the ring fails (the database is locked): the call rings, F12
+    answers it and the form opens with the number; the console says once that the call
+    is not recorded yet, and records it (ring, then answer) when the database is back,
+    linked to the report filed from the form."""
+    locked = threading.Event()
+    locked.set()
+    tries: list[str] = []
+    ring = TelephonyService.ring
+
+    def locked_ring(self: TelephonyService, *args: Any, **kwargs: Any) -> PhoneCallView:
+        tries.append(args[0])
+        if locked.is_set():
+            raise StorageError("db_locked")
+        return ring(self, *args, **kwargs)
+
+    monkeypatch.setattr(TelephonyService, "ring", locked_ring)
+    phone, app = phone_console(db, phone_rig)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        assert await until(pilot, lambda: app.phone_desk.state.link is True)
+        caller = phone_rig.call(phone, hold_ms=20000)
+        entry = await answer_with_f12(pilot, app, "0812-3456-7890")
+        assert await until(pilot, lambda: len(tries) >= 3)  # it keeps trying
+        said = [n for n in notices(app) if "belum tercatat" in n]
+        assert len(said) == 1 and "0812-3456-7890" in said[0]
+        assert written_calls(db) == []
+        locked.clear()
+        assert await until(pilot, lambda: any("kini tercatat" in n for n in notices(app)))
+        assert await until(pilot, lambda: entry.draft.phone_call_id is not None)
+        (call,) = written_calls(db)
+        assert call["caller_phone"] == "+6281234567890"
+        assert call["offered_at"] is not None and call["answered_at"] is not None
+        assert call["offered_at"] <= call["answered_at"]
+        await file_a_fire(pilot, entry)
+        caller.kill()
+    with db.read() as conn:
+        report = conn.execute(sa.select(REPORT)).mappings().one()
+        logged = (
+            conn.execute(sa.select(CALL).where(CALL.c.report_id == report["id"])).mappings().one()
+        )
+    (call,) = written_calls(db)
+    assert call["logged_call_id"] == logged["id"]
+    assert report["call_answered_at"] == call["answered_at"]

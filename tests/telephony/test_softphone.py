@@ -26,12 +26,20 @@ class Recorder:
         self.ended: list[PhoneCallView] = []
         self.callbacks: list[tuple[str, str, int]] = []
         self.errors: list[SiagaError] = []
+        self.recorded: list[tuple[PhoneCallView, bool]] = []
+        self.unrecorded: list[tuple[PhoneCallView, SiagaError]] = []
 
     def phone_link(self, up: bool, reason: str | None) -> None:
         self.links.append((up, reason))
 
     def call_ringing(self, call: PhoneCallView) -> None:
         self.ringing.append(call)
+
+    def call_recorded(self, call: PhoneCallView, late: bool) -> None:
+        self.recorded.append((call, late))
+
+    def call_unrecorded(self, call: PhoneCallView, error: SiagaError) -> None:
+        self.unrecorded.append((call, error))
 
     def call_answered(self, call: PhoneCallView) -> None:
         self.answered.append(call)
@@ -74,9 +82,10 @@ def test_a_call_answered_from_the_position_has_the_phones_moments(
         ringing = seen.ringing[0]
         assert ringing.caller_phone == "+6281234567890"
         assert ringing.number_shown == "0812-3456-7890"
-        assert [c.system_call_id for c in TelephonyService(db, operator="x").ringing()] == [
-            ringing.system_call_id
-        ]
+        telephony = TelephonyService(db, operator="x")
+        assert wait_for(
+            lambda: [c.system_call_id for c in telephony.ringing()] == [ringing.system_call_id]
+        )
         softphone.answer(ringing.system_call_id)
         assert wait_for(lambda: seen.answered)
         assert caller.wait() == 0  # SIPp got its 200 OK, sent BYE and got that answered
