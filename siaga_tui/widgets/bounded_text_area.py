@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import events
+from textual.binding import BindingType
 from textual.message import Message
 from textual.widgets import TextArea
 
 from siaga_tui.core.text import clean_text
+from siaga_tui.widgets.bounded_input import in_order_bindings
 
 
 class BoundedTextArea(TextArea):
@@ -14,8 +18,14 @@ class BoundedTextArea(TextArea):
 
     A 10 MB paste would make the document, its undo history and its wrapping work on
     all of it; only what fits is inserted, and ``Capped`` lets the form say so. Text
-    that arrives otherwise (loaded, typed) is cut on change the same way.
+    that arrives otherwise (loaded, typed) is cut on change the same way. Its editing
+    keys act in the order typed (``in_order_bindings``).
     """
+
+    # F6 and F7 (select the line, select all) are left as they were.
+    BINDINGS: ClassVar[list[BindingType]] = in_order_bindings(
+        TextArea.BINDINGS, leave=frozenset({"f6", "f7"})
+    )
 
     class Capped(Message):
         """Text was cut to the field's limit."""
@@ -61,6 +71,15 @@ class BoundedTextArea(TextArea):
             self._typed.append(event.character)
             return
         self.flush_typing()  # then TextArea's own handler (next in the class order)
+
+    def action_in_order(self, action: str) -> None:
+        """Run ``action`` after the keys typed before it are in the document."""
+
+        async def act() -> None:
+            self.flush_typing()
+            await self.run_action(action)
+
+        self.call_later(act)
 
     def flush_typing(self) -> None:
         """Insert the characters typed and not yet in the document."""

@@ -43,6 +43,11 @@ class PhoneInput(BoundedInput):
         )
         add_node_bindings(self, keys)
 
+    async def action_in_order(self, action: str) -> None:
+        """The number's own keys are typed at once (above), so its editing keys act at
+        once too: queued, Backspace would run after the digits typed behind it."""
+        await self.run_action(action)
+
     def action_type_key(self, character: str) -> None:
         if character.isalpha() and sum(c.isdigit() for c in self.value) >= WHOLE_NUMBER_DIGITS:
             self.screen.focus_next()

@@ -308,3 +308,47 @@ async def test_a_candidate_chosen_in_a_burst_is_the_one_taken(
         await settle(pilot)
         assert field_value(screen, "kelurahan") == "Malalayang Dua (Malalayang)"
         assert app.focused is screen.query_one("#address")
+
+
+def burst_keys(app, *keys: str) -> None:  # type: ignore[no-untyped-def]
+    """Queue named keys at once (``backspace``, ``left``…) and characters, in order."""
+    for key in keys:
+        if len(key) == 1:
+            burst(app, key)
+        else:
+            app.post_message(events.Key(key, None))
+
+
+@pytest.mark.parametrize("field", ["kelurahan", "address", "caller_name", "description"])
+async def test_corrections_typed_fast_land_where_they_were_typed(
+    db: Database, clock: MutableClock, field: str
+) -> None:
+    """Backspace, Delete and the cursor keys in a burst of letters: each acts at its turn
+    (they were run after the letters typed behind them: "Atlantis⌫×8tikala b" gave
+    "Atltikal")."""
+    app = console(db, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_entry(pilot)
+        await pilot.press("3")
+        screen.query_one(f"#{field}").focus()
+        await settle(pilot)
+        burst_keys(app, *"Atlantis", *["backspace"] * 8, *"tikala b")
+        await settle(pilot)
+        assert field_value(screen, field) == "tikala b"
+        burst_keys(app, "home", "delete", "T", "end", "left", "left", "backspace", "-")
+        await settle(pilot)
+        assert field_value(screen, field) == "Tikal- b"
+
+
+async def test_phone_corrections_typed_fast_land_where_they_were_typed(
+    db: Database, clock: MutableClock
+) -> None:
+    app = console(db, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_entry(pilot)
+        await pilot.press("3")
+        screen.query_one("#phone").focus()
+        await settle(pilot)
+        burst_keys(app, *"0813", "backspace", *"2 3456", "left", "left", "backspace", "backspace")
+        await settle(pilot)
+        assert field_value(screen, "phone") == "0812 56"
