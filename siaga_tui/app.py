@@ -413,14 +413,18 @@ class SiagaApp(App[None]):
         if not followers:
             self.live_again()
 
+    def read_failure(self, error: SiagaError) -> str:
+        """Why a read failed, as a clause (a lock met while reading saved nothing less)."""
+        if error.key == "db_locked":
+            return translate("console_reason_locked", self.lang)
+        return error.message(self.lang).rstrip(".")
+
     def live_failed(self, error: SiagaError) -> None:
         """Say once that the screens are not live; the watch keeps trying, a little slower."""
         if not self._not_live:
             self._not_live = True
             self.notify(
-                translate(
-                    "console_not_live", self.lang, reason=error.message(self.lang).rstrip(".")
-                ),
+                translate("console_not_live", self.lang, reason=self.read_failure(error)),
                 severity="error",
                 markup=False,
                 timeout=10,

@@ -179,11 +179,7 @@ class BoardScreen(ConsoleScreen[None]):
     def look_failed(self, error: SiagaError) -> None:
         """A count failed: the last figures stay, and the line says since when and why."""
         lang = self.lang
-        reason = (
-            translate("board_reason_locked", lang)
-            if error.key == "db_locked"
-            else error.message(lang).rstrip(".")
-        )
+        reason = self.console.read_failure(error)
         if self.figures is None:
             text = translate("board_retrying_first", lang, reason=reason)
         else:

@@ -278,7 +278,11 @@ async def test_a_briefly_locked_database_keeps_the_last_figures_and_says_it_retr
             "The figures below are from 10:00; counting again failed: the database is locked"
             " by another process. Retrying on its own."
         )
-        assert any("not updating" in n.message for n in app._notifications)
+        said = [n.message for n in app._notifications if "not updating" in n.message]
+        assert said == [
+            "This screen is not updating: the database is locked by another process."
+            " Retrying on its own."
+        ]  # not the save's "nothing was saved. Try again"
         lock.locked = False
         screen.database_moved()  # what the retry timer does
         await settle(pilot)
