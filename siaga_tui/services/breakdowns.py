@@ -527,7 +527,7 @@ def _call_counts(
         sa.select(
             *keys,
             sa.func.count(),
-            *(sa.func.count(sa.case((CALL.c.disposition == d, 1))) for d in DISPOSITIONS),
+            *(sa.func.count().filter(CALL.c.disposition == d) for d in DISPOSITIONS),
         )
         .where(*period.condition(CALL.c.answered_at))
         .group_by(*keys)

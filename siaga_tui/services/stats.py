@@ -763,7 +763,7 @@ def _agency_counts(conn: Connection, period: Period) -> dict[str, tuple[int, int
             sa.func.count(),
             sa.func.count(sa.distinct(REFERRAL.c.report_id)),
             sa.func.count(REFERRAL.c.acknowledged_at),
-            sa.func.count(sa.case((done, 1))),
+            sa.func.count().filter(done),
         )
         .select_from(REFERRAL.join(REPORT, REPORT.c.id == REFERRAL.c.report_id))
         .where(*_counted(period))
@@ -933,9 +933,12 @@ def _sampled_intervals(conn: Connection, period: Period) -> IntervalValues:
 
 
 def call_counts_query(period: Period) -> sa.Select[Any]:
-    """Calls in all and by disposition, in one pass over ``ix_call_answered`` (no sort)."""
+    """Calls in all and by disposition, in one pass over ``ix_call_answered`` (no sort).
+
+    ``count(*) FILTER (WHERE …)``, not ``count(CASE …)``: 3.0 ms against 4.4 ms for
+    the 20,000 calls of 10 k reports (B5)."""
     columns: list[Any] = [sa.func.count().label("total")] + [
-        sa.func.count(sa.case((CALL.c.disposition == d, 1))).label(d) for d in DISPOSITIONS
+        sa.func.count().filter(CALL.c.disposition == d).label(d) for d in DISPOSITIONS
     ]
     return sa.select(*columns).where(*period.condition(CALL.c.answered_at))
 
