@@ -430,7 +430,12 @@ class PhoneDesk:
             "phone_unrecorded",
             severity="warning",
             number=self._number(call),
-            reason=error.message(self.app.lang),
+            # Not the storage error's own text: it ends in "nothing was saved, try
+            # again", which the softphone does by itself here.
+            reason=translate(
+                "phone_unrecorded_locked" if error.key == "db_locked" else "phone_unrecorded_other",
+                self.app.lang,
+            ),
         )
 
     def _number(self, call: PhoneCallView) -> str:

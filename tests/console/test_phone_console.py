@@ -364,6 +364,7 @@ async def test_a_call_the_database_cannot_take_yet_rings_is_answered_and_recorde
         assert await until(pilot, lambda: len(tries) >= 3)  # it keeps trying
         said = [n for n in notices(app) if "belum tercatat" in n]
         assert len(said) == 1 and "0812-3456-7890" in said[0]
+        assert "dikunci proses lain" in said[0]
         assert written_calls(db) == []
         locked.clear()
         assert await until(pilot, lambda: any("kini tercatat" in n for n in notices(app)))
