@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from siaga_tui.core.db import Database
-from siaga_tui.core.errors import SiagaError
+from siaga_tui.core.errors import SiagaError, StorageError
 from siaga_tui.services.baresip import CallGone, parse_phone_address
 from siaga_tui.services.softphone import Softphone
 from siaga_tui.services.telephony import PhoneCallView, TelephonyService
@@ -335,3 +336,51 @@ def test_baresip_killed_mid_call_drops_the_call_and_the_link_comes_back(
     finally:
         softphone.stop()
     assert [up for up, _ in seen.links] == [True, False, True]
+
+
+def test_a_ring_the_database_refuses_for_now_rings_first_is_said_once_and_written_in_order(
+    db: Database, phone_rig: PhoneRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The listener hears of the ring from the event, before any write; the ring's write
+    is refused three times (locked): said once, tried again, and the answer and hang-up
+    written after it, in their order, each with the row's id."""
+    tries: list[str] = []
+    ring = TelephonyService.ring
+
+    def refusing(self: TelephonyService, *args: Any, **kwargs: Any) -> PhoneCallView:
+        tries.append(args[0])
+        if len(tries) <= 3:
+            raise StorageError("db_locked")
+        return ring(self, *args, **kwargs)
+
+    monkeypatch.setattr(TelephonyService, "ring", refusing)
+    phone = phone_rig.baresip()
+    softphone, seen = connect(db, phone)
+    softphone.write_retry = 0.05
+    try:
+        caller = phone_rig.call(phone, hold_ms=300)
+        assert wait_for(lambda: seen.ringing)
+        softphone.answer(seen.ringing[0].system_call_id)
+        assert caller.wait() == 0
+        assert wait_for(lambda: seen.ended)
+        assert wait_for(lambda: softphone.unwritten() == 0)
+    finally:
+        softphone.stop()
+    assert seen.ringing[0].id is None and seen.ringing[0].number_shown == "0812-3456-7890"
+    assert len(tries) == 4
+    assert [(call.system_call_id, error.key) for call, error in seen.unrecorded] == [
+        (seen.ringing[0].system_call_id, "db_locked")
+    ]
+    call = TelephonyService(db, operator="x").get(seen.ringing[0].system_call_id)
+    # Ring (after it had been refused), answer, hang-up: each with the row's id.
+    assert [(c.id, late) for c, late in seen.recorded] == [
+        (call.id, True),
+        (call.id, False),
+        (call.id, False),
+    ]
+    assert seen.recorded[-1][0].outcome == "answered"
+    assert call.outcome == "answered"
+    assert call.offered_at == seen.ringing[0].offered_at
+    assert call.answered_at == seen.answered[0].answered_at
+    assert call.ended_at == seen.ended[0].ended_at
+    assert seen.errors == []
