@@ -17,21 +17,20 @@ in the fields in the order it was typed.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from textual import events, on, work
 from textual.actions import SkipAction
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Input, Static
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerState
 
 from siaga_tui.core.catalogue import Catalogue
-from siaga_tui.core.errors import NotFound, SiagaError, ValidationError
+from siaga_tui.core.errors import SiagaError
 from siaga_tui.core.i18n import translate
 from siaga_tui.core.models import CallOutcome
 from siaga_tui.core.phones import format_phone
@@ -43,10 +42,9 @@ from siaga_tui.screens.entry_refusal import explain_refusal
 from siaga_tui.screens.localised import key_hints
 from siaga_tui.services.reports import ReportService
 from siaga_tui.services.telephony import CallbackItem, PhoneCallView
-from siaga_tui.services.views import CallerHistory, ReportSummary
+from siaga_tui.services.views import ReportSummary
 from siaga_tui.widgets.bounded_text_area import BoundedTextArea
-from siaga_tui.widgets.call_questions import CallQuestions
-from siaga_tui.widgets.caller_history import CallerHistoryView
+from siaga_tui.widgets.call_aids import CallAids
 from siaga_tui.widgets.category_picker import NUMBER_STARTS, CategoryPicker
 from siaga_tui.widgets.duplicate_offer import FILE_NEW, DuplicateOffer
 from siaga_tui.widgets.entry_fields import (
@@ -61,12 +59,6 @@ from siaga_tui.widgets.kelurahan_input import KelurahanInput
 from siaga_tui.widgets.key_footer import KeyFooter
 from siaga_tui.widgets.leave_confirm import LeaveConfirm
 from siaga_tui.widgets.phone_input import PhoneInput
-from siaga_tui.widgets.possible_duplicates import PossibleDuplicates
-
-#: Pause after the last key of the phone before its history is looked up.
-HISTORY_DEBOUNCE = 0.25
-#: Pause after the last change before the open reports the call may be about are read.
-DUPLICATES_DEBOUNCE = 0.3
 
 
 class EntryScreen(ConsoleScreen[None]):
@@ -83,8 +75,6 @@ class EntryScreen(ConsoleScreen[None]):
         self.opened_at: datetime = self.clock()
         self._busy = False
         #: Open reports this call may be about, as last read while typing.
-        self.possible: tuple[ReportSummary, ...] = ()
-        self._duplicates_query: tuple[str, str | None, str] | None = None
         #: The phone call this form is for (answered here), and the call-back it came from.
         self._phone_call_id: int | None = None
         #: The phone system's id of that call (its row may not be written yet).
@@ -105,18 +95,24 @@ class EntryScreen(ConsoleScreen[None]):
         yield Static(id="category-error", classes="field-error")
         with Horizontal(id="entry-body"):
             yield EntryFields(self.catalogue, t, id="entry-form")
-            with VerticalScroll(id="entry-side", can_focus=False):
-                yield PossibleDuplicates(self.catalogue, id="possible")
-                yield CallerHistoryView(self.catalogue, id="history")
-                yield CallQuestions(id="questions")
+            yield CallAids(
+                self.catalogue,
+                lang=t,
+                clock=self.clock,
+                # Read when asked: the app builds its services when first used, anew
+                # after a sign-in.
+                find_possible=lambda *asked: self.console.reports.possible_duplicates(*asked),  # noqa: PLW0108
+                find_history=lambda phone: self.console.calls.caller_history(phone),  # noqa: PLW0108
+                id="entry-side",
+            )
         yield Static(id="entry-keys")
         yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(CategoryPicker).lang = self.lang
         self.form.set_up()
-        self.query_one(CallerHistoryView).show(None, self.lang)
-        self.query_one(CallQuestions).show(None, self.lang)
+        self.aids.show_history(None)
+        self.aids.show_questions(None)
         self.query_one("#category-error", Static).display = False
         self.query_one("#entry-keys", Static).update(key_hints(self, ENTRY_KEYS, self.lang))
         self._show_timer()
@@ -169,6 +165,17 @@ class EntryScreen(ConsoleScreen[None]):
     # --- The form's state --------------------------------------------------------------
 
     @property
+    def aids(self) -> CallAids:
+        """What helps beside the form: possible duplicates, the caller, the questions."""
+        return self.query_one(CallAids)
+
+    @property
+    def possible(self) -> tuple[ReportSummary, ...]:
+        """Open reports this call may be about, as last read while typing."""
+        found = self.query(CallAids)
+        return found.first().possible if found else ()
+
+    @property
     def form(self) -> EntryFields:
         """The text fields (the category picker is above them)."""
         return self.query_one(EntryFields)
@@ -194,7 +201,7 @@ class EntryScreen(ConsoleScreen[None]):
         self._callback_id = draft.callback_id
         picker = self.query_one(CategoryPicker)
         picker.selected = draft.category
-        self.query_one(CallQuestions).show(picker.category, self.lang)
+        self.aids.show_questions(picker.category)
         self.form.load(
             {
                 "phone": draft.phone,
@@ -274,7 +281,7 @@ class EntryScreen(ConsoleScreen[None]):
 
     def _next_call(self) -> None:
         self.load_draft(EntryDraft(opened_at=self.clock()))
-        self.query_one(CallerHistoryView).show(None, self.lang)
+        self.aids.show_history(None)
         self.query_one(CategoryPicker).focus()
 
     # --- Moving between fields ----------------------------------------------------------
@@ -356,7 +363,7 @@ class EntryScreen(ConsoleScreen[None]):
     @on(CategoryPicker.Picked)
     def _picked(self, event: CategoryPicker.Picked) -> None:
         self._mark_field("category", None)
-        self.query_one(CallQuestions).show(event.category, self.lang)
+        self.aids.show_questions(event.category)
         self._look_for_duplicates()
 
     @on(CategoryPicker.Missed)
@@ -370,7 +377,7 @@ class EntryScreen(ConsoleScreen[None]):
     @on(Input.Changed, "#phone")
     def _phone_changed(self, event: Input.Changed) -> None:
         self._mark_field("phone", None)
-        self._look_up_caller(event.value)
+        self.aids.look_up_caller(event.value)
         self._look_for_duplicates()
 
     @on(Input.Changed, "#address")
@@ -391,52 +398,16 @@ class EntryScreen(ConsoleScreen[None]):
         if not self.form.is_warned("description"):
             self._mark_field("description", None)
 
-    @work(thread=True, exclusive=True, group="entry-history", exit_on_error=False)
-    def _look_up_caller(self, phone: str) -> None:
-        """The caller's history, once typing pauses (a newer key cancels this one)."""
-        time.sleep(HISTORY_DEBOUNCE)
-        if get_current_worker().is_cancelled:
-            return
-        history = self.console.calls.caller_history(phone)
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_history, history)
-
-    def _show_history(self, history: CallerHistory | None) -> None:
-        self.query_one(CallerHistoryView).show(history, self.lang)
-
     def _look_for_duplicates(self) -> None:
-        """Read the open reports this call may be about, once enough is typed to tell."""
-        picker = self.query_one(CategoryPicker)
-        try:
-            place = self.catalogue.resolve_kelurahan(self.query_one("#kelurahan", Input).value).code
-        except (ValidationError, NotFound):
-            place = None
-        phone = self.query_one("#phone", Input).value
-        digits = "".join(c for c in phone if c.isdigit())
-        query = (picker.selected or "", place if picker.selected else None, digits)
-        if query == self._duplicates_query:
-            return  # the same question as the last key's (a letter of the address, say)
-        self._duplicates_query = query
-        if (picker.selected and place) or len(digits) >= 6:
-            self._read_duplicates(picker.selected or "", place if picker.selected else None, phone)
-        else:
-            self._show_duplicates(())
+        """Ask for the open reports this call may be about, with what is typed now."""
+        form = self.form
+        self.aids.look_for_duplicates(
+            self.query_one(CategoryPicker).selected, form.value("kelurahan"), form.value("phone")
+        )
 
-    @work(thread=True, exclusive=True, group="entry-duplicates", exit_on_error=False)
-    def _read_duplicates(self, category: str, place: str | None, phone: str) -> None:
-        time.sleep(DUPLICATES_DEBOUNCE)
-        if get_current_worker().is_cancelled:
-            return
-        found = self.console.reports.possible_duplicates(category, place, phone)
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_duplicates, tuple(found))
-
-    def _show_duplicates(self, found: tuple[ReportSummary, ...]) -> None:
-        if found == self.possible:
-            return  # most keys change nothing here: no repaint, no footer rebuild (B7)
-        self.possible = found
-        self.query_one(PossibleDuplicates).show(found, self.lang, self.clock())
-        self.refresh_bindings()
+    @on(CallAids.PossibleChanged)
+    def _possible_changed(self) -> None:
+        self.refresh_bindings()  # Ctrl+G is offered while there is one to join
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "attach":
