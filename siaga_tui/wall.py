@@ -25,6 +25,7 @@ from textual.widgets import Static
 
 from siaga_tui.app import SiagaApp
 from siaga_tui.core.db import Database
+from siaga_tui.core.errors import SiagaError
 from siaga_tui.core.i18n import translate
 from siaga_tui.core.timeutil import Clock, system_clock
 from siaga_tui.textual_private import node_bindings
@@ -69,6 +70,12 @@ class WallApp(SiagaApp):
 
     def keep_draft(self, *, sync: bool = False) -> None:
         """A wall board has no entry form, so no draft."""
+
+    def live_failed(self, error: SiagaError) -> None:
+        """Not live because the file is not there: the wall's own line says so already."""
+        path = self.db.path
+        if path is None or Path(path).exists():
+            super().live_failed(error)
 
     def _check_file(self) -> None:
         path = self.db.path

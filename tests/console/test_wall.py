@@ -29,7 +29,7 @@ async def test_a_board_started_without_its_database_says_so_and_counts_once_it_i
     monkeypatch.setattr(wall, "FILE_CHECK_SECONDS", 0.1)
     path = tmp_path / "siaga112.db"
     app = wall.make_wall_app(database_to_wait_for(path), lang="en", clock=fixed_clock(FROZEN_NOW))
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, BoardScreen) and screen.figures is None
@@ -39,6 +39,7 @@ async def test_a_board_started_without_its_database_says_so_and_counts_once_it_i
         assert shown(screen, "#board-state").startswith("Cannot count yet: The database cannot")
         assert shown(screen, "#board-summary") == "Counting…"  # no zeros
         assert not path.exists()  # the board only reads: nothing was created
+        assert not app._notifications  # the line above says it; no notice says it again
 
         db = open_database(path)  # the file is back (restored, moved back)
         ReportService(db, operator="budi", clock=fixed_clock(FROZEN_NOW)).create_report(
