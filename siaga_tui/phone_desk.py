@@ -358,6 +358,7 @@ class PhoneDesk:
     def call_ringing(self, call: PhoneCallView) -> None:
         with self._lock:
             self._here[call.system_call_id] = call
+            self._left_here.pop(call.system_call_id, None)
         self.app.call_from_thread(self._ring_here, call, None)
 
     def _ring_here(self, call: PhoneCallView, history: CallerHistory | None) -> None:
