@@ -125,14 +125,20 @@ class SiagaApp(App[None]):
             return
         from siaga_tui.screens.queue import QueueScreen
 
+        # The queue starts the phone and the live watch once its first rows are on screen
+        # (start_phone): started here, their threads ran while it painted (B1).
         self.push_screen(QueueScreen())
         self.call_later(self._offer_draft)
-        self.call_later(self._start_phone)
 
-    def _start_phone(self) -> None:
-        """The softphone's link and the calls ringing at the center, once a screen shows."""
-        self.phone_desk.start()
-        self.follow_changes()
+    def start_phone(self) -> None:
+        """The softphone's link and the calls ringing at the center (once), and the live
+        watch: called by the queue once it shows, or could not read its rows."""
+        if not self._phone_started:
+            self._phone_started = True
+            self.phone_desk.start()
+            self.follow_changes()
+
+    _phone_started = False
 
     def todays_work(self) -> QueueFilter:
         """The queue's default view: open reports filed since the backlog's line."""
@@ -180,9 +186,8 @@ class SiagaApp(App[None]):
 
         if self.sign_in_required:
             self.sign_in_required = False
-            self.push_screen(QueueScreen())
+            self.push_screen(QueueScreen())  # which starts the phone once it shows
             self.call_later(self._offer_draft)
-            self.call_later(self._start_phone)
         else:  # the first supervisor was just created: the header shows the new name
             self.switch_screen(QueueScreen())
 

@@ -228,3 +228,28 @@ def test_console_start_loads_only_what_it_needs() -> None:
         "xlsxwriter",
     )
     assert loaded_in_fresh_interpreter(setup, heavy) == []
+
+
+def test_the_console_runs_with_what_it_loaded_kept_out_of_full_collections(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`siaga112 tui` freezes the objects loaded before the console runs, so the
+    collector's full passes do not scan them again during the first paint (B1)."""
+    import gc
+
+    import siaga_tui.app as console
+
+    frozen_when_run: list[int] = []
+
+    class Ran:
+        def run(self) -> None:
+            frozen_when_run.append(gc.get_freeze_count())
+
+    monkeypatch.setattr(console, "make_app", lambda *args, **kwargs: Ran())
+    before = gc.get_freeze_count()
+    try:
+        cli.ok("tui")
+    finally:
+        gc.unfreeze()
+    assert before == 0
+    assert frozen_when_run and frozen_when_run[0] > 0

@@ -170,6 +170,17 @@ class QueueScreen(ConsoleScreen[None]):
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_total, filters, total)
             self.app.call_from_thread(self._show_counts, *counts)
+            self.app.call_from_thread(self._start_following)
+
+    def _start_following(self) -> None:
+        """Once the first rows and counts are on screen: follow changes (nothing is missed
+        meanwhile: the feed is read from the rows' sequence), start the phone, load the
+        phone-number rules. One after another, after the first paint: run while it was
+        painted, their threads and imports held it back (B1)."""
+        if not self.following_changes:
+            self.watch_changes()
+            self.console.start_phone()
+            self.console.phone_desk.warm_up()
 
     def _header_counts(
         self, filters: QueueFilter, *, backlog_changed: bool
@@ -241,6 +252,7 @@ class QueueScreen(ConsoleScreen[None]):
     def _load_failed(self, filters: QueueFilter, count: int, error: SiagaError) -> None:
         """Say why the queue is empty, and try again shortly (a locked file frees up)."""
         self.console.show_error(error)
+        self.console.start_phone()  # the phone works while the queue cannot be read
         self.set_timer(
             WATCH_RETRY, lambda: self._load(filters, count) if filters == self.filters else None
         )
@@ -248,7 +260,6 @@ class QueueScreen(ConsoleScreen[None]):
     def _show_window(self, filters: QueueFilter, page: QueuePage, seq: int) -> None:
         if filters != self.filters:
             return  # the operator changed the filter meanwhile; that load is on its way
-        first_load = self.last_seq is None
         self.last_seq = seq
         self.rows = list(page.rows)
         self.total = page.total
@@ -256,9 +267,6 @@ class QueueScreen(ConsoleScreen[None]):
         self.query_one(QueueTable).show_rows(self.rows, self.console.clock())
         self._show_bar()
         self._plan_tick()
-        if first_load:
-            self.watch_changes()
-            self.call_after_refresh(self.console.phone_desk.warm_up)
 
     def _show_total(self, filters: QueueFilter, total: int) -> None:
         if filters == self.filters:

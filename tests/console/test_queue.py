@@ -555,3 +555,28 @@ async def test_the_queue_reads_its_first_rows_once_and_the_count_follows(
                 "6 dari 6 laporan terbuka"
             ),
         )
+
+
+async def test_counts_the_live_watch_and_the_phone_start_after_the_first_rows_are_shown(
+    console_app: SiagaApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first paint waits for nothing but the first rows (B1): the header's counts,
+    following changes and the phone start after it, and then all of them do."""
+    at_first_rows: list[tuple[bool, bool, bool]] = []
+    real_show = QueueScreen._show_window
+
+    def show(self: QueueScreen, *args: object) -> None:
+        real_show(self, *args)  # type: ignore[arg-type]
+        if not at_first_rows:
+            app = self.console
+            at_first_rows.append((self.late is None, app._live is None, self.following_changes))
+
+    monkeypatch.setattr(QueueScreen, "_show_window", show)
+    async with console_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = console_app.screen
+        assert isinstance(screen, QueueScreen)
+        assert at_first_rows == [(True, True, False)]  # nothing else started yet
+        assert screen.late is not None and screen.backlog is not None  # then all of it
+        assert console_app._live is not None
+        assert screen.following_changes
