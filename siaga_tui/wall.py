@@ -28,6 +28,7 @@ from siaga_tui.core.db import Database
 from siaga_tui.core.errors import SiagaError
 from siaga_tui.core.i18n import translate
 from siaga_tui.core.timeutil import Clock, system_clock
+from siaga_tui.screens.board import BoardScreen
 from siaga_tui.textual_private import node_bindings
 
 #: How often the wall looks whether the database file is still there.
@@ -53,8 +54,6 @@ class WallApp(SiagaApp):
     def _start_on_the_board(self, event: Mount) -> None:
         """The board, and only the board: the console's own start (queue, drafts,
         sign-in) is not run."""
-        from siaga_tui.screens.board import BoardScreen
-
         event.prevent_default()
 
         self._textual_bindings = node_bindings(self)
@@ -76,6 +75,13 @@ class WallApp(SiagaApp):
         path = self.db.path
         if path is None or Path(path).exists():
             super().live_failed(error)
+
+    @on(BoardScreen.FiguresShown)
+    def _figures_shown(self) -> None:
+        # Counted from the file, so it is back: its "not found" line goes with these
+        # figures, not at the next look at the file (up to FILE_CHECK_SECONDS later).
+        if self.db_missing:
+            self._check_file()
 
     def _check_file(self) -> None:
         path = self.db.path

@@ -25,6 +25,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.content import Content
 from textual.events import Resize
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static
 
@@ -97,6 +98,9 @@ class BoardScreen(ConsoleScreen[None]):
     KEYS = KEYS
     KEY_LINE = True  # its keys are on its own line; the footer has the F-keys
     TITLE_KEY = "board_title"
+
+    class FiguresShown(Message):
+        """Fresh figures are on the board (counted from the file, so it is there)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -268,6 +272,7 @@ class BoardScreen(ConsoleScreen[None]):
         self.query_one("#board-calls", Static).update(calls(figures, lang))
         self.query_one("#board-phone", Static).update(phone(phone_figures, lang))
         show_pictures(self, charts, lang, now)
+        self.post_message(self.FiguresShown())
 
 
 # --- Layout of the figures (plain functions: Statistics in, Content out) ------------------

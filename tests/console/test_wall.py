@@ -54,3 +54,31 @@ async def test_a_board_started_without_its_database_says_so_and_counts_once_it_i
         assert screen.figures is not None and screen.figures.total == 1
         assert shown(screen, "#wall-notice") == "" and shown(screen, "#board-state") == ""
         assert shown(screen, "#board-summary").startswith("Today (2026-11-28)   1 reports")
+
+
+async def test_figures_counted_from_a_file_that_is_back_never_show_under_its_not_found_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The board's own retry can count before the next look at the file: the line saying
+    the file is missing goes with those figures (a browser showed both at once)."""
+    monkeypatch.setattr(wall, "FILE_CHECK_SECONDS", 3600)  # only the first look runs
+    path = tmp_path / "siaga112.db"
+    app = wall.make_wall_app(database_to_wait_for(path), lang="en", clock=fixed_clock(FROZEN_NOW))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, BoardScreen)
+        assert shown(screen, "#wall-notice").startswith("Database not found")
+        db = open_database(path)
+        ReportService(db, operator="budi", clock=fixed_clock(FROZEN_NOW)).create_report(
+            NewReport(category="kebakaran", kelurahan="Sario", description="Api")
+        )
+        db.dispose()
+        screen.database_moved()  # the board's retry, before any look at the file
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if screen.figures is not None:
+                break
+        await settle(pilot)
+        assert screen.figures is not None and screen.figures.total == 1
+        assert shown(screen, "#wall-notice") == ""
