@@ -503,3 +503,20 @@ def test_oldest_waiting_and_the_sample_bounds_use_indexes(db_path) -> None:
         assert "COVERING INDEX ix_report_created_stats" in bounds
     finally:
         database.dispose()
+
+
+def test_a_report_of_a_kind_the_program_does_not_know_still_counts_in_the_intervals(
+    db: Database, clock, fixed_data
+) -> None:
+    """The exact pass reads each known kind's aggregates side by side; a row of another
+    kind (written by hand into the file, say) is not dropped from the all-kinds figures."""
+    period = Period.today(fixed_clock(FROZEN_NOW))
+    before = compute_statistics(db, period, clock=clock).interval("answer_to_saved", None)
+    with db.write() as conn:
+        conn.execute(
+            sa.update(REPORT)
+            .where(REPORT.c.id == sa.select(sa.func.min(REPORT.c.id)).scalar_subquery())
+            .values(kind="lainnya")
+        )
+    after = compute_statistics(db, period, clock=clock)
+    assert before.count > 0 and after.interval("answer_to_saved", None).count == before.count

@@ -875,12 +875,30 @@ def _intervals_by_kind(conn: DialectOf) -> list[Any]:
 
 def exact_intervals_query(conn: DialectOf, period: Period) -> sa.Select[Any]:
     """Every interval of every counted report of the period, in one pass over the
-    period's reports (duplicates counted, not read): one row per kind."""
+    period's reports (duplicates counted, not read): one row, each kind's aggregates
+    side by side, and first how many reports are of a kind the program does not know."""
     return _exact_intervals_query(_dialect(conn), period)
 
 
 @lru_cache(maxsize=STATEMENTS_KEPT)
 def _exact_intervals_query(dialect: str, period: Period) -> sa.Select[Any]:
+    # Each kind's aggregates FILTERed, not GROUP BY kind: grouping sorted the rows in a
+    # temporary B-tree, half of the pass (27.7 ms against 20.0 ms at 10 k, B5).
+    counted = REPORT.c.duplicate_of.is_(None)
+    known = [kind.value for kind in Kind]
+    columns: list[Any] = [sa.func.count().filter(REPORT.c.kind.not_in(known))]
+    for kind in known:
+        of_kind = REPORT.c.kind == kind
+        columns.append(sa.func.count(REPORT.c.duplicate_of).filter(of_kind))
+        columns += [
+            joined_seconds(dialect, seconds.element).filter(sa.and_(of_kind, counted))
+            for seconds in interval_seconds(dialect)
+        ]
+    return sa.select(*columns).where(*period.condition(REPORT.c.created_at))
+
+
+@lru_cache(maxsize=STATEMENTS_KEPT)
+def _grouped_intervals_query(dialect: str, period: Period) -> sa.Select[Any]:
     return (
         sa.select(*_intervals_by_kind(dialect))
         .where(*period.condition(REPORT.c.created_at))
@@ -891,7 +909,15 @@ def _exact_intervals_query(dialect: str, period: Period) -> sa.Select[Any]:
 def _exact_intervals(conn: Connection, period: Period) -> tuple[IntervalValues, bool]:
     """The four intervals of every counted report, from one pass over the table, and
     whether any report of the period is a duplicate."""
-    rows = conn.execute(exact_intervals_query(conn, period)).all()
+    row = conn.execute(exact_intervals_query(conn, period)).one()
+    rows: Sequence[Sequence[Any]]
+    if row[0]:  # a kind the program does not know: grouped by kind, so none is lost
+        rows = conn.execute(_grouped_intervals_query(_dialect(conn), period)).all()
+    else:
+        width = 1 + len(INTERVALS)
+        rows = [
+            (kind.value, *row[1 + i * width : 1 + (i + 1) * width]) for i, kind in enumerate(Kind)
+        ]
     return _interval_values_of(rows), any(row[1] for row in rows)
 
 
