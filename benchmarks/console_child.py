@@ -8,8 +8,10 @@
 
 ``start`` runs headless (Textual's headless driver, chosen by ``TEXTUAL_DRIVER``) and
 writes ``CLOCK_MONOTONIC`` to MARK once the first screen has been painted with rows
-in its table: for the console that is the queue's first window. The same watcher is
-put on both apps, so what it costs is in both.
+in its table: for the console that is the queue's first window. Then it writes the
+moment its start-up is over to a mark named ``started`` beside it: the console, once its screen follows
+changes and no worker started for it (counts, phone metadata) is still at work. The
+same watchers are put on both apps, so what they cost is in both.
 """
 
 from __future__ import annotations
@@ -39,8 +41,30 @@ def _watch_for_rows(app: Any, mark: Path) -> None:
         if any(table.row_count for table in tables):
             timer.stop()
             app.call_after_refresh(_write_mark, mark)
+            _watch_for_started(app, mark)
 
     timer = app.set_interval(0.005, check)
+
+
+def _watch_for_started(app: Any, mark: Path) -> None:
+    """Write the ``started`` mark once the screen follows changes (an app that never does
+    is started once it painted) and no worker is left: the console's start-up work
+    deferred past the first paint is done, so what follows is idle."""
+    from textual.worker import WorkerState
+
+    busy = (WorkerState.PENDING, WorkerState.RUNNING)
+
+    def check() -> None:
+        following = getattr(app.screen, "following_changes", True)
+        if following and not any(worker.state in busy for worker in app.workers):
+            timer.stop()
+            app.call_after_refresh(_write_mark, started_mark(mark))
+
+    timer = app.set_interval(0.005, check)
+
+
+def started_mark(mark: Path) -> Path:
+    return mark.with_name("started")
 
 
 def _write_mark(mark: Path) -> None:
