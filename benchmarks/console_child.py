@@ -41,12 +41,12 @@ def _watch_for_rows(app: Any, mark: Path) -> None:
         if any(table.row_count for table in tables):
             timer.stop()
             app.call_after_refresh(_write_mark, mark)
-            _watch_for_started(app, mark)
+            watch_for_started(app, mark)
 
     timer = app.set_interval(0.005, check)
 
 
-def _watch_for_started(app: Any, mark: Path) -> None:
+def watch_for_started(app: Any, mark: Path) -> None:
     """Write the ``started`` mark once the screen follows changes (an app that never does
     is started once it painted) and no worker is left: the console's start-up work
     deferred past the first paint is done, so what follows is idle."""

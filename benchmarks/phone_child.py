@@ -10,7 +10,8 @@ phone desk was told the call rings (straight from the event), ``ui`` when the UI
 thread took it, ``screen`` when the ringing bar painted with ``NUMBER`` on it, and
 ``written`` when the call's row was committed (its write follows the event on a thread
 of its own, so it may come after ``screen``). ``OUT`` is written once both ``screen``
-and ``written`` are known.
+and ``written`` are known. Beside ``OUT``, ``started`` marks the end of the console's
+start-up, as for B6.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from benchmarks.console_child import watch_for_started
 
 
 def _now() -> float:
@@ -72,6 +75,7 @@ def _watch(app: Any, number: str, out: Path) -> None:
         softphone.client.on_event = arrived(softphone.client.on_event)
         desk.changed.subscribe(app, changed)
         linked.write_text("up\n")
+        watch_for_started(app, out)  # B6's mark of the start-up's end, for B13
 
     def painted() -> None:
         if "screen" in moments:
