@@ -273,16 +273,19 @@ class PhoneDesk:
         """Load the phone-number rules' metadata (a tenth of a second of CPU) off the UI
         thread, so the first call that rings does not wait for it (B12). Called once the
         queue's first rows are on screen: loading it while the queue painted held the
-        first paint back (B1)."""
+        first paint back (B1). The last of the start-up's work: the console is told
+        when it is done (``start_up_over``)."""
         if not self._warm:
             self._warm = True
             self.app.run_worker(self._warm_up, thread=True, group="phone-warm", exit_on_error=False)
 
-    @staticmethod
-    def _warm_up() -> None:
+    def _warm_up(self) -> None:
         from siaga_tui.services.telephony import parse_caller
 
-        parse_caller("081234567890")
+        try:
+            parse_caller("081234567890")
+        finally:
+            self.app.call_from_thread(self.app.start_up_over)
 
     def _look(self) -> None:
         try:

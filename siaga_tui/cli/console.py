@@ -58,11 +58,13 @@ def tui(
     # the queue painted (B1 at 1 M: 1.60 s -> 1.47 s of CPU to the first paint, medians
     # of 15 interleaved starts; the minimal app it is compared with pays the same pass).
     gc.freeze()
-    make_app(
+    console = make_app(
         db,
         operator=settings.operator_name,
         lang=settings.lang,
         backlog_days=backlog_days,
         bell=bell,
         phone=address,
-    ).run()
+    )
+    console.freeze_after_start = True  # and what the start-up built, once it is over
+    console.run()
