@@ -246,9 +246,9 @@ def b10_breakdown(plan: Plan) -> list[Figure]:
     import sqlalchemy as sa
 
     from siaga_tui.core.db import open_database
-    from siaga_tui.core.models import REPORT
+    from siaga_tui.core.models import INTERVALS, REPORT, interval_column_name
     from siaga_tui.services.breakdowns import compute_breakdown
-    from siaga_tui.services.stats import INTERVALS, Period
+    from siaga_tui.services.stats import Period
 
     path = cached_database(plan.large).path
     year = _busiest_year(path)
@@ -257,10 +257,8 @@ def b10_breakdown(plan: Plan) -> list[Figure]:
     try:
         month = sa.func.strftime("%Y-%m", REPORT.c.created_at, "+480 minutes")
         group = (month, REPORT.c.kind, REPORT.c.category, REPORT.c.status)
-        seconds = [
-            (sa.func.julianday(REPORT.c[end]) - sa.func.julianday(REPORT.c[start])) * 86400.0
-            for start, end in INTERVALS.values()
-        ]
+        # The report's stored interval columns, as a hand-written query would sum them.
+        seconds = [REPORT.c[interval_column_name(name)] for name in INTERVALS]
         plain = (
             sa.select(
                 *group,

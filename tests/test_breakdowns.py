@@ -257,6 +257,37 @@ def test_calls_of_a_disposition_the_program_does_not_know_are_counted_by_name(
     assert by_month["2026-05"] == {}
 
 
+def test_calls_by_month_fall_in_the_local_month_and_inside_the_period(
+    any_db: Database, clock: MutableClock
+) -> None:
+    calls = CallService(any_db, operator="budi", clock=clock)
+    # 23:30 WITA on 31 March is 15:30 UTC: March. 00:10 WITA on 1 April: April.
+    calls.log_call("iseng", answered_at=_local(2026, 3, 31, 23, 30))
+    calls.log_call("hening", answered_at=_local(2026, 4, 1, 0, 10))
+    calls.log_call("iseng", answered_at=_local(2026, 4, 9, 12))  # after the period
+    calls.log_call("iseng", answered_at=_local(2026, 3, 14, 23, 59))  # before it
+    period = Period.between(date(2026, 3, 15), date(2026, 4, 8))
+    by_month = {g.key[0]: g.calls for g in compute_breakdown(any_db, period, ["month"]).groups}
+    assert by_month == {"2026-03": {"iseng": 1}, "2026-04": {"hening": 1}}
+
+
+def test_reports_of_a_kind_or_status_the_program_does_not_know_are_counted_by_name(
+    any_db: Database, clock: MutableClock
+) -> None:
+    first = _report(any_db, clock, _local(2026, 3, 2, 9))
+    _report(any_db, clock, _local(2026, 3, 3, 9))
+    _report(any_db, clock, _local(2026, 4, 3, 9))
+    with any_db.write() as conn:  # as an old import could have left them
+        conn.execute(
+            sa.update(REPORT).where(REPORT.c.id == first).values(kind="lain", status="arsip")
+        )
+    groups = {g.key[0]: g for g in compute_breakdown(any_db, Period.year(2026), ["month"]).groups}
+    assert groups["2026-03"].kinds == {"lain": 1, "darurat": 1}
+    assert groups["2026-03"].statuses == {"arsip": 1, "menunggu": 1}
+    assert groups["2026-03"].total == 2
+    assert groups["2026-04"].kinds == {"darurat": 1} and groups["2026-04"].total == 1
+
+
 def test_shifts_follow_the_wita_clock_the_night_crossing_midnight(
     any_db: Database, clock: MutableClock
 ) -> None:

@@ -43,7 +43,7 @@ from siaga_tui.core.errors import StorageError
 from siaga_tui.core.private import cannot_write, make_private_folder, open_private
 
 #: The newest migration this program ships; checked against the scripts by a test.
-SCHEMA_HEAD: Final = "0006"
+SCHEMA_HEAD: Final = "0007"
 
 BUSY_TIMEOUT_SECONDS: Final = 15.0
 ENV_DB: Final = "SIAGA112_DB"
@@ -277,6 +277,39 @@ class Database:
             if error.key == "db_corrupt" and self.path is not None:
                 mark_damaged(self.path, error.message("en"))
             raise
+
+    @contextmanager
+    def schema_write(self) -> Iterator[Connection]:
+        """The write transaction the migrations run in.
+
+        On SQLite, foreign keys are off within it, and the references are checked
+        before it commits: rebuilding a table that others refer to (a new table, the
+        rows copied, the old one dropped) fails with them on, even deferred, since
+        dropping the old table counts every row that refers to it as broken. That is
+        SQLite's own procedure for changing a table (https://sqlite.org/lang_altertable.html,
+        "Making Other Kinds Of Table Schema Changes"). The pragma only takes effect
+        outside a transaction, so it is set on the driver's connection before the BEGIN.
+        A reference the change would break rolls it all back; one already broken
+        before is left for ``siaga112 db check`` to report, as it would be without it.
+        """
+        if not self.is_sqlite:
+            with self.write() as conn:
+                yield conn
+            return
+        self._check_file()
+        with translate_storage_errors(), self.engine.connect() as conn:
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            driver.execute("PRAGMA foreign_keys = OFF")
+            try:
+                with conn.begin():
+                    broken_before = _broken_references(conn)
+                    yield conn
+                    broken = _broken_references(conn) - broken_before
+                    if broken:
+                        raise StorageError("db_foreign_keys_broken", table=min(broken)[0])
+            finally:
+                driver.execute("PRAGMA foreign_keys = ON")
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -795,6 +828,11 @@ def _filesystem_type(folder: Path) -> str | None:
 
 
 # --- Schema -------------------------------------------------------------------------
+
+
+def _broken_references(conn: Connection) -> set[tuple[str, int]]:
+    """(table, rowid) of every row whose foreign key finds no row (SQLite)."""
+    return {(str(t), int(r)) for t, r, *_ in conn.exec_driver_sql("PRAGMA foreign_key_check")}
 
 
 def ensure_schema(db: Database) -> None:

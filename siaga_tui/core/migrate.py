@@ -68,7 +68,7 @@ def upgrade(db: Database, target: str = "head") -> str | None:
     if before is not None and before not in known_revisions():
         raise StorageError("db_too_new", revision=before, path=db.describe())
     config = alembic_config()
-    with db.write() as conn:
+    with db.schema_write() as conn:
         if conn.dialect.name == "postgresql":
             # Two positions starting at once must not both run the migration.
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(112112)")

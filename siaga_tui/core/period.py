@@ -57,8 +57,8 @@ class Period:
                 date_to=date_to.isoformat(),
             )
         return cls(
-            _local_midnight(date_from),
-            _local_midnight(date_to + timedelta(days=1)),
+            local_midnight(date_from),
+            local_midnight(date_to + timedelta(days=1)),
             date_from,
             date_to,
         )
@@ -162,7 +162,7 @@ def _check_year(year: int) -> None:
         )
 
 
-def _local_midnight(day: date) -> datetime:
+def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), display_zone()).astimezone(UTC)
 
 

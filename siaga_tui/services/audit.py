@@ -33,7 +33,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from siaga_tui.core.db import Database, DriverStatement
-from siaga_tui.core.models import AUDIT, EVENT, HANDOVER, NUMBER_SEQUENCE, OPERATOR, REPORT
+from siaga_tui.core.models import (
+    AUDIT,
+    EVENT,
+    HANDOVER,
+    INTERVALS,
+    NUMBER_SEQUENCE,
+    OPERATOR,
+    REPORT,
+    SecondsBetween,
+    interval_column_name,
+)
 from siaga_tui.core.timeutil import Clock, as_utc, system_clock
 from siaga_tui.services import audit_state
 from siaga_tui.services.audit_key import AuditKey, already_signed, load_key, remember_signed
@@ -573,6 +583,7 @@ def verify(db: Database, *, head: str | None = None) -> Verification:
         elif key is not None or not signing:
             rows_checked = _check_rows(conn, key, states, findings)
         _check_numbers(conn, findings)
+        _check_intervals(conn, findings)
     for handover_id, wanted in handover_heads:
         if wanted != GENESIS and not hashes_seen.found(wanted):
             findings.append(
@@ -633,6 +644,27 @@ def _check_rows(
         for row_id in sorted(recorded):
             findings.append(Finding("audit_row_deleted", table=table, row=row_id))
     return checked
+
+
+def _check_intervals(conn: Connection, findings: list[Finding]) -> None:
+    """Each report's stored interval seconds against its moments.
+
+    The database works them out from the moments, which the digests cover, so they are
+    not in the digests; but someone with the file could rebuild the table with plain
+    columns and write other seconds there, which the statistics would then show.
+    """
+    for name, (start, end) in INTERVALS.items():
+        stored = REPORT.c[interval_column_name(name)]
+        forged = conn.execute(
+            sa.select(REPORT.c.id)
+            .where(stored.is_distinct_from(SecondsBetween(REPORT.c[start], REPORT.c[end])))
+            .order_by(REPORT.c.id)
+            .limit(VERIFY_BATCH)
+        ).scalars()
+        for report_id in forged:
+            findings.append(
+                Finding("audit_interval_forged", table="report", row=report_id, detail=name)
+            )
 
 
 def _check_numbers(conn: Connection, findings: list[Finding]) -> None:

@@ -51,17 +51,23 @@ from sqlalchemy.engine import Connection
 from siaga_tui.core.catalogue import Catalogue, load_catalogue
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import InvalidInput, SiagaError, ValidationError
-from siaga_tui.core.models import CALL, REFERRAL, REPORT, Kind, Status
+from siaga_tui.core.models import (
+    CALL,
+    INTERVALS,
+    REFERRAL,
+    REPORT,
+    Kind,
+    Status,
+    interval_column_name,
+)
 from siaga_tui.core.phones import format_phone
 from siaga_tui.core.timeutil import Clock, display_zone, system_clock
 from siaga_tui.services.audit import Action, record
 from siaga_tui.services.stats import (
-    INTERVALS,
     ROW_FIELDS,
     Period,
     Statistics,
     figure_rows,
-    seconds_between,
 )
 
 #: Rows fetched from the cursor per batch (and per progress step).
@@ -76,7 +82,7 @@ NEUTRALISER: Final = "'"
 TIMESTAMP_COLUMNS: Final = (
     "created_at", "updated_at", "answered_at", "forwarded_at", "acknowledged_at", "closed_at",
 )  # fmt: skip
-INTERVAL_COLUMNS: Final = tuple(f"{name}_s" for name in INTERVALS)
+INTERVAL_COLUMNS: Final = tuple(interval_column_name(name) for name in INTERVALS)
 MASKED_CALLER_COLUMNS: Final = ("caller_phone_masked", "caller_name_initial")
 PERSONAL_CALLER_COLUMNS: Final = ("caller_phone", "caller_name")
 #: The report columns, in order (the last two depend on personal data, see above).
@@ -323,9 +329,7 @@ def export_query(
         "acknowledged_at": REPORT.c.first_acknowledged_at,
         "closed_at": REPORT.c.closed_at,
     }
-    intervals = [
-        seconds_between(conn, REPORT.c[start], REPORT.c[end]) for start, end in INTERVALS.values()
-    ]
+    intervals = [REPORT.c[column] for column in INTERVAL_COLUMNS]  # stored by the database
 
     def text(expr: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
         return _neutralised(expr, neutral=style.neutral)

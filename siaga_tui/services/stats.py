@@ -60,7 +60,16 @@ from sqlalchemy.engine import Connection
 from siaga_tui.core.catalogue import KINDS, NOT_NAMED_AGENCY, Catalogue, load_catalogue
 from siaga_tui.core.db import Database
 from siaga_tui.core.errors import NotFound
-from siaga_tui.core.models import CALL, REFERRAL, REPORT, Disposition, Kind, Status
+from siaga_tui.core.models import (
+    CALL,
+    INTERVALS,
+    REFERRAL,
+    REPORT,
+    Disposition,
+    Kind,
+    Status,
+    interval_column_name,
+)
 from siaga_tui.core.period import Period
 from siaga_tui.core.timeutil import Clock, as_utc, system_clock, to_local
 from siaga_tui.services.queue import OPEN
@@ -95,13 +104,6 @@ class Part(StrEnum):
 
 
 ALL_PARTS: Final = frozenset(Part)
-#: The intervals, by name, as (from-column, to-column) of the report row.
-INTERVALS: Final = {
-    "answer_to_saved": ("call_answered_at", "created_at"),
-    "saved_to_forwarded": ("created_at", "first_forwarded_at"),
-    "forwarded_to_acknowledged": ("first_forwarded_at", "first_acknowledged_at"),
-    "forwarded_to_done": ("first_forwarded_at", "closed_at"),
-}
 
 
 def percent(count: int, total: int) -> int | None:
@@ -820,25 +822,10 @@ def _dialect(conn: DialectOf) -> str:
     return conn if isinstance(conn, str) else conn.dialect.name
 
 
-def seconds_between(
-    conn: DialectOf, start: sa.ColumnElement[Any], end: sa.ColumnElement[Any]
-) -> sa.ColumnElement[Any]:
-    """``end - start`` in whole seconds, in SQL, on SQLite and PostgreSQL."""
-    if _dialect(conn) == "sqlite":
-        difference: sa.ColumnElement[Any] = (
-            sa.func.julianday(end) - sa.func.julianday(start)
-        ) * 86400.0
-    else:
-        difference = sa.extract("epoch", end - start)
-    return sa.cast(sa.func.round(difference), sa.Integer)
-
-
-def interval_seconds(conn: DialectOf) -> list[sa.Label[Any]]:
-    """The four intervals of a report row, in whole seconds, labelled by name."""
-    return [
-        seconds_between(conn, REPORT.c[start], REPORT.c[end]).label(name)
-        for name, (start, end) in INTERVALS.items()
-    ]
+def interval_seconds() -> list[sa.Label[Any]]:
+    """The four intervals of a report row, in whole seconds, labelled by name: the
+    report's stored columns, which the database works out from the moments."""
+    return [REPORT.c[interval_column_name(name)].label(name) for name in INTERVALS]
 
 
 def joined_seconds(conn: DialectOf, seconds: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
@@ -868,7 +855,7 @@ def _intervals_by_kind(conn: DialectOf) -> list[Any]:
         sa.func.count(REPORT.c.duplicate_of).label("duplicates"),
         *(
             joined_seconds(conn, sa.case((counted, seconds.element))).label(seconds.name)
-            for seconds in interval_seconds(conn)
+            for seconds in interval_seconds()
         ),
     ]
 
@@ -892,7 +879,7 @@ def _exact_intervals_query(dialect: str, period: Period) -> sa.Select[Any]:
         columns.append(sa.func.count(REPORT.c.duplicate_of).filter(of_kind))
         columns += [
             joined_seconds(dialect, seconds.element).filter(sa.and_(of_kind, counted))
-            for seconds in interval_seconds(dialect)
+            for seconds in interval_seconds()
         ]
     return sa.select(*columns).where(*period.condition(REPORT.c.created_at))
 

@@ -82,6 +82,13 @@ TAMPERINGS: list[Tamper] = [
         "report row 1",
     ),
     Tamper(
+        # The interval columns are worked out by the database and cannot be written; a
+        # table rebuilt with plain columns in their place can (see FORGE_INTERVAL).
+        "forge-stored-interval",
+        "{forge_interval}; UPDATE report SET answer_to_saved_s = 1 WHERE id = 1",
+        "report row 1",
+    ),
+    Tamper(
         "insert-report",
         "INSERT INTO report (number, year, seq, category, kind, priority, status, queue_rank, "
         "kelurahan_code, kecamatan_code, address, description, operator, created_at, updated_at, version) "
@@ -227,10 +234,20 @@ def sqlite_shell(path: Path, script: str) -> None:
         conn.close()
 
 
+#: Each engine's way to turn the generated interval columns into plain ones.
+FORGE_INTERVAL = {
+    "sqlite": "CREATE TABLE report_copy AS SELECT * FROM report; DROP TABLE report;"
+    " ALTER TABLE report_copy RENAME TO report",
+    "postgresql": "ALTER TABLE report ALTER COLUMN answer_to_saved_s DROP EXPRESSION",
+}
+
+
 def tamper(db: Database, url: str, case: Tamper, head: audit.AuditHead) -> None:
     engine = "sqlite" if db.is_sqlite else "postgresql"
-    sql = drop_triggers_sql(engine) + case.sql.replace("{head_id}", str(head.id)).replace(
-        "{true}", "1" if engine == "sqlite" else "true"
+    sql = drop_triggers_sql(engine) + (
+        case.sql.replace("{head_id}", str(head.id))
+        .replace("{true}", "1" if engine == "sqlite" else "true")
+        .replace("{forge_interval}", FORGE_INTERVAL[engine])
     )
     if engine == "sqlite":
         db.dispose()
