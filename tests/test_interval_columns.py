@@ -124,12 +124,7 @@ def _index_sql(path: Path) -> dict[str, str | None]:
         )
 
 
-def test_upgrading_a_filled_database_works_out_every_report_and_keeps_its_references(
-    tmp_path: Path,
-) -> None:
-    db = _database_at(tmp_path / "old.db", "0006")
-    _fill_0006(db)
-    migrate.upgrade(db)
+def _check_upgraded(db: Database) -> None:
     assert current_revision(db) == SCHEMA_HEAD
     assert migrate.schema_differences(db) == []
     assert stored_seconds(db, 1) == {
@@ -142,6 +137,25 @@ def test_upgrading_a_filled_database_works_out_every_report_and_keeps_its_refere
         assert conn.execute(sa.select(REPORT.c.duplicate_of).where(REPORT.c.id == 2)).scalar() == 1
         joined = sa.select(REPORT.c.number).join(REFERRAL, REFERRAL.c.report_id == REPORT.c.id)
         assert conn.execute(joined).scalars().all() == ["112-2019-000001"]
+
+
+def test_upgrading_a_filled_postgresql_database_works_out_every_report(pg_url: str) -> None:
+    db = open_database(pg_url, migrate=False)
+    migrate.upgrade(db, "0006")
+    _fill_0006(db)
+    migrate.upgrade(db)
+    _check_upgraded(db)
+    db.dispose()
+
+
+def test_upgrading_a_filled_sqlite_database_keeps_every_reference_and_index(
+    tmp_path: Path,
+) -> None:
+    db = _database_at(tmp_path / "old.db", "0006")
+    _fill_0006(db)
+    migrate.upgrade(db)
+    _check_upgraded(db)
+    with db.read() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
         # The connections keep enforcing references after the rebuild.
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
