@@ -16,6 +16,13 @@ from rich.text import Text
 
 from siaga_tui.cli.base import app, fail, print_json, settings, t
 from siaga_tui.cli.identity import signed_in
+from siaga_tui.cli.json_output import (
+    CategoryOutput,
+    LoggedCall,
+    ReportDetailOutput,
+    ReportList,
+    SavedReportOutput,
+)
 from siaga_tui.core.catalogue import load_catalogue
 from siaga_tui.core.i18n import current_language
 from siaga_tui.core.models import Channel, Status
@@ -46,17 +53,7 @@ def categories(as_json: bool = JSON_OPTION) -> None:
     lang = current_language()
     if as_json:
         print_json(
-            [
-                {
-                    "code": c.code,
-                    "label": c.label(lang),
-                    "kind": c.kind,
-                    "hotkey": c.hotkey,
-                    "priority": c.priority,
-                    "agencies": list(c.primary_agencies),
-                }
-                for c in catalogue.categories
-            ]
+            [CategoryOutput.from_category(c, lang).model_dump() for c in catalogue.categories]
         )
         return
     table = Table(title=t("cli_categories_title"))
@@ -95,7 +92,7 @@ def add(
         )
     )
     if as_json:
-        print_json({"id": saved.id, "number": saved.number, "call_id": saved.call_id})
+        print_json(SavedReportOutput.model_validate(saved).model_dump())
     else:
         print(saved.number)
 
@@ -116,7 +113,7 @@ def call(
         disposition, phone=phone, note=note
     )
     if as_json:
-        print_json({"call_id": call_id})
+        print_json(LoggedCall(call_id=call_id).model_dump())
     else:
         print(t("cli_call_logged", id=call_id))
 
@@ -130,7 +127,7 @@ def show(
     """Show a report with its referrals, calls and full history."""
     detail = _reports().get_report(number)
     if as_json:
-        print_json(_detail_dict(detail))
+        print_json(ReportDetailOutput.from_detail(detail).model_dump())
         return
     _print_detail(detail)
 
@@ -166,7 +163,9 @@ def list_reports(
             details={"filters": asdict(filters)},
         )
     if as_json:
-        print_json({"total": page.total, "reports": [asdict(row) for row in page.rows]})
+        print_json(
+            ReportList.model_validate({"total": page.total, "reports": page.rows}).model_dump()
+        )
         return
     _print_summaries(page.rows, title=t("cli_list_title", shown=len(page.rows), total=page.total))
 
@@ -266,12 +265,6 @@ def reopen(
 
 
 # --- Output ---------------------------------------------------------------------------
-
-
-def _detail_dict(detail: ReportDetail) -> dict[str, Any]:
-    data = asdict(detail)
-    data.update(data.pop("summary"))
-    return data
 
 
 #: Below this many columns ``list`` puts the time under the number and leaves the

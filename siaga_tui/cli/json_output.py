@@ -1,0 +1,160 @@
+"""The JSON the commands print with ``--json``, declared once per command.
+
+Scripts read these keys, so each output is a model here, in the order its keys are
+printed. Commands dump a model (``model_dump()``, Python mode) and hand it to
+``base.print_json``, which writes datetimes as ``isoformat()`` and makes control
+characters visible, exactly as before the models existed. Models read the services'
+frozen views by attribute (``from_attributes``), so a view's field that is not
+declared here never reaches the output (an account's failed attempts, a call's row id).
+
+``stats --format json`` and its breakdowns are not here: their nested figures are the
+services' own (``Statistics.to_dict``, ``Breakdown.to_dict``), as is the phone's part of
+a shift summary (``PhoneFigures.to_dict``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:  # many commands import this module: it loads none of their services
+    from siaga_tui.core.catalogue import Category
+    from siaga_tui.services.views import ReportDetail
+
+
+class Output(BaseModel):
+    """A command's JSON: built from a service's view or from keyword arguments."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --- Reports and calls ------------------------------------------------------------------
+
+
+class CategoryOutput(Output):
+    """One entry of ``categories --json``."""
+
+    code: str
+    label: str
+    kind: str
+    hotkey: str
+    priority: int
+    agencies: list[str]
+
+    @classmethod
+    def from_category(cls, category: Category, lang: str) -> CategoryOutput:
+        return cls(
+            code=category.code,
+            label=category.label(lang),
+            kind=category.kind,
+            hotkey=category.hotkey,
+            priority=category.priority,
+            agencies=list(category.primary_agencies),
+        )
+
+
+class SavedReportOutput(Output):
+    """``add --json``: the report filed and the call it came with."""
+
+    id: int
+    number: str
+    call_id: int | None
+
+
+class LoggedCall(Output):
+    """``call --json``: the call logged."""
+
+    call_id: int
+
+
+class ReportRow(Output):
+    """A report as ``list --json`` gives it (``services.views.ReportSummary``)."""
+
+    id: int
+    number: str
+    category: str
+    kind: str
+    priority: int
+    status: str
+    caller_phone: str | None
+    kelurahan_code: str
+    kecamatan_code: str
+    address: str
+    description: str
+    operator: str
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    duplicate_of: int | None
+    first_forwarded_at: datetime | None
+    closed_at: datetime | None
+    agencies: list[str]
+    awaiting_ack_since: datetime | None
+
+
+class ReportList(Output):
+    """``list --json``: the open reports matching, out of ``total``."""
+
+    total: int
+    reports: list[ReportRow]
+
+
+class ReferralOutput(Output):
+    id: int
+    agency: str
+    forwarded_at: datetime
+    forwarded_by: str
+    channel: str
+    agency_ref: str | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    outcome: str | None
+
+
+class CallOutput(Output):
+    id: int
+    answered_at: datetime
+    caller_phone: str | None
+    disposition: str
+    operator: str
+    note: str | None
+    report_id: int | None
+    caller_name: str | None
+    address: str | None
+    description: str | None
+    report_number: str | None
+
+
+class EventOutput(Output):
+    id: int
+    at: datetime
+    operator: str
+    kind: str
+    details: dict[str, Any]
+
+
+class _ReportDetailFields(Output):
+    """What ``show --json`` adds to a report's row."""
+
+    caller_name: str | None
+    call_answered_at: datetime | None
+    first_acknowledged_at: datetime | None
+    duplicate_of_number: str | None
+    referrals: list[ReferralOutput]
+    calls: list[CallOutput]
+    events: list[EventOutput]
+
+
+# Pydantic puts the fields of the last base first: the detail's own keys, then the
+# row's, the order ``show --json`` has always printed them in.
+class ReportDetailOutput(ReportRow, _ReportDetailFields):
+    """``show --json``: the report's row at the top level, with its referrals, calls
+    and history."""
+
+    @classmethod
+    def from_detail(cls, detail: ReportDetail) -> ReportDetailOutput:
+        own = {name: getattr(detail, name) for name in _ReportDetailFields.model_fields}
+        row = {name: getattr(detail.summary, name) for name in ReportRow.model_fields}
+        return cls.model_validate(own | row)

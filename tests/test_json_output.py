@@ -1,0 +1,140 @@
+"""The ``--json`` outputs: each command prints exactly the keys its model declares.
+
+Scripts read these keys. Each test runs the real command and compares what it printed,
+and what the model's JSON schema lists, with the keys written here, in order: a key
+added to or dropped from the output, the model or this list fails.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from siaga_tui.cli import json_output as out
+from tests.test_cli import Cli, add_fire
+
+REPORT_ROW = [
+    "id",
+    "number",
+    "category",
+    "kind",
+    "priority",
+    "status",
+    "caller_phone",
+    "kelurahan_code",
+    "kecamatan_code",
+    "address",
+    "description",
+    "operator",
+    "created_at",
+    "updated_at",
+    "version",
+    "duplicate_of",
+    "first_forwarded_at",
+    "closed_at",
+    "agencies",
+    "awaiting_ack_since",
+]
+DETAIL_OWN = [
+    "caller_name",
+    "call_answered_at",
+    "first_acknowledged_at",
+    "duplicate_of_number",
+    "referrals",
+    "calls",
+    "events",
+]
+REFERRAL = [
+    "id",
+    "agency",
+    "forwarded_at",
+    "forwarded_by",
+    "channel",
+    "agency_ref",
+    "acknowledged_at",
+    "acknowledged_by",
+    "outcome",
+]
+CALL = [
+    "id",
+    "answered_at",
+    "caller_phone",
+    "disposition",
+    "operator",
+    "note",
+    "report_id",
+    "caller_name",
+    "address",
+    "description",
+    "report_number",
+]
+EVENT = ["id", "at", "operator", "kind", "details"]
+
+#: A moment as ``datetime.isoformat()`` writes it.
+ISO_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+00:00")
+
+
+@pytest.fixture
+def cli(db_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
+    return Cli(db_path, capsys)
+
+
+def assert_keys(printed: dict[str, Any], model: type[BaseModel], keys: list[str]) -> None:
+    assert list(printed) == keys
+    assert list(model.model_json_schema()["properties"]) == keys
+
+
+def printed_json(cli: Cli, *args: str) -> Any:
+    code, text, err = cli(*args)
+    assert code == 0, err
+    return json.loads(text)
+
+
+def test_categories(cli: Cli) -> None:
+    first = printed_json(cli, "categories", "--json")[0]
+    keys = ["code", "label", "kind", "hotkey", "priority", "agencies"]
+    assert_keys(first, out.CategoryOutput, keys)
+
+
+def test_add_and_call(cli: Cli) -> None:
+    saved = json.loads(add_fire(cli, "--json"))
+    assert_keys(saved, out.SavedReportOutput, ["id", "number", "call_id"])
+    logged = printed_json(cli, "call", "iseng", "--json")
+    assert_keys(logged, out.LoggedCall, ["call_id"])
+
+
+def test_list(cli: Cli) -> None:
+    add_fire(cli)
+    page = printed_json(cli, "list", "--json")
+    assert_keys(page, out.ReportList, ["total", "reports"])
+    assert_keys(page["reports"][0], out.ReportRow, REPORT_ROW)
+    assert ISO_MOMENT.fullmatch(page["reports"][0]["created_at"])
+
+
+def test_show_puts_the_report_row_after_the_details_own_keys(cli: Cli) -> None:
+    number = add_fire(cli, "--name", "Budi")
+    cli.ok("forward", number, "damkar")
+    shown = printed_json(cli, "show", number, "--json")
+    assert_keys(shown, out.ReportDetailOutput, DETAIL_OWN + REPORT_ROW)
+    assert_keys(shown["referrals"][0], out.ReferralOutput, REFERRAL)
+    assert_keys(shown["calls"][0], out.CallOutput, CALL)
+    assert_keys(shown["events"][0], out.EventOutput, EVENT)
+
+
+def test_every_output_model_is_tested() -> None:
+    """A new model in ``json_output`` needs its keys pinned above."""
+    source = Path(__file__).read_text(encoding="utf-8")
+    models = {
+        name
+        for name, value in vars(out).items()
+        if isinstance(value, type)
+        and issubclass(value, out.Output)
+        and value is not out.Output
+        and not name.startswith("_")
+    }
+    assert {name for name in models if f"out.{name}," not in source} == set()
