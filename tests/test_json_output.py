@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,7 @@ CALL = [
     "report_number",
 ]
 EVENT = ["id", "at", "operator", "kind", "details"]
+AUDIT_HEAD = ["id", "hash"]
 
 #: A moment as ``datetime.isoformat()`` writes it.
 ISO_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+00:00")
@@ -124,6 +126,39 @@ def test_show_puts_the_report_row_after_the_details_own_keys(cli: Cli) -> None:
     assert_keys(shown["referrals"][0], out.ReferralOutput, REFERRAL)
     assert_keys(shown["calls"][0], out.CallOutput, CALL)
     assert_keys(shown["events"][0], out.EventOutput, EVENT)
+
+
+def test_audit_list_and_head(cli: Cli) -> None:
+    add_fire(cli)
+    entry = printed_json(cli, "audit", "--json")[0]
+    keys = ["id", "at", "operator", "action", "subject", "details", "prev_hash", "hash"]
+    assert_keys(entry, out.AuditEntry, keys)
+    assert_keys(printed_json(cli, "audit", "head", "--json"), out.AuditHeadOutput, AUDIT_HEAD)
+
+
+def test_audit_verify_with_a_finding(cli: Cli) -> None:
+    add_fire(cli)
+    with sqlite3.connect(cli.db_path) as conn:  # changed outside the program
+        conn.execute("UPDATE report SET description = 'lain' WHERE id = 1")
+    code, text, _ = cli("audit", "verify", "--json")
+    assert code == 1
+    result = json.loads(text)
+    keys = [
+        "ok",
+        "checked",
+        "signed",
+        "rows_checked",
+        "key_id",
+        "head",
+        "paper_head",
+        "broken_id",
+        "problem",
+        "findings",
+    ]
+    assert_keys(result, out.VerificationOutput, keys)
+    assert_keys(result["head"], out.AuditHeadOutput, AUDIT_HEAD)
+    finding = ["problem", "entry", "table", "row", "detail", "message"]
+    assert_keys(result["findings"][0], out.FindingOutput, finding)
 
 
 def test_every_output_model_is_tested() -> None:

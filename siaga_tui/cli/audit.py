@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from datetime import UTC, datetime, time, timedelta
 
 import typer
@@ -13,6 +12,7 @@ from rich.text import Text
 
 from siaga_tui.cli.base import app, fail, print_json, settings, t
 from siaga_tui.cli.identity import require_operator
+from siaga_tui.cli.json_output import AuditEntry, AuditHeadOutput, VerificationOutput
 from siaga_tui.core.text import safe_cell
 from siaga_tui.core.timeutil import display_zone, format_local
 from siaga_tui.services import audit
@@ -94,7 +94,7 @@ def audit_list(
         limit=limit,
     )
     if as_json:
-        print_json([asdict(entry) for entry in entries])
+        print_json([AuditEntry.model_validate(entry).model_dump() for entry in entries])
         return
     if not entries:
         print(t("audit_empty"))
@@ -158,20 +158,9 @@ def audit_verify(
     wanted = _paper_head(head)
     result = audit.verify(settings.database(), head=wanted)
     if as_json:
-        print_json(
-            {
-                "ok": result.ok,
-                "checked": result.checked,
-                "signed": result.signed,
-                "rows_checked": result.rows_checked,
-                "key_id": result.key_id,
-                "head": {"id": result.head.id, "hash": result.head.hash},
-                "paper_head": wanted,
-                "broken_id": result.broken_id,
-                "problem": result.problem,
-                "findings": [{**asdict(f), "message": finding_text(f)} for f in result.findings],
-            }
-        )
+        messages = [finding_text(f) for f in result.findings]
+        output = VerificationOutput.from_verification(result, paper_head=wanted, messages=messages)
+        print_json(output.model_dump())
     elif result.ok:
         print(
             t(
@@ -244,6 +233,6 @@ def audit_head(as_json: bool = typer.Option(False, "--json", help="Output as JSO
     """Print the log's current head, to note on paper (check it later with verify --head)."""
     head = audit.audit_head(settings.database())
     if as_json:
-        print_json({"id": head.id, "hash": head.hash})
+        print_json(AuditHeadOutput.model_validate(head).model_dump())
     else:
         print(t("audit_head_line", id=head.id, hash=head.hash))

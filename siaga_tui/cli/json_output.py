@@ -14,6 +14,7 @@ a shift summary (``PhoneFigures.to_dict``).
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:  # many commands import this module: it loads none of their services
     from siaga_tui.core.catalogue import Category
+    from siaga_tui.services.audit import Verification
     from siaga_tui.services.views import ReportDetail
 
 
@@ -158,3 +160,74 @@ class ReportDetailOutput(ReportRow, _ReportDetailFields):
         own = {name: getattr(detail, name) for name in _ReportDetailFields.model_fields}
         row = {name: getattr(detail.summary, name) for name in ReportRow.model_fields}
         return cls.model_validate(own | row)
+
+
+# --- The audit log ------------------------------------------------------------------------
+
+
+class AuditHeadOutput(Output):
+    """``audit head --json``: the newest entry's number and hash."""
+
+    id: int
+    hash: str
+
+
+class AuditEntry(Output):
+    """One entry of ``audit --json``."""
+
+    id: int
+    at: datetime
+    operator: str
+    action: str
+    subject: str
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class FindingOutput(Output):
+    """One thing ``audit verify`` found wrong, with the line it prints for it."""
+
+    problem: str
+    entry: int | None
+    table: str | None
+    row: int | None
+    detail: str
+    message: str
+
+
+class VerificationOutput(Output):
+    """``audit verify --json``."""
+
+    ok: bool
+    checked: int
+    signed: int
+    rows_checked: int
+    key_id: str | None
+    head: AuditHeadOutput
+    paper_head: str | None
+    broken_id: int | None
+    problem: str | None
+    findings: list[FindingOutput]
+
+    @classmethod
+    def from_verification(
+        cls, result: Verification, *, paper_head: str | None, messages: list[str]
+    ) -> VerificationOutput:
+        """``messages``: each finding's line, in the order of ``result.findings``."""
+        findings = [
+            FindingOutput(**asdict(finding), message=message)
+            for finding, message in zip(result.findings, messages, strict=True)
+        ]
+        return cls(
+            ok=result.ok,
+            checked=result.checked,
+            signed=result.signed,
+            rows_checked=result.rows_checked,
+            key_id=result.key_id,
+            head=AuditHeadOutput.model_validate(result.head),
+            paper_head=paper_head,
+            broken_id=result.broken_id,
+            problem=result.problem,
+            findings=findings,
+        )
