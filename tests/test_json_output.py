@@ -76,9 +76,48 @@ CALL = [
 ]
 EVENT = ["id", "at", "operator", "kind", "details"]
 AUDIT_HEAD = ["id", "hash"]
+SHIFT_SUMMARY = [
+    "start",
+    "end",
+    "generated_at",
+    "open_total",
+    "open_items",
+    "overdue",
+    "awaiting_ack",
+    "calls_by_disposition",
+    "reports_by_category",
+    "reports_filed",
+    "reports_closed",
+    "phone",
+]
+OPEN_ITEM = [
+    "number",
+    "category",
+    "kind",
+    "status",
+    "created_at",
+    "kelurahan_code",
+    "agencies",
+    "overdue",
+    "late_minutes",
+]
+AWAITING_ACK = ["number", "agency", "forwarded_at", "waiting_minutes"]
+HANDOVER = [
+    "id",
+    "created_at",
+    "outgoing",
+    "notes",
+    "summary",
+    "audit_head",
+    "acknowledged_at",
+    "incoming",
+    "audit_head_id",
+]
 
 #: A moment as ``datetime.isoformat()`` writes it.
 ISO_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+00:00")
+#: A moment of a shift summary, as the handover row stores it.
+STORED_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00")
 
 
 @pytest.fixture
@@ -159,6 +198,26 @@ def test_audit_verify_with_a_finding(cli: Cli) -> None:
     assert_keys(result["head"], out.AuditHeadOutput, AUDIT_HEAD)
     finding = ["problem", "entry", "table", "row", "detail", "message"]
     assert_keys(result["findings"][0], out.FindingOutput, finding)
+
+
+def test_handover_preview_and_record(cli: Cli) -> None:
+    number = add_fire(cli)
+    cli.ok("forward", number, "damkar")
+    preview = printed_json(cli, "handover", "show", "--json")
+    assert_keys(preview, out.HandoverPreview, ["summary", "audit_head"])
+    summary = preview["summary"]
+    assert_keys(summary, out.ShiftSummaryOutput, SHIFT_SUMMARY)
+    assert_keys(summary["open_items"][0], out.OpenItemOutput, OPEN_ITEM)
+    assert_keys(summary["awaiting_ack"][0], out.AwaitingAckOutput, AWAITING_ACK)
+    # The summary's moments are written as the handover row stores them.
+    assert STORED_MOMENT.fullmatch(summary["start"])
+    assert STORED_MOMENT.fullmatch(summary["open_items"][0]["created_at"])
+
+    created = printed_json(cli, "handover", "create", "--notes", "awas", "--json")
+    assert_keys(created, out.HandoverOutput, HANDOVER)
+    assert ISO_MOMENT.fullmatch(created["created_at"])
+    assert printed_json(cli, "handover", "show", str(created["id"]), "--json") == created
+    assert printed_json(cli, "handover", "list", "--json") == [created]
 
 
 def test_every_output_model_is_tested() -> None:

@@ -10,8 +10,6 @@ output ends with the audit log's head hash, to be noted on the paper shift log.
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -19,6 +17,7 @@ from rich.text import Text
 
 from siaga_tui.cli.base import app, print_json, settings, t
 from siaga_tui.cli.identity import signed_in
+from siaga_tui.cli.json_output import HandoverOutput, HandoverPreview
 from siaga_tui.core.catalogue import load_catalogue
 from siaga_tui.core.i18n import current_language
 from siaga_tui.core.text import safe_cell
@@ -68,7 +67,9 @@ def handover_show(
     if handover_id is None:
         summary = service.preview()
         if as_json:
-            print_json({"summary": summary.to_dict(), "audit_head": audit_head(service.db).hash})
+            head = audit_head(service.db).hash
+            preview = HandoverPreview.model_validate({"summary": summary, "audit_head": head})
+            print_json(preview.model_dump())
             return
         _print_summary(
             summary, title=t("handover_title", start=_time(summary.start), end=_time(summary.end))
@@ -77,7 +78,7 @@ def handover_show(
     else:
         view = service.get(handover_id)
         if as_json:
-            print_json(_view_dict(view))
+            print_json(HandoverOutput.model_validate(view).model_dump())
             return
         _print_view(view)
     print(audit_head_line(service.db))
@@ -94,7 +95,7 @@ def handover_create(
     earlier = service.for_shift()
     view = service.create(notes)
     if as_json:
-        print_json(_view_dict(view))
+        print_json(HandoverOutput.model_validate(view).model_dump())
         return
     _print_view(view)
     print(t("handover_created", id=view.id))
@@ -134,7 +135,7 @@ def handover_list(
     """The recorded handovers, newest first."""
     views = _service().latest(limit)
     if as_json:
-        print_json([_view_dict(v) for v in views])
+        print_json([HandoverOutput.model_validate(v).model_dump() for v in views])
         return
     if not views:
         print(t("handover_list_empty"))
@@ -167,12 +168,6 @@ def handover_list(
 
 def _time(moment: object) -> str:
     return format_local(moment, "%Y-%m-%d %H:%M")  # type: ignore[arg-type]
-
-
-def _view_dict(view: HandoverView) -> dict[str, object]:
-    data = asdict(view)
-    data["summary"] = view.summary.to_dict()
-    return data
 
 
 def _print_view(view: HandoverView) -> None:

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PlainSerializer
 
 if TYPE_CHECKING:  # many commands import this module: it loads none of their services
     from siaga_tui.core.catalogue import Category
@@ -231,3 +231,76 @@ class VerificationOutput(Output):
             problem=result.problem,
             findings=findings,
         )
+
+
+# --- Shift handover -----------------------------------------------------------------------
+
+
+def _as_stored(moment: datetime) -> str:
+    """A moment of a shift summary as the handover row stores it (``audit.jsonable``:
+    UTC, always with microseconds), not as the output's other moments are written."""
+    from siaga_tui.services.audit import jsonable
+
+    return str(jsonable(moment))
+
+
+StoredMoment = Annotated[datetime, PlainSerializer(_as_stored)]
+
+
+class OpenItemOutput(Output):
+    number: str
+    category: str
+    kind: str
+    status: str
+    created_at: StoredMoment
+    kelurahan_code: str
+    agencies: list[str]
+    overdue: str | None
+    late_minutes: int
+
+
+class AwaitingAckOutput(Output):
+    number: str
+    agency: str
+    forwarded_at: StoredMoment
+    waiting_minutes: int
+
+
+class ShiftSummaryOutput(Output):
+    """A shift's summary, as a handover records it (``services.handover.ShiftSummary``)."""
+
+    start: StoredMoment
+    end: StoredMoment
+    generated_at: StoredMoment
+    open_total: int
+    open_items: list[OpenItemOutput]
+    overdue: list[OpenItemOutput]
+    awaiting_ack: list[AwaitingAckOutput]
+    calls_by_disposition: dict[str, int]
+    reports_by_category: dict[str, int]
+    reports_filed: int
+    reports_closed: int
+    #: The phone's figures (``services.phone_stats``, keys in the README); None when no
+    #: call of the shift has the phone system's moments.
+    phone: dict[str, Any] | None
+
+
+class HandoverPreview(Output):
+    """``handover show --json`` without an id: the outgoing shift, and the log's head."""
+
+    summary: ShiftSummaryOutput
+    audit_head: str
+
+
+class HandoverOutput(Output):
+    """A recorded handover: ``handover show ID``, ``create`` and ``list`` (``--json``)."""
+
+    id: int
+    created_at: datetime
+    outgoing: str
+    notes: str
+    summary: ShiftSummaryOutput
+    audit_head: str
+    acknowledged_at: datetime | None
+    incoming: str | None
+    audit_head_id: int | None
