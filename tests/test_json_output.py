@@ -17,6 +17,8 @@ import pytest
 from pydantic import BaseModel
 
 from siaga_tui.cli import json_output as out
+from siaga_tui.core.db import open_database
+from siaga_tui.services.operators import OperatorService
 from tests.test_cli import Cli, add_fire
 
 REPORT_ROW = [
@@ -218,6 +220,51 @@ def test_handover_preview_and_record(cli: Cli) -> None:
     assert ISO_MOMENT.fullmatch(created["created_at"])
     assert printed_json(cli, "handover", "show", str(created["id"]), "--json") == created
     assert printed_json(cli, "handover", "list", "--json") == [created]
+
+
+@pytest.fixture
+def signed_in_supervisor(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """``cli`` acting as ani, now a supervisor's account, signed in for the shift."""
+    monkeypatch.setenv("SIAGA112_PASSWORD_HASH", "fast")
+    monkeypatch.setenv("SIAGA112_PASSWORD", "kata-sandi-rahasia")
+    db = open_database(str(cli.db_path))
+    OperatorService(db).add("ani", "Ani", "supervisor", "kata-sandi-rahasia")
+    db.dispose()
+    cli.ok("login")
+    return cli
+
+
+def test_operator_list_and_sessions(signed_in_supervisor: Cli) -> None:
+    cli = signed_in_supervisor
+    account = printed_json(cli, "operator", "list", "--json")[0]
+    keys = ["username", "display_name", "role", "active", "locked_until", "created_at"]
+    assert_keys(account, out.AccountOutput, keys)
+    session = printed_json(cli, "operator", "sessions", "--json")[0]
+    keys = ["id", "username", "scope", "label", "created_at", "expires_at", "ended_at", "ended_by"]
+    assert_keys(session, out.SessionOutput, keys)
+
+
+def test_db_check(cli: Cli) -> None:
+    add_fire(cli)
+    checked = printed_json(cli, "db", "check", "--json")
+    keys = ["database", "revision", "expected_revision", "integrity", "problems"]
+    assert_keys(checked, out.DatabaseCheck, keys)
+
+
+def test_phone(cli: Cli) -> None:
+    call = printed_json(cli, "phone", "ring", "--call-id", "1701.1", "--json")
+    keys = [
+        "call_id",
+        "caller_id",
+        "phone",
+        "line",
+        "offered_at",
+        "answered_at",
+        "ended_at",
+        "position",
+        "outcome",
+    ]
+    assert_keys(call, out.PhoneCallOutput, keys)
 
 
 def test_every_output_model_is_tested() -> None:

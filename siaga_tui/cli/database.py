@@ -9,6 +9,7 @@ import typer
 
 from siaga_tui.cli.base import app, fail, print_json, settings, t
 from siaga_tui.cli.identity import signed_in
+from siaga_tui.cli.json_output import DatabaseCheck
 from siaga_tui.core.db import (
     SCHEMA_HEAD,
     clear_damaged,
@@ -99,15 +100,15 @@ def db_check(as_json: bool = typer.Option(False, "--json", help="Output as JSON.
                 mark_damaged(db.path, integrity)
             else:
                 clear_damaged(db.path)
-    result = {
-        "database": db.describe(),
-        "revision": revision,
-        "expected_revision": SCHEMA_HEAD,
-        "integrity": integrity,
-        "problems": problems,
-    }
     if as_json:
-        print_json(result)
+        result = DatabaseCheck(
+            database=db.describe(),
+            revision=revision,
+            expected_revision=SCHEMA_HEAD,
+            integrity=integrity,
+            problems=problems,
+        )
+        print_json(result.model_dump())
     else:
         print(
             t("db_check_summary", path=db.describe(), revision=revision or "-", integrity=integrity)

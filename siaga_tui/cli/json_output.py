@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, PlainSerializer
 if TYPE_CHECKING:  # many commands import this module: it loads none of their services
     from siaga_tui.core.catalogue import Category
     from siaga_tui.services.audit import Verification
+    from siaga_tui.services.telephony import PhoneCallView
     from siaga_tui.services.views import ReportDetail
 
 
@@ -304,3 +305,68 @@ class HandoverOutput(Output):
     acknowledged_at: datetime | None
     incoming: str | None
     audit_head_id: int | None
+
+
+# --- Accounts, the database, the phone -------------------------------------------------------
+
+
+class AccountOutput(Output):
+    """One account of ``operator list --json`` (never a password or its hash)."""
+
+    username: str
+    display_name: str
+    role: str
+    active: bool
+    locked_until: datetime | None
+    created_at: datetime
+
+
+class SessionOutput(Output):
+    """One sign-in of ``operator sessions --json`` (never its token)."""
+
+    id: int
+    username: str
+    scope: str
+    label: str
+    created_at: datetime
+    expires_at: datetime | None
+    ended_at: datetime | None
+    ended_by: str | None
+
+
+class DatabaseCheck(Output):
+    """``db check --json``."""
+
+    database: str
+    revision: str | None
+    expected_revision: str
+    integrity: str
+    problems: list[str]
+
+
+class PhoneCallOutput(Output):
+    """``phone ring|answer|hangup --json``: the call as the phone system saw it."""
+
+    call_id: str
+    caller_id: str | None
+    phone: str | None
+    line: str | None
+    offered_at: datetime | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+    position: str | None
+    outcome: str | None
+
+    @classmethod
+    def from_call(cls, call: PhoneCallView) -> PhoneCallOutput:
+        return cls(
+            call_id=call.system_call_id,
+            caller_id=call.caller_id,
+            phone=call.caller_phone,
+            line=call.line,
+            offered_at=call.offered_at,
+            answered_at=call.answered_at,
+            ended_at=call.ended_at,
+            position=call.position,
+            outcome=call.outcome,
+        )

@@ -15,7 +15,6 @@ import getpass
 import os
 import socket
 import sys
-from dataclasses import asdict
 
 import typer
 from rich.console import Console
@@ -31,6 +30,7 @@ from siaga_tui.cli.identity import (
     sign_in_with_password,
     signed_in,
 )
+from siaga_tui.cli.json_output import AccountOutput, SessionOutput
 from siaga_tui.core.errors import PermissionDenied
 from siaga_tui.core.models import Role, Scope
 from siaga_tui.core.text import safe_cell
@@ -98,19 +98,7 @@ def operator_list(as_json: bool = typer.Option(False, "--json", help="Output as 
     accounts = _service().list_accounts()
     now = system_clock()
     if as_json:
-        print_json(
-            [
-                {
-                    "username": a.username,
-                    "display_name": a.display_name,
-                    "role": a.role,
-                    "active": a.active,
-                    "locked_until": a.locked_until,
-                    "created_at": a.created_at,
-                }
-                for a in accounts
-            ]
-        )
+        print_json([AccountOutput.model_validate(a).model_dump() for a in accounts])
         return
     if not accounts:
         print(t("acct_none"))
@@ -272,7 +260,7 @@ def operator_sessions(
     """The sign-ins still valid (supervisors): who, what for, since and until when."""
     sessions = SessionService(settings.database()).live_sessions(settings.actor)
     if as_json:
-        print_json([asdict(s) for s in sessions])
+        print_json([SessionOutput.model_validate(s).model_dump() for s in sessions])
         return
     if not sessions:
         print(t("ident_no_sessions"))

@@ -15,6 +15,7 @@ import typer
 
 from siaga_tui.cli.base import app, fail, print_json, settings, t
 from siaga_tui.cli.identity import Scope, signed_in
+from siaga_tui.cli.json_output import PhoneCallOutput
 from siaga_tui.core.errors import ValidationError
 from siaga_tui.services.telephony import PhoneCallView, TelephonyService
 
@@ -59,19 +60,7 @@ def parse_moment(value: str | None) -> datetime | None:
 
 def _show(call: PhoneCallView, as_json: bool) -> None:
     if as_json:
-        print_json(
-            {
-                "call_id": call.system_call_id,
-                "caller_id": call.caller_id,
-                "phone": call.caller_phone,
-                "line": call.line,
-                "offered_at": call.offered_at,
-                "answered_at": call.answered_at,
-                "ended_at": call.ended_at,
-                "position": call.position,
-                "outcome": call.outcome,
-            }
-        )
+        print_json(PhoneCallOutput.from_call(call).model_dump())
         return
     state = call.outcome or ("answered" if call.answered_at else "ringing")
     print(t("phone_event_done", call_id=call.system_call_id, state=t(f"phone_state_{state}")))
