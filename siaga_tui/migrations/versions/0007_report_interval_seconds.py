@@ -19,14 +19,30 @@ Create Date: 2026-12-02
 
 from typing import Literal
 
+import sqlalchemy as sa
 from alembic import op
 
-from siaga_tui.core.models import INTERVALS, interval_column, interval_column_name
+from siaga_tui.core.models import SecondsBetween
 
 revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
+
+#: The columns as this revision adds them (written out here, not read from the models,
+#: so that a later change to the models cannot change what this revision did).
+COLUMNS = {
+    "answer_to_saved_s": ("call_answered_at", "created_at"),
+    "saved_to_forwarded_s": ("created_at", "first_forwarded_at"),
+    "forwarded_to_acknowledged_s": ("first_forwarded_at", "first_acknowledged_at"),
+    "forwarded_to_done_s": ("first_forwarded_at", "closed_at"),
+}
+
+
+def _column(name: str) -> sa.Column[int]:
+    start, end = COLUMNS[name]
+    computed = sa.Computed(SecondsBetween(sa.column(start), sa.column(end)), persisted=True)
+    return sa.Column(name, sa.Integer, computed, nullable=True)
 
 
 def _rebuilt() -> Literal["always", "auto"]:
@@ -36,11 +52,11 @@ def _rebuilt() -> Literal["always", "auto"]:
 
 def upgrade() -> None:
     with op.batch_alter_table("report", recreate=_rebuilt()) as batch:
-        for name in INTERVALS:
-            batch.add_column(interval_column(name))
+        for name in COLUMNS:
+            batch.add_column(_column(name))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("report", recreate=_rebuilt()) as batch:
-        for name in reversed(INTERVALS):
-            batch.drop_column(interval_column_name(name))
+        for name in reversed(COLUMNS):
+            batch.drop_column(name)
