@@ -442,6 +442,11 @@ class SiagaApp(App[None]):
             return translate("console_reason_locked", self.lang)
         return error.message(self.lang).rstrip(".")
 
+    def board_counted(self) -> None:
+        """The status board is about to show figures it has just counted from the
+        database. The console has nothing to do; the wall board takes its "file not
+        found" line away in the same repaint."""
+
     def live_failed(self, error: SiagaError) -> None:
         """Say once that the screens are not live; the watch keeps trying, a little slower."""
         if not self._not_live:

@@ -76,10 +76,10 @@ class WallApp(SiagaApp):
         if path is None or Path(path).exists():
             super().live_failed(error)
 
-    @on(BoardScreen.FiguresShown)
-    def _figures_shown(self) -> None:
+    def board_counted(self) -> None:
         # Counted from the file, so it is back: its "not found" line goes with these
-        # figures, not at the next look at the file (up to FILE_CHECK_SECONDS later).
+        # figures, in the same repaint, not at the next look at the file (up to
+        # FILE_CHECK_SECONDS later); a browser showed both at once.
         if self.db_missing:
             self._check_file()
 
@@ -102,6 +102,7 @@ class WallApp(SiagaApp):
             key = "wall_db_missing" if shown else "wall_db_missing_at_start"
             notice.first(Static).update(translate(key, self.lang, path=str(path)))
         else:
+            notice.set(display=False)  # now; removing it takes effect a cycle later
             notice.remove()
             # The file came back (restored, moved back): connect to it anew, and watch
             # the new file rather than the one that went away.

@@ -25,7 +25,6 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.content import Content
 from textual.events import Resize
-from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static
 
@@ -98,9 +97,6 @@ class BoardScreen(ConsoleScreen[None]):
     KEYS = KEYS
     KEY_LINE = True  # its keys are on its own line; the footer has the F-keys
     TITLE_KEY = "board_title"
-
-    class FiguresShown(Message):
-        """Fresh figures are on the board (counted from the file, so it is there)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -256,6 +252,7 @@ class BoardScreen(ConsoleScreen[None]):
         if name != self.period_name:
             return  # the operator switched period meanwhile; that count is on its way
         self.figures, self._seen = figures, seen
+        self.console.board_counted()  # before the figures change: one repaint shows both
         self.query_one("#board-state", Static).remove_class("-retrying")
         self._wait_for_period_end(figures)
         lang, now = self.lang, self.console.clock()
@@ -272,7 +269,6 @@ class BoardScreen(ConsoleScreen[None]):
         self.query_one("#board-calls", Static).update(calls(figures, lang))
         self.query_one("#board-phone", Static).update(phone(phone_figures, lang))
         show_pictures(self, charts, lang, now)
-        self.post_message(self.FiguresShown())
 
 
 # --- Layout of the figures (plain functions: Statistics in, Content out) ------------------
