@@ -390,12 +390,6 @@ class _Acc:
     def total(self) -> int:
         return sum(self.kinds.values())
 
-    def kind_counts(self) -> dict[str, int]:
-        return self.kinds
-
-    def status_counts(self) -> dict[str, int]:
-        return self.statuses
-
 
 def compute_breakdown(
     db: Database,
@@ -453,7 +447,7 @@ def _groups(
     target_terms = [
         term
         for name, moment in TARGETS.items()
-        for term in _target_terms(conn, source, catalogue, name, moment, now)
+        for term in _target_terms(source, catalogue, name, moment, now)
     ]
     seconds = [source.seconds_between(start, end) for start, end in INTERVALS.values()]
     acknowledged = sa.case((source.acknowledged_at.is_not(None), 1), else_=0)
@@ -542,11 +536,11 @@ def _count_every_kind_and_status(
     for acc in accs.values():
         acc.kinds.clear()
         acc.statuses.clear()
-    for column, counts_of in ((kind, _Acc.kind_counts), (status, _Acc.status_counts)):
-        query = sa.select(*by, column, sa.func.count()).group_by(*by, column)
-        for row in conn.execute(query):
-            acc = accs[source.fold(tuple(row[: len(by)]))]
-            _add_counts(counts_of(acc), [(str(row[-2]), int(row[-1]))])
+    query = sa.select(*by, kind, status, sa.func.count()).group_by(*by, kind, status)
+    for *key, kind_name, status_name, n in conn.execute(query):
+        acc = accs[source.fold(tuple(key))]
+        _add_counts(acc.kinds, [(str(kind_name), int(n))])
+        _add_counts(acc.statuses, [(str(status_name), int(n))])
 
 
 def _call_counts(
@@ -724,7 +718,6 @@ def _call_key(conn: Connection, dimension: Dimension, offset: int) -> sa.ColumnE
 
 
 def _target_terms(
-    conn: Connection,
     source: _ReportSource,
     catalogue: Catalogue,
     name: str,
