@@ -28,7 +28,7 @@ How the figures are counted (the rules a supervisor may ask about):
   saved→forwarded (``first_forwarded_at - created_at``), forwarded→acknowledged
   (``first_acknowledged_at - first_forwarded_at``) and forwarded→done
   (``closed_at - first_forwarded_at``). Each is taken over the reports that have both
-  moments, per kind and for all kinds, each moment rounded to whole seconds. Medians
+  moments, per kind and for all kinds, in whole seconds (the difference rounded). Medians
   and 90th percentiles interpolate linearly between the two nearest ranks (the
   method of numpy's default and of spreadsheets' ``PERCENTILE.INC``).
 - Calls are counted by the moment they were answered, by disposition; a report may
@@ -36,9 +36,10 @@ How the figures are counted (the rules a supervisor may ask about):
 
 The database does the counting: report counts are ``GROUP BY`` queries that read only
 the covering indexes ``ix_report_created_stats`` (a period) or
-``ix_report_category_status`` (all time). The intervals are worked out in SQL, in
-whole seconds, from one pass over the period's reports (or a systematic sample of a
-large period, ``EXACT_INTERVALS_LIMIT``); Python sorts each interval's seconds and
+``ix_report_category_status`` (all time). The intervals are the report's stored
+columns (``answer_to_saved_s`` …, which the database works out from the moments), read
+in one pass over the period's reports (or a systematic sample of a large period,
+``EXACT_INTERVALS_LIMIT``); Python sorts each interval's seconds and
 reads the medians and 90th percentiles by rank. Nothing here imports the console.
 """
 
