@@ -95,7 +95,10 @@ class HandoverScreen(ConsoleScreen[None]):
         )
         notes = self.query_one(TextArea)
         notes.cursor_blink = False
-        notes.focus()
+        # Focused without scrolling to it: the screen opens on the summary. Scrolled
+        # into view now, the field moved down once the summary loaded, and whether the
+        # screen followed it depended on which came first.
+        notes.focus(scroll_visible=False)
         self.action_reload()
 
     # --- Reading ----------------------------------------------------------------------
