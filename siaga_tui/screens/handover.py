@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Final
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
@@ -102,6 +102,11 @@ class HandoverScreen(ConsoleScreen[None]):
         self.action_reload()
 
     # --- Reading ----------------------------------------------------------------------
+
+    @on(TextArea.Changed, "#handover-notes")
+    def _keep_notes_in_view(self) -> None:
+        """The screen opens on the summary; what the operator types is shown as typed."""
+        self.query_one("#handover-notes", TextArea).scroll_visible(animate=False)
 
     def action_reload(self) -> None:
         self._load()
